@@ -1,0 +1,53 @@
+use std::time::Duration;
+
+use redis::AsyncCommands;
+
+use super::Cache;
+
+/// Redis cache; keys are prefixed so that one Redis can serve other programs too.
+pub struct RedisCache {
+    conn: redis::aio::ConnectionManager,
+}
+
+const PREFIX: &str = "aisha:";
+
+impl RedisCache {
+    pub fn new(conn: redis::aio::ConnectionManager) -> Self {
+        RedisCache { conn }
+    }
+}
+
+fn ttl_millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+#[async_trait::async_trait]
+impl Cache for RedisCache {
+    async fn get(&self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.conn.clone().get(format!("{PREFIX}{key}")).await?)
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()> {
+        let options = redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(ttl_millis(ttl)));
+        let _: () = self.conn.clone().set_options(format!("{PREFIX}{key}"), value, options).await?;
+        Ok(())
+    }
+
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool> {
+        let options = redis::SetOptions::default()
+            .conditional_set(redis::ExistenceCheck::NX)
+            .with_expiration(redis::SetExpiry::PX(ttl_millis(ttl)));
+        let set: Option<String> = self.conn.clone().set_options(format!("{PREFIX}{key}"), value, options).await?;
+        Ok(set.is_some())
+    }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        let _: i64 = self.conn.clone().del(format!("{PREFIX}{key}")).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> anyhow::Result<()> {
+        let _: String = redis::cmd("PING").query_async(&mut self.conn.clone()).await?;
+        Ok(())
+    }
+}

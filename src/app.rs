@@ -1,0 +1,102 @@
+//! Wiring: configuration → adapters → domain services → schema → axum router, and serving it.
+
+use std::{ops::Deref, sync::Arc};
+
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::adapters::{bus::{EventBus, MemoryBus, RedisBus}, cache::{Cache, MemoryCache, RedisCache}, db};
+use crate::config::{Config, Environment};
+use crate::domain::{Services, auth::AuthService, credits::CreditService, users::UserService};
+use crate::graphql::{self, AishaSchema, SchemaDeps};
+use crate::metrics::Metrics;
+
+/// Everything a request handler may need; cloned cheaply as [`AppState`].
+pub struct App {
+    pub config: Config,
+    pub db: DatabaseConnection,
+    pub cache: Arc<dyn Cache>,
+    pub bus: Arc<dyn EventBus>,
+    pub services: Services,
+    pub schema: AishaSchema,
+    pub metrics: Arc<Metrics>,
+    /// Prefix of the request ids this instance makes.
+    pub instance_id: String,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// Connects the adapters, runs migrations and builds the services and the schema.
+pub async fn build(config: Config) -> anyhow::Result<AppState> {
+    let db = db::connect(&config.database_url).await.context("connecting to the database")?;
+    db::migrate(&db).await.context("running migrations")?;
+    let (cache, bus) = connect_redis(&config).await?;
+    let credits = CreditService::new(db.clone(), bus.clone());
+    let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
+    let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
+    let auth = AuthService::new(db.clone(), users.clone(), bot_token, config.admin_token.clone());
+    let services = Services { users, credits, auth };
+    let metrics = Arc::new(Metrics::default());
+    let schema = graphql::build(SchemaDeps {
+        services: services.clone(),
+        bus: bus.clone(),
+        metrics: metrics.clone(),
+        limits: config.limits,
+        introspection: config.graphiql || config.env == Environment::Dev,
+    });
+    let instance_id = format!("{:08x}", rand::random::<u32>());
+    Ok(AppState(Arc::new(App { config, db, cache, bus, services, schema, metrics, instance_id })))
+}
+
+/// Redis for the cache and the bus when `REDIS_URL` is set; in-process otherwise.
+async fn connect_redis(config: &Config) -> anyhow::Result<(Arc<dyn Cache>, Arc<dyn EventBus>)> {
+    let Some(url) = &config.redis_url else {
+        return Ok((Arc::new(MemoryCache::default()), Arc::new(MemoryBus::default())));
+    };
+    let client = redis::Client::open(url.as_str()).context("REDIS_URL")?;
+    let manager_config = redis::aio::ConnectionManagerConfig::new();
+    // Lazy: start-up does not need Redis to be up; /readyz reports it.
+    let conn = redis::aio::ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
+        .context("creating the Redis connection manager")?;
+    let bus = RedisBus::connect(client, conn.clone()).await?;
+    Ok((Arc::new(RedisCache::new(conn)), Arc::new(bus)))
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    app: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let router = crate::http::router(app);
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

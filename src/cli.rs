@@ -1,0 +1,67 @@
+//! The command line: `serve` (the default), `migrate`, `schema`, `token`.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::{app, config::Config, domain::users::TelegramProfile, telemetry};
+
+#[derive(Parser)]
+#[command(name = "aisha", version, about = "AISHA: an AI photo studio backend (GraphQL API and Telegram bot)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the API, GraphiQL and the webhooks (the default).
+    Serve,
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL); `schema.graphql` holds its output.
+    Schema,
+    /// Create the user if needed and print a bearer token for them.
+    Token {
+        #[arg(long)]
+        telegram_id: i64,
+        #[arg(long)]
+        username: Option<String>,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            telemetry::init();
+            let config = Config::from_env()?;
+            let db = crate::adapters::db::connect(&config.database_url).await?;
+            crate::adapters::db::migrate(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Token { telegram_id, username } => {
+            telemetry::init();
+            let app = app::build(Config::from_env()?).await?;
+            let profile = TelegramProfile { telegram_id, username, ..TelegramProfile::default() };
+            let user = app.services.users.sign_up_or_refresh(&profile, None).await?;
+            println!("{}", app.services.auth.issue_token(user.id).await?);
+            Ok(())
+        }
+        Command::Serve => {
+            telemetry::init();
+            let config = Config::from_env()?;
+            let bind = config.bind;
+            let app = app::build(config).await?;
+            let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
+            tracing::info!(
+                "AISHA listening on http://{bind} (GraphQL /graphql{})",
+                if app.config.graphiql { ", GraphiQL /graphiql" } else { "" }
+            );
+            app::serve(app, listener, app::shutdown_signal()).await
+        }
+    }
+}

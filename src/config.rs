@@ -1,0 +1,266 @@
+//! Typed configuration, read once from the environment (and `.env`) with the names fixed by
+//! DESIGN.md. A value that does not parse stops start-up with a message naming the variable.
+//! Tests build a `Config` with [`Config::from_lookup`] and change the typed fields instead of the
+//! process environment.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use secrecy::SecretString;
+use url::Url;
+
+/// `dev` shows GraphiQL and introspection and detailed errors; `prod` hides them unless enabled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Dev,
+    Prod,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub public_url: Url,
+    pub data_dir: PathBuf,
+    pub env: Environment,
+    pub admin_token: Option<SecretString>,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub s3: Option<S3Config>,
+    pub fal: FalConfig,
+    pub telegram: Option<TelegramConfig>,
+    pub workers: usize,
+    pub job_deadline: Duration,
+    pub training_deadline: Duration,
+    pub welcome_bonus: i64,
+    pub local_latency: Duration,
+    /// Serve GraphiQL and allow introspection (default: on in dev, off in prod).
+    pub graphiql: bool,
+    pub limits: Limits,
+}
+
+#[derive(Clone, Debug)]
+pub struct S3Config {
+    pub endpoint: Url,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub bucket_images: String,
+    pub bucket_photos: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct FalConfig {
+    pub key: Option<SecretString>,
+    pub queue_url: Url,
+    pub webhook_url_base: Option<Url>,
+    pub jwks_url: Url,
+}
+
+#[derive(Clone, Debug)]
+pub struct TelegramConfig {
+    pub bot_token: SecretString,
+    pub api_url: Url,
+    pub webhook_secret: SecretString,
+}
+
+/// Limits that protect the server from expensive requests.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_query_depth: usize,
+    pub max_query_complexity: usize,
+    /// The largest `first`/`last` a connection accepts.
+    pub max_page_size: usize,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads `.env` (if present) and then the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source; unset and empty mean "default".
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(&lookup);
+        let bind: SocketAddr = vars.parse("AISHA_BIND")?.unwrap_or(([127, 0, 0, 1], 8080).into());
+        let public_url = match vars.parse::<Url>("AISHA_PUBLIC_URL")? {
+            Some(url) => url,
+            None => Url::parse(&format!("http://{bind}")).map_err(|e| err("AISHA_BIND", e))?,
+        };
+        let data_dir = vars.get("AISHA_DATA_DIR").map_or_else(|| PathBuf::from("./data"), PathBuf::from);
+        let env = match vars.get("AISHA_ENV").as_deref() {
+            None | Some("dev") => Environment::Dev,
+            Some("prod") => Environment::Prod,
+            Some(other) => return Err(err("AISHA_ENV", format!("expected dev or prod, got {other:?}"))),
+        };
+        let database_url = vars.get("DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("aisha.sqlite").display())
+        });
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(err("DATABASE_URL", "expected sqlite://… or postgres://…"));
+        }
+        let graphiql = vars.parse::<bool>("AISHA_GRAPHIQL")?.unwrap_or(env == Environment::Dev);
+        Ok(Config {
+            bind,
+            public_url,
+            env,
+            admin_token: vars.secret("AISHA_ADMIN_TOKEN"),
+            database_url,
+            redis_url: vars.get("REDIS_URL"),
+            s3: S3Config::from_vars(&vars)?,
+            fal: FalConfig {
+                key: vars.secret("FAL_KEY"),
+                queue_url: vars.parse("FAL_QUEUE_URL")?.unwrap_or_else(|| url("https://queue.fal.run")),
+                webhook_url_base: vars.parse("FAL_WEBHOOK_URL_BASE")?,
+                jwks_url: vars
+                    .parse("FAL_JWKS_URL")?
+                    .unwrap_or_else(|| url("https://rest.alpha.fal.ai/.well-known/jwks.json")),
+            },
+            telegram: TelegramConfig::from_vars(&vars)?,
+            workers: vars.parse("AISHA_WORKERS")?.unwrap_or(4),
+            job_deadline: Duration::from_secs(vars.parse("AISHA_JOB_DEADLINE_SECS")?.unwrap_or(600)),
+            training_deadline: Duration::from_secs(
+                vars.parse("AISHA_TRAINING_DEADLINE_SECS")?.unwrap_or(7200),
+            ),
+            welcome_bonus: vars.parse_non_negative("AISHA_WELCOME_BONUS")?.unwrap_or(10),
+            local_latency: Duration::from_millis(vars.parse("AISHA_LOCAL_LATENCY_MS")?.unwrap_or(3000)),
+            graphiql,
+            limits: Limits {
+                max_query_depth: vars.parse("AISHA_MAX_QUERY_DEPTH")?.unwrap_or(16),
+                max_query_complexity: vars.parse("AISHA_MAX_QUERY_COMPLEXITY")?.unwrap_or(2000),
+                max_page_size: vars.parse("AISHA_MAX_PAGE_SIZE")?.unwrap_or(100),
+                max_body_bytes: vars.parse("AISHA_MAX_BODY_BYTES")?.unwrap_or(1024 * 1024),
+            },
+            data_dir,
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+impl S3Config {
+    fn from_vars(vars: &Vars<'_>) -> Result<Option<Self>, ConfigError> {
+        let Some(endpoint) = vars.parse::<Url>("S3_ENDPOINT")? else { return Ok(None) };
+        Ok(Some(S3Config {
+            endpoint,
+            region: vars.get("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: vars.require("S3_ACCESS_KEY_ID", "required when S3_ENDPOINT is set")?,
+            secret_access_key: vars
+                .require("S3_SECRET_ACCESS_KEY", "required when S3_ENDPOINT is set")?
+                .into(),
+            bucket_images: vars.get("S3_BUCKET_IMAGES").unwrap_or_else(|| "imagen4".into()),
+            bucket_photos: vars.get("S3_BUCKET_PHOTOS").unwrap_or_else(|| "photos".into()),
+        }))
+    }
+}
+
+impl TelegramConfig {
+    fn from_vars(vars: &Vars<'_>) -> Result<Option<Self>, ConfigError> {
+        let Some(bot_token) = vars.get("TELEGRAM_BOT_TOKEN") else { return Ok(None) };
+        let secret = vars.require("TELEGRAM_WEBHOOK_SECRET", "required when TELEGRAM_BOT_TOKEN is set")?;
+        let valid_secret = (1..=256).contains(&secret.len())
+            && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid_secret {
+            return Err(err("TELEGRAM_WEBHOOK_SECRET", "1-256 characters of A-Z a-z 0-9 _ -"));
+        }
+        Ok(Some(TelegramConfig {
+            bot_token: bot_token.into(),
+            api_url: vars.parse("TELEGRAM_API_URL")?.unwrap_or_else(|| url("https://api.telegram.org")),
+            webhook_secret: secret.into(),
+        }))
+    }
+}
+
+/// Looks variables up; an empty value counts as unset.
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn secret(&self, name: &str) -> Option<SecretString> {
+        self.get(name).map(SecretString::from)
+    }
+
+    fn require(&self, name: &'static str, why: &str) -> Result<String, ConfigError> {
+        self.get(name).ok_or_else(|| err(name, why))
+    }
+
+    fn parse<T>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        self.get(name)
+            .map(|raw| raw.trim().parse::<T>().map_err(|e| err(name, format!("{raw:?}: {e}"))))
+            .transpose()
+    }
+
+    fn parse_non_negative(&self, name: &'static str) -> Result<Option<i64>, ConfigError> {
+        match self.parse::<i64>(name)? {
+            Some(v) if v < 0 => Err(err(name, "must not be negative")),
+            other => Ok(other),
+        }
+    }
+}
+
+fn err(var: &'static str, message: impl ToString) -> ConfigError {
+    ConfigError { var, message: message.to_string() }
+}
+
+fn url(s: &str) -> Url {
+    Url::parse(s).unwrap_or_else(|e| unreachable!("built-in URL {s} is valid: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let config = with(&[]).expect("defaults are valid");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(config.is_sqlite());
+        assert_eq!(config.welcome_bonus, 10);
+        assert!(config.telegram.is_none() && config.s3.is_none() && config.redis_url.is_none());
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        for (var, value) in [
+            ("AISHA_BIND", "nowhere"),
+            ("AISHA_WORKERS", "many"),
+            ("AISHA_ENV", "staging"),
+            ("AISHA_WELCOME_BONUS", "-1"),
+            ("DATABASE_URL", "mysql://x"),
+        ] {
+            let error = with(&[(var, value)]).expect_err(var);
+            assert_eq!(error.var, var);
+            assert!(error.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn bot_needs_a_valid_webhook_secret() {
+        let missing = with(&[("TELEGRAM_BOT_TOKEN", "1:x")]).expect_err("secret required");
+        assert_eq!(missing.var, "TELEGRAM_WEBHOOK_SECRET");
+        let bad = with(&[("TELEGRAM_BOT_TOKEN", "1:x"), ("TELEGRAM_WEBHOOK_SECRET", "a b")]);
+        assert_eq!(bad.expect_err("charset").var, "TELEGRAM_WEBHOOK_SECRET");
+    }
+}

@@ -1,0 +1,8 @@
+//! Sign-in: Telegram Mini App `initData` and Login Widget data checked with the bot token's
+//! HMAC, revocable bearer tokens stored hashed, and the operator's admin token.
+
+mod service;
+mod telegram;
+
+pub use service::{AuthService, Principal};
+pub use telegram::{InitDataError, sign_telegram_data, verify_telegram_data};

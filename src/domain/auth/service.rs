@@ -1,0 +1,89 @@
+use base64::Engine;
+use rand::RngCore;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+use super::telegram::verify_telegram_data;
+use crate::adapters::db::statement;
+use crate::domain::users::{User, UserService};
+use crate::domain::{Error, Result, time::now_micros};
+
+/// Who is making a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Principal {
+    User(i64),
+    /// The operator, through `AISHA_ADMIN_TOKEN`.
+    Admin,
+}
+
+#[derive(Clone)]
+pub struct AuthService {
+    db: DatabaseConnection,
+    users: UserService,
+    bot_token: Option<SecretString>,
+    admin_token: Option<SecretString>,
+}
+
+impl AuthService {
+    pub fn new(db: DatabaseConnection, users: UserService, bot_token: Option<SecretString>, admin_token: Option<SecretString>) -> Self {
+        AuthService { db, users, bot_token, admin_token }
+    }
+
+    /// Checks Telegram sign-in data, creates or refreshes the user, and issues a token.
+    pub async fn sign_in_with_telegram(&self, init_data: &str) -> Result<(String, User)> {
+        let bot_token = self
+            .bot_token
+            .as_ref()
+            .ok_or_else(|| Error::Unavailable("Telegram sign-in is not configured on this server".into()))?;
+        let now_secs = now_micros() / 1_000_000;
+        let profile = verify_telegram_data(init_data, bot_token.expose_secret(), now_secs)
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        let user = self.users.sign_up_or_refresh(&profile, None).await?;
+        let token = self.issue_token(user.id).await?;
+        Ok((token, user))
+    }
+
+    /// Creates a new bearer token for the user; only its hash is stored.
+    pub async fn issue_token(&self, user_id: i64) -> Result<String> {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token = format!("aisha_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+        let sql = "INSERT INTO auth_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)";
+        let db = &self.db;
+        db.execute_raw(statement(db, sql, [user_id.into(), hash(&token).into(), now_micros().into()])).await?;
+        Ok(token)
+    }
+
+    /// Resolves a bearer token; an unknown or revoked one is `Unauthenticated`.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        if let Some(admin) = &self.admin_token {
+            if constant_time_eq(admin.expose_secret().as_bytes(), token.as_bytes()) {
+                return Ok(Principal::Admin);
+            }
+        }
+        if !token.starts_with("aisha_") {
+            return Err(Error::Unauthenticated);
+        }
+        let sql = "SELECT user_id FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
+        let row = self.db.query_one_raw(statement(&self.db, sql, [hash(token).into()])).await?;
+        let row = row.ok_or(Error::Unauthenticated)?;
+        Ok(Principal::User(row.try_get_by_index(0)?))
+    }
+
+    /// Revokes the token; true when it was live.
+    pub async fn revoke(&self, token: &str) -> Result<bool> {
+        let sql = "UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
+        let db = &self.db;
+        let result = db.execute_raw(statement(db, sql, [now_micros().into(), hash(token).into()])).await?;
+        Ok(result.rows_affected() > 0)
+    }
+}
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,11 @@
+//! Credits: every change of a balance is a ledger row written in the same transaction as the
+//! balance, keyed for idempotency; balances never go below zero (a conditional update, never
+//! read-then-write); paid actions reserve, then capture or release exactly once.
+
+mod model;
+mod repository;
+mod service;
+
+pub use model::{BalanceChange, EntryKind, IdempotencyKey, LedgerEntry, Reservation};
+pub use service::CreditService;
+pub(crate) use service::apply_in_tx;

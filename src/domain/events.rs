@@ -1,0 +1,19 @@
+//! Events that cross the event bus: subscriptions and bot notifications listen to them, and with
+//! Redis they travel between instances, so they are plain serialisable data.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    BalanceChanged { user_id: i64, balance: i64, entry_id: i64 },
+}
+
+impl Event {
+    /// The user the event is about; subscriptions use it to keep events private.
+    pub fn user_id(&self) -> i64 {
+        match self {
+            Event::BalanceChanged { user_id, .. } => *user_id,
+        }
+    }
+}

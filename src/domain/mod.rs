@@ -1,0 +1,20 @@
+//! The domain: users, credits (a ledger), sign-in, and later generations, gallery, avatars and
+//! payments. Plain Rust over the database and the adapter traits; nothing here knows HTTP,
+//! GraphQL or Telegram.
+
+pub mod auth;
+pub mod credits;
+pub mod error;
+pub mod events;
+pub mod time;
+pub mod users;
+
+pub use error::{Error, Result};
+
+/// The domain's entry points, built once at start-up and shared by every port.
+#[derive(Clone)]
+pub struct Services {
+    pub users: users::UserService,
+    pub credits: credits::CreditService,
+    pub auth: auth::AuthService,
+}

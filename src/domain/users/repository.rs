@@ -1,0 +1,58 @@
+use sea_orm::{ConnectionTrait, EntityTrait, QueryResult};
+
+use super::model::{TelegramProfile, User};
+use crate::adapters::db::{entity::users, statement};
+use crate::domain::{Error, Result, time::Micros};
+
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<User>> {
+    Ok(users::Entity::find_by_id(id).one(db).await?.map(to_user))
+}
+
+/// Inserts the user or refreshes the names Telegram sent; returns the user and whether it is new.
+pub async fn upsert_telegram(db: &impl ConnectionTrait, p: &TelegramProfile, start_payload: Option<&str>, now: Micros) -> Result<(User, bool)> {
+    let sql = "INSERT INTO users (telegram_id, username, first_name, last_name, language_code, start_payload, balance, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7) \
+               ON CONFLICT (telegram_id) DO UPDATE SET username = excluded.username, \
+               first_name = excluded.first_name, last_name = excluded.last_name, \
+               language_code = COALESCE(excluded.language_code, users.language_code), updated_at = excluded.updated_at \
+               RETURNING id, telegram_id, username, first_name, last_name, language_code, balance, created_at";
+    let values = [
+        p.telegram_id.into(),
+        p.username.clone().into(),
+        p.first_name.clone().into(),
+        p.last_name.clone().into(),
+        p.language_code.clone().into(),
+        start_payload.map(str::to_owned).into(),
+        now.into(),
+    ];
+    let row = db.query_one_raw(statement(db, sql, values)).await?;
+    let user = from_row(&row.ok_or_else(|| Error::internal("upsert returned no row"))?)?;
+    let created = user.created_at == now;
+    Ok((user, created))
+}
+
+fn from_row(r: &QueryResult) -> Result<User> {
+    Ok(User {
+        id: r.try_get_by_index(0)?,
+        telegram_id: r.try_get_by_index(1)?,
+        username: r.try_get_by_index(2)?,
+        first_name: r.try_get_by_index(3)?,
+        last_name: r.try_get_by_index(4)?,
+        language_code: r.try_get_by_index(5)?,
+        balance: r.try_get_by_index(6)?,
+        created_at: r.try_get_by_index(7)?,
+    })
+}
+
+pub fn to_user(m: users::Model) -> User {
+    User {
+        id: m.id,
+        telegram_id: m.telegram_id,
+        username: m.username,
+        first_name: m.first_name,
+        last_name: m.last_name,
+        language_code: m.language_code,
+        balance: m.balance,
+        created_at: m.created_at,
+    }
+}

@@ -1,0 +1,55 @@
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+
+use super::model::{TelegramProfile, User};
+use super::repository as repo;
+use crate::adapters::db::entity::users;
+use crate::domain::credits::{BalanceChange, CreditService, EntryKind, IdempotencyKey, apply_in_tx};
+use crate::domain::{Error, Result, time::now_micros};
+
+#[derive(Clone)]
+pub struct UserService {
+    db: DatabaseConnection,
+    credits: CreditService,
+    welcome_bonus: i64,
+}
+
+impl UserService {
+    pub fn new(db: DatabaseConnection, credits: CreditService, welcome_bonus: i64) -> Self {
+        UserService { db, credits, welcome_bonus }
+    }
+
+    pub async fn get(&self, id: i64) -> Result<User> {
+        repo::find(&self.db, id).await?.ok_or(Error::NotFound("user"))
+    }
+
+    /// Loads many users at once (for DataLoaders), in no particular order.
+    pub async fn get_many(&self, ids: &[i64]) -> Result<Vec<User>> {
+        let rows = users::Entity::find().filter(users::Column::Id.is_in(ids.iter().copied())).all(&self.db).await?;
+        Ok(rows.into_iter().map(repo::to_user).collect())
+    }
+
+    /// Finds or creates the user behind a Telegram account. A new user gets the welcome bonus as
+    /// a `BONUS` row in the same transaction; `start_payload` (a deep link) is kept on creation.
+    pub async fn sign_up_or_refresh(&self, profile: &TelegramProfile, start_payload: Option<&str>) -> Result<User> {
+        let tx = self.db.begin().await?;
+        let (mut user, created) = repo::upsert_telegram(&tx, profile, start_payload, now_micros()).await?;
+        let mut bonus = None;
+        if created && self.welcome_bonus > 0 {
+            let change = BalanceChange {
+                kind: EntryKind::Bonus,
+                amount: self.welcome_bonus,
+                reason: "welcome bonus".into(),
+                key: IdempotencyKey::internal("bonus:welcome".into()),
+            };
+            if let Ok(entry) = apply_in_tx(&tx, user.id, &change, None).await? {
+                user.balance = entry.balance_after;
+                bonus = Some(entry);
+            }
+        }
+        tx.commit().await?;
+        if let Some(entry) = bonus {
+            self.credits.announce(&entry).await;
+        }
+        Ok(user)
+    }
+}

@@ -1,0 +1,36 @@
+//! Signing in and out.
+
+use async_graphql::{Context, Object, SimpleObject};
+
+use super::context::{Viewer, services};
+use super::users::User;
+use crate::domain::Result;
+
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <token>`, or as `authorization` in the WebSocket
+    /// `connection_init` payload.
+    token: String,
+    user: User,
+}
+
+#[Object]
+impl AuthMutation {
+    /// Signs in with Telegram Mini App `initData`, or the Login Widget's fields as a query
+    /// string; creates the user on first sign-in.
+    async fn sign_in_with_telegram(&self, ctx: &Context<'_>, init_data: String) -> Result<AuthPayload> {
+        let (token, user) = services(ctx).auth.sign_in_with_telegram(&init_data).await?;
+        Ok(AuthPayload { token, user: User(user) })
+    }
+
+    /// Revokes the bearer token this request was made with; false when there was none.
+    async fn sign_out(&self, ctx: &Context<'_>) -> Result<bool> {
+        match ctx.data_opt::<Viewer>().and_then(Viewer::token) {
+            Some(token) => services(ctx).auth.revoke(token).await,
+            None => Ok(false),
+        }
+    }
+}

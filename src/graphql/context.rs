@@ -1,0 +1,89 @@
+//! Who is asking: every operation carries a [`Viewer`] in its request data. HTTP puts the bearer
+//! token there and it is resolved on first use (so `{ __typename }` costs no database query);
+//! the bot and the WebSocket put a principal that is already known.
+
+use async_graphql::Context;
+use tokio::sync::OnceCell;
+
+use crate::domain::{Error, Result, Services, auth::Principal};
+
+pub struct Viewer {
+    credentials: Credentials,
+    resolved: OnceCell<Option<Principal>>,
+}
+
+enum Credentials {
+    Anonymous,
+    Bearer(String),
+    Known(Principal),
+}
+
+impl Viewer {
+    pub fn anonymous() -> Self {
+        Self::with(Credentials::Anonymous)
+    }
+
+    pub fn bearer(token: String) -> Self {
+        Self::with(Credentials::Bearer(token))
+    }
+
+    pub fn known(principal: Principal) -> Self {
+        Self::with(Credentials::Known(principal))
+    }
+
+    fn with(credentials: Credentials) -> Self {
+        Viewer { credentials, resolved: OnceCell::new() }
+    }
+
+    /// The bearer token this request came with, if any (for `signOut`).
+    pub fn token(&self) -> Option<&str> {
+        match &self.credentials {
+            Credentials::Bearer(token) => Some(token),
+            _ => None,
+        }
+    }
+
+    /// The principal, or None for an anonymous request. A token that does not resolve is an
+    /// error rather than anonymity, so a client learns its token went bad.
+    pub async fn principal(&self, services: &Services) -> Result<Option<Principal>> {
+        match &self.credentials {
+            Credentials::Anonymous => Ok(None),
+            Credentials::Known(principal) => Ok(Some(*principal)),
+            Credentials::Bearer(token) => {
+                let resolved = self
+                    .resolved
+                    .get_or_try_init(|| async { services.auth.authenticate(token).await.map(Some) })
+                    .await?;
+                Ok(*resolved)
+            }
+        }
+    }
+}
+
+pub fn services<'a>(ctx: &Context<'a>) -> &'a Services {
+    ctx.data_unchecked::<Services>()
+}
+
+/// The signed-in user's id; `UNAUTHENTICATED` without one.
+pub async fn current_user(ctx: &Context<'_>) -> Result<i64> {
+    match principal(ctx).await? {
+        Some(Principal::User(id)) => Ok(id),
+        Some(Principal::Admin) => Err(Error::Forbidden),
+        None => Err(Error::Unauthenticated),
+    }
+}
+
+pub async fn require_admin(ctx: &Context<'_>) -> Result<()> {
+    match principal(ctx).await? {
+        Some(Principal::Admin) => Ok(()),
+        Some(Principal::User(_)) => Err(Error::Forbidden),
+        None => Err(Error::Unauthenticated),
+    }
+}
+
+async fn principal(ctx: &Context<'_>) -> Result<Option<Principal>> {
+    match ctx.data_opt::<Viewer>() {
+        Some(viewer) => viewer.principal(services(ctx)).await,
+        None => Ok(None),
+    }
+}

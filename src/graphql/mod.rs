@@ -1,0 +1,65 @@
+//! The GraphQL port: one schema for every client (web, mobile, GraphiQL and the bot). Resolvers
+//! are thin: they check who is asking, call a domain service and shape the answer.
+
+mod auth;
+pub mod context;
+mod credits;
+mod ids;
+mod node;
+mod observe;
+mod pagination;
+mod users;
+
+use std::sync::Arc;
+
+use async_graphql::{MergedObject, MergedSubscription, Schema};
+
+pub use context::Viewer;
+pub use observe::classify;
+
+use crate::adapters::bus::EventBus;
+use crate::config::Limits;
+use crate::domain::Services;
+use crate::metrics::Metrics;
+
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(users::UserQuery, node::NodeQuery);
+
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(auth::AuthMutation, credits::CreditMutation);
+
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(credits::CreditSubscription);
+
+pub type AishaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// What the resolvers need at run time.
+pub struct SchemaDeps {
+    pub services: Services,
+    pub bus: Arc<dyn EventBus>,
+    pub metrics: Arc<Metrics>,
+    pub limits: Limits,
+    pub introspection: bool,
+}
+
+pub fn build(deps: SchemaDeps) -> AishaSchema {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+        .data(deps.services)
+        .data(deps.bus)
+        .data(deps.limits)
+        .limit_depth(deps.limits.max_query_depth)
+        .limit_complexity(deps.limits.max_query_complexity)
+        .extension(observe::Observe { metrics: deps.metrics });
+    if !deps.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The schema in SDL, as `aisha schema` prints it and `schema.graphql` stores it.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default()).finish().sdl()
+}

@@ -1,0 +1,32 @@
+//! `node(id)`: any object by its global ID, for its owner only.
+
+use async_graphql::{Context, ID, Interface, Object};
+
+use super::context::{current_user, services};
+use super::ids::{Kind, decode};
+use super::users::{Transaction, User};
+use crate::domain::{Error, Result};
+
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    User(User),
+    Transaction(Transaction),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Fetches an object by its global ID. Somebody else's object is `NOT_FOUND`.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Node> {
+        let viewer = current_user(ctx).await?;
+        let services = services(ctx);
+        match decode(&id)? {
+            (Kind::User, user_id) if user_id == viewer => Ok(Node::User(User(services.users.get(user_id).await?))),
+            (Kind::User, _) => Err(Error::NotFound("user")),
+            (Kind::Transaction, entry_id) => Ok(Node::Transaction(Transaction(services.credits.entry(viewer, entry_id).await?))),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! A schema extension that gives every error a stable `extensions.code`, masks internal errors
+//! (logged in full), and counts operations and errors for `/metrics`. It runs for every port —
+//! HTTP, WebSocket and the bot's in-process calls — because they all execute the same schema.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::{
+    Response, ServerError, ServerResult, Value, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest, NextSubscribe,
+    },
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
+};
+use futures_util::{StreamExt, stream::BoxStream};
+
+use crate::domain::Error;
+use crate::metrics::Metrics;
+
+pub struct Observe {
+    pub metrics: Arc<Metrics>,
+}
+
+impl ExtensionFactory for Observe {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ObserveRequest { metrics: self.metrics.clone(), operations: Mutex::default() })
+    }
+}
+
+struct ObserveRequest {
+    metrics: Arc<Metrics>,
+    /// The operations of the parsed document, to name the one that executes.
+    operations: Mutex<Vec<(Option<String>, OperationType)>>,
+}
+
+#[async_trait::async_trait]
+impl Extension for ObserveRequest {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &mut response.errors {
+            self.metrics.record_error(classify(error));
+        }
+        response
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        self.metrics.record_operation("subscription");
+        let metrics = self.metrics.clone();
+        next.run(ctx, stream)
+            .map(move |mut response| {
+                for error in &mut response.errors {
+                    metrics.record_error(classify(error));
+                }
+                response
+            })
+            .boxed()
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let mut operations = self.operations.lock().unwrap_or_else(|p| p.into_inner());
+        match &document.operations {
+            DocumentOperations::Single(op) => operations.push((None, op.node.ty)),
+            DocumentOperations::Multiple(ops) => {
+                operations.extend(ops.iter().map(|(name, op)| (Some(name.to_string()), op.node.ty)))
+            }
+        }
+        Ok(document)
+    }
+
+    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+        let kind = {
+            let operations = self.operations.lock().unwrap_or_else(|p| p.into_inner());
+            operations
+                .iter()
+                .find(|(name, _)| name.is_none() || name.as_deref() == operation_name)
+                .map(|(_, ty)| *ty)
+        };
+        match kind {
+            Some(OperationType::Mutation) => self.metrics.record_operation("mutation"),
+            Some(OperationType::Subscription) => self.metrics.record_operation("subscription"),
+            _ => self.metrics.record_operation("query"),
+        }
+        next.run(ctx, operation_name).await
+    }
+}
+
+/// Sets `extensions.code` (and masks internals); returns the code.
+pub fn classify(error: &mut ServerError) -> &'static str {
+    let (code, extra): (&'static str, Vec<(&str, Value)>) = match error.source::<Error>() {
+        Some(domain) => match domain {
+            Error::InvalidInput(_) => ("BAD_USER_INPUT", vec![]),
+            Error::NotFound(_) => ("NOT_FOUND", vec![]),
+            Error::Unauthenticated => ("UNAUTHENTICATED", vec![]),
+            Error::Forbidden => ("FORBIDDEN", vec![]),
+            Error::InsufficientCredits { needed, available } => {
+                ("INSUFFICIENT_CREDITS", vec![("needed", Value::from(*needed)), ("available", Value::from(*available))])
+            }
+            Error::RateLimited => ("RATE_LIMITED", vec![]),
+            Error::Unavailable(_) => ("UNAVAILABLE", vec![]),
+            Error::Database(_) | Error::Internal(_) => {
+                tracing::error!(error = %domain, path = ?error.path, "internal error in a GraphQL operation");
+                error.message = "internal error".into();
+                ("INTERNAL", vec![])
+            }
+        },
+        None if has_code(error) => return "OTHER",
+        // Errors of async-graphql itself: before execution (parse, validation, limits,
+        // variables) they have no path; during execution they are bad argument values.
+        None if error.path.is_empty() => ("GRAPHQL_VALIDATION_FAILED", vec![]),
+        None => ("BAD_USER_INPUT", vec![]),
+    };
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("code", code);
+    for (key, value) in extra {
+        extensions.set(key, value);
+    }
+    code
+}
+
+fn has_code(error: &ServerError) -> bool {
+    error.extensions.as_ref().is_some_and(|e| e.get("code").is_some())
+}

@@ -1,0 +1,42 @@
+//! Relay connection arguments: `first`/`last` bounded by the configured page size, and opaque
+//! cursors (base64url of a seek key, never an offset).
+
+use async_graphql::Context;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
+use crate::config::Limits;
+use crate::domain::{Error, Result};
+
+/// Validates `first` against the configured maximum; `default` when absent.
+pub fn page_size(ctx: &Context<'_>, first: Option<i32>, default: usize) -> Result<usize> {
+    let max = ctx.data_opt::<Limits>().map_or(100, |l| l.max_page_size);
+    match first {
+        None => Ok(default.min(max)),
+        Some(n) if n < 0 => Err(Error::invalid("first must not be negative")),
+        Some(n) if n as usize > max => Err(Error::invalid(format!("first must be at most {max}"))),
+        Some(n) => Ok(n as usize),
+    }
+}
+
+pub fn encode_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key)
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<String> {
+    let invalid = || Error::invalid("invalid cursor");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    String::from_utf8(bytes).map_err(|_| invalid())
+}
+
+/// A cursor over a single id (`<prefix>:<id>`).
+pub fn id_cursor(prefix: &str, id: i64) -> String {
+    encode_cursor(&format!("{prefix}:{id}"))
+}
+
+pub fn decode_id_cursor(prefix: &str, cursor: &str) -> Result<i64> {
+    let key = decode_cursor(cursor)?;
+    key.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| Error::invalid("invalid cursor"))
+}

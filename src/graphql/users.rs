@@ -1,0 +1,143 @@
+//! `me`, the `User` type and its ledger (`transactions`).
+
+use async_graphql::{Context, Enum, ID, Object, connection::{Connection, Edge}};
+use chrono::{DateTime, Utc};
+
+use super::context::{current_user, services};
+use super::ids::{Kind, encode};
+use super::pagination::{decode_id_cursor, id_cursor, page_size};
+use crate::domain::{self, Result, credits::EntryKind, time::to_datetime};
+
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The signed-in user.
+    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+        let id = current_user(ctx).await?;
+        Ok(User(services(ctx).users.get(id).await?))
+    }
+}
+
+pub struct User(pub domain::users::User);
+
+#[Object]
+impl User {
+    pub async fn id(&self) -> ID {
+        encode(Kind::User, self.0.id)
+    }
+
+    /// The Telegram user id (a string: it does not fit GraphQL's 32-bit Int).
+    async fn telegram_id(&self) -> Option<String> {
+        self.0.telegram_id.map(|id| id.to_string())
+    }
+
+    async fn username(&self) -> Option<&str> {
+        self.0.username.as_deref()
+    }
+
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+
+    async fn last_name(&self) -> Option<&str> {
+        self.0.last_name.as_deref()
+    }
+
+    async fn language_code(&self) -> Option<&str> {
+        self.0.language_code.as_deref()
+    }
+
+    /// Credits available now (whole credits, never negative).
+    async fn balance(&self) -> i64 {
+        self.0.balance
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        to_datetime(self.0.created_at)
+    }
+
+    /// The ledger, newest first: every change of the balance.
+    async fn transactions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Transaction, TransactionsTotal>> {
+        let limit = page_size(ctx, first, 20)?;
+        let before_id = after.as_deref().map(|c| decode_id_cursor("tx", c)).transpose()?;
+        let (entries, has_next) = services(ctx).credits.transactions(self.0.id, before_id, limit).await?;
+        let mut connection = Connection::with_additional_fields(before_id.is_some(), has_next, TransactionsTotal(self.0.id));
+        connection
+            .edges
+            .extend(entries.into_iter().map(|e| Edge::new(id_cursor("tx", e.id), Transaction(e))));
+        Ok(connection)
+    }
+}
+
+/// `totalCount` of the ledger, counted only when asked for.
+pub struct TransactionsTotal(i64);
+
+#[Object]
+impl TransactionsTotal {
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        services(ctx).credits.transaction_count(self.0).await
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionKind {
+    TopUp,
+    Charge,
+    Refund,
+    Bonus,
+    Adjustment,
+}
+
+impl From<EntryKind> for TransactionKind {
+    fn from(kind: EntryKind) -> Self {
+        match kind {
+            EntryKind::TopUp => TransactionKind::TopUp,
+            EntryKind::Charge => TransactionKind::Charge,
+            EntryKind::Refund => TransactionKind::Refund,
+            EntryKind::Bonus => TransactionKind::Bonus,
+            EntryKind::Adjustment => TransactionKind::Adjustment,
+        }
+    }
+}
+
+/// One row of the credit ledger.
+pub struct Transaction(pub domain::credits::LedgerEntry);
+
+#[Object]
+impl Transaction {
+    pub async fn id(&self) -> ID {
+        encode(Kind::Transaction, self.0.id)
+    }
+
+    async fn kind(&self) -> TransactionKind {
+        self.0.kind.into()
+    }
+
+    /// Credits in (positive) or out (negative).
+    async fn amount(&self) -> i64 {
+        self.0.amount
+    }
+
+    async fn balance_after(&self) -> i64 {
+        self.0.balance_after
+    }
+
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+
+    async fn idempotency_key(&self) -> &str {
+        &self.0.idempotency_key
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        to_datetime(self.0.created_at)
+    }
+}

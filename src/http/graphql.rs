@@ -1,0 +1,213 @@
+//! GraphQL over HTTP, by the GraphQL-over-HTTP specification: POST with `application/json`,
+//! GET for queries only (405 with `Allow: POST` for a mutation), content negotiation between
+//! `application/graphql-response+json` and `application/json`, and status codes that follow
+//! the media type (request errors are 400 under the former, 200 under the latter). A GET with
+//! a WebSocket upgrade serves subscriptions.
+
+use async_graphql::{ServerError, Value, Variables, parser::types::{DocumentOperations, ExecutableDocument, OperationType}};
+use axum::{
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::{Map, Value as Json};
+
+use super::websocket;
+use crate::app::AppState;
+use crate::graphql::{Viewer, classify};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    /// `application/graphql-response+json`
+    GraphqlResponse,
+    /// `application/json` (the legacy media type; every error is a 200)
+    Json,
+}
+
+impl MediaType {
+    fn header(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Map<String, Json>,
+    extensions: Map<String, Json>,
+}
+
+pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let media = match negotiate(&headers) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return plain_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "Content-Type must be application/json");
+    }
+    let params = match serde_json::from_slice::<Json>(&body) {
+        Ok(Json::Object(map)) => params_from(map, false),
+        Ok(_) => Err("the body must be a JSON object".into()),
+        Err(e) => Err(format!("the body is not valid JSON: {e}")),
+    };
+    match params {
+        Ok(params) => execute(&app, &headers, params, media, false).await,
+        Err(message) => plain_error(StatusCode::BAD_REQUEST, media, &message),
+    }
+}
+
+pub async fn get(State(app): State<AppState>, request: Request) -> Response {
+    if request.headers().contains_key(header::UPGRADE) {
+        return websocket::upgrade(app, request).await;
+    }
+    let (parts, _) = request.into_parts();
+    let media = match negotiate(&parts.headers) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    let map: Map<String, Json> = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), Json::String(v.into_owned())))
+        .collect();
+    match params_from(map, true) {
+        Ok(params) => execute(&app, &parts.headers, params, media, true).await,
+        Err(message) => plain_error(StatusCode::BAD_REQUEST, media, &message),
+    }
+}
+
+/// Reads the request parameters; in a GET, `variables` and `extensions` are JSON in a string.
+fn params_from(mut map: Map<String, Json>, json_in_strings: bool) -> Result<Params, String> {
+    let query = match map.remove("query") {
+        Some(Json::String(query)) => query,
+        Some(_) => return Err("query must be a string".into()),
+        None => return Err("query is required".into()),
+    };
+    let operation_name = match map.remove("operationName") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(name)) => Some(name),
+        Some(_) => return Err("operationName must be a string".into()),
+    };
+    let mut object = |name: &str| -> Result<Map<String, Json>, String> {
+        let value = match map.remove(name) {
+            Some(Json::String(raw)) if json_in_strings => {
+                serde_json::from_str(&raw).map_err(|_| format!("{name} must be a JSON object"))?
+            }
+            other => other.unwrap_or(Json::Null),
+        };
+        match value {
+            Json::Null => Ok(Map::new()),
+            Json::Object(object) => Ok(object),
+            _ => Err(format!("{name} must be an object")),
+        }
+    };
+    Ok(Params { variables: object("variables")?, extensions: object("extensions")?, query, operation_name })
+}
+
+async fn execute(app: &AppState, headers: &HeaderMap, params: Params, media: MediaType, is_get: bool) -> Response {
+    let mut request = async_graphql::Request::new(params.query)
+        .variables(Variables::from_json(Json::Object(params.variables)));
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    for (key, value) in params.extensions {
+        if let Ok(value) = Value::from_json(value) {
+            request.extensions.insert(key, value);
+        }
+    }
+    // Parse here: a GET must not run a mutation, and the schema reuses the parsed document.
+    let operation_name = request.operation_name.clone();
+    match request.parsed_query() {
+        Err(mut error) => {
+            classify(&mut error);
+            if let Some(extensions) = error.extensions.as_mut() {
+                extensions.set("code", "GRAPHQL_PARSE_FAILED");
+            }
+            return request_errors(media, vec![error]);
+        }
+        Ok(document) if is_get && operation_type(document, operation_name.as_deref()) == Some(OperationType::Mutation) => {
+            let mut response = plain_error(StatusCode::METHOD_NOT_ALLOWED, media, "mutations must use POST");
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        Ok(_) => {}
+    }
+    let response = app.schema.execute(request.data(viewer(headers))).await;
+    let is_request_error = response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if is_request_error {
+        return request_errors(media, response.errors);
+    }
+    json_response(StatusCode::OK, media, &response)
+}
+
+/// The viewer behind `Authorization: Bearer <token>`, resolved only if a resolver asks.
+fn viewer(headers: &HeaderMap) -> Viewer {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    token.map_or_else(Viewer::anonymous, |t| Viewer::bearer(t.to_owned()))
+}
+
+fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// Picks the response media type from `Accept`; 406 when the client accepts neither.
+fn negotiate(headers: &HeaderMap) -> Result<MediaType, Response> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Ok(MediaType::Json);
+    };
+    let mut media = None;
+    for item in accept.split(',') {
+        let essence = item.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "application/graphql-response+json" => return Ok(MediaType::GraphqlResponse),
+            "application/json" | "*/*" | "application/*" | "" => media = Some(MediaType::Json),
+            _ => {}
+        }
+    }
+    media.ok_or_else(|| {
+        plain_error(StatusCode::NOT_ACCEPTABLE, MediaType::Json, "accept application/graphql-response+json or application/json")
+    })
+}
+
+/// Errors before execution: no `data` entry; 400 unless the client speaks legacy JSON.
+fn request_errors(media: MediaType, errors: Vec<ServerError>) -> Response {
+    let status = if media == MediaType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    json_response(status, media, &serde_json::json!({ "errors": errors }))
+}
+
+/// An error about the HTTP request itself (not GraphQL): always a 4xx.
+fn plain_error(status: StatusCode, media: MediaType, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+    json_response(status, media, &body)
+}
+
+fn json_response(status: StatusCode, media: MediaType, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            let mut response = Response::new(Body::from(bytes));
+            *response.status_mut() = status;
+            response.headers_mut().insert(header::CONTENT_TYPE, media.header());
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not serialise a GraphQL response");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+

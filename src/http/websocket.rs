@@ -1,0 +1,52 @@
+//! Subscriptions over WebSocket (`graphql-transport-ws` and the legacy `graphql-ws`). The
+//! `connection_init` payload must carry `{"authorization": "Bearer <token>"}`; without a valid
+//! token the connection is refused.
+
+use async_graphql::Data;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::{
+    extract::{FromRequestParts, Request, WebSocketUpgrade},
+    response::{IntoResponse, Response},
+};
+
+use crate::app::AppState;
+use crate::graphql::Viewer;
+
+pub async fn upgrade(app: AppState, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
+        Ok(protocol) => protocol,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            let schema = app.schema.clone();
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| connection_init(app, payload))
+                .serve()
+                .await
+        })
+}
+
+async fn connection_init(app: AppState, payload: serde_json::Value) -> async_graphql::Result<Data> {
+    let token = ["authorization", "Authorization"]
+        .iter()
+        .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| async_graphql::Error::new("connection_init needs {\"authorization\": \"Bearer <token>\"}"))?;
+    let principal = app
+        .services
+        .auth
+        .authenticate(&token)
+        .await
+        .map_err(|_| async_graphql::Error::new("invalid token"))?;
+    let mut data = Data::default();
+    data.insert(Viewer::known(principal));
+    Ok(data)
+}

@@ -1,0 +1,181 @@
+//! Prometheus metrics kept in fixed arrays of atomics: counting a request costs a few atomic
+//! adds and no lock, which matters at tens of thousands of requests per second.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
+    time::Duration,
+};
+
+/// The routes we report separately; everything else is `other`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    Graphql,
+    Graphiql,
+    Telegram,
+    Fal,
+    Files,
+    Health,
+    Metrics,
+    WebClient,
+    Other,
+}
+
+const ROUTES: [Route; 9] = [
+    Route::Graphql,
+    Route::Graphiql,
+    Route::Telegram,
+    Route::Fal,
+    Route::Files,
+    Route::Health,
+    Route::Metrics,
+    Route::WebClient,
+    Route::Other,
+];
+
+impl Route {
+    pub fn of_path(path: &str) -> Route {
+        match path {
+            "/graphql" => Route::Graphql,
+            "/healthz" | "/readyz" => Route::Health,
+            "/metrics" => Route::Metrics,
+            "/telegram/webhook" => Route::Telegram,
+            "/webhooks/fal" => Route::Fal,
+            p if p.starts_with("/graphiql") => Route::Graphiql,
+            p if p.starts_with("/files/") => Route::Files,
+            "/" => Route::WebClient,
+            p if p.starts_with("/app/") || p.starts_with("/assets/") => Route::WebClient,
+            _ => Route::Other,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Route::Graphql => "graphql",
+            Route::Graphiql => "graphiql",
+            Route::Telegram => "telegram_webhook",
+            Route::Fal => "fal_webhook",
+            Route::Files => "files",
+            Route::Health => "health",
+            Route::Metrics => "metrics",
+            Route::WebClient => "web_client",
+            Route::Other => "other",
+        }
+    }
+}
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+const OPERATIONS: [&str; 3] = ["query", "mutation", "subscription"];
+
+#[derive(Default)]
+struct RouteStats {
+    by_status: [AtomicU64; 5],
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    routes: [RouteStats; ROUTES.len()],
+    operations: [AtomicU64; OPERATIONS.len()],
+    /// Errors by `extensions.code`; errors are rare enough for a lock.
+    errors: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Metrics {
+    pub fn record_request(&self, route: Route, status: u16, elapsed: Duration) {
+        let stats = &self.routes[ROUTES.iter().position(|r| *r == route).unwrap_or(ROUTES.len() - 1)];
+        let class = usize::from(status / 100).clamp(1, 5) - 1;
+        stats.by_status[class].fetch_add(1, Relaxed);
+        let seconds = elapsed.as_secs_f64();
+        if let Some(bucket) = BUCKETS.iter().position(|upper| seconds <= *upper) {
+            stats.buckets[bucket].fetch_add(1, Relaxed);
+        }
+        stats.count.fetch_add(1, Relaxed);
+        stats.sum_micros.fetch_add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), Relaxed);
+    }
+
+    /// Counts one GraphQL operation by its type (`query`, `mutation`, `subscription`).
+    pub fn record_operation(&self, kind: &str) {
+        if let Some(i) = OPERATIONS.iter().position(|k| *k == kind) {
+            self.operations[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    pub fn record_error(&self, code: &str) {
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        *errors.entry(code.to_owned()).or_default() += 1;
+    }
+
+    /// The Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        out.push_str("# HELP aisha_http_requests_total HTTP requests by route and status class.\n");
+        out.push_str("# TYPE aisha_http_requests_total counter\n");
+        for (route, stats) in ROUTES.iter().zip(&self.routes) {
+            for (class, counter) in STATUS_CLASSES.iter().zip(&stats.by_status) {
+                let n = counter.load(Relaxed);
+                if n > 0 {
+                    let _ = writeln!(out, "aisha_http_requests_total{{route=\"{}\",status=\"{class}\"}} {n}", route.label());
+                }
+            }
+        }
+        out.push_str("# HELP aisha_http_request_duration_seconds HTTP request latency by route.\n");
+        out.push_str("# TYPE aisha_http_request_duration_seconds histogram\n");
+        for (route, stats) in ROUTES.iter().zip(&self.routes) {
+            let count = stats.count.load(Relaxed);
+            if count == 0 {
+                continue;
+            }
+            let label = route.label();
+            let mut cumulative = 0;
+            for (upper, bucket) in BUCKETS.iter().zip(&stats.buckets) {
+                cumulative += bucket.load(Relaxed);
+                let _ = writeln!(out, "aisha_http_request_duration_seconds_bucket{{route=\"{label}\",le=\"{upper}\"}} {cumulative}");
+            }
+            let _ = writeln!(out, "aisha_http_request_duration_seconds_bucket{{route=\"{label}\",le=\"+Inf\"}} {count}");
+            let sum = stats.sum_micros.load(Relaxed) as f64 / 1e6;
+            let _ = writeln!(out, "aisha_http_request_duration_seconds_sum{{route=\"{label}\"}} {sum}");
+            let _ = writeln!(out, "aisha_http_request_duration_seconds_count{{route=\"{label}\"}} {count}");
+        }
+        out.push_str("# HELP aisha_graphql_operations_total GraphQL operations by type.\n");
+        out.push_str("# TYPE aisha_graphql_operations_total counter\n");
+        for (kind, counter) in OPERATIONS.iter().zip(&self.operations) {
+            let _ = writeln!(out, "aisha_graphql_operations_total{{type=\"{kind}\"}} {}", counter.load(Relaxed));
+        }
+        out.push_str("# HELP aisha_graphql_errors_total GraphQL errors by extensions.code.\n");
+        out.push_str("# TYPE aisha_graphql_errors_total counter\n");
+        for (code, n) in self.errors.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "aisha_graphql_errors_total{{code=\"{code}\"}} {n}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counts_and_cumulative_buckets() {
+        let metrics = Metrics::default();
+        metrics.record_request(Route::Graphql, 200, Duration::from_micros(300));
+        metrics.record_request(Route::Graphql, 400, Duration::from_millis(3));
+        metrics.record_operation("query");
+        metrics.record_error("BAD_USER_INPUT");
+        let text = metrics.render();
+        assert!(text.contains("aisha_http_requests_total{route=\"graphql\",status=\"2xx\"} 1"));
+        assert!(text.contains("aisha_http_requests_total{route=\"graphql\",status=\"4xx\"} 1"));
+        assert!(text.contains("aisha_http_request_duration_seconds_bucket{route=\"graphql\",le=\"0.0005\"} 1"));
+        assert!(text.contains("aisha_http_request_duration_seconds_bucket{route=\"graphql\",le=\"0.005\"} 2"));
+        assert!(text.contains("aisha_graphql_operations_total{type=\"query\"} 1"));
+        assert!(text.contains("aisha_graphql_errors_total{code=\"BAD_USER_INPUT\"} 1"));
+    }
+}
