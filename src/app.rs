@@ -1,6 +1,6 @@
 //! Wiring: configuration → adapters → domain services → schema → axum router, and serving it.
 
-use std::{ops::Deref, sync::Arc};
+use std::{ops::Deref, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use crate::adapters::{bus::{EventBus, MemoryBus, RedisBus}, cache::{Cache, MemoryCache, RedisCache}, db};
 use crate::config::{Config, Environment};
 use crate::domain::{Services, auth::AuthService, credits::CreditService, users::UserService};
-use crate::graphql::{self, AishaSchema, SchemaDeps};
+use crate::graphql::{self, AishaSchema, DocumentCache, SchemaDeps};
 use crate::metrics::Metrics;
 
 /// Everything a request handler may need; cloned cheaply as [`AppState`].
@@ -20,6 +20,8 @@ pub struct App {
     pub bus: Arc<dyn EventBus>,
     pub services: Services,
     pub schema: AishaSchema,
+    /// Parsed GraphQL documents by their text.
+    pub documents: DocumentCache,
     pub metrics: Arc<Metrics>,
     /// Prefix of the request ids this instance makes.
     pub instance_id: String,
@@ -54,7 +56,8 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         introspection: config.graphiql || config.env == Environment::Dev,
     });
     let instance_id = format!("{:08x}", rand::random::<u32>());
-    Ok(AppState(Arc::new(App { config, db, cache, bus, services, schema, metrics, instance_id })))
+    let documents = DocumentCache::new(1024);
+    Ok(AppState(Arc::new(App { config, db, cache, bus, services, schema, documents, metrics, instance_id })))
 }
 
 /// Redis for the cache and the bus when `REDIS_URL` is set; in-process otherwise.
@@ -63,12 +66,15 @@ async fn connect_redis(config: &Config) -> anyhow::Result<(Arc<dyn Cache>, Arc<d
         return Ok((Arc::new(MemoryCache::default()), Arc::new(MemoryBus::default())));
     };
     let client = redis::Client::open(url.as_str()).context("REDIS_URL")?;
-    let manager_config = redis::aio::ConnectionManagerConfig::new();
+    let manager_config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+        .set_number_of_retries(2);
     // Lazy: start-up does not need Redis to be up; /readyz reports it.
     let conn = redis::aio::ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
         .context("creating the Redis connection manager")?;
-    let bus = RedisBus::connect(client, conn.clone()).await?;
-    Ok((Arc::new(RedisCache::new(conn)), Arc::new(bus)))
+    let bus = RedisBus::connect(client, conn.clone(), &config.redis_prefix).await;
+    Ok((Arc::new(RedisCache::new(conn, &config.redis_prefix)), Arc::new(bus)))
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.

@@ -24,6 +24,8 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     pub database_url: String,
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel, so that deployments can share one Redis.
+    pub redis_prefix: String,
     pub s3: Option<S3Config>,
     pub fal: FalConfig,
     pub telegram: Option<TelegramConfig>,
@@ -114,6 +116,7 @@ impl Config {
             admin_token: vars.secret("AISHA_ADMIN_TOKEN"),
             database_url,
             redis_url: vars.get("REDIS_URL"),
+            redis_prefix: vars.get("AISHA_REDIS_PREFIX").unwrap_or_else(|| "aisha".into()),
             s3: S3Config::from_vars(&vars)?,
             fal: FalConfig {
                 key: vars.secret("FAL_KEY"),

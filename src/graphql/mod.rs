@@ -4,6 +4,7 @@
 mod auth;
 pub mod context;
 mod credits;
+mod documents;
 mod ids;
 mod node;
 mod observe;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 pub use context::Viewer;
+pub use documents::{DocumentCache, operation_label};
 pub use observe::classify;
 
 use crate::adapters::bus::EventBus;

@@ -1,15 +1,13 @@
 //! A schema extension that gives every error a stable `extensions.code`, masks internal errors
-//! (logged in full), and counts operations and errors for `/metrics`. It runs for every port —
-//! HTTP, WebSocket and the bot's in-process calls — because they all execute the same schema.
+//! (logged in full), and counts errors (and subscriptions) for `/metrics`. It runs for every
+//! port — HTTP, WebSocket and the bot's in-process calls — because they all execute the same
+//! schema. Queries and mutations are counted where their document is prepared.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_graphql::{
-    Response, ServerError, ServerResult, Value, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest, NextSubscribe,
-    },
-    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
+    Response, ServerError, Value,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe},
 };
 use futures_util::{StreamExt, stream::BoxStream};
 
@@ -22,14 +20,12 @@ pub struct Observe {
 
 impl ExtensionFactory for Observe {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ObserveRequest { metrics: self.metrics.clone(), operations: Mutex::default() })
+        Arc::new(ObserveRequest { metrics: self.metrics.clone() })
     }
 }
 
 struct ObserveRequest {
     metrics: Arc<Metrics>,
-    /// The operations of the parsed document, to name the one that executes.
-    operations: Mutex<Vec<(Option<String>, OperationType)>>,
 }
 
 #[async_trait::async_trait]
@@ -58,40 +54,6 @@ impl Extension for ObserveRequest {
                 response
             })
             .boxed()
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let mut operations = self.operations.lock().unwrap_or_else(|p| p.into_inner());
-        match &document.operations {
-            DocumentOperations::Single(op) => operations.push((None, op.node.ty)),
-            DocumentOperations::Multiple(ops) => {
-                operations.extend(ops.iter().map(|(name, op)| (Some(name.to_string()), op.node.ty)))
-            }
-        }
-        Ok(document)
-    }
-
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
-        let kind = {
-            let operations = self.operations.lock().unwrap_or_else(|p| p.into_inner());
-            operations
-                .iter()
-                .find(|(name, _)| name.is_none() || name.as_deref() == operation_name)
-                .map(|(_, ty)| *ty)
-        };
-        match kind {
-            Some(OperationType::Mutation) => self.metrics.record_operation("mutation"),
-            Some(OperationType::Subscription) => self.metrics.record_operation("subscription"),
-            _ => self.metrics.record_operation("query"),
-        }
-        next.run(ctx, operation_name).await
     }
 }
 

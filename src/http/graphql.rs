@@ -4,7 +4,7 @@
 //! the media type (request errors are 400 under the former, 200 under the latter). A GET with
 //! a WebSocket upgrade serves subscriptions.
 
-use async_graphql::{ServerError, Value, Variables, parser::types::{DocumentOperations, ExecutableDocument, OperationType}};
+use async_graphql::{ServerError, Value, Variables, parser::types::OperationType};
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
@@ -15,7 +15,7 @@ use serde_json::{Map, Value as Json};
 
 use super::websocket;
 use crate::app::AppState;
-use crate::graphql::{Viewer, classify};
+use crate::graphql::{Viewer, classify, operation_label};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum MediaType {
@@ -119,9 +119,8 @@ async fn execute(app: &AppState, headers: &HeaderMap, params: Params, media: Med
             request.extensions.insert(key, value);
         }
     }
-    // Parse here: a GET must not run a mutation, and the schema reuses the parsed document.
-    let operation_name = request.operation_name.clone();
-    match request.parsed_query() {
+    // Parse here (or take the cached document): a GET must not run a mutation.
+    match app.documents.prepare(&mut request) {
         Err(mut error) => {
             classify(&mut error);
             if let Some(extensions) = error.extensions.as_mut() {
@@ -129,12 +128,12 @@ async fn execute(app: &AppState, headers: &HeaderMap, params: Params, media: Med
             }
             return request_errors(media, vec![error]);
         }
-        Ok(document) if is_get && operation_type(document, operation_name.as_deref()) == Some(OperationType::Mutation) => {
+        Ok(Some(OperationType::Mutation)) if is_get => {
             let mut response = plain_error(StatusCode::METHOD_NOT_ALLOWED, media, "mutations must use POST");
             response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
-        Ok(_) => {}
+        Ok(kind) => app.metrics.record_operation(operation_label(kind.unwrap_or(OperationType::Query))),
     }
     let response = app.schema.execute(request.data(viewer(headers))).await;
     let is_request_error = response.data == Value::Null
@@ -155,14 +154,6 @@ fn viewer(headers: &HeaderMap) -> Viewer {
         .map(str::trim)
         .filter(|t| !t.is_empty());
     token.map_or_else(Viewer::anonymous, |t| Viewer::bearer(t.to_owned()))
-}
-
-fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    match (&document.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    }
 }
 
 /// Picks the response media type from `Accept`; 406 when the client accepts neither.

@@ -7,6 +7,7 @@ use axum::{
     response::IntoResponse,
 };
 use serde_json::json;
+use std::time::Duration;
 
 use crate::app::AppState;
 
@@ -14,13 +15,22 @@ pub async fn live() -> &'static str {
     "ok"
 }
 
-/// Ready when the database and (if configured) Redis answer.
+/// How long a dependency may take to answer before it counts as down.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Ready when the database and (if configured) Redis answer in time.
 pub async fn ready(State(app): State<AppState>) -> impl IntoResponse {
-    let database = app.db.ping().await.map_err(|e| e.to_string());
-    let cache = app.cache.ping().await.map_err(|e| e.to_string());
+    let (database, cache) = tokio::join!(
+        check(async { app.db.ping().await.map_err(|e| e.to_string()) }),
+        check(async { app.cache.ping().await.map_err(|e| e.to_string()) }),
+    );
     let status = if database.is_ok() && cache.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let show = |r: Result<(), String>| r.err().unwrap_or_else(|| "ok".into());
     (status, Json(json!({ "database": show(database), "cache": show(cache) })))
+}
+
+async fn check(probe: impl Future<Output = Result<(), String>>) -> Result<(), String> {
+    tokio::time::timeout(CHECK_TIMEOUT, probe).await.unwrap_or_else(|_| Err("timed out".into()))
 }
 
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {

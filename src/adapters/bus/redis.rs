@@ -6,31 +6,32 @@ use redis::AsyncCommands;
 use super::{EventBus, MemoryBus};
 use crate::domain::events::Event;
 
-const CHANNEL: &str = "aisha:events";
-
 /// Redis pub/sub: publishing goes through Redis, and one listener task per instance feeds the
 /// local subscribers, reconnecting when the connection drops.
 pub struct RedisBus {
     publisher: redis::aio::ConnectionManager,
     local: Arc<MemoryBus>,
+    channel: String,
 }
 
 impl RedisBus {
-    pub async fn connect(client: redis::Client, publisher: redis::aio::ConnectionManager) -> anyhow::Result<Self> {
+    /// Starts the listener; `prefix` names the channel (`<prefix>:events`).
+    pub async fn connect(client: redis::Client, publisher: redis::aio::ConnectionManager, prefix: &str) -> Self {
         let local = Arc::new(MemoryBus::default());
+        let channel = format!("{prefix}:events");
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(listen(client, local.clone(), ready_tx));
+        tokio::spawn(listen(client, channel.clone(), local.clone(), ready_tx));
         // Wait for the first subscription so that nothing published after `connect` is missed.
-        let _ = tokio::time::timeout(Duration::from_secs(5), ready_rx).await;
-        Ok(RedisBus { publisher, local })
+        let _ = tokio::time::timeout(Duration::from_secs(2), ready_rx).await;
+        RedisBus { publisher, local, channel }
     }
 }
 
-async fn listen(client: redis::Client, local: Arc<MemoryBus>, ready: tokio::sync::oneshot::Sender<()>) {
+async fn listen(client: redis::Client, channel: String, local: Arc<MemoryBus>, ready: tokio::sync::oneshot::Sender<()>) {
     let mut ready = Some(ready);
     loop {
         match client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
+            Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
                 Ok(()) => {
                     if let Some(ready) = ready.take() {
                         let _ = ready.send(());
@@ -58,7 +59,7 @@ impl EventBus for RedisBus {
     async fn publish(&self, event: &Event) -> anyhow::Result<()> {
         let payload = serde_json::to_vec(event)?;
         let mut conn = self.publisher.clone();
-        let _: i64 = conn.publish(CHANNEL, payload).await?;
+        let _: i64 = conn.publish(&self.channel, payload).await?;
         Ok(())
     }
 

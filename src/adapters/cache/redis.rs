@@ -7,13 +7,16 @@ use super::Cache;
 /// Redis cache; keys are prefixed so that one Redis can serve other programs too.
 pub struct RedisCache {
     conn: redis::aio::ConnectionManager,
+    prefix: String,
 }
 
-const PREFIX: &str = "aisha:";
-
 impl RedisCache {
-    pub fn new(conn: redis::aio::ConnectionManager) -> Self {
-        RedisCache { conn }
+    pub fn new(conn: redis::aio::ConnectionManager, prefix: &str) -> Self {
+        RedisCache { conn, prefix: format!("{prefix}:") }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
     }
 }
 
@@ -24,12 +27,12 @@ fn ttl_millis(ttl: Duration) -> u64 {
 #[async_trait::async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> anyhow::Result<Option<String>> {
-        Ok(self.conn.clone().get(format!("{PREFIX}{key}")).await?)
+        Ok(self.conn.clone().get(self.key(key)).await?)
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()> {
         let options = redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(ttl_millis(ttl)));
-        let _: () = self.conn.clone().set_options(format!("{PREFIX}{key}"), value, options).await?;
+        let _: () = self.conn.clone().set_options(self.key(key), value, options).await?;
         Ok(())
     }
 
@@ -37,12 +40,12 @@ impl Cache for RedisCache {
         let options = redis::SetOptions::default()
             .conditional_set(redis::ExistenceCheck::NX)
             .with_expiration(redis::SetExpiry::PX(ttl_millis(ttl)));
-        let set: Option<String> = self.conn.clone().set_options(format!("{PREFIX}{key}"), value, options).await?;
+        let set: Option<String> = self.conn.clone().set_options(self.key(key), value, options).await?;
         Ok(set.is_some())
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
-        let _: i64 = self.conn.clone().del(format!("{PREFIX}{key}")).await?;
+        let _: i64 = self.conn.clone().del(self.key(key)).await?;
         Ok(())
     }
 

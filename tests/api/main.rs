@@ -1,0 +1,11 @@
+//! The integration suite: one binary, the real server over real connections.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod auth;
+mod cache;
+mod credits;
+mod http;
+mod schema;
+mod websocket;

@@ -1,0 +1,109 @@
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+use crate::db_test;
+use crate::support::{ADMIN_TOKEN, Db, TestApp, spawn_app, spawn_app_with};
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp, protocol: &str) -> Socket {
+    let mut request = format!("ws://{}/graphql", app.addr).into_client_request().expect("request");
+    request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_str(protocol).expect("header"));
+    let (socket, response) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+    assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket.send(Message::text(message.to_string())).await.expect("sent");
+}
+
+/// The next text message as JSON, or None when the server closed the connection.
+async fn next_json(socket: &mut Socket) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("a message in time");
+        match message {
+            Some(Ok(Message::Text(text))) => return Some(serde_json::from_str(&text).expect("JSON")),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(other)) => panic!("unexpected message {other:?}"),
+        }
+    }
+}
+
+db_test!(connection_init_without_a_valid_token_is_refused, |db: Db| async move {
+    let app = spawn_app(db).await;
+    for payload in [json!({}), json!({ "authorization": "Bearer aisha_forged" }), json!({ "authorization": 42 })] {
+        let mut socket = connect(&app, "graphql-transport-ws").await;
+        send(&mut socket, json!({ "type": "connection_init", "payload": payload })).await;
+        assert_eq!(next_json(&mut socket).await, None, "{payload} must close the connection");
+
+        let mut legacy = connect(&app, "graphql-ws").await;
+        send(&mut legacy, json!({ "type": "connection_init", "payload": payload })).await;
+        let reply = next_json(&mut legacy).await.expect("a reply");
+        assert_eq!(reply["type"], "connection_error", "{reply}");
+    }
+});
+
+db_test!(balance_changed_reaches_the_owner_over_both_protocols, |db: Db| async move {
+    let app = spawn_app(db).await;
+    let (token, user_id) = app.sign_in(21, "listener").await;
+    let (_, other_id) = app.sign_in(22, "other").await;
+    let query = "subscription { balanceChanged { balance transactionId } }";
+
+    let mut modern = connect(&app, "graphql-transport-ws").await;
+    send(&mut modern, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    assert_eq!(next_json(&mut modern).await.expect("ack")["type"], "connection_ack");
+    send(&mut modern, json!({ "id": "1", "type": "subscribe", "payload": { "query": query } })).await;
+
+    let mut legacy = connect(&app, "graphql-ws").await;
+    send(&mut legacy, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    assert_eq!(next_json(&mut legacy).await.expect("ack")["type"], "connection_ack");
+    send(&mut legacy, json!({ "id": "1", "type": "start", "payload": { "query": query } })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await; // let both subscriptions start
+
+    let adjust = "mutation($u: ID!, $k: String!) { adjustBalance(userId: $u, amount: 3, reason: \"gift\", idempotencyKey: $k) { id } }";
+    app.gql(Some(ADMIN_TOKEN), adjust, json!({ "u": other_id, "k": "other" })).await.data("adjustBalance");
+    let mine = app.gql(Some(ADMIN_TOKEN), adjust, json!({ "u": user_id, "k": "mine" })).await;
+    let transaction_id = mine.data("adjustBalance")["id"].clone();
+
+    let event = next_json(&mut modern).await.expect("an event");
+    assert_eq!(event["type"], "next");
+    assert_eq!(event["payload"]["data"]["balanceChanged"], json!({ "balance": 13, "transactionId": transaction_id }));
+    let event = next_json(&mut legacy).await.expect("an event");
+    assert_eq!(event["type"], "data");
+    assert_eq!(event["payload"]["data"]["balanceChanged"]["balance"], 13);
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_an_event_published_on_one_instance_reaches_a_subscriber_on_another() {
+    let Some(redis_url) = std::env::var("AISHA_TEST_REDIS_URL").ok().filter(|v| !v.is_empty()) else {
+        eprintln!("AISHA_TEST_REDIS_URL is not set: Redis bus test not run");
+        return;
+    };
+    let first = spawn_app_with(Db::Sqlite, |c| c.redis_url = Some(redis_url.clone())).await;
+    let (database_url, prefix) = (first.app.config.database_url.clone(), first.app.config.redis_prefix.clone());
+    let second = spawn_app_with(Db::Sqlite, |c| {
+        c.redis_url = Some(redis_url.clone());
+        c.database_url = database_url;
+        c.redis_prefix = prefix;
+    })
+    .await;
+    let (token, user_id) = first.sign_in(31, "everywhere").await;
+
+    let mut socket = connect(&first, "graphql-transport-ws").await;
+    send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    assert_eq!(next_json(&mut socket).await.expect("ack")["type"], "connection_ack");
+    let query = "subscription { balanceChanged { balance } }";
+    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query } })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let adjust = "mutation($u: ID!) { adjustBalance(userId: $u, amount: 5, reason: \"x\", idempotencyKey: \"redis\") { id } }";
+    second.gql(Some(ADMIN_TOKEN), adjust, json!({ "u": user_id })).await.data("adjustBalance");
+
+    let event = next_json(&mut socket).await.expect("an event from the other instance");
+    assert_eq!(event["payload"]["data"]["balanceChanged"]["balance"], 15);
+}
