@@ -6,9 +6,25 @@ use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::adapters::{bus::{EventBus, MemoryBus, RedisBus}, cache::{Cache, MemoryCache, RedisCache}, db};
+use crate::adapters::{
+    bus::{EventBus, MemoryBus, RedisBus},
+    cache::{Cache, MemoryCache, RedisCache},
+    db,
+    storage::{LocalStorage, S3Storage, Storage},
+};
 use crate::config::{Config, Environment};
-use crate::domain::{Services, auth::AuthService, credits::CreditService, users::UserService};
+use crate::domain::{
+    Services,
+    auth::AuthService,
+    credits::CreditService,
+    generations::{GenerationService, JobSettings},
+    users::UserService,
+};
+use crate::providers::{
+    ImageProvider,
+    fal::{FalProvider, webhook::WebhookVerifier},
+    local::{LocalProvider, LocalProviderConfig},
+};
 use crate::graphql::{self, AishaSchema, DocumentCache, SchemaDeps};
 use crate::metrics::Metrics;
 
@@ -18,6 +34,10 @@ pub struct App {
     pub db: DatabaseConnection,
     pub cache: Arc<dyn Cache>,
     pub bus: Arc<dyn EventBus>,
+    pub storage: Arc<dyn Storage>,
+    /// The local folder behind `/files/…`, when storage is local.
+    pub local_files: Option<Arc<LocalStorage>>,
+    pub fal_webhooks: WebhookVerifier,
     pub services: Services,
     pub schema: AishaSchema,
     /// Parsed GraphQL documents by their text.
@@ -42,22 +62,93 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let db = db::connect(&config.database_url).await.context("connecting to the database")?;
     db::migrate(&db).await.context("running migrations")?;
     let (cache, bus) = connect_redis(&config).await?;
+    let (storage, local_files) = open_storage(&config).await?;
     let credits = CreditService::new(db.clone(), bus.clone());
+    let generations = GenerationService::new(
+        db.clone(),
+        credits.clone(),
+        bus.clone(),
+        provider(&config)?,
+        storage.clone(),
+        config.catalog.clone(),
+        JobSettings {
+            workers: config.workers,
+            deadline: config.job_deadline,
+            lease: config.job_lease,
+            // The local provider's progress moves with time: look about eight times per job.
+            poll_interval: match config.fal.key {
+                Some(_) => config.fal.poll_interval,
+                None => (config.local.latency / 8).clamp(Duration::from_millis(10), Duration::from_millis(500)),
+            },
+            webhook_poll_interval: config.fal.webhook_poll_interval,
+            idle_interval: config.job_idle_interval,
+            image_url_ttl: config.image_url_ttl,
+        },
+    );
     let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
     let auth = AuthService::new(db.clone(), users.clone(), bot_token, config.admin_token.clone());
-    let services = Services { users, credits, auth };
+    let services = Services { users, credits, auth, generations };
     let metrics = Arc::new(Metrics::default());
     let schema = graphql::build(SchemaDeps {
         services: services.clone(),
         bus: bus.clone(),
+        storage: storage.clone(),
         metrics: metrics.clone(),
         limits: config.limits,
         introspection: config.graphiql || config.env == Environment::Dev,
     });
     let instance_id = format!("{:08x}", rand::random::<u32>());
     let documents = DocumentCache::new(1024);
-    Ok(AppState(Arc::new(App { config, db, cache, bus, services, schema, documents, metrics, instance_id })))
+    let fal_webhooks = WebhookVerifier::new(config.fal.jwks_url.clone());
+    Ok(AppState(Arc::new(App {
+        config,
+        db,
+        cache,
+        bus,
+        storage,
+        local_files,
+        fal_webhooks,
+        services,
+        schema,
+        documents,
+        metrics,
+        instance_id,
+    })))
+}
+
+/// Starts what runs beside the HTTP server: the job workers and the deadline reaper.
+pub fn start_background(app: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    app.services.generations.spawn_workers()
+}
+
+/// FAL when `FAL_KEY` is set; the local renderer otherwise.
+fn provider(config: &Config) -> anyhow::Result<Arc<dyn ImageProvider>> {
+    use secrecy::ExposeSecret;
+    Ok(match &config.fal.key {
+        Some(key) => {
+            let webhook = match &config.fal.webhook_url_base {
+                Some(base) => Some(base.join("webhooks/fal").context("FAL_WEBHOOK_URL_BASE")?),
+                None => None,
+            };
+            Arc::new(FalProvider::new(key.expose_secret(), config.fal.queue_url.clone(), webhook))
+        }
+        None => Arc::new(LocalProvider::new(LocalProviderConfig {
+            latency: config.local.latency,
+            failure_rate: config.local.failure_rate,
+            image_size: config.local.image_size,
+        })),
+    })
+}
+
+/// S3 when `S3_ENDPOINT` is set; the local folder otherwise.
+async fn open_storage(config: &Config) -> anyhow::Result<(Arc<dyn Storage>, Option<Arc<LocalStorage>>)> {
+    if let Some(s3) = &config.s3 {
+        let storage = S3Storage::connect(s3).await.context("connecting to S3 (S3_ENDPOINT)")?;
+        return Ok((Arc::new(storage), None));
+    }
+    let local = Arc::new(LocalStorage::open(&config.data_dir, config.public_url.clone()).context("opening the data folder")?);
+    Ok((local.clone(), Some(local)))
 }
 
 /// Redis for the cache and the bus when `REDIS_URL` is set; in-process otherwise.

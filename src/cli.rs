@@ -56,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::from_env()?;
             let bind = config.bind;
             let app = app::build(config).await?;
+            let _background = app::start_background(&app);
             let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
             tracing::info!(
                 "AISHA listening on http://{bind} (GraphQL /graphql{})",

@@ -8,6 +8,8 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use secrecy::SecretString;
 use url::Url;
 
+use crate::domain::generations::{ModelSpec, apply_prices, default_catalog};
+
 /// `dev` shows GraphiQL and introspection and detailed errors; `prod` hides them unless enabled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
@@ -32,8 +34,17 @@ pub struct Config {
     pub workers: usize,
     pub job_deadline: Duration,
     pub training_deadline: Duration,
+    /// A worker's claim on a job lasts this long unless renewed (a crashed worker's jobs are
+    /// taken over after it).
+    pub job_lease: Duration,
+    /// How often idle workers look for jobs made elsewhere, and the deadline reaper runs.
+    pub job_idle_interval: Duration,
     pub welcome_bonus: i64,
-    pub local_latency: Duration,
+    pub local: LocalProviderSettings,
+    /// The models on offer, with prices (`AISHA_MODEL_PRICES` changes them).
+    pub catalog: Vec<ModelSpec>,
+    /// How long signed image links live.
+    pub image_url_ttl: Duration,
     /// Serve GraphiQL and allow introspection (default: on in dev, off in prod).
     pub graphiql: bool,
     pub limits: Limits,
@@ -55,6 +66,18 @@ pub struct FalConfig {
     pub queue_url: Url,
     pub webhook_url_base: Option<Url>,
     pub jwks_url: Url,
+    /// How often a job's status is polled without webhooks, and with them (the fallback).
+    pub poll_interval: Duration,
+    pub webhook_poll_interval: Duration,
+}
+
+/// The local image provider (used when `FAL_KEY` is unset).
+#[derive(Clone, Debug)]
+pub struct LocalProviderSettings {
+    pub latency: Duration,
+    pub failure_rate: f64,
+    /// The long side of its images, in pixels.
+    pub image_size: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -125,6 +148,8 @@ impl Config {
                 jwks_url: vars
                     .parse("FAL_JWKS_URL")?
                     .unwrap_or_else(|| url("https://rest.alpha.fal.ai/.well-known/jwks.json")),
+                poll_interval: Duration::from_millis(vars.parse("AISHA_FAL_POLL_MS")?.unwrap_or(1000)),
+                webhook_poll_interval: Duration::from_millis(vars.parse("AISHA_FAL_WEBHOOK_POLL_MS")?.unwrap_or(15_000)),
             },
             telegram: TelegramConfig::from_vars(&vars)?,
             workers: vars.parse("AISHA_WORKERS")?.unwrap_or(4),
@@ -132,8 +157,28 @@ impl Config {
             training_deadline: Duration::from_secs(
                 vars.parse("AISHA_TRAINING_DEADLINE_SECS")?.unwrap_or(7200),
             ),
+            job_lease: Duration::from_secs(vars.parse("AISHA_JOB_LEASE_SECS")?.unwrap_or(30)),
+            job_idle_interval: Duration::from_millis(vars.parse("AISHA_JOB_POLL_MS")?.unwrap_or(500)),
             welcome_bonus: vars.parse_non_negative("AISHA_WELCOME_BONUS")?.unwrap_or(10),
-            local_latency: Duration::from_millis(vars.parse("AISHA_LOCAL_LATENCY_MS")?.unwrap_or(3000)),
+            local: LocalProviderSettings {
+                latency: Duration::from_millis(vars.parse("AISHA_LOCAL_LATENCY_MS")?.unwrap_or(3000)),
+                failure_rate: match vars.parse::<f64>("AISHA_LOCAL_FAILURE_RATE")?.unwrap_or(0.0) {
+                    rate if (0.0..=1.0).contains(&rate) => rate,
+                    _ => return Err(err("AISHA_LOCAL_FAILURE_RATE", "must be between 0 and 1")),
+                },
+                image_size: match vars.parse::<u32>("AISHA_LOCAL_IMAGE_SIZE")?.unwrap_or(1024) {
+                    size if (16..=4096).contains(&size) => size,
+                    _ => return Err(err("AISHA_LOCAL_IMAGE_SIZE", "must be 16-4096 pixels")),
+                },
+            },
+            catalog: {
+                let mut catalog = default_catalog();
+                if let Some(prices) = vars.get("AISHA_MODEL_PRICES") {
+                    apply_prices(&mut catalog, &prices).map_err(|e| err("AISHA_MODEL_PRICES", e))?;
+                }
+                catalog
+            },
+            image_url_ttl: Duration::from_secs(vars.parse("AISHA_IMAGE_URL_TTL_SECS")?.unwrap_or(3600)),
             graphiql,
             limits: Limits {
                 max_query_depth: vars.parse("AISHA_MAX_QUERY_DEPTH")?.unwrap_or(16),
@@ -252,6 +297,9 @@ mod tests {
             ("AISHA_ENV", "staging"),
             ("AISHA_WELCOME_BONUS", "-1"),
             ("DATABASE_URL", "mysql://x"),
+            ("AISHA_LOCAL_FAILURE_RATE", "2"),
+            ("AISHA_MODEL_PRICES", "nope/model=3"),
+            ("AISHA_MODEL_PRICES", "fal-ai/imagen4/preview=-1"),
         ] {
             let error = with(&[(var, value)]).expect_err(var);
             assert_eq!(error.var, var);

@@ -9,4 +9,5 @@ pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod providers;
 pub mod telemetry;

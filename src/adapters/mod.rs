@@ -4,3 +4,4 @@
 pub mod bus;
 pub mod cache;
 pub mod db;
+pub mod storage;

@@ -3,10 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::generations::Generation;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     BalanceChanged { user_id: i64, balance: i64, entry_id: i64 },
+    /// A generation's new state, whole, so that subscribers need no database read.
+    GenerationUpdated(Box<Generation>),
 }
 
 impl Event {
@@ -14,6 +18,7 @@ impl Event {
     pub fn user_id(&self) -> i64 {
         match self {
             Event::BalanceChanged { user_id, .. } => *user_id,
+            Event::GenerationUpdated(generation) => generation.user_id,
         }
     }
 }

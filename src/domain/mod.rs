@@ -6,6 +6,8 @@ pub mod auth;
 pub mod credits;
 pub mod error;
 pub mod events;
+pub mod gallery;
+pub mod generations;
 pub mod time;
 pub mod users;
 
@@ -17,4 +19,5 @@ pub struct Services {
     pub users: users::UserService,
     pub credits: credits::CreditService,
     pub auth: auth::AuthService,
+    pub generations: generations::GenerationService,
 }

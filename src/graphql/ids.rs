@@ -9,6 +9,9 @@ use crate::domain::{Error, Result};
 pub enum Kind {
     User,
     Transaction,
+    Generation,
+    Image,
+    Avatar,
 }
 
 impl Kind {
@@ -16,11 +19,14 @@ impl Kind {
         match self {
             Kind::User => "User",
             Kind::Transaction => "Transaction",
+            Kind::Generation => "Generation",
+            Kind::Image => "Image",
+            Kind::Avatar => "Avatar",
         }
     }
 
     fn parse(name: &str) -> Option<Kind> {
-        [Kind::User, Kind::Transaction].into_iter().find(|k| k.name() == name)
+        [Kind::User, Kind::Transaction, Kind::Generation, Kind::Image, Kind::Avatar].into_iter().find(|k| k.name() == name)
     }
 }
 

@@ -5,6 +5,7 @@ mod auth;
 pub mod context;
 mod credits;
 mod documents;
+mod generations;
 mod ids;
 mod node;
 mod observe;
@@ -19,22 +20,22 @@ pub use context::Viewer;
 pub use documents::{DocumentCache, operation_label};
 pub use observe::classify;
 
-use crate::adapters::bus::EventBus;
+use crate::adapters::{bus::EventBus, storage::Storage};
 use crate::config::Limits;
 use crate::domain::Services;
 use crate::metrics::Metrics;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(users::UserQuery, node::NodeQuery);
+pub struct QueryRoot(users::UserQuery, generations::GenerationQuery, node::NodeQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(auth::AuthMutation, credits::CreditMutation);
+pub struct MutationRoot(auth::AuthMutation, credits::CreditMutation, generations::GenerationMutation);
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(credits::CreditSubscription);
+pub struct SubscriptionRoot(credits::CreditSubscription, generations::GenerationSubscription);
 
 pub type AishaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -42,6 +43,7 @@ pub type AishaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 pub struct SchemaDeps {
     pub services: Services,
     pub bus: Arc<dyn EventBus>,
+    pub storage: Arc<dyn Storage>,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub introspection: bool,
@@ -51,6 +53,7 @@ pub fn build(deps: SchemaDeps) -> AishaSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
         .data(deps.services)
         .data(deps.bus)
+        .data(deps.storage)
         .data(deps.limits)
         .limit_depth(deps.limits.max_query_depth)
         .limit_complexity(deps.limits.max_query_complexity)

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use super::context::{current_user, services};
 use super::ids::{Kind, decode};
+use super::generations::Generation;
 use super::users::{Transaction, User};
 use crate::domain::{Error, Result};
 
@@ -12,6 +13,7 @@ use crate::domain::{Error, Result};
 pub enum Node {
     User(User),
     Transaction(Transaction),
+    Generation(Generation),
 }
 
 #[derive(Default)]
@@ -27,6 +29,8 @@ impl NodeQuery {
             (Kind::User, user_id) if user_id == viewer => Ok(Node::User(User(services.users.get(user_id).await?))),
             (Kind::User, _) => Err(Error::NotFound("user")),
             (Kind::Transaction, entry_id) => Ok(Node::Transaction(Transaction(services.credits.entry(viewer, entry_id).await?))),
+            (Kind::Generation, id) => Ok(Node::Generation(Generation(services.generations.get(viewer, id).await?))),
+            (Kind::Image | Kind::Avatar, _) => Err(Error::NotFound("node")),
         }
     }
 }

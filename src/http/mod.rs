@@ -1,13 +1,20 @@
 //! The HTTP surface (DESIGN.md, "HTTP surface"): one axum router for GraphQL, subscriptions,
 //! GraphiQL, health and metrics; later the Telegram and FAL webhooks and the web client.
 
+mod fal_webhook;
+mod files;
 mod graphiql;
 mod graphql;
 mod health;
 mod observe;
 mod websocket;
 
-use axum::{Router, extract::DefaultBodyLimit, middleware, routing::get};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    middleware,
+    routing::{get, post},
+};
 
 use crate::app::AppState;
 
@@ -16,7 +23,9 @@ pub fn router(app: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
-        .route("/metrics", get(health::metrics));
+        .route("/metrics", get(health::metrics))
+        .route("/files/{bucket}/{*key}", get(files::serve))
+        .route("/webhooks/fal", post(fal_webhook::receive));
     if app.config.graphiql {
         router = router
             .route("/graphiql", get(graphiql::page))

@@ -109,7 +109,7 @@ async fn health_readiness_metrics_and_request_ids() {
     let traced = app.http.get(format!("{}/healthz", app.url)).header("x-request-id", "abc-123").send().await.expect("sent");
     assert_eq!(traced.headers()["x-request-id"], "abc-123");
     let ready: serde_json::Value = app.http.get(format!("{}/readyz", app.url)).send().await.expect("sent").json().await.expect("json");
-    assert_eq!(ready, json!({ "database": "ok", "cache": "ok" }));
+    assert_eq!(ready, json!({ "database": "ok", "cache": "ok", "storage": "ok" }));
 
     app.gql(None, "{ me { id } }", json!({})).await;
     app.gql(None, "mutation { signOut }", json!({})).await;

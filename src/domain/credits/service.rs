@@ -44,6 +44,60 @@ pub(crate) async fn apply_in_tx(
     Ok(repo::insert_entry(tx, entry).await?.ok_or(NotApplied::Duplicate))
 }
 
+/// Keeps a reservation's credits, inside the caller's transaction; false if already settled.
+pub(crate) async fn capture_in_tx(tx: &impl ConnectionTrait, reservation_id: i64) -> Result<bool> {
+    Ok(repo::settle_reservation(tx, reservation_id, "CAPTURED", now_micros()).await?.is_some())
+}
+
+/// Releases a reservation as one `REFUND` inside the caller's transaction; None if already
+/// settled. The caller announces the entry after commit.
+pub(crate) async fn release_in_tx(tx: &impl ConnectionTrait, reservation_id: i64, reason: &str) -> Result<Option<LedgerEntry>> {
+    let now = now_micros();
+    let Some((user_id, amount)) = repo::settle_reservation(tx, reservation_id, "RELEASED", now).await? else {
+        return Ok(None);
+    };
+    let change = BalanceChange {
+        kind: EntryKind::Refund,
+        amount,
+        reason: reason.to_owned(),
+        key: IdempotencyKey::internal(format!("refund:reservation:{reservation_id}")),
+    };
+    match apply_in_tx(tx, user_id, &change, Some(reservation_id)).await? {
+        Ok(entry) => Ok(Some(entry)),
+        Err(_) => Err(Error::internal(format!("refund of reservation {reservation_id} could not be written"))),
+    }
+}
+
+/// Reserves credits inside the caller's transaction (a `CHARGE` row linked to the reservation).
+/// The first statement updates the balance, so the transaction takes its lock at once.
+pub(crate) async fn reserve_in_tx(
+    tx: &impl ConnectionTrait,
+    user_id: i64,
+    amount: i64,
+    purpose: &str,
+    key: &IdempotencyKey,
+) -> Result<Result<(Reservation, LedgerEntry), NotApplied>> {
+    let now = now_micros();
+    let Some(balance_after) = repo::add_to_balance(tx, user_id, -amount, now).await? else {
+        return Ok(Err(NotApplied::InsufficientCredits));
+    };
+    let reservation_id = repo::insert_reservation(tx, user_id, amount, purpose, now).await?;
+    let entry = NewEntry {
+        user_id,
+        kind: EntryKind::Charge,
+        amount: -amount,
+        balance_after,
+        reason: purpose,
+        key: key.as_str(),
+        reservation_id: Some(reservation_id),
+        now,
+    };
+    Ok(match repo::insert_entry(tx, entry).await? {
+        Some(entry) => Ok((Reservation { id: reservation_id, user_id, amount }, entry)),
+        None => Err(NotApplied::Duplicate),
+    })
+}
+
 impl CreditService {
     pub fn new(db: DatabaseConnection, bus: Arc<dyn EventBus>) -> Self {
         CreditService { db, bus }
@@ -77,71 +131,38 @@ impl CreditService {
         if amount <= 0 {
             return Err(Error::invalid("a reservation must be positive"));
         }
-        let change = BalanceChange { kind: EntryKind::Charge, amount: -amount, reason: purpose.to_owned(), key };
-        if let Some((_, Some(reservation_id))) = repo::find_by_key(&self.db, user_id, change.key.as_str()).await? {
+        if let Some((_, Some(reservation_id))) = repo::find_by_key(&self.db, user_id, key.as_str()).await? {
             return Ok(Reservation { id: reservation_id, user_id, amount });
         }
         let tx = self.db.begin().await?;
-        // The balance update comes first so that this transaction takes the lock at once.
-        let now = now_micros();
-        let Some(balance_after) = repo::add_to_balance(&tx, user_id, -amount, now).await? else {
-            tx.rollback().await?;
-            return self.explain_reservation(user_id, &change, NotApplied::InsufficientCredits).await;
-        };
-        let reservation_id = repo::insert_reservation(&tx, user_id, amount, purpose, now).await?;
-        let entry = NewEntry {
-            user_id,
-            kind: EntryKind::Charge,
-            amount: -amount,
-            balance_after,
-            reason: purpose,
-            key: change.key.as_str(),
-            reservation_id: Some(reservation_id),
-            now,
-        };
-        match repo::insert_entry(&tx, entry).await? {
-            Some(entry) => {
+        match reserve_in_tx(&tx, user_id, amount, purpose, &key).await? {
+            Ok((reservation, entry)) => {
                 tx.commit().await?;
                 self.announce(&entry).await;
-                Ok(Reservation { id: reservation_id, user_id, amount })
+                Ok(reservation)
             }
-            None => {
+            Err(not_applied) => {
                 tx.rollback().await?;
-                self.explain_reservation(user_id, &change, NotApplied::Duplicate).await
+                let change = BalanceChange { kind: EntryKind::Charge, amount: -amount, reason: purpose.to_owned(), key };
+                self.explain_reservation(user_id, &change, not_applied).await
             }
         }
     }
 
     /// Keeps the reserved credits for good. False when the reservation was already settled.
     pub async fn capture(&self, reservation_id: i64) -> Result<bool> {
-        Ok(repo::settle_reservation(&self.db, reservation_id, "CAPTURED", now_micros()).await?.is_some())
+        capture_in_tx(&self.db, reservation_id).await
     }
 
     /// Gives reserved credits back as one `REFUND`, exactly once; None when already settled.
     pub async fn release(&self, reservation_id: i64, reason: &str) -> Result<Option<LedgerEntry>> {
         let tx = self.db.begin().await?;
-        let now = now_micros();
-        let Some((user_id, amount)) = repo::settle_reservation(&tx, reservation_id, "RELEASED", now).await? else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        let change = BalanceChange {
-            kind: EntryKind::Refund,
-            amount,
-            reason: reason.to_owned(),
-            key: IdempotencyKey::internal(format!("refund:reservation:{reservation_id}")),
-        };
-        match apply_in_tx(&tx, user_id, &change, Some(reservation_id)).await? {
-            Ok(entry) => {
-                tx.commit().await?;
-                self.announce(&entry).await;
-                Ok(Some(entry))
-            }
-            Err(_) => {
-                tx.rollback().await?;
-                Err(Error::internal(format!("refund of reservation {reservation_id} could not be written")))
-            }
+        let refund = release_in_tx(&tx, reservation_id, reason).await?;
+        tx.commit().await?;
+        if let Some(entry) = &refund {
+            self.announce(entry).await;
         }
+        Ok(refund)
     }
 
     pub async fn balance(&self, user_id: i64) -> Result<i64> {
@@ -174,7 +195,7 @@ impl CreditService {
     }
 
     /// After a rollback: a replay answers with the first entry, otherwise the real reason.
-    async fn explain(&self, user_id: i64, key: &str, amount: i64, why: NotApplied) -> Result<(LedgerEntry, Option<i64>)> {
+    pub(crate) async fn explain(&self, user_id: i64, key: &str, amount: i64, why: NotApplied) -> Result<(LedgerEntry, Option<i64>)> {
         if let Some(existing) = repo::find_by_key(&self.db, user_id, key).await? {
             return Ok(existing);
         }

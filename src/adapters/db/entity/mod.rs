@@ -2,5 +2,7 @@
 
 pub mod auth_tokens;
 pub mod credit_reservations;
+pub mod generations;
+pub mod images;
 pub mod ledger_entries;
 pub mod users;

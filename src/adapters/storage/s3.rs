@@ -1,0 +1,116 @@
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_sdk_s3::{
+    Client,
+    config::{BehaviorVersion, Credentials, Region},
+    presigning::PresigningConfig,
+    primitives::ByteStream,
+};
+use bytes::Bytes;
+use secrecy::ExposeSecret;
+
+use super::{Bucket, Object, Storage};
+use crate::config::S3Config;
+
+/// S3 or MinIO, path-style addressing; the two buckets are created when missing.
+pub struct S3Storage {
+    client: Client,
+    images: String,
+    photos: String,
+}
+
+impl S3Storage {
+    pub async fn connect(config: &S3Config) -> anyhow::Result<Self> {
+        let credentials = Credentials::new(
+            &config.access_key_id,
+            config.secret_access_key.expose_secret(),
+            None,
+            None,
+            "aisha-config",
+        );
+        let sdk_config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(config.region.clone()))
+            .endpoint_url(config.endpoint.as_str().trim_end_matches('/'))
+            .credentials_provider(credentials)
+            .force_path_style(true)
+            .build();
+        let storage = S3Storage {
+            client: Client::from_conf(sdk_config),
+            images: config.bucket_images.clone(),
+            photos: config.bucket_photos.clone(),
+        };
+        for bucket in [&storage.images, &storage.photos] {
+            storage.ensure_bucket(bucket).await?;
+        }
+        Ok(storage)
+    }
+
+    async fn ensure_bucket(&self, name: &str) -> anyhow::Result<()> {
+        if self.client.head_bucket().bucket(name).send().await.is_ok() {
+            return Ok(());
+        }
+        match self.client.create_bucket().bucket(name).send().await {
+            Ok(_) => Ok(()),
+            // Another instance may have created it meanwhile.
+            Err(_) if self.client.head_bucket().bucket(name).send().await.is_ok() => Ok(()),
+            Err(error) => Err(anyhow::Error::new(error).context(format!("creating bucket {name}"))),
+        }
+    }
+
+    fn name(&self, bucket: Bucket) -> &str {
+        match bucket {
+            Bucket::Images => &self.images,
+            Bucket::Photos => &self.photos,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Storage for S3Storage {
+    async fn put(&self, bucket: Bucket, key: &str, bytes: Bytes, content_type: &str) -> anyhow::Result<()> {
+        self.client
+            .put_object()
+            .bucket(self.name(bucket))
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .with_context(|| format!("storing {key}"))?;
+        Ok(())
+    }
+
+    async fn get(&self, bucket: Bucket, key: &str) -> anyhow::Result<Option<Object>> {
+        let response = match self.client.get_object().bucket(self.name(bucket)).key(key).send().await {
+            Ok(response) => response,
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
+            Err(error) => return Err(anyhow::Error::new(error).context(format!("reading {key}"))),
+        };
+        let content_type = response.content_type().unwrap_or("application/octet-stream").to_owned();
+        let bytes = response.body.collect().await.context("reading the object body")?.into_bytes();
+        Ok(Some(Object { bytes, content_type }))
+    }
+
+    async fn delete(&self, bucket: Bucket, key: &str) -> anyhow::Result<()> {
+        self.client.delete_object().bucket(self.name(bucket)).key(key).send().await.with_context(|| format!("deleting {key}"))?;
+        Ok(())
+    }
+
+    async fn signed_url(&self, bucket: Bucket, key: &str, ttl: Duration) -> anyhow::Result<String> {
+        let request = self
+            .client
+            .get_object()
+            .bucket(self.name(bucket))
+            .key(key)
+            .presigned(PresigningConfig::expires_in(ttl)?)
+            .await?;
+        Ok(request.uri().to_string())
+    }
+
+    async fn ping(&self) -> anyhow::Result<()> {
+        self.client.head_bucket().bucket(&self.images).send().await.context("S3 head bucket")?;
+        Ok(())
+    }
+}

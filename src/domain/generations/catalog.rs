@@ -1,0 +1,69 @@
+//! The model catalogue: what `models` lists and `createGeneration` accepts, with prices in
+//! credits per image. Model ids are the provider's (`fal-ai/imagen4/preview`).
+
+use super::model::AspectRatio;
+use crate::domain::gallery::ImageKind;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelSpec {
+    pub id: String,
+    pub name: String,
+    /// `FAL` or `LOCAL`.
+    pub provider: &'static str,
+    pub price_per_image: i64,
+    pub aspect_ratios: Vec<AspectRatio>,
+    pub max_images: u8,
+    /// What images of this model are, in the gallery.
+    pub kind: ImageKind,
+    /// Needs an avatar (a trained LoRA) to run.
+    pub needs_avatar: bool,
+    pub description: String,
+}
+
+pub const LOCAL_MODEL: &str = "local/sketch";
+
+/// The default catalogue. Prices can be changed with `AISHA_MODEL_PRICES`.
+pub fn default_catalog() -> Vec<ModelSpec> {
+    let fal = |id: &str, name: &str, price: i64, kind: ImageKind, needs_avatar: bool, description: &str| ModelSpec {
+        id: id.into(),
+        name: name.into(),
+        provider: "FAL",
+        price_per_image: price,
+        aspect_ratios: AspectRatio::ALL.to_vec(),
+        max_images: 4,
+        kind,
+        needs_avatar,
+        description: description.into(),
+    };
+    vec![
+        fal("fal-ai/imagen4/preview", "Imagen 4", 5, ImageKind::Imagen4, false, "Google Imagen 4: balanced quality and speed"),
+        fal("fal-ai/imagen4/preview/fast", "Imagen 4 Fast", 3, ImageKind::Imagen4, false, "Google Imagen 4, fastest and cheapest"),
+        fal("fal-ai/imagen4/preview/ultra", "Imagen 4 Ultra", 8, ImageKind::Imagen4, false, "Google Imagen 4, highest quality"),
+        fal("fal-ai/flux-lora", "FLUX with your avatar", 6, ImageKind::Avatar, true, "FLUX.1 [dev] with your trained avatar (LoRA)"),
+        ModelSpec {
+            id: LOCAL_MODEL.into(),
+            name: "Local sketch (not AI)".into(),
+            provider: "LOCAL",
+            price_per_image: 1,
+            aspect_ratios: AspectRatio::ALL.to_vec(),
+            max_images: 4,
+            kind: ImageKind::Local,
+            needs_avatar: false,
+            description: "Drawn on this server from the prompt's text: a placeholder renderer, not an AI model".into(),
+        },
+    ]
+}
+
+/// Applies `model=price,model=price` overrides; an unknown model or a bad price is an error.
+pub fn apply_prices(catalog: &mut [ModelSpec], overrides: &str) -> Result<(), String> {
+    for pair in overrides.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (id, price) = pair.split_once('=').ok_or_else(|| format!("{pair:?} is not model=price"))?;
+        let price: i64 = price.trim().parse().map_err(|_| format!("{pair:?}: the price is not a whole number"))?;
+        if price < 0 {
+            return Err(format!("{pair:?}: the price must not be negative"));
+        }
+        let model = catalog.iter_mut().find(|m| m.id == id.trim()).ok_or_else(|| format!("unknown model {id:?}"))?;
+        model.price_per_image = price;
+    }
+    Ok(())
+}

@@ -1,0 +1,338 @@
+//! Models, generations and their images: creating, cancelling, reading and following them.
+
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object, Subscription,
+    connection::{Connection, Edge},
+};
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+
+use super::context::{current_user, services};
+use super::ids::{Kind, decode_as, encode};
+use super::pagination::{decode_id_cursor, id_cursor, page_size};
+use crate::domain::{
+    self, Result,
+    credits::IdempotencyKey,
+    gallery::ImageKind,
+    generations::{AspectRatio, GenerationStatus, ModelSpec, NewGeneration, Prompt},
+    time::to_datetime,
+};
+
+#[derive(Default)]
+pub struct GenerationQuery;
+
+#[Object]
+impl GenerationQuery {
+    /// The models on offer, with their prices in credits per image.
+    async fn models(&self, ctx: &Context<'_>) -> Vec<AiModel> {
+        services(ctx).generations.models().iter().cloned().map(AiModel).collect()
+    }
+
+    /// One of your generations.
+    async fn generation(&self, ctx: &Context<'_>, id: ID) -> Result<Generation> {
+        let user = current_user(ctx).await?;
+        let id = decode_as(&id, Kind::Generation, "generation")?;
+        Ok(Generation(services(ctx).generations.get(user, id).await?))
+    }
+
+    /// Your generations, newest first.
+    async fn generations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<GenerationState>,
+    ) -> Result<Connection<String, Generation, GenerationsTotal>> {
+        let user = current_user(ctx).await?;
+        let limit = page_size(ctx, first, 20)?;
+        let before_id = after.as_deref().map(|c| decode_id_cursor("gen", c)).transpose()?;
+        let status = status.map(GenerationStatus::from);
+        let (items, has_next) = services(ctx).generations.list(user, status, before_id, limit).await?;
+        let mut connection = Connection::with_additional_fields(before_id.is_some(), has_next, GenerationsTotal { user, status });
+        connection.edges.extend(items.into_iter().map(|g| Edge::new(id_cursor("gen", g.id), Generation(g))));
+        Ok(connection)
+    }
+}
+
+pub struct GenerationsTotal {
+    user: i64,
+    status: Option<GenerationStatus>,
+}
+
+#[Object]
+impl GenerationsTotal {
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        services(ctx).generations.count(self.user, self.status).await
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateGenerationInput {
+    /// A model id from `models`, e.g. `fal-ai/imagen4/preview`.
+    pub model: String,
+    /// 1–2000 characters.
+    pub prompt: String,
+    /// `1:1` (default), `16:9`, `9:16`, `3:4` or `4:3`.
+    pub aspect_ratio: Option<String>,
+    /// 1–4 (default 1).
+    pub num_images: Option<i32>,
+    pub seed: Option<i64>,
+    /// Generate with one of your trained avatars.
+    pub avatar_id: Option<ID>,
+    /// The same key returns the same generation and charges once.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Default)]
+pub struct GenerationMutation;
+
+#[Object]
+impl GenerationMutation {
+    /// Starts a generation: reserves its price (`INSUFFICIENT_CREDITS` otherwise) and returns
+    /// it `PENDING` at once. Follow it with `generationUpdated`.
+    async fn create_generation(&self, ctx: &Context<'_>, input: CreateGenerationInput) -> Result<Generation> {
+        let user = current_user(ctx).await?;
+        let num_images = input.num_images.unwrap_or(1);
+        let request = NewGeneration {
+            model: input.model,
+            prompt: Prompt::parse(&input.prompt)?,
+            aspect_ratio: AspectRatio::parse(input.aspect_ratio.as_deref().unwrap_or("1:1"))?,
+            num_images: u8::try_from(num_images).map_err(|_| domain::Error::invalid("numImages must be 1-4"))?,
+            seed: input.seed,
+            avatar_id: input.avatar_id.as_ref().map(|id| decode_as(id, Kind::Avatar, "avatar")).transpose()?,
+            idempotency_key: input.idempotency_key.as_deref().map(IdempotencyKey::parse).transpose()?,
+        };
+        Ok(Generation(services(ctx).generations.create(user, request).await?))
+    }
+
+    /// Cancels a generation that has not finished, refunding it; a finished one is returned as it is.
+    async fn cancel_generation(&self, ctx: &Context<'_>, id: ID) -> Result<Generation> {
+        let user = current_user(ctx).await?;
+        let id = decode_as(&id, Kind::Generation, "generation")?;
+        Ok(Generation(services(ctx).generations.cancel(user, id).await?))
+    }
+}
+
+#[derive(Default)]
+pub struct GenerationSubscription;
+
+#[Subscription]
+impl GenerationSubscription {
+    /// The generation now, then every change of status or progress; ends after its final state.
+    async fn generation_updated(&self, ctx: &Context<'_>, id: ID) -> Result<impl Stream<Item = Generation> + use<>> {
+        let user = current_user(ctx).await?;
+        let id = decode_as(&id, Kind::Generation, "generation")?;
+        Ok(services(ctx).generations.follow(user, id).await?.map(Generation))
+    }
+
+    /// Every change of any of your generations.
+    async fn my_generation_updates(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Generation> + use<>> {
+        let user = current_user(ctx).await?;
+        Ok(services(ctx).generations.follow_all(user).map(Generation))
+    }
+}
+
+/// A model of the catalogue.
+pub struct AiModel(ModelSpec);
+
+#[Object]
+impl AiModel {
+    /// The provider's model id; what `createGeneration` takes as `model`.
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// `FAL`, or `LOCAL` for the local renderer (not AI).
+    async fn provider(&self) -> &str {
+        self.0.provider
+    }
+    /// Credits per image.
+    async fn price_per_image(&self) -> i64 {
+        self.0.price_per_image
+    }
+    async fn aspect_ratios(&self) -> Vec<&'static str> {
+        self.0.aspect_ratios.iter().map(|r| r.as_str()).collect()
+    }
+    async fn max_images(&self) -> i32 {
+        i32::from(self.0.max_images)
+    }
+    /// The type its images get in the gallery.
+    async fn image_type(&self) -> ImageType {
+        self.0.kind.into()
+    }
+    /// Needs `avatarId`.
+    async fn requires_avatar(&self) -> bool {
+        self.0.needs_avatar
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "GenerationStatus")]
+pub enum GenerationState {
+    Pending,
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl From<GenerationStatus> for GenerationState {
+    fn from(s: GenerationStatus) -> Self {
+        match s {
+            GenerationStatus::Pending => GenerationState::Pending,
+            GenerationStatus::Queued => GenerationState::Queued,
+            GenerationStatus::Running => GenerationState::Running,
+            GenerationStatus::Completed => GenerationState::Completed,
+            GenerationStatus::Failed => GenerationState::Failed,
+            GenerationStatus::Cancelled => GenerationState::Cancelled,
+        }
+    }
+}
+
+impl From<GenerationState> for GenerationStatus {
+    fn from(s: GenerationState) -> Self {
+        match s {
+            GenerationState::Pending => GenerationStatus::Pending,
+            GenerationState::Queued => GenerationStatus::Queued,
+            GenerationState::Running => GenerationStatus::Running,
+            GenerationState::Completed => GenerationStatus::Completed,
+            GenerationState::Failed => GenerationStatus::Failed,
+            GenerationState::Cancelled => GenerationStatus::Cancelled,
+        }
+    }
+}
+
+pub struct Generation(pub domain::generations::Generation);
+
+#[Object]
+impl Generation {
+    pub async fn id(&self) -> ID {
+        encode(Kind::Generation, self.0.id)
+    }
+    async fn status(&self) -> GenerationState {
+        self.0.status.into()
+    }
+    /// 0–100.
+    async fn progress(&self) -> i32 {
+        i32::from(self.0.progress)
+    }
+    async fn model(&self) -> &str {
+        &self.0.model
+    }
+    async fn prompt(&self) -> &str {
+        &self.0.prompt
+    }
+    async fn aspect_ratio(&self) -> &str {
+        self.0.aspect_ratio.as_str()
+    }
+    async fn num_images(&self) -> i32 {
+        i32::from(self.0.num_images)
+    }
+    async fn seed(&self) -> Option<i64> {
+        self.0.seed
+    }
+    /// Credits reserved for it (refunded if it fails or is cancelled).
+    async fn cost(&self) -> i64 {
+        self.0.cost
+    }
+    /// Why it failed, when it did.
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+    /// The stored images, once `COMPLETED`.
+    async fn images(&self) -> Vec<Image> {
+        self.0.images.iter().cloned().map(Image).collect()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        to_datetime(self.0.created_at)
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        to_datetime(self.0.updated_at)
+    }
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at.map(to_datetime)
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ImageType {
+    /// Made by Google Imagen 4.
+    #[graphql(name = "IMAGEN4")]
+    Imagen4,
+    /// Made with one of your avatars.
+    Avatar,
+    /// Drawn by the local renderer: not AI.
+    Local,
+}
+
+impl From<ImageKind> for ImageType {
+    fn from(kind: ImageKind) -> Self {
+        match kind {
+            ImageKind::Imagen4 => ImageType::Imagen4,
+            ImageKind::Avatar => ImageType::Avatar,
+            ImageKind::Local => ImageType::Local,
+        }
+    }
+}
+
+pub struct Image(pub domain::gallery::Image);
+
+#[Object]
+impl Image {
+    pub async fn id(&self) -> ID {
+        encode(Kind::Image, self.0.id)
+    }
+    /// A signed link that expires (an hour by default).
+    async fn url(&self, ctx: &Context<'_>) -> Result<String> {
+        let generations = &services(ctx).generations;
+        generations
+            .storage()
+            .signed_url(self.0.bucket, &self.0.storage_key, generations.image_url_ttl())
+            .await
+            .map_err(|e| domain::Error::internal(format!("signing a link: {e:#}")))
+    }
+    async fn width(&self) -> i32 {
+        self.0.width as i32
+    }
+    async fn height(&self) -> i32 {
+        self.0.height as i32
+    }
+    async fn content_type(&self) -> &str {
+        &self.0.content_type
+    }
+    async fn byte_size(&self) -> i64 {
+        self.0.byte_size
+    }
+    /// Hex SHA-256 of the stored bytes.
+    async fn sha256(&self) -> &str {
+        &self.0.sha256
+    }
+    #[graphql(name = "type")]
+    async fn kind(&self) -> ImageType {
+        self.0.kind.into()
+    }
+    async fn model(&self) -> &str {
+        &self.0.model
+    }
+    async fn prompt(&self) -> &str {
+        &self.0.prompt
+    }
+    async fn aspect_ratio(&self) -> &str {
+        self.0.aspect_ratio.as_str()
+    }
+    async fn favorite(&self) -> bool {
+        self.0.favorite
+    }
+    async fn generation_id(&self) -> Option<ID> {
+        self.0.generation_id.map(|id| encode(Kind::Generation, id))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        to_datetime(self.0.created_at)
+    }
+}

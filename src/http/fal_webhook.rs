@@ -1,0 +1,69 @@
+//! `POST /webhooks/fal`: FAL's completion callbacks. The signature is checked over the raw body
+//! before anything else; a forged or stale one is a 401 and changes nothing. A redelivery is
+//! answered 200 and changes nothing either.
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+};
+use serde_json::Value;
+
+use crate::app::AppState;
+use crate::domain::generations::{ProviderOutcome, WebhookResult};
+use crate::providers::fal::webhook::{SignedHeaders, WebhookError};
+
+pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(request_id), Some(user_id), Some(timestamp), Some(signature)) = (
+        header("x-fal-webhook-request-id"),
+        header("x-fal-webhook-user-id"),
+        header("x-fal-webhook-timestamp"),
+        header("x-fal-webhook-signature"),
+    ) else {
+        return (StatusCode::UNAUTHORIZED, "missing signature headers");
+    };
+    let signed = SignedHeaders { request_id, user_id, timestamp, signature };
+    let now = chrono::Utc::now().timestamp();
+    match app.fal_webhooks.verify(&signed, &body, now).await {
+        Ok(()) => {}
+        Err(WebhookError::KeysUnavailable(error)) => {
+            tracing::error!(%error, "cannot verify a FAL webhook");
+            return (StatusCode::SERVICE_UNAVAILABLE, "signing keys unavailable");
+        }
+        Err(error) => {
+            tracing::warn!(%error, request_id, "refused a FAL webhook");
+            return (StatusCode::UNAUTHORIZED, "invalid signature");
+        }
+    }
+    let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "body is not JSON");
+    };
+    // The body's request_id is the queue's id (the header may carry the gateway's).
+    let request_id = payload.get("request_id").and_then(Value::as_str).unwrap_or(request_id).to_owned();
+    let outcome = match payload.get("status").and_then(Value::as_str) {
+        Some("OK") => match payload.get("payload") {
+            Some(output) if !output.is_null() => ProviderOutcome::Completed(output.clone()),
+            _ => ProviderOutcome::Failed(format!(
+                "FAL could not deliver the output: {}",
+                payload.get("payload_error").map_or_else(|| "no payload".into(), Value::to_string)
+            )),
+        },
+        _ => ProviderOutcome::Failed(match payload.get("error") {
+            Some(Value::String(message)) => message.clone(),
+            _ => format!("FAL reported an error: {}", payload.get("payload").map_or_else(String::new, Value::to_string)),
+        }),
+    };
+    match app.services.generations.on_provider_webhook(&request_id, outcome).await {
+        Ok(WebhookResult::Applied | WebhookResult::AlreadySettled) => (StatusCode::OK, "ok"),
+        Ok(WebhookResult::UnknownRequest) => {
+            tracing::warn!(request_id, "a FAL webhook for a request we do not know");
+            (StatusCode::OK, "unknown request")
+        }
+        Err(error) => {
+            // A 5xx makes FAL deliver again later; polling covers us meanwhile.
+            tracing::error!(%error, request_id, "handling a FAL webhook failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "try again")
+        }
+    }
+}

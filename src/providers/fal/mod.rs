@@ -1,0 +1,142 @@
+//! FAL AI's queue API, by our own thin client: submit (with `fal_webhook` when we have a public
+//! URL), keep the returned `status_url`/`response_url`/`cancel_url` exactly as given, poll the
+//! status, fetch the result, download the images. 429, 5xx and connection errors are retried
+//! with backoff; a non-2xx result or an unknown terminal status is a failure, never "keep
+//! polling". Webhook signatures are checked in `webhook.rs`.
+
+mod client;
+pub mod webhook;
+
+use serde_json::{Value, json};
+use url::Url;
+
+use self::client::{Client, Reply};
+use super::{ImageProvider, JobSpec, ProducedImage, ProviderError, ProviderHandle, ProviderStatus};
+
+pub struct FalProvider {
+    client: Client,
+    queue_url: Url,
+    /// Where FAL should POST completions (`…/webhooks/fal`), when we are reachable.
+    webhook_url: Option<Url>,
+}
+
+impl FalProvider {
+    pub fn new(key: &str, queue_url: Url, webhook_url: Option<Url>) -> Self {
+        FalProvider { client: Client::new(key), queue_url, webhook_url }
+    }
+}
+
+/// The model input FAL expects for our catalogue's models.
+fn input_for(spec: &JobSpec) -> Value {
+    let mut input = json!({
+        "prompt": spec.prompt,
+        "num_images": spec.num_images,
+    });
+    if spec.model.starts_with("fal-ai/flux-lora") {
+        input["image_size"] = json!(flux_image_size(spec.aspect_ratio));
+    } else {
+        input["aspect_ratio"] = json!(spec.aspect_ratio.as_str());
+    }
+    if let Some(seed) = spec.seed {
+        input["seed"] = json!(seed);
+    }
+    input
+}
+
+/// FLUX's named sizes for our aspect ratios.
+pub fn flux_image_size(ratio: crate::domain::generations::AspectRatio) -> &'static str {
+    use crate::domain::generations::AspectRatio::*;
+    match ratio {
+        Square => "square_hd",
+        Landscape16x9 => "landscape_16_9",
+        Portrait9x16 => "portrait_16_9",
+        Landscape4x3 => "landscape_4_3",
+        Portrait3x4 => "portrait_4_3",
+    }
+}
+
+fn describe_failure(body: &Value) -> String {
+    let detail = body.get("detail").or_else(|| body.get("error")).or_else(|| body.get("error_type"));
+    match detail {
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+        None => body.to_string().chars().take(300).collect(),
+    }
+}
+
+#[async_trait::async_trait]
+impl ImageProvider for FalProvider {
+    fn name(&self) -> &'static str {
+        "fal"
+    }
+
+    fn uses_webhooks(&self) -> bool {
+        self.webhook_url.is_some()
+    }
+
+    async fn submit(&self, spec: &JobSpec) -> Result<ProviderHandle, ProviderError> {
+        let mut url = self
+            .queue_url
+            .join(&spec.model)
+            .map_err(|e| ProviderError::Failed(format!("bad model id {}: {e}", spec.model)))?;
+        if let Some(webhook) = &self.webhook_url {
+            url.query_pairs_mut().append_pair("fal_webhook", webhook.as_str());
+        }
+        let reply = self.client.post_json(url, &input_for(spec)).await?;
+        let body = reply.success_json()?;
+        let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
+        let request_id = field("request_id").ok_or_else(|| ProviderError::Failed("FAL answered without request_id".into()))?;
+        Ok(ProviderHandle {
+            request_id,
+            status_url: field("status_url"),
+            response_url: field("response_url"),
+            cancel_url: field("cancel_url"),
+        })
+    }
+
+    async fn status(&self, _spec: &JobSpec, handle: &ProviderHandle) -> Result<ProviderStatus, ProviderError> {
+        let url = handle.status_url.as_deref().ok_or_else(|| ProviderError::Failed("no status_url stored".into()))?;
+        let mut url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("bad status_url: {e}")))?;
+        url.query_pairs_mut().append_pair("logs", "1");
+        let body = self.client.get(url).await?.success_json()?;
+        Ok(match body.get("status").and_then(Value::as_str).unwrap_or("") {
+            "IN_QUEUE" => ProviderStatus::Queued {
+                position: body.get("queue_position").and_then(Value::as_u64).map(|p| p.min(u32::MAX as u64) as u32),
+            },
+            "IN_PROGRESS" => ProviderStatus::Running { progress: None },
+            "COMPLETED" => ProviderStatus::Completed,
+            other => ProviderStatus::Failed { reason: format!("FAL reported status {other:?}: {}", describe_failure(&body)) },
+        })
+    }
+
+    async fn result(&self, _spec: &JobSpec, handle: &ProviderHandle) -> Result<Vec<ProducedImage>, ProviderError> {
+        let url = handle.response_url.as_deref().ok_or_else(|| ProviderError::Failed("no response_url stored".into()))?;
+        let url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("bad response_url: {e}")))?;
+        let output = self.client.get(url).await?.success_json()?;
+        self.images_from_output(&output).await
+    }
+
+    async fn images_from_output(&self, output: &Value) -> Result<Vec<ProducedImage>, ProviderError> {
+        let files = output
+            .get("images")
+            .and_then(Value::as_array)
+            .filter(|images| !images.is_empty())
+            .ok_or_else(|| ProviderError::Failed(format!("FAL returned no images: {}", describe_failure(output))))?;
+        let mut images = Vec::with_capacity(files.len());
+        for file in files {
+            let url = file.get("url").and_then(Value::as_str).ok_or_else(|| ProviderError::Failed("an image without url".into()))?;
+            let declared = file.get("content_type").and_then(Value::as_str);
+            images.push(self.client.download(url, declared).await?);
+        }
+        Ok(images)
+    }
+
+    async fn cancel(&self, handle: &ProviderHandle) -> Result<(), ProviderError> {
+        let Some(url) = handle.cancel_url.as_deref() else { return Ok(()) };
+        let url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("bad cancel_url: {e}")))?;
+        let reply: Reply = self.client.put(url).await?;
+        // ALREADY_COMPLETED and NOT_FOUND are answers too: nothing left to cancel.
+        tracing::debug!(status = reply.status, "FAL cancel answered");
+        Ok(())
+    }
+}

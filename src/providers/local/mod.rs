@@ -1,0 +1,106 @@
+//! The local provider: the embedded default when `FAL_KEY` is unset. It serves every model of the
+//! catalogue by drawing a real PNG from the prompt and seed (the same input gives the same
+//! picture), with simulated latency, progress steps and an optional failure rate. Its handle
+//! carries the submit time, so a restarted server follows the job where it was.
+
+mod font;
+mod render;
+
+use std::time::Duration;
+
+use super::{ImageProvider, JobSpec, ProducedImage, ProviderError, ProviderHandle, ProviderStatus};
+
+pub use render::render_png;
+
+#[derive(Clone, Debug)]
+pub struct LocalProviderConfig {
+    pub latency: Duration,
+    /// 0.0–1.0: the share of jobs that fail (to exercise refunds).
+    pub failure_rate: f64,
+    /// Long side of the images, in pixels.
+    pub image_size: u32,
+}
+
+pub struct LocalProvider {
+    config: LocalProviderConfig,
+}
+
+impl LocalProvider {
+    pub fn new(config: LocalProviderConfig) -> Self {
+        LocalProvider { config }
+    }
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Whether this job is one of the failures; decided by the prompt and seed, so it is stable.
+fn fails(spec: &JobSpec, rate: f64) -> bool {
+    if rate <= 0.0 {
+        return false;
+    }
+    let hash = render::seed_of(&spec.prompt, spec.seed);
+    (hash % 10_000) as f64 / 10_000.0 < rate
+}
+
+#[async_trait::async_trait]
+impl ImageProvider for LocalProvider {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    async fn submit(&self, _spec: &JobSpec) -> Result<ProviderHandle, ProviderError> {
+        Ok(ProviderHandle {
+            request_id: format!("local-{}-{:08x}", now_millis(), rand::random::<u32>()),
+            status_url: None,
+            response_url: None,
+            cancel_url: None,
+        })
+    }
+
+    async fn status(&self, spec: &JobSpec, handle: &ProviderHandle) -> Result<ProviderStatus, ProviderError> {
+        let submitted: u64 = handle
+            .request_id
+            .split('-')
+            .nth(1)
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| ProviderError::Failed(format!("not a local request id: {}", handle.request_id)))?;
+        let elapsed = now_millis().saturating_sub(submitted);
+        let latency = self.config.latency.as_millis() as u64;
+        if elapsed >= latency {
+            if fails(spec, self.config.failure_rate) {
+                return Ok(ProviderStatus::Failed { reason: "the local renderer failed this job (simulated failure)".into() });
+            }
+            return Ok(ProviderStatus::Completed);
+        }
+        // The first fifth of the time in the queue, then drawing.
+        if elapsed < latency / 5 {
+            return Ok(ProviderStatus::Queued { position: Some(0) });
+        }
+        Ok(ProviderStatus::Running { progress: Some((elapsed * 100 / latency.max(1)) as u8) })
+    }
+
+    async fn result(&self, spec: &JobSpec, _handle: &ProviderHandle) -> Result<Vec<ProducedImage>, ProviderError> {
+        let spec = spec.clone();
+        let size = self.config.image_size;
+        tokio::task::spawn_blocking(move || {
+            (0..spec.num_images)
+                .map(|index| ProducedImage {
+                    bytes: render_png(&spec.prompt, spec.seed, index, spec.aspect_ratio.size(size)).into(),
+                    content_type: "image/png".into(),
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| ProviderError::Failed(format!("rendering panicked: {e}")))
+    }
+
+    async fn images_from_output(&self, _output: &serde_json::Value) -> Result<Vec<ProducedImage>, ProviderError> {
+        Err(ProviderError::Failed("the local provider has no webhooks".into()))
+    }
+
+    async fn cancel(&self, _handle: &ProviderHandle) -> Result<(), ProviderError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,73 @@
+//! Image providers: FAL AI's queue API in production, and a local renderer that needs nothing
+//! (it draws a real PNG from the prompt, labelled as not AI). Both follow the same life: submit,
+//! then status until done, then the result; a handle stored in the database lets a restarted
+//! server follow a job it did not submit, instead of submitting it again.
+
+pub mod fal;
+pub mod local;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::generations::AspectRatio;
+
+/// What to make.
+#[derive(Clone, Debug)]
+pub struct JobSpec {
+    /// The catalogue's model id (FAL's endpoint id).
+    pub model: String,
+    pub prompt: String,
+    pub aspect_ratio: AspectRatio,
+    pub num_images: u8,
+    pub seed: Option<i64>,
+}
+
+/// The provider's handle on a submitted job, stored with the generation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderHandle {
+    pub request_id: String,
+    pub status_url: Option<String>,
+    pub response_url: Option<String>,
+    pub cancel_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProviderStatus {
+    Queued { position: Option<u32> },
+    Running { progress: Option<u8> },
+    Completed,
+    Failed { reason: String },
+}
+
+/// One result image, downloaded.
+#[derive(Clone, Debug)]
+pub struct ProducedImage {
+    pub bytes: Bytes,
+    pub content_type: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Worth retrying later (network, 429, 5xx): the job keeps going.
+    #[error("provider unavailable: {0}")]
+    Transient(String),
+    /// The provider refused or failed the job: it ends `FAILED` and is refunded.
+    #[error("{0}")]
+    Failed(String),
+}
+
+#[async_trait::async_trait]
+pub trait ImageProvider: Send + Sync {
+    /// `fal` or `local`, stored with each generation.
+    fn name(&self) -> &'static str;
+    /// Whether completions also arrive by webhook (then polling is only the fallback).
+    fn uses_webhooks(&self) -> bool {
+        false
+    }
+    async fn submit(&self, spec: &JobSpec) -> Result<ProviderHandle, ProviderError>;
+    async fn status(&self, spec: &JobSpec, handle: &ProviderHandle) -> Result<ProviderStatus, ProviderError>;
+    async fn result(&self, spec: &JobSpec, handle: &ProviderHandle) -> Result<Vec<ProducedImage>, ProviderError>;
+    /// Downloads the images of a model output delivered by webhook.
+    async fn images_from_output(&self, output: &serde_json::Value) -> Result<Vec<ProducedImage>, ProviderError>;
+    async fn cancel(&self, handle: &ProviderHandle) -> Result<(), ProviderError>;
+}
