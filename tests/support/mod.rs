@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_fal;
 pub mod graphql;
 pub mod postgres;
 
@@ -54,10 +55,17 @@ pub struct TestApp {
     pub url: String,
     pub app: AppState,
     pub http: reqwest::Client,
-    _data_dir: tempfile::TempDir,
-    _database: Option<postgres::TestSchema>,
+    place: Place,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Where an app keeps its data: handed from a killed app to the one started after it.
+pub struct Place {
+    data_dir: tempfile::TempDir,
+    database: Option<postgres::TestSchema>,
+    database_url: String,
 }
 
 /// A configuration for tests: nothing external, a bot token for sign-in, an admin token.
@@ -69,6 +77,12 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
     config.admin_token = Some(ADMIN_TOKEN.into());
     // Tests share one Redis: each app gets keys and channels of its own.
     config.redis_prefix = format!("aisha-test-{:016x}", rand::random::<u64>());
+    // Jobs move fast in tests: short latency, polls and leases.
+    config.local.latency = Duration::from_millis(150);
+    config.local.image_size = 64;
+    config.job_idle_interval = Duration::from_millis(50);
+    config.job_lease = Duration::from_secs(2);
+    config.fal.poll_interval = Duration::from_millis(30);
     config.telegram = Some(aisha::config::TelegramConfig {
         bot_token: BOT_TOKEN.into(),
         api_url: "http://127.0.0.1:9/".parse().expect("url"),
@@ -84,19 +98,31 @@ pub async fn spawn_app(db: Db) -> TestApp {
 /// Starts the server with the test configuration changed by `adjust`.
 pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut config = test_config(data_dir.path());
-    let database = match db {
-        Db::Sqlite => None,
+    let (database, database_url) = match db {
+        Db::Sqlite => (None, format!("sqlite://{}?mode=rwc", data_dir.path().join("test.sqlite").display())),
         Db::Postgres => {
             let schema = postgres::TestSchema::create().await;
-            config.database_url = schema.url.clone();
-            Some(schema)
+            let url = schema.url.clone();
+            (Some(schema), url)
         }
     };
-    adjust(&mut config);
-    let app = aisha::app::build(config).await.expect("the app builds");
+    start(Place { data_dir, database, database_url }, adjust).await
+}
+
+/// Starts an app on the data of a killed one (the same database and data folder).
+pub async fn restart_app(place: Place, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    start(place, adjust).await
+}
+
+async fn start(place: Place, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
+    let mut config = test_config(place.data_dir.path());
+    config.database_url = place.database_url.clone();
+    config.public_url = format!("http://{addr}/").parse().expect("url");
+    adjust(&mut config);
+    let app = aisha::app::build(config).await.expect("the app builds");
+    let background = aisha::app::start_background(&app);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let server_app = app.clone();
     let server = tokio::spawn(async move {
@@ -110,22 +136,27 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestApp
         url: format!("http://{addr}"),
         app,
         http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
-        _data_dir: data_dir,
-        _database: database,
+        place,
         shutdown: Some(shutdown),
         server: Some(server),
+        background,
     }
 }
 
 impl TestApp {
-    /// Stops the server gracefully and waits for it.
-    pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
+    /// Kills the app as a crash would: workers and server stop wherever they are. Returns its
+    /// data for `restart_app`.
+    pub async fn kill(mut self) -> Place {
+        for task in self.background.drain(..) {
+            task.abort();
+            let _ = task.await;
         }
         if let Some(server) = self.server.take() {
+            server.abort();
             let _ = server.await;
         }
+        self.app.db.clone().close().await.ok();
+        self.place
     }
 
     /// Signs a new Telegram user in through `signInWithTelegram`; returns (token, user id).
@@ -136,6 +167,13 @@ impl TestApp {
             .await;
         let payload = response.data("signInWithTelegram");
         (payload["token"].as_str().expect("token").to_owned(), payload["user"]["id"].as_str().expect("id").to_owned())
+    }
+
+    /// Runs one SQL statement on the app's database and returns the first column of the first row.
+    pub async fn scalar_string(&self, sql: &str) -> String {
+        use sea_orm::ConnectionTrait;
+        let row = self.app.db.query_one_raw(aisha::adapters::db::statement(&self.app.db, sql, [])).await.expect("query");
+        row.expect("a row").try_get_by_index::<String>(0).expect("a string")
     }
 
     /// Runs one SQL statement on the app's database and returns the first column of the first row.
@@ -159,3 +197,4 @@ pub fn mini_app_init_data(telegram_id: i64, username: &str, auth_date: i64) -> S
 pub fn value_str(value: &Value) -> &str {
     value.as_str().unwrap_or_else(|| panic!("expected a string, got {value}"))
 }
+pub use graphql::GqlResponse;

@@ -1,0 +1,350 @@
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::db_test;
+use crate::support::fake_fal::{FakeFal, Mode};
+use crate::support::{ADMIN_TOKEN, Db, TestApp, restart_app, spawn_app, spawn_app_with};
+
+const CREATE: &str = "mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id status progress cost error } }";
+const GET: &str = "query($id: ID!) { generation(id: $id) { id status progress cost error images { url width height contentType type byteSize sha256 } } }";
+
+/// Points the app at a fake FAL (polling only unless the test turns webhooks on).
+fn use_fal(config: &mut aisha::config::Config, fal: &FakeFal) {
+    config.fal.key = Some("test-fal-key".into());
+    config.fal.queue_url = format!("{}/", fal.url).parse().expect("url");
+    config.fal.jwks_url = fal.jwks_url().parse().expect("url");
+}
+
+async fn create(app: &TestApp, token: &str, input: Value) -> crate::support::GqlResponse {
+    app.gql(Some(token), CREATE, json!({ "input": input })).await
+}
+
+/// Polls `generation(id)` until its status is one of `statuses`.
+async fn wait_for(app: &TestApp, token: &str, id: &str, statuses: &[&str]) -> Value {
+    for _ in 0..300 {
+        let response = app.gql(Some(token), GET, json!({ "id": id })).await;
+        let generation = response.data("generation").clone();
+        if statuses.contains(&generation["status"].as_str().unwrap_or("")) {
+            return generation;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    panic!("generation {id} never reached {statuses:?}");
+}
+
+async fn give_credits(app: &TestApp, user_id: &str, amount: i64) {
+    let adjust = "mutation($u: ID!, $a: Int!, $k: String!) { adjustBalance(userId: $u, amount: $a, reason: \"test credits\", idempotencyKey: $k) { id } }";
+    app.gql(Some(ADMIN_TOKEN), adjust, json!({ "u": user_id, "a": amount, "k": format!("credits-{amount}") })).await.data("adjustBalance");
+}
+
+async fn balance(app: &TestApp, token: &str) -> i64 {
+    app.gql(Some(token), "{ me { balance } }", json!({})).await.data("me")["balance"].as_i64().expect("int")
+}
+
+async fn download(app: &TestApp, url: &str) -> Vec<u8> {
+    let response = app.http.get(url).send().await.expect("download");
+    assert_eq!(response.status(), 200, "{url}");
+    response.bytes().await.expect("bytes").to_vec()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    app.scalar_i64(sql).await
+}
+
+db_test!(the_local_provider_completes_a_generation_with_stored_images, |db: Db| async move {
+    let app = spawn_app(db).await;
+    let (token, _) = app.sign_in(100, "artist").await;
+
+    let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "  a red fox  ", "numImages": 2, "aspectRatio": "16:9", "seed": 7 })).await;
+
+    let generation = created.data("createGeneration");
+    assert_eq!(generation["status"], "PENDING");
+    assert_eq!(generation["cost"], 10);
+    assert_eq!(balance(&app, &token).await, 0);
+    let done = wait_for(&app, &token, generation["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["progress"], 100);
+    let images = done["images"].as_array().expect("images");
+    assert_eq!(images.len(), 2);
+    for image in images {
+        assert_eq!((image["width"].as_i64(), image["height"].as_i64()), (Some(64), Some(36)));
+        assert_eq!(image["type"], "IMAGEN4");
+        let bytes = download(&app, image["url"].as_str().expect("url")).await;
+        assert_eq!(&bytes[..4], b"\x89PNG");
+        assert_eq!(bytes.len() as i64, image["byteSize"].as_i64().expect("size"));
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'CHARGE'").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM credit_reservations WHERE state = 'CAPTURED'").await, 1);
+});
+
+db_test!(bad_generation_input_is_refused_and_changes_nothing, |db: Db| async move {
+    let app = spawn_app(db).await;
+    let (token, _) = app.sign_in(101, "careful").await;
+    let cases = [
+        (json!({ "model": "nope", "prompt": "x" }), "BAD_USER_INPUT"),
+        (json!({ "model": "fal-ai/imagen4/preview", "prompt": "   " }), "BAD_USER_INPUT"),
+        (json!({ "model": "fal-ai/imagen4/preview", "prompt": "x".repeat(2001) }), "BAD_USER_INPUT"),
+        (json!({ "model": "fal-ai/imagen4/preview", "prompt": "x", "aspectRatio": "2:1" }), "BAD_USER_INPUT"),
+        (json!({ "model": "fal-ai/imagen4/preview", "prompt": "x", "numImages": 0 }), "BAD_USER_INPUT"),
+        (json!({ "model": "fal-ai/imagen4/preview", "prompt": "x", "numImages": 5 }), "BAD_USER_INPUT"),
+        (json!({ "model": "fal-ai/imagen4/preview", "prompt": "x", "numImages": 3 }), "INSUFFICIENT_CREDITS"),
+    ];
+    for (input, code) in cases {
+        let response = create(&app, &token, input.clone()).await;
+        assert_eq!(response.error_code(), code, "{input}: {}", response.body);
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM generations").await, 0);
+    assert_eq!(balance(&app, &token).await, 10);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries").await, 1);
+    assert_eq!(app.gql(None, CREATE, json!({ "input": { "model": "local/sketch", "prompt": "x" } })).await.error_code(), "UNAUTHENTICATED");
+});
+
+db_test!(the_same_idempotency_key_returns_one_generation_charged_once, |db: Db| async move {
+    let app = spawn_app(db).await;
+    let (token, _) = app.sign_in(102, "double").await;
+    let input = json!({ "model": "fal-ai/imagen4/preview", "prompt": "twice", "idempotencyKey": "tap-1" });
+
+    let responses = join_all((0..6).map(|_| create(&app, &token, input.clone()))).await;
+
+    let ids: Vec<_> = responses.iter().map(|r| r.data("createGeneration")["id"].clone()).collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM generations").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'CHARGE'").await, 1);
+    assert_eq!(balance(&app, &token).await, 5);
+});
+
+db_test!(another_user_cannot_see_or_cancel_a_generation, |db: Db| async move {
+    let app = spawn_app(db).await;
+    let (owner, _) = app.sign_in(103, "owner").await;
+    let (stranger, _) = app.sign_in(104, "stranger").await;
+    let created = create(&app, &owner, json!({ "model": "local/sketch", "prompt": "mine" })).await;
+    let id = created.data("createGeneration")["id"].clone();
+
+    assert_eq!(app.gql(Some(&stranger), GET, json!({ "id": id })).await.error_code(), "NOT_FOUND");
+    let cancel = app.gql(Some(&stranger), "mutation($id: ID!) { cancelGeneration(id: $id) { status } }", json!({ "id": id })).await;
+    assert_eq!(cancel.error_code(), "NOT_FOUND");
+    let node = app.gql(Some(&stranger), "query($id: ID!) { node(id: $id) { id } }", json!({ "id": id })).await;
+    assert_eq!(node.error_code(), "NOT_FOUND");
+    let list = app.gql(Some(&stranger), "{ generations { totalCount } }", json!({})).await;
+    assert_eq!(list.data("generations")["totalCount"], 0);
+    assert_ne!(wait_for(&app, &owner, id.as_str().expect("id"), &["COMPLETED"]).await["status"], "CANCELLED");
+});
+
+db_test!(cancelling_refunds_exactly_once, |db: Db| async move {
+    let app = spawn_app_with(db, |c| c.local.latency = Duration::from_secs(30)).await;
+    let (token, _) = app.sign_in(105, "quitter").await;
+    let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "never mind" })).await;
+    let id = created.data("createGeneration")["id"].clone();
+    let cancel = "mutation($id: ID!) { cancelGeneration(id: $id) { status error } }";
+
+    let responses = join_all((0..4).map(|_| app.gql(Some(&token), cancel, json!({ "id": id })))).await;
+
+    for response in responses {
+        assert_eq!(response.data("cancelGeneration")["status"], "CANCELLED");
+    }
+    assert_eq!(balance(&app, &token).await, 10);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(wait_for(&app, &token, id.as_str().expect("id"), &["CANCELLED"]).await["status"], "CANCELLED");
+});
+
+db_test!(twenty_concurrent_generations_all_complete_and_balance_adds_up, |db: Db| async move {
+    let app = spawn_app(db).await;
+    let (token, user_id) = app.sign_in(106, "busy").await;
+    give_credits(&app, &user_id, 90).await;
+
+    let inputs = (0..20).map(|i| json!({ "model": "local/sketch", "prompt": format!("picture {i}"), "numImages": 1 + i % 4 }));
+    let responses = join_all(inputs.map(|input| create(&app, &token, input))).await;
+
+    let mut cost = 0;
+    for response in &responses {
+        let generation = response.data("createGeneration");
+        cost += generation["cost"].as_i64().expect("cost");
+        let done = wait_for(&app, &token, generation["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
+        assert_eq!(done["status"], "COMPLETED", "{done}");
+    }
+    assert_eq!(cost, 50);
+    assert_eq!(balance(&app, &token).await, 100 - 50);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 50);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM credit_reservations WHERE state = 'CAPTURED'").await, 20);
+});
+
+db_test!(fal_by_polling_stores_the_result, |db: Db| async move {
+    let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(200)).await;
+    let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
+    let (token, _) = app.sign_in(110, "poller").await;
+    fal.rate_limit_next(2); // two 429s first: the client retries
+
+    let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview/fast", "prompt": "a lighthouse", "numImages": 2, "aspectRatio": "9:16", "seed": 3 })).await;
+    let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
+
+    let done = wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["images"].as_array().expect("images").len(), 2);
+    let bytes = download(&app, done["images"][0]["url"].as_str().expect("url")).await;
+    assert_eq!(&bytes[..4], b"\x89PNG");
+    assert_eq!((done["images"][0]["width"].as_i64(), done["images"][0]["height"].as_i64()), (Some(80), Some(60)));
+    fal.with_submissions(|submissions| {
+        assert_eq!(submissions.len(), 1);
+        let submission = &submissions[0];
+        assert_eq!(submission.model, "fal-ai/imagen4/preview/fast");
+        assert_eq!(submission.authorization.as_deref(), Some("Key test-fal-key"));
+        assert_eq!(submission.input, json!({ "prompt": "a lighthouse", "aspect_ratio": "9:16", "num_images": 2, "seed": 3 }));
+        assert!(submission.webhook.is_none());
+    });
+});
+
+db_test!(fal_failures_end_failed_with_exactly_one_refund, |db: Db| async move {
+    let fal = FakeFal::start(Mode::ResultError, Duration::from_millis(100)).await;
+    let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
+    let (token, _) = app.sign_in(111, "unlucky").await;
+
+    let first = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "rejected" })).await;
+    let failed = wait_for(&app, &token, first.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
+    assert_eq!(failed["status"], "FAILED");
+    assert!(failed["error"].as_str().expect("error").contains("422"), "{failed}");
+
+    fal.set_mode(Mode::StatusError);
+    let second = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "crashes" })).await;
+    let failed = wait_for(&app, &token, second.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
+    assert_eq!(failed["status"], "FAILED");
+
+    assert_eq!(balance(&app, &token).await, 10);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 2);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND' AND amount = 5").await, 2);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 0);
+});
+
+db_test!(the_deadline_reaper_fails_refunds_and_cancels_at_the_provider, |db: Db| async move {
+    let fal = FakeFal::start(Mode::NeverFinish, Duration::from_millis(50)).await;
+    let app = spawn_app_with(db, |c| {
+        use_fal(c, &fal);
+        c.job_deadline = Duration::from_millis(600);
+    })
+    .await;
+    let (token, _) = app.sign_in(112, "patient").await;
+
+    let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "forever" })).await;
+    let failed = wait_for(&app, &token, created.data("createGeneration")["id"].as_str().expect("id"), &["FAILED", "COMPLETED"]).await;
+
+    assert_eq!(failed["status"], "FAILED");
+    assert!(failed["error"].as_str().expect("error").contains("in time"), "{failed}");
+    assert_eq!(balance(&app, &token).await, 10);
+    tokio::time::sleep(Duration::from_millis(300)).await; // a second reaper round changes nothing
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 1);
+    assert_eq!(fal.cancels().len(), 1);
+});
+
+db_test!(a_server_killed_mid_job_finishes_it_after_restart_without_submitting_again, |db: Db| async move {
+    let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(1500)).await;
+    let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
+    let (token, _) = app.sign_in(113, "restart").await;
+    let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "survives" })).await;
+    let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
+    wait_for(&app, &token, &id, &["QUEUED", "RUNNING"]).await;
+
+    let place = app.kill().await;
+    let app = restart_app(place, |c| {
+        use_fal(c, &fal);
+        c.job_lease = Duration::from_millis(500);
+    })
+    .await;
+
+    let done = wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(fal.submissions(), 1, "the job must not be submitted twice");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'CHARGE'").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 1);
+    assert_eq!(balance(&app, &token).await, 5);
+});
+
+fn use_fal_webhooks(config: &mut aisha::config::Config, fal: &FakeFal) {
+    use_fal(config, fal);
+    config.fal.webhook_url_base = Some(config.public_url.clone());
+    // Polling is only the fallback: make it too slow to matter here.
+    config.fal.webhook_poll_interval = Duration::from_secs(60);
+}
+
+async fn post_webhook(app: &TestApp, headers: &[(&'static str, String)], body: &[u8]) -> u16 {
+    let mut request = app.http.post(format!("{}/webhooks/fal", app.url)).header("content-type", "application/json").body(body.to_vec());
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    request.send().await.expect("sent").status().as_u16()
+}
+
+db_test!(fal_by_webhook_completes_once_however_often_it_is_delivered, |db: Db| async move {
+    let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(150)).await;
+    fal.deliver_webhooks_times(10);
+    let app = spawn_app_with(db, |c| use_fal_webhooks(c, &fal)).await;
+    let (token, _) = app.sign_in(120, "hooked").await;
+
+    let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview/fast", "prompt": "by webhook", "numImages": 3 })).await;
+    let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
+
+    let done = wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    for _ in 0..100 {
+        if fal.webhook_answers().len() == 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert_eq!(fal.webhook_answers(), vec![200; 10]);
+    let expected_webhook = format!("{}webhooks/fal", app.app.config.public_url);
+    fal.with_submissions(|s| assert_eq!(s[0].webhook.as_deref(), Some(expected_webhook.as_str())));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 3);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'CHARGE'").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM credit_reservations WHERE state = 'CAPTURED'").await, 1);
+});
+
+db_test!(forged_or_stale_fal_webhooks_get_401_and_change_nothing, |db: Db| async move {
+    let fal = FakeFal::start(Mode::NeverFinish, Duration::from_millis(50)).await;
+    let app = spawn_app_with(db, |c| use_fal_webhooks(c, &fal)).await;
+    let (token, _) = app.sign_in(121, "target").await;
+    let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "protected" })).await;
+    let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
+    wait_for(&app, &token, &id, &["QUEUED", "RUNNING"]).await;
+    let request_id = app.scalar_string("SELECT provider_request_id FROM generations").await;
+    let body = serde_json::to_vec(&fal.webhook_body(&request_id)).expect("JSON");
+    let now = chrono::Utc::now().timestamp();
+    let forger = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+
+    let forged = crate::support::fake_fal::sign_with(&forger, &request_id, now, &body);
+    let stale = fal.sign(&request_id, now - 400, &body);
+    let signed_for_another_body = fal.sign(&request_id, now, b"{}");
+    assert_eq!(post_webhook(&app, &forged, &body).await, 401);
+    assert_eq!(post_webhook(&app, &stale, &body).await, 401);
+    assert_eq!(post_webhook(&app, &signed_for_another_body, &body).await, 401);
+    assert_eq!(post_webhook(&app, &[], &body).await, 401);
+    let still = app.gql(Some(&token), GET, json!({ "id": id })).await;
+    assert!(["QUEUED", "RUNNING"].contains(&still.data("generation")["status"].as_str().expect("status")));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 0);
+
+    let genuine = fal.sign(&request_id, now, &body);
+    assert_eq!(post_webhook(&app, &genuine, &body).await, 200);
+    assert_eq!(wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await["status"], "COMPLETED");
+    assert_eq!(post_webhook(&app, &genuine, &body).await, 200, "a redelivery is acknowledged");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 1);
+});
+
+db_test!(a_fal_error_webhook_fails_the_job_and_refunds_it, |db: Db| async move {
+    let fal = FakeFal::start(Mode::StatusError, Duration::from_millis(100)).await;
+    fal.deliver_webhooks_times(3);
+    let app = spawn_app_with(db, |c| use_fal_webhooks(c, &fal)).await;
+    let (token, _) = app.sign_in(122, "errored").await;
+    let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "bad" })).await;
+    let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
+
+    let failed = wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await;
+
+    assert_eq!(failed["status"], "FAILED");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 1);
+    assert_eq!(balance(&app, &token).await, 10);
+});

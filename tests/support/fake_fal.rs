@@ -1,0 +1,290 @@
+//! A fake FAL queue API on 127.0.0.1 that speaks the real protocol over HTTP: submit (with
+//! `fal_webhook`), status (202 while pending, 200 when done), result, cancel, result files, and
+//! signed webhooks with a test ED25519 key published as JWKS. Failure modes cover a 422 result,
+//! an error status, a job that never finishes, and 429s before success.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Request, State},
+    http::{HeaderMap, Method, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use base64::Engine;
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Succeed,
+    /// The status says COMPLETED but fetching the result answers 422.
+    ResultError,
+    /// The status turns to an error status.
+    StatusError,
+    /// Stays IN_PROGRESS for ever.
+    NeverFinish,
+}
+
+pub struct Submission {
+    pub model: String,
+    pub input: Value,
+    pub webhook: Option<String>,
+    pub authorization: Option<String>,
+}
+
+struct Job {
+    submitted: Instant,
+    num_images: usize,
+}
+
+#[derive(Default)]
+struct Recorded {
+    submissions: Vec<Submission>,
+    cancels: Vec<String>,
+    jobs: HashMap<String, Job>,
+    webhook_answers: Vec<u16>,
+}
+
+struct Settings {
+    mode: Mode,
+    latency: Duration,
+    /// 429s to answer before accepting submits.
+    rate_limited: u32,
+    /// How many times each webhook is delivered.
+    deliveries: u32,
+}
+
+#[derive(Clone)]
+pub struct FakeFal {
+    pub url: String,
+    settings: Arc<Mutex<Settings>>,
+    recorded: Arc<Mutex<Recorded>>,
+    key: Arc<SigningKey>,
+}
+
+impl FakeFal {
+    pub async fn start(mode: Mode, latency: Duration) -> FakeFal {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("address");
+        let fake = FakeFal {
+            url: format!("http://{addr}"),
+            settings: Arc::new(Mutex::new(Settings { mode, latency, rate_limited: 0, deliveries: 1 })),
+            recorded: Arc::default(),
+            key: Arc::new(SigningKey::from_bytes(&[7u8; 32])),
+        };
+        let router = Router::new()
+            .route("/.well-known/jwks.json", get(jwks))
+            .route("/files/{name}", get(file))
+            .fallback(queue)
+            .with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("fake FAL serves") });
+        fake
+    }
+
+    pub fn jwks_url(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.url)
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        self.settings.lock().expect("lock").mode = mode;
+    }
+
+    pub fn rate_limit_next(&self, n: u32) {
+        self.settings.lock().expect("lock").rate_limited = n;
+    }
+
+    pub fn deliver_webhooks_times(&self, n: u32) {
+        self.settings.lock().expect("lock").deliveries = n;
+    }
+
+    pub fn submissions(&self) -> usize {
+        self.recorded.lock().expect("lock").submissions.len()
+    }
+
+    pub fn with_submissions<T>(&self, f: impl FnOnce(&[Submission]) -> T) -> T {
+        f(&self.recorded.lock().expect("lock").submissions)
+    }
+
+    pub fn cancels(&self) -> Vec<String> {
+        self.recorded.lock().expect("lock").cancels.clone()
+    }
+
+    /// The HTTP statuses our server answered to the webhooks delivered so far.
+    pub fn webhook_answers(&self) -> Vec<u16> {
+        self.recorded.lock().expect("lock").webhook_answers.clone()
+    }
+
+    /// Signs a webhook body the way FAL does; `timestamp` in unix seconds.
+    pub fn sign(&self, request_id: &str, timestamp: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+        sign_with(&self.key, request_id, timestamp, body)
+    }
+
+    /// The body FAL would send for a finished request.
+    pub fn webhook_body(&self, request_id: &str) -> Value {
+        let mode = self.settings.lock().expect("lock").mode;
+        match mode {
+            Mode::Succeed | Mode::NeverFinish => json!({
+                "request_id": request_id, "gateway_request_id": request_id, "status": "OK",
+                "payload": result_payload(&self.url, request_id, job(self, request_id).map_or(1, |j| j.3)), "error": null,
+            }),
+            Mode::ResultError | Mode::StatusError => json!({
+                "request_id": request_id, "gateway_request_id": request_id, "status": "ERROR",
+                "error": "Invalid status code: 422", "payload": { "detail": [{ "msg": "prompt rejected", "type": "value_error" }] },
+            }),
+        }
+    }
+}
+
+pub fn sign_with(key: &SigningKey, request_id: &str, timestamp: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+    let message = format!("{request_id}\nuser-1\n{timestamp}\n{}", hex::encode(Sha256::digest(body)));
+    let signature = key.sign(message.as_bytes());
+    vec![
+        ("x-fal-webhook-request-id", request_id.to_owned()),
+        ("x-fal-webhook-user-id", "user-1".to_owned()),
+        ("x-fal-webhook-timestamp", timestamp.to_string()),
+        ("x-fal-webhook-signature", hex::encode(signature.to_bytes())),
+    ]
+}
+
+fn result_payload(base: &str, request_id: &str, count: usize) -> Value {
+    let images: Vec<Value> = (0..count)
+        .map(|i| json!({ "url": format!("{base}/files/{request_id}-{i}.png"), "content_type": "image/png", "file_name": "out.png" }))
+        .collect();
+    json!({ "images": images, "seed": 42 })
+}
+
+async fn jwks(State(fake): State<FakeFal>) -> impl IntoResponse {
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(fake.key.verifying_key().to_bytes());
+    axum::Json(json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": "test" }] }))
+}
+
+async fn file(axum::extract::Path(name): axum::extract::Path<String>) -> impl IntoResponse {
+    let png = aisha::providers::local::render_png(&name, None, 0, (80, 60));
+    ([("content-type", "image/png")], png)
+}
+
+/// Everything under the queue: submit, status, result, cancel.
+async fn queue(State(fake): State<FakeFal>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let path = parts.uri.path().trim_start_matches('/').to_owned();
+    if let Some((root, rest)) = path.split_once("/requests/") {
+        let (id, action) = rest.split_once('/').map_or((rest, ""), |(id, action)| (id, action));
+        return match (parts.method.clone(), action) {
+            (Method::GET, "status") => status(&fake, id),
+            (Method::GET, "") => result(&fake, id),
+            (Method::PUT, "cancel") => {
+                fake.recorded.lock().expect("lock").cancels.push(id.to_owned());
+                (StatusCode::ACCEPTED, axum::Json(json!({ "status": "CANCELLATION_REQUESTED" }))).into_response()
+            }
+            _ => (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": format!("no route {root}") }))).into_response(),
+        };
+    }
+    if parts.method == Method::POST {
+        return submit(&fake, &path, parts.uri.query(), &parts.headers, body);
+    }
+    (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": "Not Found" }))).into_response()
+}
+
+fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap, body: Bytes) -> Response {
+    {
+        let mut settings = fake.settings.lock().expect("lock");
+        if settings.rate_limited > 0 {
+            settings.rate_limited -= 1;
+            return (StatusCode::TOO_MANY_REQUESTS, axum::Json(json!({ "detail": "Too many requests" }))).into_response();
+        }
+    }
+    let webhook = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "fal_webhook")
+        .map(|(_, v)| v.into_owned());
+    let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // FAL drops the sub-path for status and result URLs: fal-ai/imagen4/preview → fal-ai/imagen4.
+    let root = model.split('/').take(2).collect::<Vec<_>>().join("/");
+    let id = format!("req-{:016x}", rand::random::<u64>());
+    let mut recorded = fake.recorded.lock().expect("lock");
+    recorded.submissions.push(Submission {
+        model: model.to_owned(),
+        input: input.clone(),
+        webhook: webhook.clone(),
+        authorization: headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned),
+    });
+    let num_images = input.get("num_images").and_then(Value::as_u64).unwrap_or(1) as usize;
+    recorded.jobs.insert(id.clone(), Job { submitted: Instant::now(), num_images });
+    drop(recorded);
+    if let Some(url) = webhook {
+        tokio::spawn(deliver(fake.clone(), id.clone(), url));
+    }
+    let base = format!("{}/{root}/requests/{id}", fake.url);
+    axum::Json(json!({
+        "request_id": id, "gateway_request_id": id, "status": "IN_QUEUE", "queue_position": 3,
+        "status_url": format!("{base}/status"), "response_url": base, "cancel_url": format!("{base}/cancel"),
+    }))
+    .into_response()
+}
+
+/// After the latency, delivers the signed webhook as many times as configured.
+async fn deliver(fake: FakeFal, id: String, url: String) {
+    let (latency, deliveries, mode) = {
+        let settings = fake.settings.lock().expect("lock");
+        (settings.latency, settings.deliveries, settings.mode)
+    };
+    if mode == Mode::NeverFinish {
+        return;
+    }
+    tokio::time::sleep(latency).await;
+    let body = serde_json::to_vec(&fake.webhook_body(&id)).expect("JSON");
+    let client = reqwest::Client::new();
+    for _ in 0..deliveries {
+        let mut request = client.post(&url).header("content-type", "application/json").body(body.clone());
+        for (name, value) in fake.sign(&id, chrono::Utc::now().timestamp(), &body) {
+            request = request.header(name, value);
+        }
+        let status = request.send().await.map_or(0, |r| r.status().as_u16());
+        fake.recorded.lock().expect("lock").webhook_answers.push(status);
+    }
+}
+
+/// (time since submit, latency, mode, images asked for) of a known request.
+fn job(fake: &FakeFal, id: &str) -> Option<(Duration, Duration, Mode, usize)> {
+    let recorded = fake.recorded.lock().expect("lock");
+    let job = recorded.jobs.get(id)?;
+    let settings = fake.settings.lock().expect("lock");
+    Some((job.submitted.elapsed(), settings.latency, settings.mode, job.num_images))
+}
+
+fn status(fake: &FakeFal, id: &str) -> Response {
+    let Some((elapsed, latency, mode, _)) = job(fake, id) else {
+        return (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": "Request not found" }))).into_response();
+    };
+    if elapsed < latency / 3 {
+        return (StatusCode::ACCEPTED, axum::Json(json!({ "status": "IN_QUEUE", "queue_position": 2 }))).into_response();
+    }
+    if elapsed < latency || mode == Mode::NeverFinish {
+        let logs = json!([{ "timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "source": "user", "message": "step" }]);
+        return (StatusCode::ACCEPTED, axum::Json(json!({ "status": "IN_PROGRESS", "logs": logs }))).into_response();
+    }
+    match mode {
+        Mode::StatusError => axum::Json(json!({ "status": "ERROR", "error": "runner crashed", "error_type": "runner_disconnected" })).into_response(),
+        _ => axum::Json(json!({ "status": "COMPLETED", "logs": [] })).into_response(),
+    }
+}
+
+fn result(fake: &FakeFal, id: &str) -> Response {
+    let Some((_, _, mode, count)) = job(fake, id) else {
+        return (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": "Request not found" }))).into_response();
+    };
+    if mode == Mode::ResultError {
+        let detail = json!({ "detail": [{ "loc": ["body", "prompt"], "msg": "prompt rejected by the safety filter", "type": "value_error" }] });
+        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(detail)).into_response();
+    }
+    axum::Json(result_payload(&fake.url, id, count)).into_response()
+}
