@@ -12,6 +12,9 @@ use axum::{
 use crate::app::AppState;
 use crate::graphql::Viewer;
 
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
 pub async fn upgrade(app: AppState, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
     let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
@@ -24,6 +27,10 @@ pub async fn upgrade(app: AppState, request: Request) -> Response {
     };
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        // Clients send small messages. tungstenite zeroes its whole read buffer on every read
+        // (128 KiB by default), which dominated the cost of fanning an event out to many sockets.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             let schema = app.schema.clone();
             GraphQLWebSocket::new(socket, schema, protocol)

@@ -9,4 +9,5 @@ mod credits;
 mod generations;
 mod http;
 mod schema;
+mod storage;
 mod websocket;

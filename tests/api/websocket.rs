@@ -107,3 +107,85 @@ async fn with_redis_an_event_published_on_one_instance_reaches_a_subscriber_on_a
     let event = next_json(&mut socket).await.expect("an event from the other instance");
     assert_eq!(event["payload"]["data"]["balanceChanged"]["balance"], 15);
 }
+
+/// Opens a `graphql-transport-ws` connection signed in with `token` and subscribes.
+async fn subscribe(app: &TestApp, token: &str, query: &str, variables: Value) -> Socket {
+    let mut socket = connect(app, "graphql-transport-ws").await;
+    send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    assert_eq!(next_json(&mut socket).await.expect("ack")["type"], "connection_ack");
+    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } })).await;
+    socket
+}
+
+db_test!(generation_updated_sends_the_snapshot_progress_and_the_completed_images, |db: Db| async move {
+    let app = spawn_app_with(db, |c| c.local.latency = Duration::from_millis(600)).await;
+    let (token, _) = app.sign_in(41, "watcher").await;
+    let (stranger, _) = app.sign_in(42, "stranger").await;
+    let create = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"watch me\", numImages: 2 }) { id } }";
+    let id = app.gql(Some(&token), create, json!({})).await.data("createGeneration")["id"].clone();
+    let query = "subscription($id: ID!) { generationUpdated(id: $id) { status progress images { url } } }";
+
+    let mut socket = subscribe(&app, &token, query, json!({ "id": id })).await;
+    let mut updates = Vec::new();
+    loop {
+        let message = next_json(&mut socket).await.expect("the stream ends with complete");
+        match message["type"].as_str() {
+            Some("next") => updates.push(message["payload"]["data"]["generationUpdated"].clone()),
+            Some("complete") => break,
+            other => panic!("unexpected {other:?}: {message}"),
+        }
+    }
+
+    let statuses: Vec<&str> = updates.iter().map(|u| u["status"].as_str().expect("status")).collect();
+    assert!(["PENDING", "QUEUED"].contains(&statuses[0]), "{statuses:?}");
+    assert!(statuses.contains(&"RUNNING"), "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&"COMPLETED"));
+    let progress: Vec<i64> = updates.iter().map(|u| u["progress"].as_i64().expect("int")).collect();
+    assert!(progress.windows(2).all(|w| w[0] <= w[1]), "progress goes forward: {progress:?}");
+    let last = updates.last().expect("an update");
+    assert_eq!(last["progress"], 100);
+    for image in last["images"].as_array().expect("images") {
+        let bytes = app.http.get(image["url"].as_str().expect("url")).send().await.expect("sent").bytes().await.expect("bytes");
+        assert_eq!(&bytes[..4], b"\x89PNG");
+    }
+
+    let mut intruder = subscribe(&app, &stranger, query, json!({ "id": id })).await;
+    let refused = next_json(&mut intruder).await.expect("an answer");
+    let errors = if refused["type"] == "error" { refused["payload"].clone() } else { refused["payload"]["errors"].clone() };
+    assert_eq!(errors[0]["extensions"]["code"], "NOT_FOUND", "{refused}");
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_generation_updates_cross_instances() {
+    let Some(redis_url) = std::env::var("AISHA_TEST_REDIS_URL").ok().filter(|v| !v.is_empty()) else {
+        eprintln!("AISHA_TEST_REDIS_URL is not set: Redis bus test not run");
+        return;
+    };
+    let first = spawn_app_with(Db::Sqlite, |c| {
+        c.redis_url = Some(redis_url.clone());
+        c.workers = 0; // every job runs on the second instance
+    })
+    .await;
+    let (database_url, prefix) = (first.app.config.database_url.clone(), first.app.config.redis_prefix.clone());
+    let second = spawn_app_with(Db::Sqlite, |c| {
+        c.redis_url = Some(redis_url.clone());
+        c.database_url = database_url;
+        c.redis_prefix = prefix;
+    })
+    .await;
+    let (token, _) = first.sign_in(51, "roaming").await;
+    let mut socket = subscribe(&first, &token, "subscription { myGenerationUpdates { status images { width } } }", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let create = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"elsewhere\" }) { id } }";
+    second.gql(Some(&token), create, json!({})).await.data("createGeneration");
+
+    loop {
+        let message = next_json(&mut socket).await.expect("updates from the other instance");
+        let update = &message["payload"]["data"]["myGenerationUpdates"];
+        if update["status"] == "COMPLETED" {
+            assert_eq!(update["images"][0]["width"], 64);
+            break;
+        }
+    }
+}

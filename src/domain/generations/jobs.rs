@@ -59,9 +59,10 @@ fn queue_progress(position: Option<u32>) -> u8 {
 }
 
 impl GenerationService {
-    /// Starts the workers and the deadline reaper on the current runtime.
+    /// Starts the workers (none with `AISHA_WORKERS=0`: an API-only instance) and the deadline
+    /// reaper on the current runtime.
     pub fn spawn_workers(&self) -> Vec<tokio::task::JoinHandle<()>> {
-        let mut handles: Vec<_> = (0..self.inner.settings.workers.max(1))
+        let mut handles: Vec<_> = (0..self.inner.settings.workers)
             .map(|_| {
                 let service = self.clone();
                 tokio::spawn(async move { service.work().await })

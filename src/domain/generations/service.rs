@@ -195,10 +195,15 @@ impl GenerationService {
             }
         });
         let changes = if done { stream::empty().boxed() } else { changes.boxed() };
-        Ok(stream::once(async { current }).chain(changes).scan(false, |finished, g| {
-            let emit = if *finished { None } else { Some(g.clone()) };
-            *finished = g.status.is_terminal();
-            async move { emit }
+        let updates = stream::once(async { current }).chain(changes).boxed();
+        // End right after the terminal state, without waiting for another event.
+        Ok(stream::unfold((updates, false), |(mut updates, finished)| async move {
+            if finished {
+                return None;
+            }
+            let generation = updates.next().await?;
+            let finished = generation.status.is_terminal();
+            Some((generation, (updates, finished)))
         }))
     }
 

@@ -1,0 +1,94 @@
+//! The storage contract, on the local folder and on a real S3 server (`AISHA_TEST_S3_ENDPOINT`,
+//! with `AISHA_TEST_S3_ACCESS_KEY` and `AISHA_TEST_S3_SECRET_KEY`), and a generation stored in S3.
+
+use std::{sync::Arc, time::Duration};
+
+use aisha::adapters::storage::{Bucket, LocalStorage, S3Storage, Storage};
+use aisha::config::S3Config;
+use serde_json::json;
+
+use crate::support::{Db, spawn_app_with};
+
+fn s3_config() -> Option<S3Config> {
+    let endpoint = std::env::var("AISHA_TEST_S3_ENDPOINT").ok().filter(|v| !v.is_empty())?;
+    let suffix = format!("{:08x}", rand::random::<u32>());
+    Some(S3Config {
+        endpoint: endpoint.parse().expect("AISHA_TEST_S3_ENDPOINT is a URL"),
+        region: "us-east-1".into(),
+        access_key_id: std::env::var("AISHA_TEST_S3_ACCESS_KEY").unwrap_or_else(|_| "aisha".into()),
+        secret_access_key: std::env::var("AISHA_TEST_S3_SECRET_KEY").unwrap_or_else(|_| "aisha-secret".into()).into(),
+        bucket_images: format!("imagen4-{suffix}"),
+        bucket_photos: format!("photos-{suffix}"),
+    })
+}
+
+async fn exercise(storage: Arc<dyn Storage>, http: &reqwest::Client) {
+    let bytes = bytes::Bytes::from_static(b"\x89PNG not really");
+    storage.put(Bucket::Images, "u/1/g/1/0.png", bytes.clone(), "image/png").await.expect("put");
+    let object = storage.get(Bucket::Images, "u/1/g/1/0.png").await.expect("get").expect("stored");
+    assert_eq!(object.bytes, bytes);
+    assert_eq!(object.content_type, "image/png");
+    assert!(storage.get(Bucket::Photos, "u/1/g/1/0.png").await.expect("get").is_none(), "buckets are apart");
+
+    let url = storage.signed_url(Bucket::Images, "u/1/g/1/0.png", Duration::from_secs(60)).await.expect("signed");
+    let fetched = http.get(&url).send().await.expect("download");
+    assert_eq!(fetched.status(), 200, "{url}");
+    assert_eq!(fetched.bytes().await.expect("bytes"), bytes);
+    let tampered = url.replace("0.png", "1.png");
+    assert_ne!(http.get(&tampered).send().await.expect("sent").status(), 200);
+
+    storage.delete(Bucket::Images, "u/1/g/1/0.png").await.expect("delete");
+    storage.delete(Bucket::Images, "u/1/g/1/0.png").await.expect("deleting twice is fine");
+    assert!(storage.get(Bucket::Images, "u/1/g/1/0.png").await.expect("get").is_none());
+    storage.ping().await.expect("ping");
+}
+
+#[tokio::test]
+async fn the_local_folder_keeps_the_storage_contract_through_our_files_route() {
+    // The local folder's links point at our /files route, so serve it.
+    let app = spawn_app_with(Db::Sqlite, |_| {}).await;
+    exercise(app.app.storage.clone(), &app.http).await;
+    let expired = LocalStorage::open(&app.app.config.data_dir, app.app.config.public_url.clone()).expect("open");
+    expired.put(Bucket::Images, "old.png", bytes::Bytes::from_static(b"x"), "image/png").await.expect("put");
+    let url = expired.signed_url(Bucket::Images, "old.png", Duration::ZERO).await.expect("signed");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(app.http.get(&url).send().await.expect("sent").status(), 403, "an expired link is refused");
+}
+
+#[tokio::test]
+async fn a_real_s3_server_keeps_the_storage_contract() {
+    let Some(config) = s3_config() else {
+        eprintln!("AISHA_TEST_S3_ENDPOINT is not set: not run");
+        return;
+    };
+    let storage = S3Storage::connect(&config).await.expect("S3 connects and creates the buckets");
+    exercise(Arc::new(storage), &reqwest::Client::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generation_is_stored_in_s3_and_served_by_presigned_links() {
+    let Some(config) = s3_config() else {
+        eprintln!("AISHA_TEST_S3_ENDPOINT is not set: not run");
+        return;
+    };
+    let app = spawn_app_with(Db::Sqlite, |c| c.s3 = Some(config)).await;
+    let (token, _) = app.sign_in(300, "s3").await;
+    let create = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"in a bucket\" }) { id } }";
+    let id = app.gql(Some(&token), create, json!({})).await.data("createGeneration")["id"].clone();
+    let query = "query($id: ID!) { generation(id: $id) { status images { url } } }";
+    let mut generation = json!(null);
+    for _ in 0..200 {
+        generation = app.gql(Some(&token), query, json!({ "id": id })).await.data("generation").clone();
+        if generation["status"] == "COMPLETED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert_eq!(generation["status"], "COMPLETED");
+    let url = generation["images"][0]["url"].as_str().expect("url");
+    assert!(url.contains("X-Amz-Signature"), "a presigned S3 link: {url}");
+    let bytes = app.http.get(url).send().await.expect("download").bytes().await.expect("bytes");
+    assert_eq!(&bytes[..4], b"\x89PNG");
+    let ready: serde_json::Value = app.http.get(format!("{}/readyz", app.url)).send().await.expect("sent").json().await.expect("json");
+    assert_eq!(ready["storage"], "ok");
+}
