@@ -93,3 +93,31 @@ pub fn classify(error: &mut ServerError) -> &'static str {
 fn has_code(error: &ServerError) -> bool {
     error.extensions.as_ref().is_some_and(|e| e.get("code").is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_from(domain: Error) -> ServerError {
+        async_graphql::Error::from(domain).into_server_error(async_graphql::Pos::default())
+    }
+
+    #[test]
+    fn internal_errors_are_masked_and_coded() {
+        let mut error = error_from(Error::Database(sea_orm::DbErr::Custom("password=hunter2 leaked".into())));
+        assert_eq!(classify(&mut error), "INTERNAL");
+        assert_eq!(error.message, "internal error");
+        let json = serde_json::to_string(&error).expect("serialises");
+        assert!(!json.contains("hunter2"), "{json}");
+    }
+
+    #[test]
+    fn domain_errors_get_their_codes() {
+        let mut error = error_from(Error::InsufficientCredits { needed: 5, available: 2 });
+        assert_eq!(classify(&mut error), "INSUFFICIENT_CREDITS");
+        let json = serde_json::to_value(&error).expect("serialises");
+        assert_eq!(json["extensions"]["needed"], 5);
+        let mut error = error_from(Error::NotFound("image"));
+        assert_eq!(classify(&mut error), "NOT_FOUND");
+    }
+}

@@ -134,6 +134,8 @@ impl GenerationService {
         } else {
             self.inner.settings.poll_interval
         };
+        // Each poll renews the lease: poll well within it, or another worker takes the job over.
+        let interval = interval.min(self.inner.settings.lease / 2);
         let mut last = (GenerationStatus::parse(&job.status)?, job.progress.clamp(0, 100) as u8);
         loop {
             let (status, progress) = match self.inner.provider.status(&spec, &handle).await {
