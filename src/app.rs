@@ -17,6 +17,7 @@ use crate::domain::{
     Services,
     auth::AuthService,
     credits::CreditService,
+    gallery::{GalleryService, StatsCache},
     generations::{GenerationService, JobSettings},
     users::UserService,
 };
@@ -59,11 +60,17 @@ impl Deref for AppState {
 
 /// Connects the adapters, runs migrations and builds the services and the schema.
 pub async fn build(config: Config) -> anyhow::Result<AppState> {
-    let db = db::connect(&config.database_url).await.context("connecting to the database")?;
+    let mut db = db::connect(&config.database_url).await.context("connecting to the database")?;
     db::migrate(&db).await.context("running migrations")?;
+    let metrics = Arc::new(Metrics::default());
+    let sql_metrics = metrics.clone();
+    // Set before the connection is cloned into the services, so that every clone counts.
+    db.set_metric_callback(move |info| sql_metrics.record_sql(info.elapsed));
     let (cache, bus) = connect_redis(&config).await?;
     let (storage, local_files) = open_storage(&config).await?;
     let credits = CreditService::new(db.clone(), bus.clone());
+    let stats = StatsCache::new(cache.clone());
+    let gallery = GalleryService::new(db.clone(), storage.clone(), stats.clone());
     let generations = GenerationService::new(
         db.clone(),
         credits.clone(),
@@ -84,12 +91,12 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
             idle_interval: config.job_idle_interval,
             image_url_ttl: config.image_url_ttl,
         },
+        stats,
     );
     let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
     let auth = AuthService::new(db.clone(), users.clone(), bot_token, config.admin_token.clone());
-    let services = Services { users, credits, auth, generations };
-    let metrics = Arc::new(Metrics::default());
+    let services = Services { users, credits, auth, generations, gallery };
     let schema = graphql::build(SchemaDeps {
         services: services.clone(),
         bus: bus.clone(),

@@ -87,6 +87,8 @@ pub struct Metrics {
     operations: [AtomicU64; OPERATIONS.len()],
     /// Errors by `extensions.code`; errors are rare enough for a lock.
     errors: Mutex<BTreeMap<String, u64>>,
+    sql_statements: AtomicU64,
+    sql_micros: AtomicU64,
 }
 
 impl Metrics {
@@ -112,6 +114,16 @@ impl Metrics {
     pub fn record_error(&self, code: &str) {
         let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
         *errors.entry(code.to_owned()).or_default() += 1;
+    }
+
+    /// Counts one SQL statement and its duration (from the database driver's metric callback).
+    pub fn record_sql(&self, elapsed: Duration) {
+        self.sql_statements.fetch_add(1, Relaxed);
+        self.sql_micros.fetch_add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), Relaxed);
+    }
+
+    pub fn sql_statements(&self) -> u64 {
+        self.sql_statements.load(Relaxed)
     }
 
     /// The Prometheus text exposition format.
@@ -150,6 +162,12 @@ impl Metrics {
         for (kind, counter) in OPERATIONS.iter().zip(&self.operations) {
             let _ = writeln!(out, "aisha_graphql_operations_total{{type=\"{kind}\"}} {}", counter.load(Relaxed));
         }
+        out.push_str("# HELP aisha_sql_statements_total SQL statements executed.\n");
+        out.push_str("# TYPE aisha_sql_statements_total counter\n");
+        let _ = writeln!(out, "aisha_sql_statements_total {}", self.sql_statements.load(Relaxed));
+        out.push_str("# HELP aisha_sql_seconds_total Time spent in SQL statements.\n");
+        out.push_str("# TYPE aisha_sql_seconds_total counter\n");
+        let _ = writeln!(out, "aisha_sql_seconds_total {}", self.sql_micros.load(Relaxed) as f64 / 1e6);
         out.push_str("# HELP aisha_graphql_errors_total GraphQL errors by extensions.code.\n");
         out.push_str("# TYPE aisha_graphql_errors_total counter\n");
         for (code, n) in self.errors.lock().unwrap_or_else(|p| p.into_inner()).iter() {

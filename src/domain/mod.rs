@@ -20,4 +20,5 @@ pub struct Services {
     pub credits: credits::CreditService,
     pub auth: auth::AuthService,
     pub generations: generations::GenerationService,
+    pub gallery: gallery::GalleryService,
 }

@@ -3,11 +3,16 @@
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, Subscription,
     connection::{Connection, Edge},
+    dataloader::DataLoader,
 };
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 
 use super::context::{current_user, services};
+use super::gallery::{GalleryFilterInput, GalleryPosition};
+use super::loaders::GenerationLoader;
 use super::ids::{Kind, decode_as, encode};
 use super::pagination::{decode_id_cursor, id_cursor, page_size};
 use crate::domain::{
@@ -247,7 +252,7 @@ impl Generation {
     }
     /// The stored images, once `COMPLETED`.
     async fn images(&self) -> Vec<Image> {
-        self.0.images.iter().cloned().map(Image).collect()
+        self.0.images.iter().cloned().map(Image::new).collect()
     }
     async fn created_at(&self) -> DateTime<Utc> {
         to_datetime(self.0.created_at)
@@ -271,6 +276,16 @@ pub enum ImageType {
     Local,
 }
 
+impl From<ImageType> for ImageKind {
+    fn from(kind: ImageType) -> Self {
+        match kind {
+            ImageType::Imagen4 => ImageKind::Imagen4,
+            ImageType::Avatar => ImageKind::Avatar,
+            ImageType::Local => ImageKind::Local,
+        }
+    }
+}
+
 impl From<ImageKind> for ImageType {
     fn from(kind: ImageKind) -> Self {
         match kind {
@@ -281,58 +296,97 @@ impl From<ImageKind> for ImageType {
     }
 }
 
-pub struct Image(pub domain::gallery::Image);
+pub struct Image {
+    image: domain::gallery::Image,
+    /// The generation, when a list loaded them all at once beforehand.
+    generation: Option<Option<Arc<domain::generations::Generation>>>,
+}
+
+impl Image {
+    pub fn new(image: domain::gallery::Image) -> Self {
+        Image { image, generation: None }
+    }
+
+    pub fn with_generation(image: domain::gallery::Image, generation: Option<Arc<domain::generations::Generation>>) -> Self {
+        Image { image, generation: Some(generation) }
+    }
+}
 
 #[Object]
 impl Image {
     pub async fn id(&self) -> ID {
-        encode(Kind::Image, self.0.id)
+        encode(Kind::Image, self.image.id)
     }
     /// A signed link that expires (an hour by default).
     async fn url(&self, ctx: &Context<'_>) -> Result<String> {
         let generations = &services(ctx).generations;
         generations
             .storage()
-            .signed_url(self.0.bucket, &self.0.storage_key, generations.image_url_ttl())
+            .signed_url(self.image.bucket, &self.image.storage_key, generations.image_url_ttl())
             .await
             .map_err(|e| domain::Error::internal(format!("signing a link: {e:#}")))
     }
     async fn width(&self) -> i32 {
-        self.0.width as i32
+        self.image.width as i32
     }
     async fn height(&self) -> i32 {
-        self.0.height as i32
+        self.image.height as i32
     }
     async fn content_type(&self) -> &str {
-        &self.0.content_type
+        &self.image.content_type
     }
     async fn byte_size(&self) -> i64 {
-        self.0.byte_size
+        self.image.byte_size
     }
     /// Hex SHA-256 of the stored bytes.
     async fn sha256(&self) -> &str {
-        &self.0.sha256
+        &self.image.sha256
     }
     #[graphql(name = "type")]
     async fn kind(&self) -> ImageType {
-        self.0.kind.into()
+        self.image.kind.into()
     }
     async fn model(&self) -> &str {
-        &self.0.model
+        &self.image.model
     }
     async fn prompt(&self) -> &str {
-        &self.0.prompt
+        &self.image.prompt
     }
     async fn aspect_ratio(&self) -> &str {
-        self.0.aspect_ratio.as_str()
+        self.image.aspect_ratio.as_str()
     }
     async fn favorite(&self) -> bool {
-        self.0.favorite
+        self.image.favorite
     }
-    async fn generation_id(&self) -> Option<ID> {
-        self.0.generation_id.map(|id| encode(Kind::Generation, id))
+    /// The generation that made it (batched: a page of images costs one query).
+    async fn generation(&self, ctx: &Context<'_>) -> Result<Option<Generation>> {
+        let Some(id) = self.image.generation_id else { return Ok(None) };
+        let generation = match &self.generation {
+            Some(preloaded) => preloaded.as_deref().cloned(),
+            None => {
+                let loader = ctx.data_unchecked::<DataLoader<GenerationLoader>>();
+                loader.load_one(id).await.map_err(domain::Error::internal)?.map(|g| (*g).clone())
+            }
+        };
+        // Images and their generations share an owner; checked all the same.
+        Ok(generation.filter(|g| g.user_id == self.image.user_id).map(Generation))
+    }
+    /// The next newer image under `filter` (◀️), or null at the newest.
+    async fn previous(&self, ctx: &Context<'_>, filter: Option<GalleryFilterInput>) -> Result<Option<Image>> {
+        let filter = GalleryFilterInput::parse(filter)?;
+        Ok(services(ctx).gallery.neighbour(&self.image, &filter, true).await?.map(Image::new))
+    }
+    /// The next older image under `filter` (▶️), or null at the oldest.
+    async fn next(&self, ctx: &Context<'_>, filter: Option<GalleryFilterInput>) -> Result<Option<Image>> {
+        let filter = GalleryFilterInput::parse(filter)?;
+        Ok(services(ctx).gallery.neighbour(&self.image, &filter, false).await?.map(Image::new))
+    }
+    /// Where it stands under `filter` (e.g. 3 of 17); null when the filter hides it.
+    async fn position(&self, ctx: &Context<'_>, filter: Option<GalleryFilterInput>) -> Result<Option<GalleryPosition>> {
+        let filter = GalleryFilterInput::parse(filter)?;
+        Ok(services(ctx).gallery.position(&self.image, &filter).await?.map(GalleryPosition::from))
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        to_datetime(self.0.created_at)
+        to_datetime(self.image.created_at)
     }
 }

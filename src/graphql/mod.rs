@@ -5,8 +5,10 @@ mod auth;
 pub mod context;
 mod credits;
 mod documents;
+mod gallery;
 mod generations;
 mod ids;
+mod loaders;
 mod node;
 mod observe;
 mod pagination;
@@ -14,7 +16,7 @@ mod users;
 
 use std::sync::Arc;
 
-use async_graphql::{MergedObject, MergedSubscription, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema, dataloader::DataLoader};
 
 pub use context::Viewer;
 pub use documents::{DocumentCache, operation_label};
@@ -27,11 +29,16 @@ use crate::metrics::Metrics;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(users::UserQuery, generations::GenerationQuery, node::NodeQuery);
+pub struct QueryRoot(users::UserQuery, generations::GenerationQuery, gallery::GalleryQuery, node::NodeQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(auth::AuthMutation, credits::CreditMutation, generations::GenerationMutation);
+pub struct MutationRoot(
+    auth::AuthMutation,
+    credits::CreditMutation,
+    generations::GenerationMutation,
+    gallery::GalleryMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
@@ -51,6 +58,7 @@ pub struct SchemaDeps {
 
 pub fn build(deps: SchemaDeps) -> AishaSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+        .data(DataLoader::new(loaders::GenerationLoader(deps.services.clone()), tokio::spawn))
         .data(deps.services)
         .data(deps.bus)
         .data(deps.storage)

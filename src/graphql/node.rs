@@ -4,7 +4,8 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use super::context::{current_user, services};
 use super::ids::{Kind, decode};
-use super::generations::Generation;
+use super::gallery::SavedFilter;
+use super::generations::{Generation, Image};
 use super::users::{Transaction, User};
 use crate::domain::{Error, Result};
 
@@ -14,6 +15,8 @@ pub enum Node {
     User(User),
     Transaction(Transaction),
     Generation(Generation),
+    Image(Image),
+    SavedFilter(SavedFilter),
 }
 
 #[derive(Default)]
@@ -30,7 +33,9 @@ impl NodeQuery {
             (Kind::User, _) => Err(Error::NotFound("user")),
             (Kind::Transaction, entry_id) => Ok(Node::Transaction(Transaction(services.credits.entry(viewer, entry_id).await?))),
             (Kind::Generation, id) => Ok(Node::Generation(Generation(services.generations.get(viewer, id).await?))),
-            (Kind::Image | Kind::Avatar, _) => Err(Error::NotFound("node")),
+            (Kind::Image, id) => Ok(Node::Image(Image::new(services.gallery.image(viewer, id).await?))),
+            (Kind::SavedFilter, id) => Ok(Node::SavedFilter(SavedFilter(services.gallery.saved_filter(viewer, id).await?))),
+            (Kind::Avatar, _) => Err(Error::NotFound("avatar")),
         }
     }
 }

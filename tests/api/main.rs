@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod cache;
 mod credits;
+mod gallery;
 mod generations;
 mod http;
 mod schema;

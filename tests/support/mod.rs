@@ -7,6 +7,7 @@
 pub mod fake_fal;
 pub mod graphql;
 pub mod postgres;
+pub mod seed;
 
 use std::{net::SocketAddr, time::Duration};
 

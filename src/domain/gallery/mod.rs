@@ -1,6 +1,14 @@
-//! The gallery: a user's stored images. (Filters, favourites and statistics come with the
-//! gallery issue; generations create the images.)
+//! The gallery: a user's stored images, paged newest first under a filter (keyset pagination
+//! on (created_at, id)), neighbours for ◀️ ▶️, favourites, deletion, statistics (cached, and
+//! invalidated by every change) and saved filters.
 
 mod model;
+pub(crate) mod repository;
+mod service;
+mod stats_cache;
 
-pub use model::{Image, ImageKind};
+pub use model::{
+    GalleryCursor, GalleryFilter, GalleryPage, GalleryStats, Image, ImageKind, PageRequest, Position, SavedFilter,
+};
+pub use service::{GalleryService, MAX_SAVED_FILTERS};
+pub use stats_cache::StatsCache;

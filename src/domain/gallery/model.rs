@@ -62,3 +62,97 @@ pub struct Image {
     pub favorite: bool,
     pub created_at: Micros,
 }
+
+/// Which images a gallery view shows. Every field narrows; an empty filter shows everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct GalleryFilter {
+    pub types: Vec<ImageKind>,
+    pub models: Vec<String>,
+    pub favorites_only: bool,
+    /// Inclusive.
+    pub created_after: Option<Micros>,
+    /// Exclusive.
+    pub created_before: Option<Micros>,
+    pub aspect_ratios: Vec<AspectRatio>,
+    pub avatar_ids: Vec<i64>,
+    /// Case-insensitive substring of the prompt.
+    pub prompt_contains: Option<String>,
+}
+
+impl GalleryFilter {
+    /// Refuses filters that cannot match anything by construction.
+    pub fn validate(&self) -> Result<()> {
+        if let (Some(after), Some(before)) = (self.created_after, self.created_before) {
+            if after >= before {
+                return Err(Error::invalid("createdAfter must be before createdBefore"));
+            }
+        }
+        if self.prompt_contains.as_ref().is_some_and(|p| p.chars().count() > 200) {
+            return Err(Error::invalid("promptContains must be at most 200 characters"));
+        }
+        let too_many = [self.types.len(), self.models.len(), self.aspect_ratios.len(), self.avatar_ids.len()];
+        if too_many.iter().any(|n| *n > 50) {
+            return Err(Error::invalid("a filter list may hold at most 50 values"));
+        }
+        Ok(())
+    }
+}
+
+/// A place in the gallery's order (newest first): the seek key of keyset pagination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GalleryCursor {
+    pub created_at: Micros,
+    pub id: i64,
+}
+
+impl GalleryCursor {
+    pub fn of(image: &Image) -> Self {
+        GalleryCursor { created_at: image.created_at, id: image.id }
+    }
+}
+
+/// Which way a page goes from its cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageRequest {
+    /// The `n` images after the cursor (older), or the newest `n`.
+    First(usize, Option<GalleryCursor>),
+    /// The `n` images before the cursor (newer), or the oldest `n`.
+    Last(usize, Option<GalleryCursor>),
+}
+
+#[derive(Clone, Debug)]
+pub struct GalleryPage {
+    /// Newest first, whichever way the page was read.
+    pub images: Vec<Image>,
+    pub has_previous: bool,
+    pub has_next: bool,
+}
+
+/// Where an image stands within a filter: `index` of `total`, counting from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub index: u64,
+    pub total: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GalleryStats {
+    pub total: u64,
+    pub favorites: u64,
+    pub by_type: Vec<(ImageKind, u64)>,
+    pub by_model: Vec<(String, u64)>,
+    pub last_30_days: u64,
+    /// Net credits spent on paid actions (charges less refunds), from the ledger.
+    pub credits_spent: i64,
+    pub last_generated_at: Option<Micros>,
+}
+
+/// A named filter the user can pick again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedFilter {
+    pub id: i64,
+    pub name: String,
+    pub filter: GalleryFilter,
+    pub created_at: Micros,
+}

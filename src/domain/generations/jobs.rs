@@ -214,6 +214,7 @@ impl GenerationService {
             capture_in_tx(&tx, reservation).await?;
         }
         tx.commit().await?;
+        self.inner.stats.invalidate(job.user_id).await;
         self.publish_current(id).await;
         Ok(())
     }

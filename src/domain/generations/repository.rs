@@ -7,9 +7,8 @@ use sea_orm::{
 };
 
 use super::model::{AspectRatio, Generation, GenerationStatus};
-use crate::adapters::db::{entity::{generations, images}, is_postgres, statement};
-use crate::adapters::storage::Bucket;
-use crate::domain::{Error, Result, gallery::{Image, ImageKind}, time::Micros};
+use crate::adapters::db::{entity::generations, is_postgres, statement};
+use crate::domain::{Result, gallery::{Image, ImageKind}, time::Micros};
 use crate::providers::ProviderHandle;
 
 pub struct NewRow<'a> {
@@ -204,9 +203,9 @@ pub struct NewImage<'a> {
 
 pub async fn insert_image(db: &impl ConnectionTrait, image: NewImage<'_>) -> Result<()> {
     let sql = "INSERT INTO images (user_id, generation_id, avatar_id, kind, model, prompt, aspect_ratio, bucket, \
-               storage_key, content_type, width, height, byte_size, sha256, created_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
-    let values: [Value; 15] = [
+               storage_key, content_type, width, height, byte_size, sha256, created_at, prompt_folded) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    let values: [Value; 16] = [
         image.user_id.into(),
         image.generation_id.into(),
         image.avatar_id.into(),
@@ -222,44 +221,10 @@ pub async fn insert_image(db: &impl ConnectionTrait, image: NewImage<'_>) -> Res
         image.byte_size.into(),
         image.sha256.into(),
         image.now.into(),
+        image.prompt.to_lowercase().into(),
     ];
     db.execute_raw(statement(db, sql, values)).await?;
     Ok(())
-}
-
-/// The images of these generations, in creation order.
-pub async fn images_of(db: &impl ConnectionTrait, generation_ids: &[i64]) -> Result<Vec<Image>> {
-    if generation_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = images::Entity::find()
-        .filter(images::Column::GenerationId.is_in(generation_ids.iter().copied()))
-        .order_by_asc(images::Column::Id)
-        .all(db)
-        .await?;
-    rows.into_iter().map(to_image).collect()
-}
-
-pub fn to_image(m: images::Model) -> Result<Image> {
-    Ok(Image {
-        id: m.id,
-        user_id: m.user_id,
-        generation_id: m.generation_id,
-        avatar_id: m.avatar_id,
-        kind: ImageKind::parse(&m.kind)?,
-        model: m.model,
-        prompt: m.prompt,
-        aspect_ratio: AspectRatio::parse(&m.aspect_ratio)?,
-        bucket: Bucket::parse(&m.bucket).ok_or_else(|| Error::internal(format!("unknown bucket {:?}", m.bucket)))?,
-        storage_key: m.storage_key,
-        content_type: m.content_type,
-        width: m.width.max(0) as u32,
-        height: m.height.max(0) as u32,
-        byte_size: m.byte_size,
-        sha256: m.sha256,
-        favorite: m.favorited_at.is_some(),
-        created_at: m.created_at,
-    })
 }
 
 /// A generation row with its images, as the domain model.

@@ -10,6 +10,7 @@ use super::model::{Generation, GenerationStatus, NewGeneration};
 use super::repository::{self as repo, NewRow};
 use crate::adapters::{bus::EventBus, storage::Storage};
 use crate::domain::credits::{CreditService, IdempotencyKey, NotApplied, reserve_in_tx};
+use crate::domain::gallery::{StatsCache, repository::of_generations};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
 use crate::providers::ImageProvider;
 
@@ -27,11 +28,14 @@ pub(super) struct Inner {
     pub storage: Arc<dyn Storage>,
     pub catalog: Vec<ModelSpec>,
     pub settings: JobSettings,
+    /// New images change the gallery's statistics.
+    pub stats: StatsCache,
     /// Wakes an idle worker when a job is created on this instance.
     pub wake: Notify,
 }
 
 impl GenerationService {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: DatabaseConnection,
         credits: CreditService,
@@ -40,8 +44,9 @@ impl GenerationService {
         storage: Arc<dyn Storage>,
         catalog: Vec<ModelSpec>,
         settings: JobSettings,
+        stats: StatsCache,
     ) -> Self {
-        let inner = Inner { db, credits, bus, provider, storage, catalog, settings, wake: Notify::new() };
+        let inner = Inner { db, credits, bus, provider, storage, catalog, settings, stats, wake: Notify::new() };
         GenerationService { inner: Arc::new(inner) }
     }
 
@@ -165,7 +170,7 @@ impl GenerationService {
         let has_more = rows.len() > limit;
         rows.truncate(limit);
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut images = repo::images_of(&self.inner.db, &ids).await?;
+        let mut images = of_generations(&self.inner.db, &ids).await?;
         let generations = rows
             .into_iter()
             .map(|row| {
@@ -174,6 +179,20 @@ impl GenerationService {
             })
             .collect::<Result<_>>()?;
         Ok((generations, has_more))
+    }
+
+    /// Generations by id, with their images, whoever owns them (for DataLoaders).
+    pub async fn get_many(&self, ids: &[i64]) -> Result<Vec<Generation>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use crate::adapters::db::entity::generations;
+        let rows = generations::Entity::find().filter(generations::Column::Id.is_in(ids.iter().copied())).all(&self.inner.db).await?;
+        let mut images = of_generations(&self.inner.db, ids).await?;
+        rows.into_iter()
+            .map(|row| {
+                let mine: Vec<_> = images.extract_if(.., |i| i.generation_id == Some(row.id)).collect();
+                repo::to_generation(row, mine)
+            })
+            .collect()
     }
 
     pub async fn count(&self, user_id: i64, status: Option<GenerationStatus>) -> Result<u64> {
@@ -225,7 +244,7 @@ impl GenerationService {
     }
 
     pub(super) async fn snapshot(&self, row: crate::adapters::db::entity::generations::Model) -> Result<Generation> {
-        let images = repo::images_of(&self.inner.db, &[row.id]).await?;
+        let images = of_generations(&self.inner.db, &[row.id]).await?;
         repo::to_generation(row, images)
     }
 

@@ -12,6 +12,8 @@ pub struct Model {
     pub kind: String,
     pub model: String,
     pub prompt: String,
+    /// The prompt folded to lower case (Unicode-aware), for `promptContains`.
+    pub prompt_folded: String,
     pub aspect_ratio: String,
     /// The logical bucket (`images` or `photos`).
     pub bucket: String,

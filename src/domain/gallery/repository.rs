@@ -1,0 +1,266 @@
+//! The gallery's SQL: one WHERE clause built from a filter, and keyset pagination on
+//! (created_at, id) with row-value comparisons, which SQLite and PostgreSQL both index.
+//! Never OFFSET. LIMIT is written as a literal: PostgreSQL plans a bound LIMIT anew each time.
+
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+
+use super::model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, SavedFilter};
+use crate::adapters::db::statement;
+use crate::adapters::storage::Bucket;
+use crate::domain::{Error, Result, generations::AspectRatio, time::Micros};
+
+/// SQL with `$n` parameters, built piece by piece.
+pub struct Sql {
+    pub text: String,
+    pub values: Vec<Value>,
+}
+
+impl Sql {
+    fn new(text: &str) -> Self {
+        Sql { text: text.to_owned(), values: Vec::new() }
+    }
+
+    fn param(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        format!("${}", self.values.len())
+    }
+
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn list(&mut self, column: &str, values: Vec<Value>) {
+        if values.is_empty() {
+            return;
+        }
+        let params: Vec<String> = values.into_iter().map(|v| self.param(v)).collect();
+        self.push(&format!(" AND {column} IN ({})", params.join(", ")));
+    }
+
+    /// `WHERE user_id = … AND <the filter>`.
+    fn filter(&mut self, user_id: i64, filter: &GalleryFilter) {
+        let user = self.param(user_id);
+        self.push(&format!(" WHERE user_id = {user}"));
+        self.list("kind", filter.types.iter().map(|k| k.as_str().into()).collect());
+        self.list("model", filter.models.iter().map(|m| m.clone().into()).collect());
+        self.list("aspect_ratio", filter.aspect_ratios.iter().map(|r| r.as_str().into()).collect());
+        self.list("avatar_id", filter.avatar_ids.iter().map(|id| (*id).into()).collect());
+        if filter.favorites_only {
+            self.push(" AND favorited_at IS NOT NULL");
+        }
+        if let Some(after) = filter.created_after {
+            let p = self.param(after);
+            self.push(&format!(" AND created_at >= {p}"));
+        }
+        if let Some(before) = filter.created_before {
+            let p = self.param(before);
+            self.push(&format!(" AND created_at < {p}"));
+        }
+        if let Some(needle) = filter.prompt_contains.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            let pattern = format!("%{}%", escape_like(&needle.to_lowercase()));
+            let p = self.param(pattern);
+            self.push(&format!(" AND prompt_folded LIKE {p} ESCAPE '\\'"));
+        }
+    }
+
+    /// `AND (created_at, id) <op> (…, …)`.
+    fn seek(&mut self, op: &str, cursor: GalleryCursor) {
+        let (at, id) = (self.param(cursor.created_at), self.param(cursor.id));
+        self.push(&format!(" AND (created_at, id) {op} ({at}, {id})"));
+    }
+
+    pub async fn all(self, db: &impl ConnectionTrait) -> Result<Vec<QueryResult>> {
+        Ok(db.query_all_raw(statement(db, &self.text, self.values)).await?)
+    }
+
+    async fn one_i64(self, db: &impl ConnectionTrait) -> Result<i64> {
+        let row = db.query_one_raw(statement(db, &self.text, self.values)).await?;
+        Ok(row.map(|r| r.try_get_by_index::<Option<i64>>(0)).transpose()?.flatten().unwrap_or(0))
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+const COLUMNS: &str = "id, user_id, generation_id, avatar_id, kind, model, prompt, aspect_ratio, bucket, storage_key, \
+                       content_type, width, height, byte_size, sha256, favorited_at, created_at";
+
+/// Up to `limit` images on one side of `cursor`: older ones (`newer = false`, newest first) or
+/// newer ones (`newer = true`, oldest first).
+pub async fn seek(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    filter: &GalleryFilter,
+    cursor: Option<GalleryCursor>,
+    newer: bool,
+    limit: usize,
+) -> Result<Vec<Image>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM images"));
+    sql.filter(user_id, filter);
+    if let Some(cursor) = cursor {
+        sql.seek(if newer { ">" } else { "<" }, cursor);
+    }
+    let order = if newer { "ASC" } else { "DESC" };
+    sql.push(&format!(" ORDER BY created_at {order}, id {order} LIMIT {limit}"));
+    sql.all(db).await?.iter().map(from_row).collect()
+}
+
+pub async fn count(db: &impl ConnectionTrait, user_id: i64, filter: &GalleryFilter, newer_than: Option<GalleryCursor>) -> Result<u64> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM images");
+    sql.filter(user_id, filter);
+    if let Some(cursor) = newer_than {
+        sql.seek(">", cursor);
+    }
+    Ok(sql.one_i64(db).await?.max(0) as u64)
+}
+
+/// Whether the image is one of those the filter shows.
+pub async fn matches(db: &impl ConnectionTrait, user_id: i64, filter: &GalleryFilter, image_id: i64) -> Result<bool> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM images");
+    sql.filter(user_id, filter);
+    let id = sql.param(image_id);
+    sql.push(&format!(" AND id = {id}"));
+    Ok(sql.one_i64(db).await? > 0)
+}
+
+pub async fn find(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Option<Image>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM images WHERE id = "));
+    let (id, user) = (sql.param(id), sql.param(user_id));
+    sql.push(&format!("{id} AND user_id = {user}"));
+    sql.all(db).await?.first().map(from_row).transpose()
+}
+
+/// Several images by id (for DataLoaders); the caller checks owners.
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Image>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM images WHERE 1 = 1"));
+    sql.list("id", ids.iter().map(|id| (*id).into()).collect());
+    sql.all(db).await?.iter().map(from_row).collect()
+}
+
+/// Sets or clears the favourite mark (keeping the first time it was set); None if not the user's.
+pub async fn set_favorite(db: &impl ConnectionTrait, user_id: i64, id: i64, favorite: bool, now: Micros) -> Result<bool> {
+    let sql = "UPDATE images SET favorited_at = CASE WHEN $1 THEN COALESCE(favorited_at, $2) ELSE NULL END \
+               WHERE id = $3 AND user_id = $4";
+    let result = db.execute_raw(statement(db, sql, [favorite.into(), now.into(), id.into(), user_id.into()])).await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Deletes the row; returns where its object was stored, when it was the user's.
+pub async fn delete(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Option<(Bucket, String)>> {
+    let sql = "DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING bucket, storage_key";
+    let Some(row) = db.query_one_raw(statement(db, sql, [id.into(), user_id.into()])).await? else { return Ok(None) };
+    let bucket: String = row.try_get_by_index(0)?;
+    let bucket = Bucket::parse(&bucket).ok_or_else(|| Error::internal(format!("unknown bucket {bucket:?}")))?;
+    Ok(Some((bucket, row.try_get_by_index(1)?)))
+}
+
+pub async fn stats(db: &impl ConnectionTrait, user_id: i64, filter: &GalleryFilter, month_ago: Micros) -> Result<GalleryStats> {
+    let mut totals = Sql::new("SELECT COUNT(*), COALESCE(SUM(CASE WHEN favorited_at IS NOT NULL THEN 1 ELSE 0 END), 0), ");
+    let since = totals.param(month_ago);
+    totals.push(&format!("COALESCE(SUM(CASE WHEN created_at >= {since} THEN 1 ELSE 0 END), 0), MAX(created_at) FROM images"));
+    totals.filter(user_id, filter);
+    let rows = totals.all(db).await?;
+    let row = rows.first().ok_or_else(|| Error::internal("an aggregate returned no row"))?;
+    let mut stats = GalleryStats {
+        total: row.try_get_by_index::<i64>(0)?.max(0) as u64,
+        favorites: row.try_get_by_index::<i64>(1)?.max(0) as u64,
+        last_30_days: row.try_get_by_index::<i64>(2)?.max(0) as u64,
+        last_generated_at: row.try_get_by_index::<Option<i64>>(3)?,
+        ..GalleryStats::default()
+    };
+    for (column, out) in [("kind", 0), ("model", 1)] {
+        let mut grouped = Sql::new(&format!("SELECT {column}, COUNT(*) FROM images"));
+        grouped.filter(user_id, filter);
+        grouped.push(&format!(" GROUP BY {column} ORDER BY {column}"));
+        for row in grouped.all(db).await? {
+            let (name, count): (String, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+            if out == 0 {
+                stats.by_type.push((ImageKind::parse(&name)?, count.max(0) as u64));
+            } else {
+                stats.by_model.push((name, count.max(0) as u64));
+            }
+        }
+    }
+    let spent = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger_entries \
+                 WHERE user_id = $1 AND kind IN ('CHARGE', 'REFUND')";
+    let row = db.query_one_raw(statement(db, spent, [user_id.into()])).await?;
+    stats.credits_spent = -row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(0);
+    Ok(stats)
+}
+
+pub async fn saved_filters(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<SavedFilter>> {
+    let sql = "SELECT id, name, filter_json, created_at FROM saved_filters WHERE user_id = $1 ORDER BY created_at, id";
+    let rows = db.query_all_raw(statement(db, sql, [user_id.into()])).await?;
+    rows.iter().map(saved_filter_from_row).collect()
+}
+
+pub async fn saved_filter(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Option<SavedFilter>> {
+    let sql = "SELECT id, name, filter_json, created_at FROM saved_filters WHERE id = $1 AND user_id = $2";
+    let row = db.query_one_raw(statement(db, sql, [id.into(), user_id.into()])).await?;
+    row.as_ref().map(saved_filter_from_row).transpose()
+}
+
+/// Inserts the filter unless the name is taken or the user has `max` already (checked in the
+/// same statement, so concurrent saves cannot pass the limit); the id, or None.
+pub async fn insert_saved_filter(db: &impl ConnectionTrait, user_id: i64, name: &str, json: &str, max: i64, now: Micros) -> Result<Option<i64>> {
+    let sql = "INSERT INTO saved_filters (user_id, name, filter_json, created_at) \
+               SELECT $1, $2, $3, $4 WHERE (SELECT COUNT(*) FROM saved_filters WHERE user_id = $1) < $5 \
+               ON CONFLICT (user_id, name) DO NOTHING RETURNING id";
+    let row = db.query_one_raw(statement(db, sql, [user_id.into(), name.into(), json.into(), now.into(), max.into()])).await?;
+    Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?)
+}
+
+pub async fn delete_saved_filter(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<bool> {
+    let sql = "DELETE FROM saved_filters WHERE id = $1 AND user_id = $2";
+    Ok(db.execute_raw(statement(db, sql, [id.into(), user_id.into()])).await?.rows_affected() == 1)
+}
+
+fn saved_filter_from_row(row: &QueryResult) -> Result<SavedFilter> {
+    let json: String = row.try_get_by_index(2)?;
+    Ok(SavedFilter {
+        id: row.try_get_by_index(0)?,
+        name: row.try_get_by_index(1)?,
+        filter: serde_json::from_str(&json).map_err(|e| Error::internal(format!("a stored filter is unreadable: {e}")))?,
+        created_at: row.try_get_by_index(3)?,
+    })
+}
+
+fn from_row(row: &QueryResult) -> Result<Image> {
+    let kind: String = row.try_get_by_index(4)?;
+    let ratio: String = row.try_get_by_index(7)?;
+    let bucket: String = row.try_get_by_index(8)?;
+    Ok(Image {
+        id: row.try_get_by_index(0)?,
+        user_id: row.try_get_by_index(1)?,
+        generation_id: row.try_get_by_index(2)?,
+        avatar_id: row.try_get_by_index(3)?,
+        kind: ImageKind::parse(&kind)?,
+        model: row.try_get_by_index(5)?,
+        prompt: row.try_get_by_index(6)?,
+        aspect_ratio: AspectRatio::parse(&ratio)?,
+        bucket: Bucket::parse(&bucket).ok_or_else(|| Error::internal(format!("unknown bucket {bucket:?}")))?,
+        storage_key: row.try_get_by_index(9)?,
+        content_type: row.try_get_by_index(10)?,
+        width: row.try_get_by_index::<i32>(11)?.max(0) as u32,
+        height: row.try_get_by_index::<i32>(12)?.max(0) as u32,
+        byte_size: row.try_get_by_index(13)?,
+        sha256: row.try_get_by_index(14)?,
+        favorite: row.try_get_by_index::<Option<i64>>(15)?.is_some(),
+        created_at: row.try_get_by_index(16)?,
+    })
+}
+
+/// The images of these generations, oldest first (a generation's images in their order).
+pub async fn of_generations(db: &impl ConnectionTrait, generation_ids: &[i64]) -> Result<Vec<Image>> {
+    if generation_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM images WHERE 1 = 1"));
+    sql.list("generation_id", generation_ids.iter().map(|id| (*id).into()).collect());
+    sql.push(" ORDER BY id");
+    sql.all(db).await?.iter().map(from_row).collect()
+}

@@ -1,0 +1,145 @@
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use super::model::{GalleryFilter, GalleryPage, GalleryStats, Image, PageRequest, Position, SavedFilter};
+use super::repository as repo;
+use super::stats_cache::StatsCache;
+use crate::adapters::storage::Storage;
+use crate::domain::{Error, Result, time::now_micros};
+
+/// Names of saved filters are 1–64 characters; a user keeps at most this many.
+pub const MAX_SAVED_FILTERS: i64 = 20;
+
+/// A user's images: pages under a filter, neighbours, favourites, deletion, statistics and
+/// saved filters. Every call takes the user and touches only their images.
+#[derive(Clone)]
+pub struct GalleryService {
+    db: DatabaseConnection,
+    storage: Arc<dyn Storage>,
+    stats: StatsCache,
+}
+
+impl GalleryService {
+    pub fn new(db: DatabaseConnection, storage: Arc<dyn Storage>, stats: StatsCache) -> Self {
+        GalleryService { db, storage, stats }
+    }
+
+    pub async fn page(&self, user_id: i64, filter: &GalleryFilter, request: PageRequest) -> Result<GalleryPage> {
+        filter.validate()?;
+        Ok(match request {
+            PageRequest::First(n, after) => {
+                let mut images = repo::seek(&self.db, user_id, filter, after, false, n + 1).await?;
+                let has_next = images.len() > n;
+                images.truncate(n);
+                GalleryPage { images, has_previous: after.is_some(), has_next }
+            }
+            PageRequest::Last(n, before) => {
+                let mut images = repo::seek(&self.db, user_id, filter, before, true, n + 1).await?;
+                let has_previous = images.len() > n;
+                images.truncate(n);
+                images.reverse();
+                GalleryPage { images, has_previous, has_next: before.is_some() }
+            }
+        })
+    }
+
+    pub async fn count(&self, user_id: i64, filter: &GalleryFilter) -> Result<u64> {
+        repo::count(&self.db, user_id, filter, None).await
+    }
+
+    pub async fn image(&self, user_id: i64, id: i64) -> Result<Image> {
+        repo::find(&self.db, user_id, id).await?.ok_or(Error::NotFound("image"))
+    }
+
+    /// Images by id for a DataLoader, only those of `user_id`.
+    pub async fn images(&self, user_id: i64, ids: &[i64]) -> Result<Vec<Image>> {
+        let mut images = repo::find_many(&self.db, ids).await?;
+        images.retain(|i| i.user_id == user_id);
+        Ok(images)
+    }
+
+    /// The image before (newer) or after (older) this one in the filter's order.
+    pub async fn neighbour(&self, image: &Image, filter: &GalleryFilter, newer: bool) -> Result<Option<Image>> {
+        filter.validate()?;
+        let cursor = super::model::GalleryCursor::of(image);
+        Ok(repo::seek(&self.db, image.user_id, filter, Some(cursor), newer, 1).await?.pop())
+    }
+
+    /// Where the image stands in the filter (e.g. 3 of 17); None when the filter hides it.
+    pub async fn position(&self, image: &Image, filter: &GalleryFilter) -> Result<Option<Position>> {
+        filter.validate()?;
+        if !repo::matches(&self.db, image.user_id, filter, image.id).await? {
+            return Ok(None);
+        }
+        let cursor = super::model::GalleryCursor::of(image);
+        let newer = repo::count(&self.db, image.user_id, filter, Some(cursor)).await?;
+        let total = repo::count(&self.db, image.user_id, filter, None).await?;
+        Ok(Some(Position { index: newer + 1, total }))
+    }
+
+    /// Marks or unmarks a favourite; doing it twice changes nothing more.
+    pub async fn set_favorite(&self, user_id: i64, id: i64, favorite: bool) -> Result<Image> {
+        if !repo::set_favorite(&self.db, user_id, id, favorite, now_micros()).await? {
+            return Err(Error::NotFound("image"));
+        }
+        self.stats.invalidate(user_id).await;
+        self.image(user_id, id).await
+    }
+
+    /// Deletes the image and its stored object.
+    pub async fn delete(&self, user_id: i64, id: i64) -> Result<()> {
+        let (bucket, key) = repo::delete(&self.db, user_id, id).await?.ok_or(Error::NotFound("image"))?;
+        self.stats.invalidate(user_id).await;
+        // The row is gone, so nobody can reach the object any more: a failed delete only
+        // leaves an orphan to clean up, and is logged for that.
+        if let Err(error) = self.storage.delete(bucket, &key).await {
+            tracing::warn!(error = format!("{error:#}"), key, "could not delete a stored image");
+        }
+        Ok(())
+    }
+
+    pub async fn stats(&self, user_id: i64, filter: &GalleryFilter) -> Result<GalleryStats> {
+        filter.validate()?;
+        if let Some(stats) = self.stats.get(user_id, filter).await {
+            return Ok(stats);
+        }
+        let month_ago = now_micros() - 30 * 24 * 3600 * 1_000_000;
+        let stats = repo::stats(&self.db, user_id, filter, month_ago).await?;
+        self.stats.put(user_id, filter, &stats).await;
+        Ok(stats)
+    }
+
+    pub async fn saved_filters(&self, user_id: i64) -> Result<Vec<SavedFilter>> {
+        repo::saved_filters(&self.db, user_id).await
+    }
+
+    pub async fn saved_filter(&self, user_id: i64, id: i64) -> Result<SavedFilter> {
+        repo::saved_filter(&self.db, user_id, id).await?.ok_or(Error::NotFound("saved filter"))
+    }
+
+    /// Saves a named filter: names are 1–64 characters and unique per user, 20 filters at most.
+    pub async fn save_filter(&self, user_id: i64, name: &str, filter: GalleryFilter) -> Result<SavedFilter> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(Error::invalid("a filter's name must be 1-64 characters"));
+        }
+        filter.validate()?;
+        let json = serde_json::to_string(&filter).map_err(Error::internal)?;
+        match repo::insert_saved_filter(&self.db, user_id, name, &json, MAX_SAVED_FILTERS, now_micros()).await? {
+            Some(id) => self.saved_filter(user_id, id).await,
+            None if repo::saved_filters(&self.db, user_id).await?.iter().any(|f| f.name == name) => {
+                Err(Error::invalid(format!("you already have a filter named {name:?}")))
+            }
+            None => Err(Error::invalid(format!("you can keep at most {MAX_SAVED_FILTERS} filters"))),
+        }
+    }
+
+    pub async fn delete_saved_filter(&self, user_id: i64, id: i64) -> Result<()> {
+        if repo::delete_saved_filter(&self.db, user_id, id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("saved filter"))
+        }
+    }
+}

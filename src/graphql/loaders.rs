@@ -1,0 +1,20 @@
+//! DataLoaders: what a list resolves per item is loaded for the whole list at once. They hold no
+//! cache (each load reads fresh data) and check no owner: the resolvers that use them do.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::dataloader::Loader;
+
+use crate::domain::{self, Services};
+
+pub struct GenerationLoader(pub Services);
+
+impl Loader<i64> for GenerationLoader {
+    type Value = Arc<domain::generations::Generation>;
+    type Error = Arc<domain::Error>;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let generations = self.0.generations.get_many(ids).await.map_err(Arc::new)?;
+        Ok(generations.into_iter().map(|g| (g.id, Arc::new(g))).collect())
+    }
+}
