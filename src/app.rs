@@ -95,7 +95,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     );
     let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
-    let auth = AuthService::new(db.clone(), users.clone(), bot_token, config.admin_token.clone());
+    let auth = AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone());
     let services = Services { users, credits, auth, generations, gallery };
     let schema = graphql::build(SchemaDeps {
         services: services.clone(),
@@ -124,9 +124,13 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     })))
 }
 
-/// Starts what runs beside the HTTP server: the job workers and the deadline reaper.
+/// Starts what runs beside the HTTP server: the job workers, the deadline reaper, and the
+/// listener that forgets tokens revoked elsewhere.
 pub fn start_background(app: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    app.services.generations.spawn_workers()
+    let mut tasks = app.services.generations.spawn_workers();
+    let auth = app.services.auth.clone();
+    tasks.push(tokio::spawn(async move { auth.follow_revocations().await }));
+    tasks
 }
 
 /// FAL when `FAL_KEY` is set; the local renderer otherwise.

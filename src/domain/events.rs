@@ -11,6 +11,8 @@ pub enum Event {
     BalanceChanged { user_id: i64, balance: i64, entry_id: i64 },
     /// A generation's new state, whole, so that subscribers need no database read.
     GenerationUpdated(Box<Generation>),
+    /// A bearer token was revoked: every instance forgets it.
+    TokenRevoked { user_id: i64, token_hash: String },
 }
 
 impl Event {
@@ -19,6 +21,7 @@ impl Event {
         match self {
             Event::BalanceChanged { user_id, .. } => *user_id,
             Event::GenerationUpdated(generation) => generation.user_id,
+            Event::TokenRevoked { user_id, .. } => *user_id,
         }
     }
 }

@@ -106,3 +106,35 @@ async fn the_cli_token_command_mints_a_token_that_signs_in() {
     assert_eq!(me.data("me")["username"], "cli_user");
     assert_eq!(me.data("me")["balance"], 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_on_one_instance_revokes_the_token_on_every_instance() {
+    let Some(redis_url) = std::env::var("AISHA_TEST_REDIS_URL").ok().filter(|v| !v.is_empty()) else {
+        eprintln!("AISHA_TEST_REDIS_URL is not set: not run");
+        return;
+    };
+    let first = crate::support::spawn_app_with(Db::Sqlite, |c| c.redis_url = Some(redis_url.clone())).await;
+    let (database_url, prefix) = (first.app.config.database_url.clone(), first.app.config.redis_prefix.clone());
+    let second = crate::support::spawn_app_with(Db::Sqlite, |c| {
+        c.redis_url = Some(redis_url.clone());
+        c.database_url = database_url;
+        c.redis_prefix = prefix;
+    })
+    .await;
+    let (token, _) = first.sign_in(60, "everywhere").await;
+    // Both instances have now resolved (and cached) the token.
+    assert_eq!(first.gql(Some(&token), ME, json!({})).await.data("me")["username"], "everywhere");
+    assert_eq!(second.gql(Some(&token), ME, json!({})).await.data("me")["username"], "everywhere");
+
+    assert_eq!(second.gql(Some(&token), "mutation { signOut }", json!({})).await.data("signOut"), true);
+
+    let mut code = String::new();
+    for _ in 0..50 {
+        code = first.gql(Some(&token), ME, json!({})).await.body["errors"][0]["extensions"]["code"].as_str().unwrap_or("").to_owned();
+        if code == "UNAUTHENTICATED" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(code, "UNAUTHENTICATED");
+}

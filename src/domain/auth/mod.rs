@@ -3,6 +3,7 @@
 
 mod service;
 mod telegram;
+mod token_cache;
 
 pub use service::{AuthService, Principal};
 pub use telegram::{InitDataError, sign_telegram_data, verify_telegram_data};

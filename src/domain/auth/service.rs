@@ -1,10 +1,16 @@
+use std::sync::Arc;
+
 use base64::Engine;
+use futures_util::StreamExt;
 use rand::RngCore;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use super::telegram::verify_telegram_data;
+use super::token_cache::TokenCache;
+use crate::adapters::bus::EventBus;
+use crate::domain::events::Event;
 use crate::adapters::db::statement;
 use crate::domain::users::{User, UserService};
 use crate::domain::{Error, Result, time::now_micros};
@@ -21,13 +27,31 @@ pub enum Principal {
 pub struct AuthService {
     db: DatabaseConnection,
     users: UserService,
+    bus: Arc<dyn EventBus>,
     bot_token: Option<SecretString>,
     admin_token: Option<SecretString>,
+    tokens: Arc<TokenCache>,
 }
 
 impl AuthService {
-    pub fn new(db: DatabaseConnection, users: UserService, bot_token: Option<SecretString>, admin_token: Option<SecretString>) -> Self {
-        AuthService { db, users, bot_token, admin_token }
+    pub fn new(
+        db: DatabaseConnection,
+        users: UserService,
+        bus: Arc<dyn EventBus>,
+        bot_token: Option<SecretString>,
+        admin_token: Option<SecretString>,
+    ) -> Self {
+        AuthService { db, users, bus, bot_token, admin_token, tokens: Arc::default() }
+    }
+
+    /// Evicts tokens revoked on any instance from this instance's cache; runs until the bus ends.
+    pub async fn follow_revocations(&self) {
+        let mut events = self.bus.subscribe();
+        while let Some(event) = events.next().await {
+            if let Event::TokenRevoked { token_hash, .. } = event {
+                self.tokens.evict(&token_hash);
+            }
+        }
     }
 
     /// Checks Telegram sign-in data, creates or refreshes the user, and issues a token.
@@ -65,18 +89,30 @@ impl AuthService {
         if !token.starts_with("aisha_") {
             return Err(Error::Unauthenticated);
         }
+        let token_hash = hash(token);
+        if let Some(principal) = self.tokens.get(&token_hash) {
+            return Ok(principal);
+        }
         let sql = "SELECT user_id FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
-        let row = self.db.query_one_raw(statement(&self.db, sql, [hash(token).into()])).await?;
-        let row = row.ok_or(Error::Unauthenticated)?;
-        Ok(Principal::User(row.try_get_by_index(0)?))
+        let row = self.db.query_one_raw(statement(&self.db, sql, [token_hash.clone().into()])).await?;
+        let user_id: i64 = row.ok_or(Error::Unauthenticated)?.try_get_by_index(0)?;
+        self.tokens.put(&token_hash, user_id);
+        Ok(Principal::User(user_id))
     }
 
     /// Revokes the token; true when it was live.
     pub async fn revoke(&self, token: &str) -> Result<bool> {
-        let sql = "UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
+        let token_hash = hash(token);
+        let sql = "UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING user_id";
         let db = &self.db;
-        let result = db.execute_raw(statement(db, sql, [now_micros().into(), hash(token).into()])).await?;
-        Ok(result.rows_affected() > 0)
+        let row = db.query_one_raw(statement(db, sql, [now_micros().into(), token_hash.clone().into()])).await?;
+        self.tokens.evict(&token_hash);
+        let Some(row) = row else { return Ok(false) };
+        let event = Event::TokenRevoked { user_id: row.try_get_by_index(0)?, token_hash };
+        if let Err(error) = self.bus.publish(&event).await {
+            tracing::warn!(%error, "could not announce a revoked token; other instances forget it within minutes");
+        }
+        Ok(true)
     }
 }
 
