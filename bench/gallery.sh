@@ -13,7 +13,8 @@ cargo build --release --quiet --bin aisha
 schema="bench_$(date +%s%N)"
 psql "$base_db" -qc "CREATE SCHEMA $schema"
 data=$(mktemp -d)
-export DATABASE_URL="$base_db?options=-c%20search_path%3D$schema" AISHA_DATA_DIR="$data" \
+# The database is on this machine: no TLS on loopback (sqlx would negotiate it otherwise).
+export DATABASE_URL="$base_db?sslmode=disable&options=-c%20search_path%3D$schema" AISHA_DATA_DIR="$data" \
   AISHA_BIND=127.0.0.1:18383 RUST_LOG=warn
 token=$(./target/release/aisha token --telegram-id 1 --username bench)
 psql "$base_db" -q <<SQL
@@ -22,7 +23,7 @@ INSERT INTO images (user_id, kind, model, prompt, prompt_folded, aspect_ratio, b
                     width, height, byte_size, sha256, favorited_at, created_at)
 SELECT 1, (ARRAY['IMAGEN4','LOCAL'])[1 + i % 2], 'fal-ai/imagen4/preview', 'picture ' || i, 'picture ' || i, '1:1',
        'images', 'u/1/bench/' || i || '.png', 'image/png', 1024, 1024, 100000, 'x',
-       CASE WHEN i % 4 = 0 THEN 1 END, 1790000000000000 + i * 1000000
+       CASE WHEN i % 4 = 0 THEN 1 END, 1790000000000000 + i::bigint * 1000000
 FROM generate_series(1, 10000) AS i;
 ANALYZE images;
 SQL
@@ -32,12 +33,13 @@ trap 'kill $server 2>/dev/null || true; psql "$base_db" -qc "DROP SCHEMA $schema
 for _ in $(seq 50); do curl -fs http://127.0.0.1:18383/healthz >/dev/null && break; sleep 0.1; done
 
 url=http://127.0.0.1:18383/graphql
-query='{ gallery(first: 20) { edges { node { id url width height type favorite } } } }'
+query=${GALLERY_QUERY:-'{ gallery(first: 20) { edges { node { id url width height type favorite } } } }'}
 metric() { curl -s http://127.0.0.1:18383/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
 graphql_requests() { curl -s http://127.0.0.1:18383/metrics | awk '/^aisha_http_requests_total\{route="graphql"/ { n += $2 } END { print n + 0 }'; }
 BENCH_TOKEN=$token BENCH_QUERY=$query wrk -t1 -c32 -d2s -s bench/post.lua "$url" >/dev/null # warm-up
 statements=$(metric aisha_sql_statements_total); requests=$(graphql_requests)
 echo "a page of 20 of 10,000 images, wrk -t1 -c32 -d${seconds}s:"
+[ -n "${PERF:-}" ] && (perf record -F 999 -g -p $server -o /tmp/perf-gallery.data -- sleep 4 >/dev/null 2>&1 &)
 BENCH_TOKEN=$token BENCH_QUERY=$query wrk -t1 -c32 -d"${seconds}s" -s bench/post.lua "$url" | tail -n1
 statements=$(( $(metric aisha_sql_statements_total) - statements )); requests=$(( $(graphql_requests) - requests ))
 awk -v s="$statements" -v r="$requests" 'BEGIN { printf "SQL statements per request: %.2f (%d over %d requests)\n", s / r, s, r }'

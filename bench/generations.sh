@@ -15,7 +15,7 @@ run() { # run <mode> <latency ms>
   schema="bench_$(date +%s%N)"
   psql "$base_db" -qc "CREATE SCHEMA $schema"
   data=$(mktemp -d)
-  export DATABASE_URL="$base_db?options=-c%20search_path%3D$schema" AISHA_DATA_DIR="$data" \
+  export DATABASE_URL="$base_db?sslmode=disable&options=-c%20search_path%3D$schema" AISHA_DATA_DIR="$data" \
     AISHA_BIND=127.0.0.1:18282 RUST_LOG=warn AISHA_LOCAL_LATENCY_MS=$latency AISHA_LOCAL_IMAGE_SIZE=64 \
     AISHA_WELCOME_BONUS=100000 AISHA_JOB_POLL_MS=100
   token=$(./target/release/aisha token --telegram-id 1)

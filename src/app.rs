@@ -26,7 +26,7 @@ use crate::providers::{
     fal::{FalProvider, webhook::WebhookVerifier},
     local::{LocalProvider, LocalProviderConfig},
 };
-use crate::graphql::{self, AishaSchema, DocumentCache, SchemaDeps};
+use crate::graphql::{self, DocumentCache, ObservedSchema, SchemaDeps};
 use crate::metrics::Metrics;
 
 /// Everything a request handler may need; cloned cheaply as [`AppState`].
@@ -40,7 +40,8 @@ pub struct App {
     pub local_files: Option<Arc<LocalStorage>>,
     pub fal_webhooks: WebhookVerifier,
     pub services: Services,
-    pub schema: AishaSchema,
+    /// The GraphQL schema, as every port runs it.
+    pub schema: ObservedSchema,
     /// Parsed GraphQL documents by their text.
     pub documents: DocumentCache,
     pub metrics: Arc<Metrics>,

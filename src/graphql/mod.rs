@@ -5,12 +5,12 @@ mod auth;
 pub mod context;
 mod credits;
 mod documents;
+mod executor;
 mod gallery;
 mod generations;
 mod ids;
 mod loaders;
 mod node;
-mod observe;
 mod pagination;
 mod users;
 
@@ -20,7 +20,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, dataloader::DataLo
 
 pub use context::Viewer;
 pub use documents::{DocumentCache, operation_label};
-pub use observe::classify;
+pub use executor::{ObservedSchema, classify};
 
 use crate::adapters::{bus::EventBus, storage::Storage};
 use crate::config::Limits;
@@ -56,7 +56,8 @@ pub struct SchemaDeps {
     pub introspection: bool,
 }
 
-pub fn build(deps: SchemaDeps) -> AishaSchema {
+pub fn build(deps: SchemaDeps) -> ObservedSchema {
+    let metrics = deps.metrics.clone();
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
         .data(DataLoader::new(loaders::GenerationLoader(deps.services.clone()), tokio::spawn))
         .data(deps.services)
@@ -64,12 +65,11 @@ pub fn build(deps: SchemaDeps) -> AishaSchema {
         .data(deps.storage)
         .data(deps.limits)
         .limit_depth(deps.limits.max_query_depth)
-        .limit_complexity(deps.limits.max_query_complexity)
-        .extension(observe::Observe { metrics: deps.metrics });
+        .limit_complexity(deps.limits.max_query_complexity);
     if !deps.introspection {
         builder = builder.disable_introspection();
     }
-    builder.finish()
+    ObservedSchema::new(builder.finish(), metrics)
 }
 
 /// The schema in SDL, as `aisha schema` prints it and `schema.graphql` stores it.

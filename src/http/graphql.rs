@@ -4,7 +4,7 @@
 //! the media type (request errors are 400 under the former, 200 under the latter). A GET with
 //! a WebSocket upgrade serves subscriptions.
 
-use async_graphql::{ServerError, Value, Variables, parser::types::OperationType};
+use async_graphql::{Executor, ServerError, Value, Variables, parser::types::OperationType};
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},

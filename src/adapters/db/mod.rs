@@ -20,6 +20,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
+        // sqlx pings every connection it hands out by default: a second round trip per query.
+        // Only a connection idle long enough to have been dropped is worth a ping.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

@@ -1,56 +1,48 @@
-//! A schema extension that gives every error a stable `extensions.code`, masks internal errors
-//! (logged in full), and counts errors (and subscriptions) for `/metrics`. It runs for every
-//! port — HTTP, WebSocket and the bot's in-process calls — because they all execute the same
-//! schema. Queries and mutations are counted where their document is prepared.
+//! The schema as every port runs it — HTTP, WebSocket and the bot's in-process calls: every
+//! error gets a stable `extensions.code`, internal errors are logged in full and shown masked,
+//! and operations and errors are counted for `/metrics`. (A wrapper rather than a schema
+//! extension: an extension would sit in the path of every field of every response.)
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Response, ServerError, Value,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe},
-};
+use async_graphql::{Data, Executor, Request, Response, ServerError, Value};
 use futures_util::{StreamExt, stream::BoxStream};
 
+use super::AishaSchema;
 use crate::domain::Error;
 use crate::metrics::Metrics;
 
-pub struct Observe {
-    pub metrics: Arc<Metrics>,
-}
-
-impl ExtensionFactory for Observe {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ObserveRequest { metrics: self.metrics.clone() })
-    }
-}
-
-struct ObserveRequest {
+#[derive(Clone)]
+pub struct ObservedSchema {
+    pub schema: AishaSchema,
     metrics: Arc<Metrics>,
 }
 
-#[async_trait::async_trait]
-impl Extension for ObserveRequest {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
+impl ObservedSchema {
+    pub fn new(schema: AishaSchema, metrics: Arc<Metrics>) -> Self {
+        ObservedSchema { schema, metrics }
+    }
+
+    fn observe(metrics: &Metrics, response: &mut Response) {
         for error in &mut response.errors {
-            self.metrics.record_error(classify(error));
+            metrics.record_error(classify(error));
         }
+    }
+}
+
+impl Executor for ObservedSchema {
+    async fn execute(&self, request: Request) -> Response {
+        let mut response = self.schema.execute(request).await;
+        Self::observe(&self.metrics, &mut response);
         response
     }
 
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
+    fn execute_stream(&self, request: Request, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
         self.metrics.record_operation("subscription");
         let metrics = self.metrics.clone();
-        next.run(ctx, stream)
+        Executor::execute_stream(&self.schema, request, session_data)
             .map(move |mut response| {
-                for error in &mut response.errors {
-                    metrics.record_error(classify(error));
-                }
+                Self::observe(&metrics, &mut response);
                 response
             })
             .boxed()
