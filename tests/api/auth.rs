@@ -109,18 +109,7 @@ async fn the_cli_token_command_mints_a_token_that_signs_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_on_one_instance_revokes_the_token_on_every_instance() {
-    let Some(redis_url) = std::env::var("AISHA_TEST_REDIS_URL").ok().filter(|v| !v.is_empty()) else {
-        eprintln!("AISHA_TEST_REDIS_URL is not set: not run");
-        return;
-    };
-    let first = crate::support::spawn_app_with(Db::Sqlite, |c| c.redis_url = Some(redis_url.clone())).await;
-    let (database_url, prefix) = (first.app.config.database_url.clone(), first.app.config.redis_prefix.clone());
-    let second = crate::support::spawn_app_with(Db::Sqlite, |c| {
-        c.redis_url = Some(redis_url.clone());
-        c.database_url = database_url;
-        c.redis_prefix = prefix;
-    })
-    .await;
+    let Some((first, second)) = crate::support::spawn_two_instances(|_| {}).await else { return };
     let (token, _) = first.sign_in(60, "everywhere").await;
     // Both instances have now resolved (and cached) the token.
     assert_eq!(first.gql(Some(&token), ME, json!({})).await.data("me")["username"], "everywhere");

@@ -32,7 +32,7 @@ async fn the_memory_cache_keeps_the_contract() {
 
 #[tokio::test]
 async fn the_redis_cache_keeps_the_contract() {
-    let Some(url) = std::env::var("AISHA_TEST_REDIS_URL").ok().filter(|v| !v.is_empty()) else {
+    let Some(url) = crate::support::redis_url() else {
         eprintln!("AISHA_TEST_REDIS_URL is not set: not run");
         return;
     };

@@ -133,7 +133,7 @@ async fn readiness_fails_when_redis_is_configured_but_down() {
 
 #[tokio::test]
 async fn readiness_checks_a_real_redis() {
-    let Some(redis_url) = std::env::var("AISHA_TEST_REDIS_URL").ok().filter(|v| !v.is_empty()) else {
+    let Some(redis_url) = crate::support::redis_url() else {
         eprintln!("AISHA_TEST_REDIS_URL is not set: not run");
         return;
     };

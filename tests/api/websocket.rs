@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
 use crate::db_test;
-use crate::support::{ADMIN_TOKEN, Db, TestApp, spawn_app, spawn_app_with};
+use crate::support::{ADMIN_TOKEN, Db, TestApp, spawn_app, spawn_app_with, spawn_two_instances};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -80,25 +80,10 @@ db_test!(balance_changed_reaches_the_owner_over_both_protocols, |db: Db| async m
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_redis_an_event_published_on_one_instance_reaches_a_subscriber_on_another() {
-    let Some(redis_url) = std::env::var("AISHA_TEST_REDIS_URL").ok().filter(|v| !v.is_empty()) else {
-        eprintln!("AISHA_TEST_REDIS_URL is not set: Redis bus test not run");
-        return;
-    };
-    let first = spawn_app_with(Db::Sqlite, |c| c.redis_url = Some(redis_url.clone())).await;
-    let (database_url, prefix) = (first.app.config.database_url.clone(), first.app.config.redis_prefix.clone());
-    let second = spawn_app_with(Db::Sqlite, |c| {
-        c.redis_url = Some(redis_url.clone());
-        c.database_url = database_url;
-        c.redis_prefix = prefix;
-    })
-    .await;
+    let Some((first, second)) = spawn_two_instances(|_| {}).await else { return };
     let (token, user_id) = first.sign_in(31, "everywhere").await;
 
-    let mut socket = connect(&first, "graphql-transport-ws").await;
-    send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
-    assert_eq!(next_json(&mut socket).await.expect("ack")["type"], "connection_ack");
-    let query = "subscription { balanceChanged { balance } }";
-    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query } })).await;
+    let mut socket = subscribe(&first, &token, "subscription { balanceChanged { balance } }", json!({})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let adjust = "mutation($u: ID!) { adjustBalance(userId: $u, amount: 5, reason: \"x\", idempotencyKey: \"redis\") { id } }";
@@ -157,22 +142,8 @@ db_test!(generation_updated_sends_the_snapshot_progress_and_the_completed_images
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_redis_generation_updates_cross_instances() {
-    let Some(redis_url) = std::env::var("AISHA_TEST_REDIS_URL").ok().filter(|v| !v.is_empty()) else {
-        eprintln!("AISHA_TEST_REDIS_URL is not set: Redis bus test not run");
-        return;
-    };
-    let first = spawn_app_with(Db::Sqlite, |c| {
-        c.redis_url = Some(redis_url.clone());
-        c.workers = 0; // every job runs on the second instance
-    })
-    .await;
-    let (database_url, prefix) = (first.app.config.database_url.clone(), first.app.config.redis_prefix.clone());
-    let second = spawn_app_with(Db::Sqlite, |c| {
-        c.redis_url = Some(redis_url.clone());
-        c.database_url = database_url;
-        c.redis_prefix = prefix;
-    })
-    .await;
+    // Every job runs on the second instance.
+    let Some((first, second)) = spawn_two_instances(|c| c.workers = 0).await else { return };
     let (token, _) = first.sign_in(51, "roaming").await;
     let mut socket = subscribe(&first, &token, "subscription { myGenerationUpdates { status images { width } } }", json!({})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;

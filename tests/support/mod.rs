@@ -199,3 +199,31 @@ pub fn value_str(value: &Value) -> &str {
     value.as_str().unwrap_or_else(|| panic!("expected a string, got {value}"))
 }
 pub use graphql::GqlResponse;
+
+/// `AISHA_TEST_REDIS_URL`, when the Redis variants should run.
+pub fn redis_url() -> Option<String> {
+    std::env::var("AISHA_TEST_REDIS_URL").ok().filter(|v| !v.is_empty())
+}
+
+/// Two instances sharing one database and one Redis (keys and channels of their own), as a
+/// deployment of several instances would; None (and a notice) without `AISHA_TEST_REDIS_URL`.
+pub async fn spawn_two_instances(adjust_first: impl FnOnce(&mut Config)) -> Option<(TestApp, TestApp)> {
+    let Some(redis_url) = redis_url() else {
+        eprintln!("AISHA_TEST_REDIS_URL is not set: the two-instance variant is not run");
+        return None;
+    };
+    let first_redis = redis_url.clone();
+    let first = spawn_app_with(Db::Sqlite, move |c| {
+        c.redis_url = Some(first_redis);
+        adjust_first(c);
+    })
+    .await;
+    let (database_url, prefix) = (first.app.config.database_url.clone(), first.app.config.redis_prefix.clone());
+    let second = spawn_app_with(Db::Sqlite, |c| {
+        c.redis_url = Some(redis_url);
+        c.database_url = database_url;
+        c.redis_prefix = prefix;
+    })
+    .await;
+    Some((first, second))
+}
