@@ -61,11 +61,10 @@ async fn subscribe(base: &str, token: &str, query: &str, variables: Value) -> So
     let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
     socket.send(Message::text(init.to_string())).await.expect("init");
     loop {
-        if let Some(Ok(Message::Text(text))) = socket.next().await {
-            if text.contains("connection_ack") {
+        if let Some(Ok(Message::Text(text))) = socket.next().await
+            && text.contains("connection_ack") {
                 break;
             }
-        }
     }
     let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } });
     socket.send(Message::text(subscribe.to_string())).await.expect("subscribe");

@@ -157,6 +157,7 @@ fn viewer(headers: &HeaderMap) -> Viewer {
 }
 
 /// Picks the response media type from `Accept`; 406 when the client accepts neither.
+#[expect(clippy::result_large_err, reason = "the error is the response itself, made once per request")]
 fn negotiate(headers: &HeaderMap) -> Result<MediaType, Response> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Ok(MediaType::Json);

@@ -71,7 +71,7 @@ db_test!(a_reservation_is_captured_or_released_exactly_once, |db: Db| async move
     assert_eq!(credits.balance(user).await.expect("balance"), 6);
 
     let releases = join_all((0..10).map(|_| credits.release(held.id, "generation failed"))).await;
-    let refunds: Vec<_> = releases.into_iter().map(|r| r.expect("release runs")).flatten().collect();
+    let refunds: Vec<_> = releases.into_iter().filter_map(|r| r.expect("release runs")).collect();
     assert_eq!(refunds.len(), 1);
     assert_eq!(refunds[0].amount, 4);
     assert_eq!(credits.balance(user).await.expect("balance"), 10);

@@ -80,6 +80,6 @@ pub async fn seed_images(app: &TestApp, user_id: i64, n: usize) -> Vec<Seeded> {
 /// The seeded images in the gallery's order: newest first, then the higher id.
 pub fn newest_first(images: &[Seeded]) -> Vec<Seeded> {
     let mut sorted = images.to_vec();
-    sorted.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    sorted.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
     sorted
 }

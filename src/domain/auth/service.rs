@@ -81,11 +81,10 @@ impl AuthService {
 
     /// Resolves a bearer token; an unknown or revoked one is `Unauthenticated`.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        if let Some(admin) = &self.admin_token {
-            if constant_time_eq(admin.expose_secret().as_bytes(), token.as_bytes()) {
+        if let Some(admin) = &self.admin_token
+            && constant_time_eq(admin.expose_secret().as_bytes(), token.as_bytes()) {
                 return Ok(Principal::Admin);
             }
-        }
         if !token.starts_with("aisha_") {
             return Err(Error::Unauthenticated);
         }

@@ -71,11 +71,10 @@ impl GenerationService {
         if model.needs_avatar || input.avatar_id.is_some() {
             return Err(Error::invalid("avatars are not available yet"));
         }
-        if let Some(key) = &input.idempotency_key {
-            if let Some(existing) = repo::find_by_key(&self.inner.db, user_id, key.as_str()).await? {
+        if let Some(key) = &input.idempotency_key
+            && let Some(existing) = repo::find_by_key(&self.inner.db, user_id, key.as_str()).await? {
                 return self.snapshot(existing).await;
             }
-        }
         let cost = model.price_per_image * i64::from(input.num_images);
         let client_key = input.idempotency_key.as_ref().map(IdempotencyKey::as_str);
         let ledger_key = IdempotencyKey::internal(match client_key {
@@ -122,11 +121,10 @@ impl GenerationService {
     /// After a refused reservation or insert: a concurrent request with the same key won, so
     /// answer with its generation; otherwise the balance was too low.
     async fn explain_refusal(&self, user_id: i64, key: Option<&str>, cost: i64, why: NotApplied) -> Result<Generation> {
-        if let Some(key) = key {
-            if let Some(existing) = repo::find_by_key(&self.inner.db, user_id, key).await? {
+        if let Some(key) = key
+            && let Some(existing) = repo::find_by_key(&self.inner.db, user_id, key).await? {
                 return self.snapshot(existing).await;
             }
-        }
         match why {
             NotApplied::InsufficientCredits => {
                 Err(Error::InsufficientCredits { needed: cost, available: self.inner.credits.balance(user_id).await? })
@@ -139,8 +137,8 @@ impl GenerationService {
     pub async fn cancel(&self, user_id: i64, id: i64) -> Result<Generation> {
         let row = self.owned_row(user_id, id).await?;
         let handle = repo::handle_of(&row);
-        if self.settle(id, GenerationStatus::Cancelled, "cancelled by the user").await? {
-            if let Some(handle) = handle {
+        if self.settle(id, GenerationStatus::Cancelled, "cancelled by the user").await?
+            && let Some(handle) = handle {
                 let provider = self.inner.provider.clone();
                 tokio::spawn(async move {
                     if let Err(error) = provider.cancel(&handle).await {
@@ -148,7 +146,6 @@ impl GenerationService {
                     }
                 });
             }
-        }
         self.get(user_id, id).await
     }
 

@@ -74,13 +74,11 @@ impl WebhookVerifier {
     }
 
     async fn keys(&self, refresh: bool) -> Result<Vec<VerifyingKey>, WebhookError> {
-        if !refresh {
-            if let Some((fetched, keys)) = self.keys.read().await.as_ref() {
-                if fetched.elapsed() < CACHE_FOR {
+        if !refresh
+            && let Some((fetched, keys)) = self.keys.read().await.as_ref()
+                && fetched.elapsed() < CACHE_FOR {
                     return Ok(keys.clone());
                 }
-            }
-        }
         let keys = self.fetch().await?;
         *self.keys.write().await = Some((Instant::now(), keys.clone()));
         Ok(keys)
