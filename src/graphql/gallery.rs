@@ -9,7 +9,7 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 
 use super::context::{current_user, services};
-use super::generations::{Image, ImageType};
+use super::images::{Image, ImageType};
 use super::ids::{Kind, decode_as, encode};
 use super::loaders::GenerationLoader;
 use super::pagination::{decode_cursor, encode_cursor, page_size};

@@ -9,6 +9,7 @@ mod executor;
 mod gallery;
 mod generations;
 mod ids;
+mod images;
 mod loaders;
 mod node;
 mod pagination;

@@ -5,7 +5,8 @@ use async_graphql::{Context, ID, Interface, Object};
 use super::context::{current_user, services};
 use super::ids::{Kind, decode};
 use super::gallery::SavedFilter;
-use super::generations::{Generation, Image};
+use super::generations::Generation;
+use super::images::Image;
 use super::users::{Transaction, User};
 use crate::domain::{Error, Result};
 

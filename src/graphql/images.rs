@@ -1,0 +1,140 @@
+//! Stored images as clients see them: a signed link, what they are, and their place in the
+//! gallery (neighbours and position under a filter).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, Object, dataloader::DataLoader};
+use chrono::{DateTime, Utc};
+
+use super::context::services;
+use super::gallery::{GalleryFilterInput, GalleryPosition};
+use super::generations::Generation;
+use super::ids::{Kind, encode};
+use super::loaders::GenerationLoader;
+use crate::domain::{self, Result, gallery::ImageKind, time::to_datetime};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ImageType {
+    /// Made by Google Imagen 4.
+    #[graphql(name = "IMAGEN4")]
+    Imagen4,
+    /// Made with one of your avatars.
+    Avatar,
+    /// Drawn by the local renderer: not AI.
+    Local,
+}
+
+impl From<ImageType> for ImageKind {
+    fn from(kind: ImageType) -> Self {
+        match kind {
+            ImageType::Imagen4 => ImageKind::Imagen4,
+            ImageType::Avatar => ImageKind::Avatar,
+            ImageType::Local => ImageKind::Local,
+        }
+    }
+}
+
+impl From<ImageKind> for ImageType {
+    fn from(kind: ImageKind) -> Self {
+        match kind {
+            ImageKind::Imagen4 => ImageType::Imagen4,
+            ImageKind::Avatar => ImageType::Avatar,
+            ImageKind::Local => ImageType::Local,
+        }
+    }
+}
+
+pub struct Image {
+    image: domain::gallery::Image,
+    /// The generation, when a list loaded them all at once beforehand.
+    generation: Option<Option<Arc<domain::generations::Generation>>>,
+}
+
+impl Image {
+    pub fn new(image: domain::gallery::Image) -> Self {
+        Image { image, generation: None }
+    }
+
+    pub fn with_generation(image: domain::gallery::Image, generation: Option<Arc<domain::generations::Generation>>) -> Self {
+        Image { image, generation: Some(generation) }
+    }
+}
+
+#[Object]
+impl Image {
+    pub async fn id(&self) -> ID {
+        encode(Kind::Image, self.image.id)
+    }
+    /// A signed link that expires (an hour by default).
+    async fn url(&self, ctx: &Context<'_>) -> Result<String> {
+        let generations = &services(ctx).generations;
+        generations
+            .storage()
+            .signed_url(self.image.bucket, &self.image.storage_key, generations.image_url_ttl())
+            .await
+            .map_err(|e| domain::Error::internal(format!("signing a link: {e:#}")))
+    }
+    async fn width(&self) -> i32 {
+        self.image.width as i32
+    }
+    async fn height(&self) -> i32 {
+        self.image.height as i32
+    }
+    async fn content_type(&self) -> &str {
+        &self.image.content_type
+    }
+    async fn byte_size(&self) -> i64 {
+        self.image.byte_size
+    }
+    /// Hex SHA-256 of the stored bytes.
+    async fn sha256(&self) -> &str {
+        &self.image.sha256
+    }
+    #[graphql(name = "type")]
+    async fn kind(&self) -> ImageType {
+        self.image.kind.into()
+    }
+    async fn model(&self) -> &str {
+        &self.image.model
+    }
+    async fn prompt(&self) -> &str {
+        &self.image.prompt
+    }
+    async fn aspect_ratio(&self) -> &str {
+        self.image.aspect_ratio.as_str()
+    }
+    async fn favorite(&self) -> bool {
+        self.image.favorite
+    }
+    /// The generation that made it (batched: a page of images costs one query).
+    async fn generation(&self, ctx: &Context<'_>) -> Result<Option<Generation>> {
+        let Some(id) = self.image.generation_id else { return Ok(None) };
+        let generation = match &self.generation {
+            Some(preloaded) => preloaded.as_deref().cloned(),
+            None => {
+                let loader = ctx.data_unchecked::<DataLoader<GenerationLoader>>();
+                loader.load_one(id).await.map_err(domain::Error::internal)?.map(|g| (*g).clone())
+            }
+        };
+        // Images and their generations share an owner; checked all the same.
+        Ok(generation.filter(|g| g.user_id == self.image.user_id).map(Generation))
+    }
+    /// The next newer image under `filter` (◀️), or null at the newest.
+    async fn previous(&self, ctx: &Context<'_>, filter: Option<GalleryFilterInput>) -> Result<Option<Image>> {
+        let filter = GalleryFilterInput::parse(filter)?;
+        Ok(services(ctx).gallery.neighbour(&self.image, &filter, true).await?.map(Image::new))
+    }
+    /// The next older image under `filter` (▶️), or null at the oldest.
+    async fn next(&self, ctx: &Context<'_>, filter: Option<GalleryFilterInput>) -> Result<Option<Image>> {
+        let filter = GalleryFilterInput::parse(filter)?;
+        Ok(services(ctx).gallery.neighbour(&self.image, &filter, false).await?.map(Image::new))
+    }
+    /// Where it stands under `filter` (e.g. 3 of 17); null when the filter hides it.
+    async fn position(&self, ctx: &Context<'_>, filter: Option<GalleryFilterInput>) -> Result<Option<GalleryPosition>> {
+        let filter = GalleryFilterInput::parse(filter)?;
+        Ok(services(ctx).gallery.position(&self.image, &filter).await?.map(GalleryPosition::from))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        to_datetime(self.image.created_at)
+    }
+}
