@@ -71,7 +71,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let (storage, local_files) = open_storage(&config).await?;
     let credits = CreditService::new(db.clone(), bus.clone());
     let stats = StatsCache::new(cache.clone());
-    let gallery = GalleryService::new(db.clone(), storage.clone(), stats.clone());
+    let gallery = GalleryService::new(db.clone(), storage.clone(), stats.clone(), config.image_url_ttl);
     let generations = GenerationService::new(
         db.clone(),
         credits.clone(),
@@ -90,7 +90,6 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
             },
             webhook_poll_interval: config.fal.webhook_poll_interval,
             idle_interval: config.job_idle_interval,
-            image_url_ttl: config.image_url_ttl,
         },
         stats,
     );
@@ -101,7 +100,6 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let schema = graphql::build(SchemaDeps {
         services: services.clone(),
         bus: bus.clone(),
-        storage: storage.clone(),
         metrics: metrics.clone(),
         limits: config.limits,
         introspection: config.graphiql || config.env == Environment::Dev,

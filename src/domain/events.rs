@@ -14,14 +14,3 @@ pub enum Event {
     /// A bearer token was revoked: every instance forgets it.
     TokenRevoked { user_id: i64, token_hash: String },
 }
-
-impl Event {
-    /// The user the event is about; subscriptions use it to keep events private.
-    pub fn user_id(&self) -> i64 {
-        match self {
-            Event::BalanceChanged { user_id, .. } => *user_id,
-            Event::GenerationUpdated(generation) => generation.user_id,
-            Event::TokenRevoked { user_id, .. } => *user_id,
-        }
-    }
-}

@@ -67,12 +67,7 @@ impl Image {
     }
     /// A signed link that expires (an hour by default).
     async fn url(&self, ctx: &Context<'_>) -> Result<String> {
-        let generations = &services(ctx).generations;
-        generations
-            .storage()
-            .signed_url(self.image.bucket, &self.image.storage_key, generations.image_url_ttl())
-            .await
-            .map_err(|e| domain::Error::internal(format!("signing a link: {e:#}")))
+        services(ctx).gallery.url(&self.image).await
     }
     async fn width(&self) -> i32 {
         self.image.width as i32

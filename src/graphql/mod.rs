@@ -23,7 +23,7 @@ pub use context::Viewer;
 pub use documents::{DocumentCache, operation_label};
 pub use executor::{ObservedSchema, classify};
 
-use crate::adapters::{bus::EventBus, storage::Storage};
+use crate::adapters::bus::EventBus;
 use crate::config::Limits;
 use crate::domain::Services;
 use crate::metrics::Metrics;
@@ -51,7 +51,6 @@ pub type AishaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 pub struct SchemaDeps {
     pub services: Services,
     pub bus: Arc<dyn EventBus>,
-    pub storage: Arc<dyn Storage>,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub introspection: bool,
@@ -63,7 +62,6 @@ pub fn build(deps: SchemaDeps) -> ObservedSchema {
         .data(DataLoader::new(loaders::GenerationLoader(deps.services.clone()), tokio::spawn))
         .data(deps.services)
         .data(deps.bus)
-        .data(deps.storage)
         .data(deps.limits)
         .limit_depth(deps.limits.max_query_depth)
         .limit_complexity(deps.limits.max_query_complexity);

@@ -131,16 +131,6 @@ pub async fn find(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Op
     sql.all(db).await?.first().map(from_row).transpose()
 }
 
-/// Several images by id (for DataLoaders); the caller checks owners.
-pub async fn find_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Image>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM images WHERE 1 = 1"));
-    sql.list("id", ids.iter().map(|id| (*id).into()).collect());
-    sql.all(db).await?.iter().map(from_row).collect()
-}
-
 /// Sets or clears the favourite mark (keeping the first time it was set); None if not the user's.
 pub async fn set_favorite(db: &impl ConnectionTrait, user_id: i64, id: i64, favorite: bool, now: Micros) -> Result<bool> {
     let sql = "UPDATE images SET favorited_at = CASE WHEN $1 THEN COALESCE(favorited_at, $2) ELSE NULL END \

@@ -1,4 +1,4 @@
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
 
@@ -18,11 +18,20 @@ pub struct GalleryService {
     db: DatabaseConnection,
     storage: Arc<dyn Storage>,
     stats: StatsCache,
+    url_ttl: Duration,
 }
 
 impl GalleryService {
-    pub fn new(db: DatabaseConnection, storage: Arc<dyn Storage>, stats: StatsCache) -> Self {
-        GalleryService { db, storage, stats }
+    pub fn new(db: DatabaseConnection, storage: Arc<dyn Storage>, stats: StatsCache, url_ttl: Duration) -> Self {
+        GalleryService { db, storage, stats, url_ttl }
+    }
+
+    /// A signed link to the image that expires after `AISHA_IMAGE_URL_TTL_SECS`.
+    pub async fn url(&self, image: &Image) -> Result<String> {
+        self.storage
+            .signed_url(image.bucket, &image.storage_key, self.url_ttl)
+            .await
+            .map_err(|e| Error::internal(format!("signing a link: {e:#}")))
     }
 
     pub async fn page(&self, user_id: i64, filter: &GalleryFilter, request: PageRequest) -> Result<GalleryPage> {
@@ -50,13 +59,6 @@ impl GalleryService {
 
     pub async fn image(&self, user_id: i64, id: i64) -> Result<Image> {
         repo::find(&self.db, user_id, id).await?.ok_or(Error::NotFound("image"))
-    }
-
-    /// Images by id for a DataLoader, only those of `user_id`.
-    pub async fn images(&self, user_id: i64, ids: &[i64]) -> Result<Vec<Image>> {
-        let mut images = repo::find_many(&self.db, ids).await?;
-        images.retain(|i| i.user_id == user_id);
-        Ok(images)
     }
 
     /// The image before (newer) or after (older) this one in the filter's order.

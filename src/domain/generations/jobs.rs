@@ -32,7 +32,6 @@ pub struct JobSettings {
     pub webhook_poll_interval: Duration,
     /// How often idle workers look for jobs made by other instances, and the reaper runs.
     pub idle_interval: Duration,
-    pub image_url_ttl: Duration,
 }
 
 /// What a provider said about a job, by webhook.

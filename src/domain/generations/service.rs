@@ -1,4 +1,4 @@
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use futures_util::{Stream, StreamExt, stream};
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -250,14 +250,5 @@ impl GenerationService {
         if let Err(error) = self.inner.bus.publish(&event).await {
             tracing::warn!(%error, generation = generation.id, "could not publish a generation update");
         }
-    }
-
-    /// How long signed image links live.
-    pub fn image_url_ttl(&self) -> Duration {
-        self.inner.settings.image_url_ttl
-    }
-
-    pub fn storage(&self) -> &Arc<dyn Storage> {
-        &self.inner.storage
     }
 }

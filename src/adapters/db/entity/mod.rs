@@ -1,8 +1,6 @@
-//! sea-orm entities, one per table (see `migrations/`). Times are microseconds since the epoch.
+//! sea-orm entities for the tables read through the ORM (see `migrations/` for all of them);
+//! the rest is read with SQL in the repositories. Times are microseconds since the epoch.
 
-pub mod auth_tokens;
-pub mod credit_reservations;
 pub mod generations;
-pub mod images;
 pub mod ledger_entries;
 pub mod users;
