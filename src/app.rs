@@ -19,6 +19,7 @@ use crate::domain::{
     credits::CreditService,
     gallery::{GalleryService, StatsCache},
     generations::{GenerationService, JobSettings},
+    payments::PaymentService,
     users::UserService,
 };
 use crate::providers::{
@@ -28,6 +29,7 @@ use crate::providers::{
 };
 use crate::graphql::{self, DocumentCache, ObservedSchema, SchemaDeps};
 use crate::metrics::Metrics;
+use crate::telegram::TelegramBot;
 
 /// Everything a request handler may need; cloned cheaply as [`AppState`].
 pub struct App {
@@ -47,6 +49,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Prefix of the request ids this instance makes.
     pub instance_id: String,
+    /// The bot, when `TELEGRAM_BOT_TOKEN` is set.
+    pub telegram: Option<TelegramBot>,
 }
 
 #[derive(Clone)]
@@ -96,7 +100,8 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
     let auth = AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone());
-    let services = Services { users, credits, auth, generations, gallery };
+    let payments = PaymentService::new(db.clone(), credits.clone(), config.credit_packages.clone());
+    let services = Services { users, credits, auth, generations, gallery, payments };
     let schema = graphql::build(SchemaDeps {
         services: services.clone(),
         bus: bus.clone(),
@@ -107,6 +112,12 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let instance_id = format!("{:08x}", rand::random::<u32>());
     let documents = DocumentCache::new(1024);
     let fal_webhooks = WebhookVerifier::new(config.fal.jwks_url.clone());
+    let telegram = match &config.telegram {
+        Some(telegram) => {
+            Some(TelegramBot::new(telegram, &config.public_url, schema.clone(), cache.clone(), metrics.clone()).context("starting the bot")?)
+        }
+        None => None,
+    };
     Ok(AppState(Arc::new(App {
         config,
         db,
@@ -120,15 +131,19 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         documents,
         metrics,
         instance_id,
+        telegram,
     })))
 }
 
-/// Starts what runs beside the HTTP server: the job workers, the deadline reaper, and the
-/// listener that forgets tokens revoked elsewhere.
+/// Starts what runs beside the HTTP server: the job workers, the deadline reaper, the
+/// listener that forgets tokens revoked elsewhere, and the bot.
 pub fn start_background(app: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = app.services.generations.spawn_workers();
     let auth = app.services.auth.clone();
     tasks.push(tokio::spawn(async move { auth.follow_revocations().await }));
+    if let Some(telegram) = &app.telegram {
+        tasks.extend(telegram.start(app.bus.clone()));
+    }
     tasks
 }
 

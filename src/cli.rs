@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `schema`, `token`.
+//! The command line: `serve` (the default), `migrate`, `schema`, `token`, `set-webhook`,
+//! `delete-webhook`.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -27,12 +28,27 @@ pub enum Command {
         #[arg(long)]
         username: Option<String>,
     },
+    /// Point Telegram at this server: setWebhook with `AISHA_PUBLIC_URL/telegram/webhook`, the
+    /// secret and the update types the bot handles.
+    SetWebhook,
+    /// Stop Telegram from sending updates here (deleteWebhook).
+    DeleteWebhook,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Command::SetWebhook => {
+            let url = crate::telegram::set_webhook(&Config::from_env()?).await?;
+            println!("webhook set: {url}");
+            Ok(())
+        }
+        Command::DeleteWebhook => {
+            crate::telegram::delete_webhook(&Config::from_env()?).await?;
+            println!("webhook deleted");
             Ok(())
         }
         Command::Migrate => {

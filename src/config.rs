@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::domain::generations::{ModelSpec, apply_prices, default_catalog};
+use crate::domain::payments::{CreditPackage, parse_packages};
 
 /// `dev` shows GraphiQL and introspection and detailed errors; `prod` hides them unless enabled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub struct Config {
     pub local: LocalProviderSettings,
     /// The models on offer, with prices (`AISHA_MODEL_PRICES` changes them).
     pub catalog: Vec<ModelSpec>,
+    /// Credits sold for Telegram Stars (`AISHA_CREDIT_PACKAGES`, `stars:credits,…`).
+    pub credit_packages: Vec<CreditPackage>,
     /// How long signed image links live.
     pub image_url_ttl: Duration,
     /// Serve GraphiQL and allow introspection (default: on in dev, off in prod).
@@ -85,6 +88,9 @@ pub struct TelegramConfig {
     pub bot_token: SecretString,
     pub api_url: Url,
     pub webhook_secret: SecretString,
+    /// Outgoing messages per second to one chat, and overall (Telegram's published limits).
+    pub messages_per_sec_chat: u32,
+    pub messages_per_sec_overall: u32,
 }
 
 /// Limits that protect the server from expensive requests.
@@ -178,6 +184,10 @@ impl Config {
                 }
                 catalog
             },
+            credit_packages: parse_packages(
+                &vars.get("AISHA_CREDIT_PACKAGES").unwrap_or_else(|| "50:50,100:110,250:300,500:650".into()),
+            )
+            .map_err(|e| err("AISHA_CREDIT_PACKAGES", e))?,
             image_url_ttl: Duration::from_secs(vars.parse("AISHA_IMAGE_URL_TTL_SECS")?.unwrap_or(3600)),
             graphiql,
             limits: Limits {
@@ -224,6 +234,8 @@ impl TelegramConfig {
             bot_token: bot_token.into(),
             api_url: vars.parse("TELEGRAM_API_URL")?.unwrap_or_else(|| url("https://api.telegram.org")),
             webhook_secret: secret.into(),
+            messages_per_sec_chat: positive(vars, "AISHA_TELEGRAM_CHAT_RATE", 1)?,
+            messages_per_sec_overall: positive(vars, "AISHA_TELEGRAM_GLOBAL_RATE", 30)?,
         }))
     }
 }
@@ -259,6 +271,13 @@ impl Vars<'_> {
             Some(v) if v < 0 => Err(err(name, "must not be negative")),
             other => Ok(other),
         }
+    }
+}
+
+fn positive(vars: &Vars<'_>, name: &'static str, default: u32) -> Result<u32, ConfigError> {
+    match vars.parse::<u32>(name)?.unwrap_or(default) {
+        0 => Err(err(name, "must be at least 1")),
+        n => Ok(n),
     }
 }
 

@@ -10,4 +10,5 @@ pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod providers;
+pub mod telegram;
 pub mod telemetry;

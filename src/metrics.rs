@@ -89,6 +89,10 @@ pub struct Metrics {
     errors: Mutex<BTreeMap<String, u64>>,
     sql_statements: AtomicU64,
     sql_micros: AtomicU64,
+    /// Telegram updates taken in (past the secret and dedupe) and handled to the end.
+    telegram_received: AtomicU64,
+    telegram_duplicates: AtomicU64,
+    telegram_processed: AtomicU64,
 }
 
 impl Metrics {
@@ -120,6 +124,15 @@ impl Metrics {
     pub fn record_sql(&self, elapsed: Duration) {
         self.sql_statements.fetch_add(1, Relaxed);
         self.sql_micros.fetch_add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), Relaxed);
+    }
+
+    pub fn record_telegram_received(&self, duplicate: bool) {
+        let counter = if duplicate { &self.telegram_duplicates } else { &self.telegram_received };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    pub fn record_telegram_update(&self) {
+        self.telegram_processed.fetch_add(1, Relaxed);
     }
 
     pub fn sql_statements(&self) -> u64 {
@@ -168,6 +181,15 @@ impl Metrics {
         out.push_str("# HELP aisha_sql_seconds_total Time spent in SQL statements.\n");
         out.push_str("# TYPE aisha_sql_seconds_total counter\n");
         let _ = writeln!(out, "aisha_sql_seconds_total {}", self.sql_micros.load(Relaxed) as f64 / 1e6);
+        out.push_str("# HELP aisha_telegram_updates_total Telegram updates: received (new), duplicate (dropped), processed.\n");
+        out.push_str("# TYPE aisha_telegram_updates_total counter\n");
+        for (label, counter) in [
+            ("received", &self.telegram_received),
+            ("duplicate", &self.telegram_duplicates),
+            ("processed", &self.telegram_processed),
+        ] {
+            let _ = writeln!(out, "aisha_telegram_updates_total{{outcome=\"{label}\"}} {}", counter.load(Relaxed));
+        }
         out.push_str("# HELP aisha_graphql_errors_total GraphQL errors by extensions.code.\n");
         out.push_str("# TYPE aisha_graphql_errors_total counter\n");
         for (code, n) in self.errors.lock().unwrap_or_else(|p| p.into_inner()).iter() {

@@ -1,5 +1,5 @@
-//! The domain: users, credits (a ledger), sign-in, and later generations, gallery, avatars and
-//! payments. Plain Rust over the database and the adapter traits; nothing here knows HTTP,
+//! The domain: users, credits (a ledger), sign-in, generations, gallery, payments and (later)
+//! avatars. Plain Rust over the database and the adapter traits; nothing here knows HTTP,
 //! GraphQL or Telegram.
 
 pub mod auth;
@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod gallery;
 pub mod generations;
+pub mod payments;
 pub mod time;
 pub mod users;
 
@@ -21,4 +22,5 @@ pub struct Services {
     pub auth: auth::AuthService,
     pub generations: generations::GenerationService,
     pub gallery: gallery::GalleryService,
+    pub payments: payments::PaymentService,
 }

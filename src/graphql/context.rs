@@ -5,7 +5,7 @@
 use async_graphql::Context;
 use tokio::sync::OnceCell;
 
-use crate::domain::{Error, Result, Services, auth::Principal};
+use crate::domain::{Error, Result, Services, auth::Principal, users::TelegramProfile};
 
 pub struct Viewer {
     credentials: Credentials,
@@ -16,6 +16,8 @@ enum Credentials {
     Anonymous,
     Bearer(String),
     Known(Principal),
+    /// The sender of a Telegram update, as our bot saw it.
+    Telegram { profile: TelegramProfile, start_payload: Option<String> },
 }
 
 impl Viewer {
@@ -29,6 +31,11 @@ impl Viewer {
 
     pub fn known(principal: Principal) -> Self {
         Self::with(Credentials::Known(principal))
+    }
+
+    /// The bot acting for the sender of an update (created on first contact).
+    pub fn telegram(profile: TelegramProfile, start_payload: Option<String>) -> Self {
+        Self::with(Credentials::Telegram { profile, start_payload })
     }
 
     fn with(credentials: Credentials) -> Self {
@@ -56,6 +63,15 @@ impl Viewer {
                     .await?;
                 Ok(*resolved)
             }
+            Credentials::Telegram { profile, start_payload } => {
+                let resolved = self
+                    .resolved
+                    .get_or_try_init(|| async {
+                        services.auth.authenticate_bot_user(profile, start_payload.as_deref()).await.map(Some)
+                    })
+                    .await?;
+                Ok(*resolved)
+            }
         }
     }
 }
@@ -67,8 +83,18 @@ pub fn services<'a>(ctx: &Context<'a>) -> &'a Services {
 /// The signed-in user's id; `UNAUTHENTICATED` without one.
 pub async fn current_user(ctx: &Context<'_>) -> Result<i64> {
     match principal(ctx).await? {
-        Some(Principal::User(id)) => Ok(id),
+        Some(Principal::User(id) | Principal::BotUser(id)) => Ok(id),
         Some(Principal::Admin) => Err(Error::Forbidden),
+        None => Err(Error::Unauthenticated),
+    }
+}
+
+/// The signed-in user, when the request comes from our bot (for what only Telegram can vouch
+/// for); `FORBIDDEN` from anywhere else.
+pub async fn current_bot_user(ctx: &Context<'_>) -> Result<i64> {
+    match principal(ctx).await? {
+        Some(Principal::BotUser(id)) => Ok(id),
+        Some(_) => Err(Error::Forbidden),
         None => Err(Error::Unauthenticated),
     }
 }
@@ -76,7 +102,7 @@ pub async fn current_user(ctx: &Context<'_>) -> Result<i64> {
 pub async fn require_admin(ctx: &Context<'_>) -> Result<()> {
     match principal(ctx).await? {
         Some(Principal::Admin) => Ok(()),
-        Some(Principal::User(_)) => Err(Error::Forbidden),
+        Some(Principal::User(_) | Principal::BotUser(_)) => Err(Error::Forbidden),
         None => Err(Error::Unauthenticated),
     }
 }

@@ -8,7 +8,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
-use super::context::{current_user, services};
+use super::context::{current_bot_user, current_user, services};
 use super::images::{Image, ImageType};
 use super::ids::{Kind, decode_as, encode};
 use super::loaders::GenerationLoader;
@@ -182,6 +182,13 @@ impl GalleryMutation {
         let user = current_user(ctx).await?;
         let id = decode_as(&image_id, Kind::Image, "image")?;
         Ok(Image::new(services(ctx).gallery.set_favorite(user, id, favorite).await?))
+    }
+
+    /// Bot only: remembers the id Telegram gave this photo, so that it is sent by id later.
+    async fn remember_telegram_file_id(&self, ctx: &Context<'_>, image_id: ID, file_id: String) -> Result<Image> {
+        let user = current_bot_user(ctx).await?;
+        let id = decode_as(&image_id, Kind::Image, "image")?;
+        Ok(Image::new(services(ctx).gallery.set_telegram_file_id(user, id, &file_id).await?))
     }
 
     /// Deletes the image and its stored file.

@@ -98,6 +98,10 @@ impl Image {
     async fn aspect_ratio(&self) -> &str {
         self.image.aspect_ratio.as_str()
     }
+    /// Telegram's id for this photo, once our bot has sent it.
+    async fn telegram_file_id(&self) -> Option<&str> {
+        self.image.telegram_file_id.as_deref()
+    }
     async fn favorite(&self) -> bool {
         self.image.favorite
     }

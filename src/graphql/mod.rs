@@ -13,6 +13,7 @@ mod images;
 mod loaders;
 mod node;
 mod pagination;
+mod payments;
 mod users;
 
 use std::sync::Arc;
@@ -30,7 +31,13 @@ use crate::metrics::Metrics;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(users::UserQuery, generations::GenerationQuery, gallery::GalleryQuery, node::NodeQuery);
+pub struct QueryRoot(
+    users::UserQuery,
+    generations::GenerationQuery,
+    gallery::GalleryQuery,
+    payments::PaymentQuery,
+    node::NodeQuery,
+);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
@@ -39,6 +46,8 @@ pub struct MutationRoot(
     credits::CreditMutation,
     generations::GenerationMutation,
     gallery::GalleryMutation,
+    users::UserMutation,
+    payments::PaymentMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -72,6 +81,11 @@ pub fn build(deps: SchemaDeps) -> ObservedSchema {
 }
 
 /// The schema in SDL, as `aisha schema` prints it and `schema.graphql` stores it.
+/// The global id of a generation, as the API shows it (the bot uses it to follow events).
+pub fn generation_global_id(id: i64) -> String {
+    ids::encode(ids::Kind::Generation, id).to_string()
+}
+
 pub fn sdl() -> String {
     Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default()).finish().sdl()
 }

@@ -20,6 +20,18 @@ impl UserQuery {
     }
 }
 
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// The language the bot and notifications use for the signed-in user (`en`, `ru`, …).
+    async fn set_language(&self, ctx: &Context<'_>, language_code: String) -> Result<User> {
+        let id = current_user(ctx).await?;
+        Ok(User(services(ctx).users.set_language(id, &language_code).await?))
+    }
+}
+
 pub struct User(pub domain::users::User);
 
 #[Object]

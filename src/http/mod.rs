@@ -1,5 +1,5 @@
 //! The HTTP surface (DESIGN.md, "HTTP surface"): one axum router for GraphQL, subscriptions,
-//! GraphiQL, health and metrics; later the Telegram and FAL webhooks and the web client.
+//! GraphiQL, health and metrics, the Telegram and FAL webhooks; later the web client.
 
 mod fal_webhook;
 mod files;
@@ -31,8 +31,11 @@ pub fn router(app: AppState) -> Router {
             .route("/graphiql", get(graphiql::page))
             .route("/graphiql/assets/{name}", get(graphiql::asset));
     }
+    let mut router = router.with_state(app.clone());
+    if let Some(telegram) = &app.telegram {
+        router = router.merge(telegram.router());
+    }
     router
         .layer(DefaultBodyLimit::max(app.config.limits.max_body_bytes))
-        .layer(middleware::from_fn_with_state(app.clone(), observe::observe))
-        .with_state(app)
+        .layer(middleware::from_fn_with_state(app, observe::observe))
 }

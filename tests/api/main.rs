@@ -11,4 +11,5 @@ mod generations;
 mod http;
 mod schema;
 mod storage;
+mod telegram;
 mod websocket;

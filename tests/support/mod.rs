@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod fake_fal;
+pub mod fake_telegram;
 pub mod graphql;
 pub mod postgres;
 pub mod seed;
@@ -88,6 +89,8 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
         bot_token: BOT_TOKEN.into(),
         api_url: "http://127.0.0.1:9/".parse().expect("url"),
         webhook_secret: WEBHOOK_SECRET.into(),
+        messages_per_sec_chat: 1,
+        messages_per_sec_overall: 30,
     });
     config
 }

@@ -12,13 +12,16 @@ use super::token_cache::TokenCache;
 use crate::adapters::bus::EventBus;
 use crate::domain::events::Event;
 use crate::adapters::db::statement;
-use crate::domain::users::{User, UserService};
+use crate::domain::users::{TelegramProfile, User, UserService};
 use crate::domain::{Error, Result, time::now_micros};
 
 /// Who is making a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Principal {
     User(i64),
+    /// A user acting through our own bot (the update came through the verified webhook). The
+    /// bot may record what only Telegram can tell it: Stars payments, photo file ids.
+    BotUser(i64),
     /// The operator, through `AISHA_ADMIN_TOKEN`.
     Admin,
 }
@@ -99,6 +102,18 @@ impl AuthService {
         Ok(Principal::User(user_id))
     }
 
+    /// The user behind the sender of a Telegram update, created on first contact (with the
+    /// deep-link payload, if any). Remembered for a few minutes, like a token.
+    pub async fn authenticate_bot_user(&self, profile: &TelegramProfile, start_payload: Option<&str>) -> Result<Principal> {
+        let key = format!("telegram:{}", profile.telegram_id);
+        if let Some(user_id) = self.tokens.user(&key) {
+            return Ok(Principal::BotUser(user_id));
+        }
+        let user = self.users.sign_up_or_refresh(profile, start_payload).await?;
+        self.tokens.put(&key, user.id);
+        Ok(Principal::BotUser(user.id))
+    }
+
     /// Revokes the token; true when it was live.
     pub async fn revoke(&self, token: &str) -> Result<bool> {
         let token_hash = hash(token);
@@ -119,6 +134,6 @@ fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -21,9 +21,14 @@ pub struct TokenCache {
 impl TokenCache {
     /// The user behind a token hash, if resolved recently.
     pub fn get(&self, token_hash: &str) -> Option<Principal> {
+        self.user(token_hash).map(Principal::User)
+    }
+
+    /// The user id remembered under a key (a token hash, or a Telegram account).
+    pub fn user(&self, key: &str) -> Option<i64> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        match entries.get(token_hash) {
-            Some((user, at)) if at.elapsed() < TTL => Some(Principal::User(*user)),
+        match entries.get(key) {
+            Some((user, at)) if at.elapsed() < TTL => Some(*user),
             _ => None,
         }
     }

@@ -61,6 +61,8 @@ pub struct Image {
     pub sha256: String,
     pub favorite: bool,
     pub created_at: Micros,
+    /// The id of this photo on Telegram's servers, once the bot has sent it.
+    pub telegram_file_id: Option<String>,
 }
 
 /// Which images a gallery view shows. Every field narrows; an empty filter shows everything.

@@ -84,7 +84,7 @@ fn escape_like(text: &str) -> String {
 }
 
 const COLUMNS: &str = "id, user_id, generation_id, avatar_id, kind, model, prompt, aspect_ratio, bucket, storage_key, \
-                       content_type, width, height, byte_size, sha256, favorited_at, created_at";
+                       content_type, width, height, byte_size, sha256, favorited_at, created_at, telegram_file_id";
 
 /// Up to `limit` images on one side of `cursor`: older ones (`newer = false`, newest first) or
 /// newer ones (`newer = true`, oldest first).
@@ -136,6 +136,13 @@ pub async fn set_favorite(db: &impl ConnectionTrait, user_id: i64, id: i64, favo
     let sql = "UPDATE images SET favorited_at = CASE WHEN $1 THEN COALESCE(favorited_at, $2) ELSE NULL END \
                WHERE id = $3 AND user_id = $4";
     let result = db.execute_raw(statement(db, sql, [favorite.into(), now.into(), id.into(), user_id.into()])).await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Remembers the id Telegram gave the uploaded photo, so later views send it by id.
+pub async fn set_telegram_file_id(db: &impl ConnectionTrait, user_id: i64, id: i64, file_id: &str) -> Result<bool> {
+    let sql = "UPDATE images SET telegram_file_id = $1 WHERE id = $2 AND user_id = $3";
+    let result = db.execute_raw(statement(db, sql, [file_id.into(), id.into(), user_id.into()])).await?;
     Ok(result.rows_affected() == 1)
 }
 
@@ -241,6 +248,7 @@ fn from_row(row: &QueryResult) -> Result<Image> {
         sha256: row.try_get_by_index(14)?,
         favorite: row.try_get_by_index::<Option<i64>>(15)?.is_some(),
         created_at: row.try_get_by_index(16)?,
+        telegram_file_id: row.try_get_by_index(17)?,
     })
 }
 

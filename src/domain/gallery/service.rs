@@ -89,6 +89,18 @@ impl GalleryService {
         self.image(user_id, id).await
     }
 
+    /// Remembers Telegram's id for the photo (the bot sends it by id from then on).
+    pub async fn set_telegram_file_id(&self, user_id: i64, id: i64, file_id: &str) -> Result<Image> {
+        let file_id = file_id.trim();
+        if file_id.is_empty() || file_id.len() > 256 {
+            return Err(Error::invalid("fileId must be 1-256 characters"));
+        }
+        if !repo::set_telegram_file_id(&self.db, user_id, id, file_id).await? {
+            return Err(Error::NotFound("image"));
+        }
+        self.image(user_id, id).await
+    }
+
     /// Deletes the image and its stored object.
     pub async fn delete(&self, user_id: i64, id: i64) -> Result<()> {
         let (bucket, key) = repo::delete(&self.db, user_id, id).await?.ok_or(Error::NotFound("image"))?;

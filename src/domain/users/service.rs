@@ -1,8 +1,8 @@
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::model::{TelegramProfile, User};
 use super::repository as repo;
-use crate::adapters::db::entity::users;
+use crate::adapters::db::{entity::users, statement};
 use crate::domain::credits::{BalanceChange, CreditService, EntryKind, IdempotencyKey, apply_in_tx};
 use crate::domain::{Error, Result, time::now_micros};
 
@@ -26,6 +26,19 @@ impl UserService {
     pub async fn get_many(&self, ids: &[i64]) -> Result<Vec<User>> {
         let rows = users::Entity::find().filter(users::Column::Id.is_in(ids.iter().copied())).all(&self.db).await?;
         Ok(rows.into_iter().map(repo::to_user).collect())
+    }
+
+    /// Sets the language the user wants to be spoken to in (`en`, `ru`, …).
+    pub async fn set_language(&self, id: i64, language_code: &str) -> Result<User> {
+        let code = language_code.trim().to_ascii_lowercase();
+        let valid = (2..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
+        if !valid {
+            return Err(Error::invalid("languageCode must be an IETF language tag such as en or ru"));
+        }
+        let sql = "UPDATE users SET language_code = $1, updated_at = $2 WHERE id = $3";
+        let db = &self.db;
+        db.execute_raw(statement(db, sql, [code.into(), now_micros().into(), id.into()])).await?;
+        self.get(id).await
     }
 
     /// Finds or creates the user behind a Telegram account. A new user gets the welcome bonus as

@@ -1,0 +1,200 @@
+//! `callback_data` of inline buttons: short, ≤ 64 bytes (Telegram's limit), and untrusted —
+//! anything a button names is checked again by the API (ownership, existence).
+
+/// Telegram refuses longer callback data with `BUTTON_DATA_INVALID`.
+pub const MAX_LEN: usize = 64;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Callback {
+    Menu,
+    Back,
+    Create,
+    Ratio(String),
+    Count(u8),
+    ConfirmGeneration,
+    Again(String),
+    ShowPrompt(String),
+    Favorite(String),
+    OpenInGallery(String),
+    Gallery,
+    Previous(String),
+    Next(String),
+    ToggleFavorite(String),
+    AskDelete(String),
+    Delete(String),
+    Filters,
+    FilterType(Option<String>),
+    FilterFavorites,
+    FilterPeriod(Option<Period>),
+    SavedFilter(u8),
+    Stats,
+    Balance,
+    TopUp,
+    Buy(String),
+    Language(String),
+    Help,
+    Avatars,
+    Noop,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+}
+
+impl Period {
+    pub fn days(self) -> i64 {
+        match self {
+            Period::Day => 1,
+            Period::Week => 7,
+            Period::Month => 30,
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Period::Day => "d",
+            Period::Week => "w",
+            Period::Month => "m",
+        }
+    }
+}
+
+impl Callback {
+    pub fn encode(&self) -> String {
+        let data = match self {
+            Callback::Menu => "m".to_owned(),
+            Callback::Back => "bk".to_owned(),
+            Callback::Create => "c".to_owned(),
+            Callback::Ratio(r) => format!("ar:{r}"),
+            Callback::Count(n) => format!("n:{n}"),
+            Callback::ConfirmGeneration => "go".to_owned(),
+            Callback::Again(id) => format!("ag:{id}"),
+            Callback::ShowPrompt(id) => format!("pr:{id}"),
+            Callback::Favorite(id) => format!("fv:{id}"),
+            Callback::OpenInGallery(id) => format!("og:{id}"),
+            Callback::Gallery => "g".to_owned(),
+            Callback::Previous(id) => format!("gp:{id}"),
+            Callback::Next(id) => format!("gn:{id}"),
+            Callback::ToggleFavorite(id) => format!("gf:{id}"),
+            Callback::AskDelete(id) => format!("gd:{id}"),
+            Callback::Delete(id) => format!("gy:{id}"),
+            Callback::Filters => "fl".to_owned(),
+            Callback::FilterType(t) => format!("ft:{}", t.as_deref().unwrap_or("*")),
+            Callback::FilterFavorites => "ff".to_owned(),
+            Callback::FilterPeriod(p) => format!("fp:{}", p.map_or("*", Period::code)),
+            Callback::SavedFilter(i) => format!("fs:{i}"),
+            Callback::Stats => "st".to_owned(),
+            Callback::Balance => "b".to_owned(),
+            Callback::TopUp => "t".to_owned(),
+            Callback::Buy(id) => format!("buy:{id}"),
+            Callback::Language(code) => format!("l:{code}"),
+            Callback::Help => "h".to_owned(),
+            Callback::Avatars => "av".to_owned(),
+            Callback::Noop => "-".to_owned(),
+        };
+        debug_assert!(data.len() <= MAX_LEN, "callback data too long: {data}");
+        data
+    }
+
+    /// None for data we never made (an old client, a forged button).
+    pub fn decode(data: &str) -> Option<Callback> {
+        if data.len() > MAX_LEN {
+            return None;
+        }
+        let (head, arg) = data.split_once(':').map_or((data, None), |(h, a)| (h, Some(a)));
+        let id = || arg.filter(|a| !a.is_empty() && a.len() <= 48).map(str::to_owned);
+        Some(match (head, arg) {
+            ("m", None) => Callback::Menu,
+            ("bk", None) => Callback::Back,
+            ("c", None) => Callback::Create,
+            ("ar", Some(_)) => Callback::Ratio(id()?),
+            ("n", Some(n)) => Callback::Count(n.parse().ok().filter(|n| (1..=4).contains(n))?),
+            ("go", None) => Callback::ConfirmGeneration,
+            ("ag", _) => Callback::Again(id()?),
+            ("pr", _) => Callback::ShowPrompt(id()?),
+            ("fv", _) => Callback::Favorite(id()?),
+            ("og", _) => Callback::OpenInGallery(id()?),
+            ("g", None) => Callback::Gallery,
+            ("gp", _) => Callback::Previous(id()?),
+            ("gn", _) => Callback::Next(id()?),
+            ("gf", _) => Callback::ToggleFavorite(id()?),
+            ("gd", _) => Callback::AskDelete(id()?),
+            ("gy", _) => Callback::Delete(id()?),
+            ("fl", None) => Callback::Filters,
+            ("ft", Some("*")) => Callback::FilterType(None),
+            ("ft", _) => Callback::FilterType(Some(id()?)),
+            ("ff", None) => Callback::FilterFavorites,
+            ("fp", Some(p)) => Callback::FilterPeriod(match p {
+                "d" => Some(Period::Day),
+                "w" => Some(Period::Week),
+                "m" => Some(Period::Month),
+                "*" => None,
+                _ => return None,
+            }),
+            ("fs", Some(i)) => Callback::SavedFilter(i.parse().ok()?),
+            ("st", None) => Callback::Stats,
+            ("b", None) => Callback::Balance,
+            ("t", None) => Callback::TopUp,
+            ("buy", _) => Callback::Buy(id()?),
+            ("l", _) => Callback::Language(id()?),
+            ("h", None) => Callback::Help,
+            ("av", None) => Callback::Avatars,
+            ("-", None) => Callback::Noop,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_callback_round_trips_within_64_bytes() {
+        let long_id = "SW1hZ2U6OTIyMzM3MjAzNjg1NDc3NTgwNw".to_owned(); // Image:9223372036854775807
+        let all = [
+            Callback::Menu,
+            Callback::Back,
+            Callback::Create,
+            Callback::Ratio("16:9".into()),
+            Callback::Count(4),
+            Callback::ConfirmGeneration,
+            Callback::Again(long_id.clone()),
+            Callback::ShowPrompt(long_id.clone()),
+            Callback::Favorite(long_id.clone()),
+            Callback::OpenInGallery(long_id.clone()),
+            Callback::Gallery,
+            Callback::Previous(long_id.clone()),
+            Callback::Next(long_id.clone()),
+            Callback::ToggleFavorite(long_id.clone()),
+            Callback::AskDelete(long_id.clone()),
+            Callback::Delete(long_id.clone()),
+            Callback::Filters,
+            Callback::FilterType(None),
+            Callback::FilterType(Some("IMAGEN4".into())),
+            Callback::FilterFavorites,
+            Callback::FilterPeriod(Some(Period::Week)),
+            Callback::FilterPeriod(None),
+            Callback::SavedFilter(19),
+            Callback::Stats,
+            Callback::Balance,
+            Callback::TopUp,
+            Callback::Buy("stars500".into()),
+            Callback::Language("ru".into()),
+            Callback::Help,
+            Callback::Avatars,
+            Callback::Noop,
+        ];
+        for callback in all {
+            let data = callback.encode();
+            assert!(data.len() <= MAX_LEN, "{data}");
+            assert_eq!(Callback::decode(&data), Some(callback));
+        }
+        for forged in ["", "zz", "n:9", "fp:y", "gn:", &"x".repeat(65)] {
+            assert_eq!(Callback::decode(forged), None, "{forged:?}");
+        }
+    }
+}

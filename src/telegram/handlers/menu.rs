@@ -1,0 +1,41 @@
+//! The main menu, help, language and payment support.
+
+use serde_json::{Value, json};
+
+use super::{Result, Turn};
+use crate::telegram::keyboards;
+use crate::telegram::state::Screen;
+use crate::telegram::texts::{Lang, fill};
+
+pub async fn show(turn: &mut Turn<'_>) -> Result<()> {
+    let me: Value = turn.run("Me", Value::Null).await?;
+    let t = turn.t();
+    let text = fill(t.menu, &[("balance", &me["me"]["balance"].as_i64().unwrap_or_default())]);
+    turn.show(Screen::Menu, &text, Some(keyboards::main_menu(t))).await
+}
+
+pub async fn help(turn: &mut Turn<'_>) -> Result<()> {
+    let t = turn.t();
+    turn.show(Screen::Help, t.help, Some(keyboards::only_back(t))).await
+}
+
+pub async fn paysupport(turn: &mut Turn<'_>) -> Result<()> {
+    let t = turn.t();
+    turn.show(Screen::Help, t.paysupport, Some(keyboards::only_back(t))).await
+}
+
+pub async fn avatars(turn: &mut Turn<'_>) -> Result<()> {
+    let t = turn.t();
+    turn.show(Screen::Help, t.avatars_soon, Some(keyboards::only_back(t))).await
+}
+
+pub async fn pick_language(turn: &mut Turn<'_>) -> Result<()> {
+    let t = turn.t();
+    turn.show(Screen::Language, t.choose_language, Some(keyboards::languages())).await
+}
+
+pub async fn set_language(turn: &mut Turn<'_>, code: &str) -> Result<()> {
+    let _: Value = turn.run("SetLanguage", json!({ "languageCode": code })).await?;
+    turn.state.lang = Some(Lang::from_code(Some(code)));
+    show(turn).await
+}

@@ -1,0 +1,268 @@
+//! What the bot does with an update: find the screen, run GraphQL operations as the sender,
+//! render the answer. No business rule lives here — prices, balances, ownership and validation
+//! all come from the API.
+
+mod balance;
+mod create;
+mod gallery;
+mod menu;
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use teloxide::{
+    RequestError,
+    payloads::{EditMessageTextSetters, SendMessageSetters},
+    prelude::Requester,
+    types::{CallbackQuery, ChatId, InlineKeyboardMarkup, Message, MessageId, Update, UpdateKind, User},
+};
+
+use super::callback::Callback;
+use super::client::{Actor, ApiError, GraphqlClient};
+use super::keyboards;
+use super::outgoing::{BotApi, is_unchanged, retrying};
+use super::state::{self, ChatState, Screen};
+use super::texts::{Lang, Texts};
+use crate::adapters::cache::Cache;
+use crate::domain::users::TelegramProfile;
+use crate::metrics::Metrics;
+
+pub use gallery::remember_file_id;
+
+/// What every handler shares.
+pub struct BotCtx {
+    pub api: BotApi,
+    pub gql: GraphqlClient,
+    pub cache: Arc<dyn Cache>,
+    /// Fetches our own image links when Telegram cannot reach them.
+    pub http: reqwest::Client,
+    pub metrics: Arc<Metrics>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("Telegram: {0}")]
+    Telegram(#[from] RequestError),
+    #[error("cache: {0:#}")]
+    Cache(#[from] anyhow::Error),
+}
+
+pub type Result<T> = std::result::Result<T, BotError>;
+
+/// Handles one update to the end; errors are logged and the user told something went wrong.
+pub async fn handle(bot: &BotCtx, update: Update) {
+    let update_id = update.id.0;
+    let result = match update.kind {
+        UpdateKind::Message(message) => on_message(bot, message).await,
+        UpdateKind::CallbackQuery(query) => on_callback(bot, query).await,
+        UpdateKind::PreCheckoutQuery(query) => balance::pre_checkout(bot, query).await,
+        _ => Ok(()),
+    };
+    bot.metrics.record_telegram_update();
+    if let Err(error) = result {
+        tracing::warn!(update_id, error = %error, "a Telegram update failed");
+    }
+}
+
+async fn on_message(bot: &BotCtx, message: Message) -> Result<()> {
+    let Some(from) = message.from.clone() else { return Ok(()) };
+    let text = message.text().unwrap_or_default().trim().to_owned();
+    let start_payload = text.strip_prefix("/start ").map(|p| p.trim().chars().take(64).collect());
+    let mut turn = Turn::begin(bot, message.chat.id, &from, start_payload, None).await?;
+    if let Some(payment) = message.successful_payment() {
+        return balance::paid(&mut turn, payment).await;
+    }
+    let command = text.split_whitespace().next().unwrap_or_default();
+    let command = command.split('@').next().unwrap_or_default();
+    match command {
+        "/start" | "/menu" => {
+            turn.state.draft = Default::default();
+            menu::show(&mut turn).await
+        }
+        "/help" => menu::help(&mut turn).await,
+        "/language" => menu::pick_language(&mut turn).await,
+        "/paysupport" => menu::paysupport(&mut turn).await,
+        "/balance" => balance::show(&mut turn).await,
+        "/gallery" => gallery::show_first(&mut turn).await,
+        _ if turn.state.screen == Screen::AwaitPrompt && !text.is_empty() && !command.starts_with('/') => {
+            create::prompt_received(&mut turn, &text).await
+        }
+        _ => {
+            let t = turn.t();
+            turn.send(t.unknown_command, None).await.map(drop)
+        }
+    }
+}
+
+async fn on_callback(bot: &BotCtx, query: CallbackQuery) -> Result<()> {
+    // First, so that the button stops spinning whatever happens next.
+    if let Err(error) = retrying(bot.api.answer_callback_query(query.id.clone())).await {
+        tracing::debug!(%error, "could not answer a callback query");
+    }
+    let Some(message) = query.regular_message() else { return Ok(()) };
+    let origin = Origin { message_id: message.id, is_photo: message.photo().is_some(), markup: message.reply_markup().cloned() };
+    let mut turn = Turn::begin(bot, message.chat.id, &query.from, None, Some(origin)).await?;
+    let Some(callback) = query.data.as_deref().and_then(Callback::decode) else { return Ok(()) };
+    let result = route(&mut turn, callback).await;
+    let t = turn.t();
+    match result {
+        Err(BotError::Api(error)) if error.code() == "NOT_FOUND" => turn.send(t.gone, None).await.map(drop),
+        Err(BotError::Api(error)) => {
+            tracing::warn!(%error, "the API refused a bot operation");
+            turn.send(t.error, Some(keyboards::main_menu(t))).await.map(drop)
+        }
+        other => other,
+    }
+}
+
+async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
+    match callback {
+        Callback::Menu => menu::show(turn).await,
+        Callback::Back => back(turn).await,
+        Callback::Help => menu::help(turn).await,
+        Callback::Avatars => menu::avatars(turn).await,
+        Callback::Language(code) if code == "pick" => menu::pick_language(turn).await,
+        Callback::Language(code) => menu::set_language(turn, &code).await,
+        Callback::Create => create::ask_prompt(turn).await,
+        Callback::Ratio(ratio) => create::ratio_chosen(turn, ratio).await,
+        Callback::Count(n) => create::count_chosen(turn, n).await,
+        Callback::ConfirmGeneration => create::confirmed(turn).await,
+        Callback::Again(id) => create::again(turn, &id).await,
+        Callback::ShowPrompt(id) => create::show_prompt(turn, &id).await,
+        Callback::Favorite(id) => create::favorite_from_result(turn, &id).await,
+        Callback::OpenInGallery(id) => gallery::open_at(turn, &id).await,
+        Callback::Gallery => gallery::show_first(turn).await,
+        Callback::Previous(id) => gallery::step(turn, &id, false).await,
+        Callback::Next(id) => gallery::step(turn, &id, true).await,
+        Callback::ToggleFavorite(id) => gallery::toggle_favorite(turn, &id).await,
+        Callback::AskDelete(id) => gallery::ask_delete(turn, &id).await,
+        Callback::Delete(id) => gallery::delete(turn, &id).await,
+        Callback::Filters => gallery::filters(turn).await,
+        Callback::FilterType(kind) => gallery::set_filter(turn, |f| f.kind = kind).await,
+        Callback::FilterFavorites => gallery::set_filter(turn, |f| f.favorites = !f.favorites).await,
+        Callback::FilterPeriod(period) => gallery::set_period(turn, period).await,
+        Callback::SavedFilter(index) => gallery::saved_filter(turn, index).await,
+        Callback::Stats => gallery::stats(turn).await,
+        Callback::Balance => balance::show(turn).await,
+        Callback::TopUp => balance::top_up(turn).await,
+        Callback::Buy(id) => balance::buy(turn, &id).await,
+        Callback::Noop => Ok(()),
+    }
+}
+
+/// "Back": to the parent of the screen on display.
+async fn back(turn: &mut Turn<'_>) -> Result<()> {
+    match turn.state.screen.parent() {
+        Screen::AwaitPrompt => create::ask_prompt(turn).await,
+        Screen::Ratio => create::ask_ratio(turn).await,
+        Screen::Count => create::ask_count(turn).await,
+        Screen::Gallery => gallery::show_current(turn).await,
+        Screen::Balance => balance::show(turn).await,
+        _ => menu::show(turn).await,
+    }
+}
+
+/// What Telegram tells us about the sender (trusted: the update came with our webhook secret).
+fn profile(user: &User) -> TelegramProfile {
+    TelegramProfile {
+        telegram_id: user.id.0 as i64,
+        username: user.username.clone(),
+        first_name: Some(user.first_name.clone()),
+        last_name: user.last_name.clone(),
+        language_code: user.language_code.clone(),
+    }
+}
+
+/// The message a button was pressed on.
+pub struct Origin {
+    pub message_id: MessageId,
+    pub is_photo: bool,
+    pub markup: Option<InlineKeyboardMarkup>,
+}
+
+/// One update being handled: who, where, and the chat's state.
+pub struct Turn<'a> {
+    pub bot: &'a BotCtx,
+    pub chat: ChatId,
+    pub actor: Actor,
+    pub state: ChatState,
+    pub origin: Option<Origin>,
+}
+
+impl<'a> Turn<'a> {
+    async fn begin(bot: &'a BotCtx, chat: ChatId, from: &User, start_payload: Option<String>, origin: Option<Origin>) -> Result<Turn<'a>> {
+        let profile = profile(from);
+        let state = state::load(bot.cache.as_ref(), chat.0).await;
+        let mut turn = Turn { bot, chat, actor: Actor::Sender { profile, start_payload }, state, origin };
+        if turn.state.lang.is_none() {
+            // A chat we do not know (or forgot): the language the user chose, else Telegram's.
+            let me: Value = turn.run("Me", Value::Null).await?;
+            turn.state.lang = Some(Lang::from_code(me["me"]["languageCode"].as_str()));
+        }
+        Ok(turn)
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.state.lang.unwrap_or_default()
+    }
+
+    pub fn t(&self) -> &'static Texts {
+        self.lang().texts()
+    }
+
+    pub async fn run<T: DeserializeOwned>(&self, operation: &'static str, variables: Value) -> Result<T> {
+        Ok(self.bot.gql.run(&self.actor, operation, variables).await?)
+    }
+
+    /// A new message.
+    pub async fn send(&self, text: &str, keyboard: Option<InlineKeyboardMarkup>) -> Result<Message> {
+        let mut request = self.bot.api.send_message(self.chat, text);
+        if let Some(keyboard) = keyboard {
+            request = request.reply_markup(keyboard);
+        }
+        Ok(request.await?)
+    }
+
+    /// Shows a text screen: in place of the message the button was on when that is a text
+    /// message, else as a new message (a photo card cannot turn into text: it is removed).
+    pub async fn show(&mut self, screen: Screen, text: &str, keyboard: Option<InlineKeyboardMarkup>) -> Result<()> {
+        self.state.screen = screen;
+        match &self.origin {
+            Some(origin) if !origin.is_photo => {
+                let mut request = self.bot.api.edit_message_text(self.chat, origin.message_id, text);
+                if let Some(keyboard) = keyboard {
+                    request = request.reply_markup(keyboard);
+                }
+                match retrying(request).await {
+                    Ok(_) => {}
+                    Err(error) if is_unchanged(&error) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            Some(origin) => {
+                let card = origin.message_id;
+                self.send(text, keyboard).await?;
+                self.forget_card(card).await;
+            }
+            None => {
+                self.send(text, keyboard).await?;
+            }
+        }
+        self.save().await
+    }
+
+    /// Deletes the gallery card message (leaving the gallery).
+    async fn forget_card(&mut self, message_id: MessageId) {
+        if let Err(error) = retrying(self.bot.api.delete_message(self.chat, message_id)).await {
+            tracing::debug!(%error, "could not delete a gallery card");
+        }
+        self.state.card = None;
+    }
+
+    pub async fn save(&self) -> Result<()> {
+        Ok(state::save(self.bot.cache.as_ref(), self.chat.0, &self.state).await?)
+    }
+}

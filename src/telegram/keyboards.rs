@@ -1,0 +1,140 @@
+//! Inline keyboards of every screen.
+
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::callback::{Callback, Period};
+use super::state::CardFilter;
+use super::texts::{Texts, fill};
+
+fn button(text: impl Into<String>, callback: Callback) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(text, callback.encode())
+}
+
+fn back(t: &Texts) -> Vec<InlineKeyboardButton> {
+    vec![button(t.btn_back, Callback::Back)]
+}
+
+/// "✓ " before the chosen option.
+fn mark(chosen: bool, label: &str) -> String {
+    if chosen { format!("✓ {label}") } else { label.to_owned() }
+}
+
+pub fn main_menu(t: &Texts) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([
+        vec![button(t.btn_create, Callback::Create), button(t.btn_avatars, Callback::Avatars)],
+        vec![button(t.btn_gallery, Callback::Gallery), button(t.btn_balance, Callback::Balance)],
+        vec![button(t.btn_help, Callback::Help), button(t.btn_language, Callback::Language("pick".into()))],
+    ])
+}
+
+pub fn only_back(t: &Texts) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([back(t)])
+}
+
+pub fn languages() -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![
+        button("🇷🇺 Русский", Callback::Language("ru".into())),
+        button("🇬🇧 English", Callback::Language("en".into())),
+    ]])
+}
+
+pub fn ratios(t: &Texts, ratios: &[String]) -> InlineKeyboardMarkup {
+    let buttons: Vec<_> = ratios.iter().map(|r| button(r.as_str(), Callback::Ratio(r.clone()))).collect();
+    let mut rows: Vec<Vec<_>> = buttons.chunks(3).map(<[_]>::to_vec).collect();
+    rows.push(back(t));
+    InlineKeyboardMarkup::new(rows)
+}
+
+pub fn counts(t: &Texts, max: u8) -> InlineKeyboardMarkup {
+    let row = (1..=max.clamp(1, 4)).map(|n| button(n.to_string(), Callback::Count(n))).collect();
+    InlineKeyboardMarkup::new([row, back(t)])
+}
+
+pub fn confirm(t: &Texts, price: i64) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![button(fill(t.btn_confirm, &[("price", &price)]), Callback::ConfirmGeneration)], back(t)])
+}
+
+pub fn not_enough(t: &Texts) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![button(t.btn_top_up, Callback::TopUp), button(t.btn_menu, Callback::Menu)]])
+}
+
+/// Under delivered photos: again, the prompt, a ❤️ per image, open in the gallery.
+pub fn result(t: &Texts, generation_id: &str, images: &[(String, bool)]) -> InlineKeyboardMarkup {
+    let mut rows = vec![vec![
+        button(t.btn_again, Callback::Again(generation_id.to_owned())),
+        button(t.btn_prompt, Callback::ShowPrompt(generation_id.to_owned())),
+    ]];
+    if images.len() == 1 {
+        let (id, favorite) = &images[0];
+        rows.push(vec![button(heart(*favorite), Callback::Favorite(id.clone()))]);
+    } else {
+        let hearts = images.iter().enumerate().map(|(i, (id, favorite))| {
+            button(format!("{} {}", heart(*favorite), i + 1), Callback::Favorite(id.clone()))
+        });
+        rows.push(hearts.collect());
+    }
+    if let Some((first, _)) = images.first() {
+        rows.push(vec![button(t.btn_open_gallery, Callback::OpenInGallery(first.clone()))]);
+    }
+    rows.push(vec![button(t.btn_menu, Callback::Menu)]);
+    InlineKeyboardMarkup::new(rows)
+}
+
+pub fn heart(favorite: bool) -> &'static str {
+    if favorite { "❤️" } else { "🤍" }
+}
+
+pub fn card(t: &Texts, image_id: &str, favorite: bool, index: i64, total: i64) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([
+        vec![
+            button("◀️", Callback::Previous(image_id.to_owned())),
+            button(format!("{index}/{total}"), Callback::Noop),
+            button("▶️", Callback::Next(image_id.to_owned())),
+        ],
+        vec![button(heart(favorite), Callback::ToggleFavorite(image_id.to_owned())), button("🗑", Callback::AskDelete(image_id.to_owned()))],
+        vec![button(t.btn_filters, Callback::Filters), button(t.btn_stats, Callback::Stats)],
+        back(t),
+    ])
+}
+
+pub fn confirm_delete(t: &Texts, image_id: &str) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![button(t.btn_delete, Callback::Delete(image_id.to_owned())), button(t.btn_cancel, Callback::Back)]])
+}
+
+pub fn empty_gallery(t: &Texts) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![button(t.btn_create, Callback::Create), button(t.btn_filters, Callback::Filters)], back(t)])
+}
+
+pub fn filters(t: &Texts, filter: &CardFilter, saved: &[String]) -> InlineKeyboardMarkup {
+    let kind = filter.kind.as_deref();
+    let period = filter.period;
+    let mut rows = vec![
+        vec![
+            button(mark(kind.is_none(), t.all_types), Callback::FilterType(None)),
+            button(mark(kind == Some("IMAGEN4"), "Imagen 4"), Callback::FilterType(Some("IMAGEN4".into()))),
+            button(mark(kind == Some("AVATAR"), "Avatar"), Callback::FilterType(Some("AVATAR".into()))),
+        ],
+        vec![button(mark(filter.favorites, &format!("❤️ {}", t.favorites_only)), Callback::FilterFavorites)],
+        vec![
+            button(mark(period == Some(Period::Day), t.today), Callback::FilterPeriod(Some(Period::Day))),
+            button(mark(period == Some(Period::Week), t.week), Callback::FilterPeriod(Some(Period::Week))),
+            button(mark(period == Some(Period::Month), t.month), Callback::FilterPeriod(Some(Period::Month))),
+            button(mark(period.is_none(), t.all_time), Callback::FilterPeriod(None)),
+        ],
+    ];
+    for (i, name) in saved.iter().enumerate().take(5) {
+        rows.push(vec![button(format!("💾 {name}"), Callback::SavedFilter(i as u8))]);
+    }
+    rows.push(back(t));
+    InlineKeyboardMarkup::new(rows)
+}
+
+pub fn balance(t: &Texts) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![button(t.btn_top_up, Callback::TopUp)], back(t)])
+}
+
+pub fn packages(t: &Texts, packages: &[(String, String)]) -> InlineKeyboardMarkup {
+    let mut rows: Vec<Vec<_>> = packages.iter().map(|(id, label)| vec![button(label.as_str(), Callback::Buy(id.clone()))]).collect();
+    rows.push(back(t));
+    InlineKeyboardMarkup::new(rows)
+}

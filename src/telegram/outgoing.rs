@@ -1,0 +1,109 @@
+//! Talking to Telegram: the throttled bot (about 1 message per second per chat and 30 per
+//! second overall; on a 429 it waits `retry_after` and retries), retries for the calls the
+//! throttle does not cover (edits, answers), and how a photo travels.
+
+use std::{net::IpAddr, time::Duration};
+
+use secrecy::ExposeSecret;
+use teloxide::{
+    Bot, RequestError,
+    adaptors::{Throttle, throttle::Limits},
+    requests::Request,
+    types::{FileId, InputFile},
+};
+
+use crate::config::TelegramConfig;
+
+pub type BotApi = Throttle<Bot>;
+
+pub fn connect(config: &TelegramConfig) -> BotApi {
+    let bot = Bot::new(config.bot_token.expose_secret()).set_api_url(config.api_url.clone());
+    Throttle::new_spawn(
+        bot,
+        Limits {
+            messages_per_sec_chat: config.messages_per_sec_chat,
+            messages_per_min_chat: config.messages_per_sec_chat.saturating_mul(60),
+            messages_per_min_channel_or_supergroup: 20,
+            messages_per_sec_overall: config.messages_per_sec_overall,
+        },
+    )
+}
+
+/// Sends a request, waiting out up to three 429s (`retry_after`).
+pub async fn retrying<R>(request: R) -> Result<teloxide::requests::Output<R>, RequestError>
+where
+    R: Request<Err = RequestError>,
+{
+    let mut attempts = 0;
+    loop {
+        match request.send_ref().await {
+            Err(RequestError::RetryAfter(after)) if attempts < 3 => {
+                attempts += 1;
+                tokio::time::sleep(after.duration().min(Duration::from_secs(60))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// True for "message is not modified": the screen already shows what we wanted.
+pub fn is_unchanged(error: &RequestError) -> bool {
+    matches!(error, RequestError::Api(teloxide::ApiError::MessageNotModified))
+}
+
+/// A picture as Telegram should get it: by the file id it gave us before; by URL when Telegram
+/// can fetch that URL; otherwise as bytes, downloaded from our own (signed) link.
+pub async fn photo(http: &reqwest::Client, url: &str, file_id: Option<&str>) -> InputFile {
+    if let Some(id) = file_id {
+        return InputFile::file_id(FileId(id.to_owned()));
+    }
+    let Ok(parsed) = url::Url::parse(url) else { return InputFile::memory(Vec::new()) };
+    if reachable_by_telegram(&parsed) {
+        return InputFile::url(parsed);
+    }
+    match download(http, url).await {
+        Ok(bytes) => InputFile::memory(bytes).file_name("image.png"),
+        Err(error) => {
+            tracing::warn!(%error, "could not fetch an image to upload it to Telegram");
+            InputFile::url(parsed)
+        }
+    }
+}
+
+async fn download(http: &reqwest::Client, url: &str) -> reqwest::Result<bytes::Bytes> {
+    http.get(url).send().await?.error_for_status()?.bytes().await
+}
+
+/// Telegram fetches URLs from the internet: a loopback, private or dotless host is out of its
+/// reach (the embedded defaults serve `http://127.0.0.1:8080/files/…`).
+fn reachable_by_telegram(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => is_public(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => is_public(IpAddr::V6(ip)),
+        Some(url::Host::Domain(domain)) => domain.contains('.') && !domain.ends_with(".local") && domain != "localhost",
+        None => false,
+    }
+}
+
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => !(ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()),
+        IpAddr::V6(ip) => !(ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_links_go_as_bytes() {
+        let reachable = |u: &str| reachable_by_telegram(&url::Url::parse(u).expect("url"));
+        assert!(!reachable("http://127.0.0.1:8080/files/images/x.png"));
+        assert!(!reachable("http://localhost/x"));
+        assert!(!reachable("http://minio:9000/x"));
+        assert!(!reachable("http://10.0.0.5/x"));
+        assert!(reachable("https://cdn.example.com/x.png"));
+        assert!(reachable("https://93.184.216.34/x.png"));
+    }
+}

@@ -1,0 +1,133 @@
+//! Per-chat UI state — the screen, the draft of a generation, the gallery filter and card —
+//! kept in the cache adapter (Redis with a TTL when configured), never in the database: losing
+//! it only sends the user back to the menu.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::callback::Period;
+use super::texts::Lang;
+use crate::adapters::cache::Cache;
+
+const TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Screen {
+    #[default]
+    Menu,
+    AwaitPrompt,
+    Ratio,
+    Count,
+    Confirm,
+    Gallery,
+    Filters,
+    Stats,
+    ConfirmDelete,
+    Balance,
+    TopUp,
+    Help,
+    Language,
+}
+
+impl Screen {
+    /// Where "Back" leads from here.
+    pub fn parent(self) -> Screen {
+        match self {
+            Screen::Ratio => Screen::AwaitPrompt,
+            Screen::Count => Screen::Ratio,
+            Screen::Confirm => Screen::Count,
+            Screen::Filters | Screen::Stats | Screen::ConfirmDelete => Screen::Gallery,
+            Screen::TopUp => Screen::Balance,
+            _ => Screen::Menu,
+        }
+    }
+}
+
+/// A generation being put together, step by step.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Draft {
+    pub prompt: Option<String>,
+    pub ratio: Option<String>,
+    pub count: Option<u8>,
+}
+
+/// The gallery filter as the buttons set it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CardFilter {
+    pub kind: Option<String>,
+    pub favorites: bool,
+    pub period: Option<Period>,
+    /// Start of the period, fixed when it was chosen so that positions stay stable.
+    pub since: Option<String>,
+    /// A saved filter's value (a `GalleryFilter`), when one is chosen.
+    pub saved: Option<Value>,
+}
+
+impl CardFilter {
+    /// The `GalleryFilter` variable.
+    pub fn to_variable(&self) -> Value {
+        let mut filter = self.saved.clone().filter(Value::is_object).unwrap_or_else(|| json!({}));
+        if let Some(kind) = &self.kind {
+            filter["types"] = json!([kind]);
+        }
+        if self.favorites {
+            filter["favoritesOnly"] = json!(true);
+        }
+        if let Some(since) = &self.since {
+            filter["createdAfter"] = json!(since);
+        }
+        filter
+    }
+}
+
+/// The gallery card on screen: which message shows which image.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Card {
+    pub message_id: i32,
+    pub image_id: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ChatState {
+    pub lang: Option<Lang>,
+    pub screen: Screen,
+    pub draft: Draft,
+    pub filter: CardFilter,
+    pub card: Option<Card>,
+}
+
+fn key(chat_id: i64) -> String {
+    format!("tg:chat:{chat_id}")
+}
+
+/// The chat's state; a fresh one when there is none or it cannot be read.
+pub async fn load(cache: &dyn Cache, chat_id: i64) -> ChatState {
+    match cache.get(&key(chat_id)).await {
+        Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+        Ok(None) => ChatState::default(),
+        Err(error) => {
+            tracing::warn!(%error, "could not read a chat's state");
+            ChatState::default()
+        }
+    }
+}
+
+pub async fn save(cache: &dyn Cache, chat_id: i64, state: &ChatState) -> anyhow::Result<()> {
+    cache.set(&key(chat_id), &serde_json::to_string(state)?, TTL).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_variable_combines_buttons_and_saved_filters() {
+        let mut filter = CardFilter { kind: Some("IMAGEN4".into()), favorites: true, ..Default::default() };
+        assert_eq!(filter.to_variable(), json!({"types": ["IMAGEN4"], "favoritesOnly": true}));
+        filter = CardFilter { saved: Some(json!({"promptContains": "cat"})), ..Default::default() };
+        assert_eq!(filter.to_variable(), json!({"promptContains": "cat"}));
+        assert_eq!(Screen::Confirm.parent(), Screen::Count);
+    }
+}

@@ -1,0 +1,248 @@
+//! What the bot says, in Russian and English. Placeholders in braces are filled by [`fill`].
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lang {
+    Ru,
+    #[default]
+    En,
+}
+
+impl Lang {
+    /// Russian for Russian-speaking (and neighbouring) Telegram clients, English otherwise.
+    pub fn from_code(code: Option<&str>) -> Lang {
+        match code.map(|c| c.split('-').next().unwrap_or(c).to_ascii_lowercase()) {
+            Some(c) if matches!(c.as_str(), "ru" | "uk" | "be" | "kk") => Lang::Ru,
+            _ => Lang::En,
+        }
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Ru => &RU,
+            Lang::En => &EN,
+        }
+    }
+}
+
+pub struct Texts {
+    pub menu: &'static str,
+    pub btn_create: &'static str,
+    pub btn_avatars: &'static str,
+    pub btn_gallery: &'static str,
+    pub btn_balance: &'static str,
+    pub btn_help: &'static str,
+    pub btn_language: &'static str,
+    pub btn_back: &'static str,
+    pub btn_menu: &'static str,
+    pub help: &'static str,
+    pub paysupport: &'static str,
+    pub choose_language: &'static str,
+    pub avatars_soon: &'static str,
+    pub ask_prompt: &'static str,
+    pub prompt_too_long: &'static str,
+    pub ask_ratio: &'static str,
+    pub ask_count: &'static str,
+    pub confirm: &'static str,
+    pub btn_confirm: &'static str,
+    pub not_enough: &'static str,
+    pub btn_top_up: &'static str,
+    pub progress_queued: &'static str,
+    pub progress_running: &'static str,
+    pub done: &'static str,
+    pub failed: &'static str,
+    pub cancelled: &'static str,
+    pub result: &'static str,
+    pub btn_again: &'static str,
+    pub btn_prompt: &'static str,
+    pub btn_open_gallery: &'static str,
+    pub prompt_was: &'static str,
+    pub gallery_empty: &'static str,
+    pub caption: &'static str,
+    pub btn_filters: &'static str,
+    pub btn_stats: &'static str,
+    pub confirm_delete: &'static str,
+    pub btn_delete: &'static str,
+    pub btn_cancel: &'static str,
+    pub filters: &'static str,
+    pub all_types: &'static str,
+    pub favorites_only: &'static str,
+    pub today: &'static str,
+    pub week: &'static str,
+    pub month: &'static str,
+    pub all_time: &'static str,
+    pub stats: &'static str,
+    pub balance: &'static str,
+    pub no_transactions: &'static str,
+    pub packages: &'static str,
+    pub package: &'static str,
+    pub invoice_title: &'static str,
+    pub invoice_description: &'static str,
+    pub paid: &'static str,
+    pub unknown_command: &'static str,
+    pub error: &'static str,
+    pub gone: &'static str,
+}
+
+const RU: Texts = Texts {
+    menu: "✨ AISHA — ИИ-фотостудия\n\nБаланс: {balance} кредитов\nЧто создадим?",
+    btn_create: "🎨 Творчество",
+    btn_avatars: "🧑‍🎨 Мои аватары",
+    btn_gallery: "🎭 Мои работы",
+    btn_balance: "💰 Баланс",
+    btn_help: "❓ Помощь",
+    btn_language: "🌐 Язык",
+    btn_back: "◀️ Назад",
+    btn_menu: "🏠 Меню",
+    help: "AISHA рисует картинки по описанию (Google Imagen 4) и хранит их в вашей галерее.\n\n\
+           /start — главное меню\n/language — язык\n/paysupport — вопросы об оплате\n/help — эта справка\n\n\
+           Картинка стоит несколько кредитов; кредиты покупаются за Telegram Stars. Если генерация не \
+           удалась, кредиты возвращаются автоматически.",
+    paysupport: "Вопросы об оплате: опишите проблему ответом на это сообщение и укажите дату платежа. \
+                 Неизрасходованные покупки возвращаем в Stars; за неудачные генерации кредиты \
+                 возвращаются сами.",
+    choose_language: "Выберите язык / Choose a language",
+    avatars_soon: "🧑‍🎨 Аватары скоро появятся: обучение на ваших фото пока готовится.",
+    ask_prompt: "🎨 Опишите картинку одним сообщением (до 2000 символов).",
+    prompt_too_long: "Слишком длинное описание: не больше 2000 символов.",
+    ask_ratio: "Формат картинки?",
+    ask_count: "Сколько вариантов?",
+    confirm: "Imagen 4 · {ratio} · {count} шт.\n«{prompt}»\n\nЦена: {price} кредитов (баланс {balance}).",
+    btn_confirm: "✅ Создать за {price}",
+    not_enough: "Не хватает кредитов: нужно {needed}, есть {available}.",
+    btn_top_up: "⭐ Пополнить",
+    progress_queued: "⏳ В очереди…",
+    progress_running: "⏳ Рисую… {progress}%",
+    done: "✅ Готово!",
+    failed: "❌ Не получилось: {error}\nКредиты возвращены.",
+    cancelled: "✖️ Отменено, кредиты возвращены.",
+    result: "Готово: «{prompt}»",
+    btn_again: "🔁 Ещё раз",
+    btn_prompt: "📝 Промпт",
+    btn_open_gallery: "🖼 В галерею",
+    prompt_was: "Промпт:\n{prompt}",
+    gallery_empty: "В галерее пока пусто (или ничего не подходит под фильтр).",
+    caption: "{index}/{total} · {model}\n{prompt}",
+    btn_filters: "🔎 Фильтры",
+    btn_stats: "📊 Статистика",
+    confirm_delete: "Удалить эту картинку навсегда?",
+    btn_delete: "🗑 Удалить",
+    btn_cancel: "✖️ Отмена",
+    filters: "Фильтры галереи",
+    all_types: "Все типы",
+    favorites_only: "Только избранное",
+    today: "Сегодня",
+    week: "Неделя",
+    month: "Месяц",
+    all_time: "Всё время",
+    stats: "📊 Всего: {total}\n❤️ Избранное: {favorites}\n🗓 За 30 дней: {last30}\n💳 Потрачено кредитов: {spent}\n{types}",
+    balance: "💰 Баланс: {balance} кредитов\n\nПоследние операции:\n{rows}",
+    no_transactions: "пока нет",
+    packages: "⭐ Пополнение за Telegram Stars:",
+    package: "{credits} кредитов за {stars} ⭐",
+    invoice_title: "{credits} кредитов AISHA",
+    invoice_description: "Пополнение баланса AISHA на {credits} кредитов.",
+    paid: "✅ Оплачено: +{credits} кредитов. Баланс: {balance}.",
+    unknown_command: "Не понимаю. Откройте меню: /start",
+    error: "Что-то пошло не так. Попробуйте ещё раз.",
+    gone: "Этой картинки больше нет.",
+};
+
+const EN: Texts = Texts {
+    menu: "✨ AISHA — AI photo studio\n\nBalance: {balance} credits\nWhat shall we make?",
+    btn_create: "🎨 Create image",
+    btn_avatars: "🧑‍🎨 My avatars",
+    btn_gallery: "🎭 My works",
+    btn_balance: "💰 Balance",
+    btn_help: "❓ Help",
+    btn_language: "🌐 Language",
+    btn_back: "◀️ Back",
+    btn_menu: "🏠 Menu",
+    help: "AISHA draws pictures from a description (Google Imagen 4) and keeps them in your gallery.\n\n\
+           /start — main menu\n/language — language\n/paysupport — payment questions\n/help — this help\n\n\
+           A picture costs a few credits; credits are bought with Telegram Stars. When a generation \
+           fails, its credits come back automatically.",
+    paysupport: "Payment questions: reply to this message with what went wrong and the date of the payment. \
+                 Unspent purchases are refunded in Stars; credits for failed generations come back by \
+                 themselves.",
+    choose_language: "Выберите язык / Choose a language",
+    avatars_soon: "🧑‍🎨 Avatars are coming soon: training on your photos is not ready yet.",
+    ask_prompt: "🎨 Describe the picture in one message (up to 2000 characters).",
+    prompt_too_long: "That description is too long: 2000 characters at most.",
+    ask_ratio: "Which format?",
+    ask_count: "How many variants?",
+    confirm: "Imagen 4 · {ratio} · {count} image(s)\n“{prompt}”\n\nPrice: {price} credits (balance {balance}).",
+    btn_confirm: "✅ Create for {price}",
+    not_enough: "Not enough credits: {needed} needed, {available} available.",
+    btn_top_up: "⭐ Top up",
+    progress_queued: "⏳ Queued…",
+    progress_running: "⏳ Drawing… {progress}%",
+    done: "✅ Done!",
+    failed: "❌ That did not work: {error}\nYour credits were refunded.",
+    cancelled: "✖️ Cancelled, credits refunded.",
+    result: "Ready: “{prompt}”",
+    btn_again: "🔁 Again",
+    btn_prompt: "📝 Prompt",
+    btn_open_gallery: "🖼 Open in gallery",
+    prompt_was: "Prompt:\n{prompt}",
+    gallery_empty: "Nothing in the gallery yet (or nothing matches the filter).",
+    caption: "{index}/{total} · {model}\n{prompt}",
+    btn_filters: "🔎 Filters",
+    btn_stats: "📊 Stats",
+    confirm_delete: "Delete this picture for good?",
+    btn_delete: "🗑 Delete",
+    btn_cancel: "✖️ Cancel",
+    filters: "Gallery filters",
+    all_types: "All types",
+    favorites_only: "Favourites only",
+    today: "Today",
+    week: "Week",
+    month: "Month",
+    all_time: "All time",
+    stats: "📊 Total: {total}\n❤️ Favourites: {favorites}\n🗓 Last 30 days: {last30}\n💳 Credits spent: {spent}\n{types}",
+    balance: "💰 Balance: {balance} credits\n\nLatest transactions:\n{rows}",
+    no_transactions: "none yet",
+    packages: "⭐ Top up with Telegram Stars:",
+    package: "{credits} credits for {stars} ⭐",
+    invoice_title: "{credits} AISHA credits",
+    invoice_description: "Adds {credits} credits to your AISHA balance.",
+    paid: "✅ Paid: +{credits} credits. Balance: {balance}.",
+    unknown_command: "I did not get that. Open the menu: /start",
+    error: "Something went wrong. Please try again.",
+    gone: "That picture is gone.",
+};
+
+/// Fills `{name}` placeholders.
+pub fn fill(template: &str, values: &[(&str, &(dyn std::fmt::Display + Sync))]) -> String {
+    let mut text = template.to_owned();
+    for (name, value) in values {
+        text = text.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    text
+}
+
+/// Cuts text to at most `max` characters (Telegram counts characters), marking the cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_and_filling() {
+        assert_eq!(Lang::from_code(Some("ru-RU")), Lang::Ru);
+        assert_eq!(Lang::from_code(Some("de")), Lang::En);
+        assert_eq!(Lang::from_code(None), Lang::En);
+        assert_eq!(fill("{a} and {b}", &[("a", &1), ("b", &"x")]), "1 and x");
+        assert_eq!(truncate("абвгд", 3), "аб…");
+        assert_eq!(truncate("abc", 3), "abc");
+    }
+}
