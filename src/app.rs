@@ -16,6 +16,7 @@ use crate::config::{Config, Environment};
 use crate::domain::{
     Services,
     auth::AuthService,
+    avatars::{AvatarService, AvatarSettings},
     credits::CreditService,
     gallery::{GalleryService, StatsCache},
     generations::{GenerationService, JobSettings},
@@ -86,6 +87,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         JobSettings {
             workers: config.workers,
             deadline: config.job_deadline,
+            training_deadline: config.training_deadline,
             lease: config.job_lease,
             // The local provider's progress moves with time: look about eight times per job.
             poll_interval: match config.fal.key {
@@ -101,7 +103,14 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
     let auth = AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone());
     let payments = PaymentService::new(db.clone(), credits.clone(), config.credit_packages.clone());
-    let services = Services { users, credits, auth, generations, gallery, payments };
+    let avatars = AvatarService::new(
+        db.clone(),
+        storage.clone(),
+        bus.clone(),
+        generations.clone(),
+        AvatarSettings { training_price: config.training_price, url_ttl: config.image_url_ttl },
+    );
+    let services = Services { users, credits, auth, generations, gallery, payments, avatars };
     let schema = graphql::build(SchemaDeps {
         services: services.clone(),
         bus: bus.clone(),

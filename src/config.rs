@@ -41,6 +41,8 @@ pub struct Config {
     /// How often idle workers look for jobs made elsewhere, and the deadline reaper runs.
     pub job_idle_interval: Duration,
     pub welcome_bonus: i64,
+    /// Credits an avatar training costs.
+    pub training_price: i64,
     pub local: LocalProviderSettings,
     /// The models on offer, with prices (`AISHA_MODEL_PRICES` changes them).
     pub catalog: Vec<ModelSpec>,
@@ -166,6 +168,7 @@ impl Config {
             job_lease: Duration::from_secs(vars.parse("AISHA_JOB_LEASE_SECS")?.unwrap_or(30)),
             job_idle_interval: Duration::from_millis(vars.parse("AISHA_JOB_POLL_MS")?.unwrap_or(500)),
             welcome_bonus: vars.parse_non_negative("AISHA_WELCOME_BONUS")?.unwrap_or(10),
+            training_price: vars.parse_non_negative("AISHA_TRAINING_PRICE")?.unwrap_or(150),
             local: LocalProviderSettings {
                 latency: Duration::from_millis(vars.parse("AISHA_LOCAL_LATENCY_MS")?.unwrap_or(3000)),
                 failure_rate: match vars.parse::<f64>("AISHA_LOCAL_FAILURE_RATE")?.unwrap_or(0.0) {

@@ -9,13 +9,18 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_initial;
 mod m20261126_000002_gallery_search;
+mod m20261126_000003_avatar_training;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_initial::Migration), Box::new(m20261126_000002_gallery_search::Migration)]
+        vec![
+            Box::new(m20261126_000001_initial::Migration),
+            Box::new(m20261126_000002_gallery_search::Migration),
+            Box::new(m20261126_000003_avatar_training::Migration),
+        ]
     }
 }
 

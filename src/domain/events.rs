@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::avatars::Avatar;
 use super::generations::Generation;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -11,6 +12,9 @@ pub enum Event {
     BalanceChanged { user_id: i64, balance: i64, entry_id: i64 },
     /// A generation's new state, whole, so that subscribers need no database read.
     GenerationUpdated(Box<Generation>),
+    /// An avatar's new state (photos, training progress, result).
+    AvatarUpdated(Box<Avatar>),
+    AvatarDeleted { user_id: i64, avatar_id: i64 },
     /// A bearer token was revoked: every instance forgets it.
     TokenRevoked { user_id: i64, token_hash: String },
 }

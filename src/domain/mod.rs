@@ -1,8 +1,8 @@
-//! The domain: users, credits (a ledger), sign-in, generations, gallery, payments and (later)
-//! avatars. Plain Rust over the database and the adapter traits; nothing here knows HTTP,
+//! The domain: users, credits (a ledger), sign-in, generations, gallery, avatars and payments. Plain Rust over the database and the adapter traits; nothing here knows HTTP,
 //! GraphQL or Telegram.
 
 pub mod auth;
+pub mod avatars;
 pub mod credits;
 pub mod error;
 pub mod events;
@@ -23,4 +23,5 @@ pub struct Services {
     pub generations: generations::GenerationService,
     pub gallery: gallery::GalleryService,
     pub payments: payments::PaymentService,
+    pub avatars: avatars::AvatarService,
 }

@@ -12,6 +12,7 @@ pub enum Kind {
     Generation,
     Image,
     Avatar,
+    AvatarPhoto,
     SavedFilter,
 }
 
@@ -23,12 +24,15 @@ impl Kind {
             Kind::Generation => "Generation",
             Kind::Image => "Image",
             Kind::Avatar => "Avatar",
+            Kind::AvatarPhoto => "AvatarPhoto",
             Kind::SavedFilter => "SavedFilter",
         }
     }
 
     fn parse(name: &str) -> Option<Kind> {
-        [Kind::User, Kind::Transaction, Kind::Generation, Kind::Image, Kind::Avatar, Kind::SavedFilter].into_iter().find(|k| k.name() == name)
+        [Kind::User, Kind::Transaction, Kind::Generation, Kind::Image, Kind::Avatar, Kind::AvatarPhoto, Kind::SavedFilter]
+            .into_iter()
+            .find(|k| k.name() == name)
     }
 }
 

@@ -2,6 +2,7 @@
 //! are thin: they check who is asking, call a domain service and shape the answer.
 
 mod auth;
+mod avatars;
 pub mod context;
 mod credits;
 mod documents;
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     generations::GenerationQuery,
     gallery::GalleryQuery,
     payments::PaymentQuery,
+    avatars::AvatarQuery,
     node::NodeQuery,
 );
 
@@ -48,11 +50,12 @@ pub struct MutationRoot(
     gallery::GalleryMutation,
     users::UserMutation,
     payments::PaymentMutation,
+    avatars::AvatarMutation,
 );
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(credits::CreditSubscription, generations::GenerationSubscription);
+pub struct SubscriptionRoot(credits::CreditSubscription, generations::GenerationSubscription, avatars::AvatarSubscription);
 
 pub type AishaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use super::context::{current_user, services};
 use super::ids::{Kind, decode};
+use super::avatars::Avatar;
 use super::gallery::SavedFilter;
 use super::generations::Generation;
 use super::images::Image;
@@ -18,6 +19,7 @@ pub enum Node {
     Generation(Generation),
     Image(Image),
     SavedFilter(SavedFilter),
+    Avatar(Avatar),
 }
 
 #[derive(Default)]
@@ -36,7 +38,8 @@ impl NodeQuery {
             (Kind::Generation, id) => Ok(Node::Generation(Generation(services.generations.get(viewer, id).await?))),
             (Kind::Image, id) => Ok(Node::Image(Image::new(services.gallery.image(viewer, id).await?))),
             (Kind::SavedFilter, id) => Ok(Node::SavedFilter(SavedFilter(services.gallery.saved_filter(viewer, id).await?))),
-            (Kind::Avatar, _) => Err(Error::NotFound("avatar")),
+            (Kind::Avatar, id) => Ok(Node::Avatar(Avatar(services.avatars.get(viewer, id).await?))),
+            (Kind::AvatarPhoto, _) => Err(Error::NotFound("photo")),
         }
     }
 }

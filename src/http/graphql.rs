@@ -2,11 +2,12 @@
 //! GET for queries only (405 with `Allow: POST` for a mutation), content negotiation between
 //! `application/graphql-response+json` and `application/json`, and status codes that follow
 //! the media type (request errors are 400 under the former, 200 under the latter). A GET with
-//! a WebSocket upgrade serves subscriptions.
+//! a WebSocket upgrade serves subscriptions. File uploads follow the GraphQL multipart request
+//! spec.
 
 use async_graphql::{Executor, ServerError, Value, Variables, parser::types::OperationType};
 use axum::{
-    body::{Body, Bytes},
+    body::Body,
     extract::{Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -41,16 +42,29 @@ struct Params {
     extensions: Map<String, Json>,
 }
 
-pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// The largest file a multipart request may carry, and how many: a little above what avatars
+/// accept, so that the API (not the transport) tells which photo is too big or one too many.
+const MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
+const MAX_UPLOAD_FILES: usize = 30;
+
+pub async fn post(State(app): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let media = match negotiate(&headers) {
         Ok(media) => media,
         Err(response) => return response,
     };
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let essence = content_type.split(';').next().unwrap_or("").trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
-        return plain_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "Content-Type must be application/json");
+    if essence.eq_ignore_ascii_case("multipart/form-data") {
+        return multipart(&app, &headers, &content_type, body, media).await;
     }
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return plain_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "Content-Type must be application/json (or multipart/form-data for uploads)");
+    }
+    let Ok(body) = axum::body::to_bytes(body, app.config.limits.max_body_bytes).await else {
+        return plain_error(StatusCode::PAYLOAD_TOO_LARGE, media, "the body is too large");
+    };
     let params = match serde_json::from_slice::<Json>(&body) {
         Ok(Json::Object(map)) => params_from(map, false),
         Ok(_) => Err("the body must be a JSON object".into()),
@@ -59,6 +73,19 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
     match params {
         Ok(params) => execute(&app, &headers, params, media, false).await,
         Err(message) => plain_error(StatusCode::BAD_REQUEST, media, &message),
+    }
+}
+
+/// The GraphQL multipart request spec (file uploads): `operations`, `map`, then the files,
+/// streamed to temporary files rather than held in memory.
+async fn multipart(app: &AppState, headers: &HeaderMap, content_type: &str, body: Body, media: MediaType) -> Response {
+    use futures_util::TryStreamExt;
+    use tokio_util::compat::TokioAsyncReadCompatExt;
+    let reader = tokio_util::io::StreamReader::new(body.into_data_stream().map_err(std::io::Error::other)).compat();
+    let options = async_graphql::http::MultipartOptions::default().max_file_size(MAX_UPLOAD_BYTES).max_num_files(MAX_UPLOAD_FILES);
+    match async_graphql::http::receive_body(Some(content_type), reader, options).await {
+        Ok(request) => run(app, headers, request, media, false).await,
+        Err(error) => plain_error(StatusCode::BAD_REQUEST, media, &format!("not a valid multipart GraphQL request: {error}")),
     }
 }
 
@@ -119,6 +146,10 @@ async fn execute(app: &AppState, headers: &HeaderMap, params: Params, media: Med
             request.extensions.insert(key, value);
         }
     }
+    run(app, headers, request, media, is_get).await
+}
+
+async fn run(app: &AppState, headers: &HeaderMap, mut request: async_graphql::Request, media: MediaType, is_get: bool) -> Response {
     // Parse here (or take the cached document): a GET must not run a mutation.
     match app.documents.prepare(&mut request) {
         Err(mut error) => {

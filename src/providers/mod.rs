@@ -11,15 +11,35 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::generations::AspectRatio;
 
-/// What to make.
+/// What to make: images, or (with `training`) an avatar's LoRA weights.
 #[derive(Clone, Debug)]
 pub struct JobSpec {
-    /// The catalogue's model id (FAL's endpoint id).
+    /// The catalogue's model id (FAL's endpoint id), or a trainer's.
     pub model: String,
     pub prompt: String,
     pub aspect_ratio: AspectRatio,
     pub num_images: u8,
     pub seed: Option<i64>,
+    /// Generating with a trained avatar: its LoRA weights.
+    pub lora: Option<LoraWeights>,
+    /// Training an avatar instead of generating.
+    pub training: Option<TrainingSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LoraWeights {
+    /// Where the provider can download the weights (a signed storage link).
+    pub url: String,
+    pub scale: f32,
+}
+
+#[derive(Clone, Debug)]
+pub struct TrainingSpec {
+    /// A zip of the photos (a signed storage link); filled in when the job is submitted.
+    pub images_zip_url: String,
+    pub trigger_phrase: String,
+    /// A style (not a person): no face cropping or captioning.
+    pub style: bool,
 }
 
 /// The provider's handle on a submitted job, stored with the generation.
@@ -39,9 +59,9 @@ pub enum ProviderStatus {
     Failed { reason: String },
 }
 
-/// One result image, downloaded.
+/// One result file, downloaded: an image, or a training's LoRA weights.
 #[derive(Clone, Debug)]
-pub struct ProducedImage {
+pub struct ProducedFile {
     pub bytes: Bytes,
     pub content_type: String,
 }
@@ -66,8 +86,8 @@ pub trait ImageProvider: Send + Sync {
     }
     async fn submit(&self, spec: &JobSpec) -> Result<ProviderHandle, ProviderError>;
     async fn status(&self, spec: &JobSpec, handle: &ProviderHandle) -> Result<ProviderStatus, ProviderError>;
-    async fn result(&self, spec: &JobSpec, handle: &ProviderHandle) -> Result<Vec<ProducedImage>, ProviderError>;
-    /// Downloads the images of a model output delivered by webhook.
-    async fn images_from_output(&self, output: &serde_json::Value) -> Result<Vec<ProducedImage>, ProviderError>;
+    async fn result(&self, spec: &JobSpec, handle: &ProviderHandle) -> Result<Vec<ProducedFile>, ProviderError>;
+    /// Downloads the files of a model output delivered by webhook (images, or LoRA weights).
+    async fn files_from_output(&self, output: &serde_json::Value) -> Result<Vec<ProducedFile>, ProviderError>;
     async fn cancel(&self, handle: &ProviderHandle) -> Result<(), ProviderError>;
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod avatars;
 mod cache;
 mod credits;
 mod gallery;

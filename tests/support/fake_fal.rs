@@ -44,6 +44,8 @@ pub struct Submission {
 struct Job {
     submitted: Instant,
     num_images: usize,
+    /// A trainer's job answers with LoRA weights instead of images.
+    training: bool,
 }
 
 #[derive(Default)]
@@ -52,6 +54,8 @@ struct Recorded {
     cancels: Vec<String>,
     jobs: HashMap<String, Job>,
     webhook_answers: Vec<u16>,
+    /// What the trainers found at `images_data_url`: (HTTP status, bytes).
+    archives: Vec<(u16, Vec<u8>)>,
 }
 
 struct Settings {
@@ -114,6 +118,11 @@ impl FakeFal {
         f(&self.recorded.lock().expect("lock").submissions)
     }
 
+    /// The training archives fetched from the URLs our server handed the trainers.
+    pub fn archives(&self) -> Vec<(u16, Vec<u8>)> {
+        self.recorded.lock().expect("lock").archives.clone()
+    }
+
     pub fn cancels(&self) -> Vec<String> {
         self.recorded.lock().expect("lock").cancels.clone()
     }
@@ -134,7 +143,7 @@ impl FakeFal {
         match mode {
             Mode::Succeed | Mode::NeverFinish => json!({
                 "request_id": request_id, "gateway_request_id": request_id, "status": "OK",
-                "payload": result_payload(&self.url, request_id, job(self, request_id).map_or(1, |j| j.3)), "error": null,
+                "payload": result_payload(&self.url, request_id, job(self, request_id).map_or((1, false), |j| (j.3, j.4))), "error": null,
             }),
             Mode::ResultError | Mode::StatusError => json!({
                 "request_id": request_id, "gateway_request_id": request_id, "status": "ERROR",
@@ -155,7 +164,11 @@ pub fn sign_with(key: &SigningKey, request_id: &str, timestamp: i64, body: &[u8]
     ]
 }
 
-fn result_payload(base: &str, request_id: &str, count: usize) -> Value {
+fn result_payload(base: &str, request_id: &str, (count, training): (usize, bool)) -> Value {
+    if training {
+        let file = |name: &str| json!({ "url": format!("{base}/files/{request_id}-{name}"), "content_type": "application/octet-stream", "file_name": name });
+        return json!({ "diffusers_lora_file": file("lora.safetensors"), "config_file": file("config.json") });
+    }
     let images: Vec<Value> = (0..count)
         .map(|i| json!({ "url": format!("{base}/files/{request_id}-{i}.png"), "content_type": "image/png", "file_name": "out.png" }))
         .collect();
@@ -167,9 +180,12 @@ async fn jwks(State(fake): State<FakeFal>) -> impl IntoResponse {
     axum::Json(json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": "test" }] }))
 }
 
-async fn file(axum::extract::Path(name): axum::extract::Path<String>) -> impl IntoResponse {
+async fn file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    if name.ends_with(".safetensors") {
+        return ([("content-type", "application/octet-stream")], format!("fake LoRA weights {name}")).into_response();
+    }
     let png = aisha::providers::local::render_png(&name, None, 0, (80, 60));
-    ([("content-type", "image/png")], png)
+    ([("content-type", "image/png")], png).into_response()
 }
 
 /// Everything under the queue: submit, status, result, cancel.
@@ -218,8 +234,20 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
         authorization: headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned),
     });
     let num_images = input.get("num_images").and_then(Value::as_u64).unwrap_or(1) as usize;
-    recorded.jobs.insert(id.clone(), Job { submitted: Instant::now(), num_images });
+    let training = model.contains("trainer") || model.contains("training");
+    recorded.jobs.insert(id.clone(), Job { submitted: Instant::now(), num_images, training });
     drop(recorded);
+    if let Some(archive) = input.get("images_data_url").and_then(Value::as_str) {
+        // A trainer downloads the photos first, as FAL does.
+        let (fake, archive) = (fake.clone(), archive.to_owned());
+        tokio::spawn(async move {
+            let fetched = match reqwest::get(&archive).await {
+                Ok(response) => (response.status().as_u16(), response.bytes().await.map(|b| b.to_vec()).unwrap_or_default()),
+                Err(_) => (0, Vec::new()),
+            };
+            fake.recorded.lock().expect("lock").archives.push(fetched);
+        });
+    }
     if let Some(url) = webhook {
         tokio::spawn(deliver(fake.clone(), id.clone(), url));
     }
@@ -253,16 +281,16 @@ async fn deliver(fake: FakeFal, id: String, url: String) {
     }
 }
 
-/// (time since submit, latency, mode, images asked for) of a known request.
-fn job(fake: &FakeFal, id: &str) -> Option<(Duration, Duration, Mode, usize)> {
+/// (time since submit, latency, mode, images asked for, is a training) of a known request.
+fn job(fake: &FakeFal, id: &str) -> Option<(Duration, Duration, Mode, usize, bool)> {
     let recorded = fake.recorded.lock().expect("lock");
     let job = recorded.jobs.get(id)?;
     let settings = fake.settings.lock().expect("lock");
-    Some((job.submitted.elapsed(), settings.latency, settings.mode, job.num_images))
+    Some((job.submitted.elapsed(), settings.latency, settings.mode, job.num_images, job.training))
 }
 
 fn status(fake: &FakeFal, id: &str) -> Response {
-    let Some((elapsed, latency, mode, _)) = job(fake, id) else {
+    let Some((elapsed, latency, mode, _, _)) = job(fake, id) else {
         return (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": "Request not found" }))).into_response();
     };
     if elapsed < latency / 3 {
@@ -279,12 +307,12 @@ fn status(fake: &FakeFal, id: &str) -> Response {
 }
 
 fn result(fake: &FakeFal, id: &str) -> Response {
-    let Some((_, _, mode, count)) = job(fake, id) else {
+    let Some((_, _, mode, count, training)) = job(fake, id) else {
         return (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": "Request not found" }))).into_response();
     };
     if mode == Mode::ResultError {
         let detail = json!({ "detail": [{ "loc": ["body", "prompt"], "msg": "prompt rejected by the safety filter", "type": "value_error" }] });
         return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(detail)).into_response();
     }
-    axum::Json(result_payload(&fake.url, id, count)).into_response()
+    axum::Json(result_payload(&fake.url, id, (count, training))).into_response()
 }

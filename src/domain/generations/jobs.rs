@@ -19,12 +19,17 @@ use super::service::GenerationService;
 use crate::adapters::db::entity::generations;
 use crate::domain::credits::{capture_in_tx, release_in_tx};
 use crate::domain::{Result, time::now_micros};
-use crate::providers::{JobSpec, ProducedImage, ProviderError, ProviderHandle, ProviderStatus};
+use super::training::is_training;
+use crate::domain::avatars::{self, AvatarStatus, TrainingType};
+use crate::domain::events::Event;
+use crate::providers::{JobSpec, LoraWeights, ProducedFile, ProviderError, ProviderHandle, ProviderStatus, TrainingSpec};
 
 #[derive(Clone, Debug)]
 pub struct JobSettings {
     pub workers: usize,
     pub deadline: Duration,
+    /// Avatar trainings take longer (`AISHA_TRAINING_DEADLINE_SECS`).
+    pub training_deadline: Duration,
     /// How long a claim lasts without renewal; a crashed worker's jobs are taken over after it.
     pub lease: Duration,
     pub poll_interval: Duration,
@@ -99,14 +104,32 @@ impl GenerationService {
         repo::claim(&self.inner.db, now, now + micros(self.inner.settings.lease)).await
     }
 
-    fn spec(&self, job: &generations::Model) -> Result<JobSpec> {
-        Ok(JobSpec {
+    /// What the provider is asked for. A training names its trainer, its trigger phrase and its
+    /// photo archive (stored when it is submitted); a generation with an avatar carries the
+    /// avatar's weights and its trigger phrase in front of the prompt.
+    async fn spec(&self, job: &generations::Model) -> Result<JobSpec> {
+        let mut spec = JobSpec {
             model: job.model.clone(),
             prompt: job.prompt.clone(),
             aspect_ratio: AspectRatio::parse(&job.aspect_ratio)?,
             num_images: job.num_images.clamp(1, 255) as u8,
             seed: job.seed,
-        })
+            lora: None,
+            training: None,
+        };
+        if is_training(job) {
+            spec.training = Some(TrainingSpec {
+                images_zip_url: self.training_archive_url(job).await?,
+                trigger_phrase: job.prompt.clone(),
+                style: job.model == TrainingType::Style.trainer(),
+            });
+        } else if let Some(avatar_id) = job.avatar_id {
+            let avatar = avatars::repository::find_any(&self.inner.db, avatar_id).await?;
+            let avatar = avatar.ok_or_else(|| crate::domain::Error::Unavailable("the avatar was deleted".into()))?;
+            spec.lora = Some(LoraWeights { url: self.weights_url(&avatar).await?, scale: 1.0 });
+            spec.prompt = format!("{}, {}", avatar.trigger_phrase, job.prompt);
+        }
+        Ok(spec)
     }
 
     /// Runs one claimed job until it ends or it is no longer ours to follow.
@@ -120,7 +143,13 @@ impl GenerationService {
     }
 
     async fn follow_job(&self, job: generations::Model) -> Result<()> {
-        let spec = self.spec(&job)?;
+        let spec = match self.spec(&job).await {
+            Ok(spec) => spec,
+            Err(crate::domain::Error::Unavailable(reason)) => {
+                return self.settle(job.id, GenerationStatus::Failed, &reason).await.map(drop);
+            }
+            Err(error) => return Err(error),
+        };
         let handle = match repo::handle_of(&job) {
             Some(handle) => handle,
             None => match self.submit(&job, &spec).await? {
@@ -162,6 +191,9 @@ impl GenerationService {
             if !repo::touch(&self.inner.db, job.id, status, progress, lease_until, now_micros()).await? {
                 return Ok(()); // cancelled, expired or completed by a webhook meanwhile
             }
+            if is_training(&job) && (status, progress) != last {
+                avatars::repository::training_progress(&self.inner.db, job.id, progress, now_micros()).await?;
+            }
             if (status, progress) != last {
                 last = (status, progress);
                 self.publish_current(job.id).await;
@@ -172,6 +204,9 @@ impl GenerationService {
 
     /// Sends the job to the provider and records its handle; None when the job ended meanwhile.
     async fn submit(&self, job: &generations::Model, spec: &JobSpec) -> Result<Option<ProviderHandle>> {
+        if spec.training.is_some() {
+            self.store_training_archive(job).await?;
+        }
         let handle = match self.inner.provider.submit(spec).await {
             Ok(handle) => handle,
             Err(ProviderError::Failed(reason)) => {
@@ -190,10 +225,13 @@ impl GenerationService {
     }
 
     /// Stores the images, then records them and completes the job in one transaction.
-    async fn complete(&self, id: i64, images: Vec<ProducedImage>) -> Result<()> {
+    async fn complete(&self, id: i64, images: Vec<ProducedFile>) -> Result<()> {
         let Some(job) = repo::find(&self.inner.db, id).await? else { return Ok(()) };
         if GenerationStatus::parse(&job.status)?.is_terminal() {
             return Ok(());
+        }
+        if is_training(&job) {
+            return self.complete_training(&job, images).await;
         }
         if images.is_empty() {
             return self.settle(id, GenerationStatus::Failed, "the provider returned no images").await.map(drop);
@@ -218,7 +256,7 @@ impl GenerationService {
         Ok(())
     }
 
-    async fn store_images(&self, job: &generations::Model, model: Option<&ModelSpec>, images: Vec<ProducedImage>) -> Result<Vec<StoredImage>> {
+    async fn store_images(&self, job: &generations::Model, model: Option<&ModelSpec>, images: Vec<ProducedFile>) -> Result<Vec<StoredImage>> {
         let kind = model.map_or(crate::domain::gallery::ImageKind::Imagen4, |m| m.kind);
         let mut stored = Vec::with_capacity(images.len());
         for (index, image) in images.into_iter().enumerate() {
@@ -252,10 +290,14 @@ impl GenerationService {
     /// call did it.
     pub(super) async fn settle(&self, id: i64, status: GenerationStatus, reason: &str) -> Result<bool> {
         let tx = self.inner.db.begin().await?;
-        let Some(reservation) = repo::finish(&tx, id, status, Some(reason), now_micros()).await? else {
+        let now = now_micros();
+        let Some(reservation) = repo::finish(&tx, id, status, Some(reason), now).await? else {
             tx.rollback().await?;
             return Ok(false);
         };
+        // A training's avatar ends with its job (a no-op for a generation).
+        let avatar_status = if status == GenerationStatus::Cancelled { AvatarStatus::Cancelled } else { AvatarStatus::Failed };
+        avatars::repository::finish_training(&tx, id, avatar_status, None, Some(reason), now).await?;
         let refund = match reservation {
             Some(reservation) => release_in_tx(&tx, reservation, &format!("refund: {reason}")).await?,
             None => None,
@@ -268,14 +310,28 @@ impl GenerationService {
         Ok(true)
     }
 
-    async fn publish_current(&self, id: i64) {
+    pub(super) async fn publish_current(&self, id: i64) {
         match repo::find(&self.inner.db, id).await {
+            Ok(Some(row)) if is_training(&row) => self.publish_avatar(row.avatar_id).await,
             Ok(Some(row)) => match self.snapshot(row).await {
                 Ok(generation) => self.publish(&generation).await,
                 Err(error) => tracing::warn!(%error, generation = id, "could not load a generation to publish"),
             },
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, generation = id, "could not load a generation to publish"),
+        }
+    }
+
+    async fn publish_avatar(&self, avatar_id: Option<i64>) {
+        let Some(avatar_id) = avatar_id else { return };
+        match avatars::repository::find_any(&self.inner.db, avatar_id).await {
+            Ok(Some(avatar)) => {
+                if let Err(error) = self.inner.bus.publish(&Event::AvatarUpdated(Box::new(avatar))).await {
+                    tracing::warn!(%error, "could not announce an avatar change");
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, avatar = avatar_id, "could not load an avatar to publish"),
         }
     }
 
@@ -315,7 +371,7 @@ impl GenerationService {
             return Ok(WebhookResult::AlreadySettled);
         }
         match outcome {
-            ProviderOutcome::Completed(output) => match self.inner.provider.images_from_output(&output).await {
+            ProviderOutcome::Completed(output) => match self.inner.provider.files_from_output(&output).await {
                 Ok(images) => self.complete(job.id, images).await?,
                 Err(ProviderError::Failed(reason)) => {
                     self.settle(job.id, GenerationStatus::Failed, &reason).await?;

@@ -8,8 +8,10 @@ mod jobs;
 mod model;
 mod repository;
 mod service;
+mod training;
 
 pub use catalog::{LOCAL_MODEL, ModelSpec, apply_prices, default_catalog};
 pub use jobs::{JobSettings, ProviderOutcome, WebhookResult};
 pub use model::{AspectRatio, Generation, GenerationStatus, NewGeneration, Prompt};
 pub use service::GenerationService;
+pub use training::training_archive_key;

@@ -13,6 +13,8 @@ use crate::providers::ProviderHandle;
 
 pub struct NewRow<'a> {
     pub user_id: i64,
+    /// `IMAGE` or `TRAINING`.
+    pub purpose: &'a str,
     pub model: &'a str,
     pub prompt: &'a str,
     pub aspect_ratio: AspectRatio,
@@ -30,10 +32,10 @@ pub struct NewRow<'a> {
 /// Inserts a `PENDING` generation; None when the user already has one with this key.
 pub async fn insert(db: &impl ConnectionTrait, row: NewRow<'_>) -> Result<Option<i64>> {
     let sql = "INSERT INTO generations (user_id, model, prompt, aspect_ratio, num_images, seed, avatar_id, status, \
-               progress, cost, reservation_id, idempotency_key, provider, deadline_at, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 0, $8, $9, $10, $11, $12, $13, $13) \
+               progress, cost, reservation_id, idempotency_key, provider, deadline_at, created_at, updated_at, purpose) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 0, $8, $9, $10, $11, $12, $13, $13, $14) \
                ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id";
-    let values: [Value; 13] = [
+    let values: [Value; 14] = [
         row.user_id.into(),
         row.model.into(),
         row.prompt.into(),
@@ -47,6 +49,7 @@ pub async fn insert(db: &impl ConnectionTrait, row: NewRow<'_>) -> Result<Option
         row.provider.into(),
         row.deadline_at.into(),
         row.now.into(),
+        row.purpose.into(),
     ];
     let inserted = db.query_one_raw(statement(db, sql, values)).await?;
     Ok(inserted.map(|r| r.try_get_by_index::<i64>(0)).transpose()?)
@@ -76,7 +79,9 @@ pub async fn list(
     before_id: Option<i64>,
     limit: u64,
 ) -> Result<Vec<generations::Model>> {
-    let mut query = generations::Entity::find().filter(generations::Column::UserId.eq(user_id));
+    let mut query = generations::Entity::find()
+        .filter(generations::Column::UserId.eq(user_id))
+        .filter(generations::Column::Purpose.eq("IMAGE"));
     if let Some(status) = status {
         query = query.filter(generations::Column::Status.eq(status.as_str()));
     }
@@ -88,7 +93,9 @@ pub async fn list(
 
 pub async fn count(db: &impl ConnectionTrait, user_id: i64, status: Option<GenerationStatus>) -> Result<u64> {
     use sea_orm::PaginatorTrait;
-    let mut query = generations::Entity::find().filter(generations::Column::UserId.eq(user_id));
+    let mut query = generations::Entity::find()
+        .filter(generations::Column::UserId.eq(user_id))
+        .filter(generations::Column::Purpose.eq("IMAGE"));
     if let Some(status) = status {
         query = query.filter(generations::Column::Status.eq(status.as_str()));
     }

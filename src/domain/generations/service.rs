@@ -8,6 +8,8 @@ use super::catalog::ModelSpec;
 use super::jobs::JobSettings;
 use super::model::{Generation, GenerationStatus, NewGeneration};
 use super::repository::{self as repo, NewRow};
+use super::training::{PURPOSE_IMAGE, is_training};
+use crate::domain::avatars;
 use crate::adapters::{bus::EventBus, storage::Storage};
 use crate::domain::credits::{CreditService, IdempotencyKey, NotApplied, reserve_in_tx};
 use crate::domain::gallery::{StatsCache, repository::of_generations};
@@ -68,8 +70,17 @@ impl GenerationService {
         if !model.aspect_ratios.contains(&input.aspect_ratio) {
             return Err(Error::invalid(format!("{} does not offer aspect ratio {}", model.id, input.aspect_ratio.as_str())));
         }
-        if model.needs_avatar || input.avatar_id.is_some() {
-            return Err(Error::invalid("avatars are not available yet"));
+        match (model.needs_avatar, input.avatar_id) {
+            (true, None) => return Err(Error::invalid(format!("{} needs avatarId", model.id))),
+            (false, Some(_)) => return Err(Error::invalid(format!("{} does not take an avatar; use fal-ai/flux-lora", model.id))),
+            (true, Some(avatar_id)) => {
+                let avatar = avatars::repository::find(&self.inner.db, user_id, avatar_id).await?;
+                let avatar = avatar.ok_or(Error::NotFound("avatar"))?;
+                if avatar.status != avatars::AvatarStatus::Ready {
+                    return Err(Error::invalid("this avatar is not trained yet"));
+                }
+            }
+            (false, None) => {}
         }
         if let Some(key) = &input.idempotency_key
             && let Some(existing) = repo::find_by_key(&self.inner.db, user_id, key.as_str()).await? {
@@ -93,6 +104,7 @@ impl GenerationService {
         };
         let row = NewRow {
             user_id,
+            purpose: PURPOSE_IMAGE,
             model: &model.id,
             prompt: input.prompt.as_str(),
             aspect_ratio: input.aspect_ratio,
@@ -235,7 +247,7 @@ impl GenerationService {
 
     pub(super) async fn owned_row(&self, user_id: i64, id: i64) -> Result<crate::adapters::db::entity::generations::Model> {
         match repo::find(&self.inner.db, id).await? {
-            Some(row) if row.user_id == user_id => Ok(row),
+            Some(row) if row.user_id == user_id && !is_training(&row) => Ok(row),
             _ => Err(Error::NotFound("generation")),
         }
     }

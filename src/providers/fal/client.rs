@@ -7,7 +7,7 @@ use base64::Engine;
 use serde_json::Value;
 use url::Url;
 
-use crate::providers::{ProducedImage, ProviderError};
+use crate::providers::{ProducedFile, ProviderError};
 
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
@@ -61,14 +61,14 @@ impl Client {
     }
 
     /// Downloads a result file (FAL's CDN needs no key) or decodes a `data:` URI.
-    pub async fn download(&self, url: &str, declared_type: Option<&str>) -> Result<ProducedImage, ProviderError> {
+    pub async fn download(&self, url: &str, declared_type: Option<&str>) -> Result<ProducedFile, ProviderError> {
         if let Some(data) = url.strip_prefix("data:") {
             let (meta, payload) = data.split_once(',').ok_or_else(|| ProviderError::Failed("a malformed data URI".into()))?;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(payload)
                 .map_err(|e| ProviderError::Failed(format!("a data URI that is not base64: {e}")))?;
             let content_type = meta.split(';').next().filter(|t| !t.is_empty()).unwrap_or("image/png");
-            return Ok(ProducedImage { bytes: bytes.into(), content_type: content_type.to_owned() });
+            return Ok(ProducedFile { bytes: bytes.into(), content_type: content_type.to_owned() });
         }
         let url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("a bad image URL: {e}")))?;
         let reply = self.send(|| self.http.get(url.clone())).await?;
@@ -76,7 +76,7 @@ impl Client {
             return Err(ProviderError::Failed(format!("downloading an image answered {}", reply.status)));
         }
         let content_type = declared_type.map(str::to_owned).or(reply.content_type).unwrap_or_else(|| "image/png".into());
-        Ok(ProducedImage { bytes: reply.body, content_type })
+        Ok(ProducedFile { bytes: reply.body, content_type })
     }
 
     async fn send(&self, request: impl Fn() -> reqwest::RequestBuilder) -> Result<Reply, ProviderError> {

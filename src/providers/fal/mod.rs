@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use self::client::{Client, Reply};
-use super::{ImageProvider, JobSpec, ProducedImage, ProviderError, ProviderHandle, ProviderStatus};
+use super::{ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus};
 
 pub struct FalProvider {
     client: Client,
@@ -26,8 +26,17 @@ impl FalProvider {
     }
 }
 
-/// The model input FAL expects for our catalogue's models.
+/// The model input FAL expects for our catalogue's models and trainers.
 fn input_for(spec: &JobSpec) -> Value {
+    if let Some(training) = &spec.training {
+        // fal-ai/flux-lora-fast-training takes `trigger_word` (+ `is_style`);
+        // fal-ai/flux-lora-portrait-trainer takes `trigger_phrase`.
+        return if training.style {
+            json!({ "images_data_url": training.images_zip_url, "trigger_word": training.trigger_phrase, "is_style": true })
+        } else {
+            json!({ "images_data_url": training.images_zip_url, "trigger_phrase": training.trigger_phrase })
+        };
+    }
     let mut input = json!({
         "prompt": spec.prompt,
         "num_images": spec.num_images,
@@ -36,6 +45,9 @@ fn input_for(spec: &JobSpec) -> Value {
         input["image_size"] = json!(flux_image_size(spec.aspect_ratio));
     } else {
         input["aspect_ratio"] = json!(spec.aspect_ratio.as_str());
+    }
+    if let Some(lora) = &spec.lora {
+        input["loras"] = json!([{ "path": lora.url, "scale": lora.scale }]);
     }
     if let Some(seed) = spec.seed {
         input["seed"] = json!(seed);
@@ -109,14 +121,21 @@ impl ImageProvider for FalProvider {
         })
     }
 
-    async fn result(&self, _spec: &JobSpec, handle: &ProviderHandle) -> Result<Vec<ProducedImage>, ProviderError> {
+    async fn result(&self, _spec: &JobSpec, handle: &ProviderHandle) -> Result<Vec<ProducedFile>, ProviderError> {
         let url = handle.response_url.as_deref().ok_or_else(|| ProviderError::Failed("no response_url stored".into()))?;
         let url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("bad response_url: {e}")))?;
         let output = self.client.get(url).await?.success_json()?;
-        self.images_from_output(&output).await
+        self.files_from_output(&output).await
     }
 
-    async fn images_from_output(&self, output: &Value) -> Result<Vec<ProducedImage>, ProviderError> {
+    async fn files_from_output(&self, output: &Value) -> Result<Vec<ProducedFile>, ProviderError> {
+        // A trainer's output: the LoRA weights (the config file is not needed to use them).
+        if let Some(lora) = output.get("diffusers_lora_file") {
+            let url = lora.get("url").and_then(Value::as_str).ok_or_else(|| ProviderError::Failed("a LoRA file without url".into()))?;
+            let mut file = self.client.download(url, Some("application/octet-stream")).await?;
+            file.content_type = "application/octet-stream".into();
+            return Ok(vec![file]);
+        }
         let files = output
             .get("images")
             .and_then(Value::as_array)

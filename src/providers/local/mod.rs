@@ -1,14 +1,16 @@
 //! The local provider: the embedded default when `FAL_KEY` is unset. It serves every model of the
 //! catalogue by drawing a real PNG from the prompt and seed (the same input gives the same
-//! picture), with simulated latency, progress steps and an optional failure rate. Its handle
-//! carries the submit time, so a restarted server follows the job where it was.
+//! picture), with simulated latency, progress steps and an optional failure rate. It trains
+//! avatars too: it downloads the photo archive and derives a small safetensors file from it.
+//! Its handle carries the submit time, so a restarted server follows the job where it was.
 
 mod font;
 mod render;
+mod training;
 
 use std::time::Duration;
 
-use super::{ImageProvider, JobSpec, ProducedImage, ProviderError, ProviderHandle, ProviderStatus};
+use super::{ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus};
 
 pub use render::render_png;
 
@@ -23,11 +25,14 @@ pub struct LocalProviderConfig {
 
 pub struct LocalProvider {
     config: LocalProviderConfig,
+    /// Fetches training archives from their (signed) storage links.
+    http: reqwest::Client,
 }
 
 impl LocalProvider {
     pub fn new(config: LocalProviderConfig) -> Self {
-        LocalProvider { config }
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap_or_default();
+        LocalProvider { config, http }
     }
 }
 
@@ -81,12 +86,15 @@ impl ImageProvider for LocalProvider {
         Ok(ProviderStatus::Running { progress: Some((elapsed * 100 / latency.max(1)) as u8) })
     }
 
-    async fn result(&self, spec: &JobSpec, _handle: &ProviderHandle) -> Result<Vec<ProducedImage>, ProviderError> {
+    async fn result(&self, spec: &JobSpec, _handle: &ProviderHandle) -> Result<Vec<ProducedFile>, ProviderError> {
+        if let Some(training) = &spec.training {
+            return training::train(&self.http, training).await.map(|file| vec![file]);
+        }
         let spec = spec.clone();
         let size = self.config.image_size;
         tokio::task::spawn_blocking(move || {
             (0..spec.num_images)
-                .map(|index| ProducedImage {
+                .map(|index| ProducedFile {
                     bytes: render_png(&spec.prompt, spec.seed, index, spec.aspect_ratio.size(size)).into(),
                     content_type: "image/png".into(),
                 })
@@ -96,7 +104,7 @@ impl ImageProvider for LocalProvider {
         .map_err(|e| ProviderError::Failed(format!("rendering panicked: {e}")))
     }
 
-    async fn images_from_output(&self, _output: &serde_json::Value) -> Result<Vec<ProducedImage>, ProviderError> {
+    async fn files_from_output(&self, _output: &serde_json::Value) -> Result<Vec<ProducedFile>, ProviderError> {
         Err(ProviderError::Failed("the local provider has no webhooks".into()))
     }
 

@@ -32,6 +32,8 @@ pub struct Model {
     pub created_at: i64,
     pub updated_at: i64,
     pub completed_at: Option<i64>,
+    /// `IMAGE` (a generation) or `TRAINING` (an avatar's LoRA training).
+    pub purpose: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,15 @@
+//! Avatars: a personal FLUX LoRA trained on 10–20 of the user's photos. Photos are checked by
+//! their bytes (format, size, dimensions, duplicates) and kept in the `photos` bucket; training
+//! runs as a job on the generation machinery (`generations::training`), and a `READY` avatar's
+//! weights are used by `fal-ai/flux-lora` generations.
+
+mod archive;
+mod model;
+mod photos;
+pub(crate) mod repository;
+mod service;
+
+pub use model::{Avatar, AvatarPhoto, AvatarStatus, PhotoStatus, TrainingType, Upload};
+pub use photos::{MAX_PHOTOS, MIN_PHOTOS};
+pub(crate) use archive::zip_stored;
+pub use service::{AvatarService, AvatarSettings};

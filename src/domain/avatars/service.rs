@@ -1,0 +1,279 @@
+use std::{collections::HashSet, sync::Arc, time::Duration};
+
+use futures_util::{Stream, StreamExt, stream};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sha2::{Digest, Sha256};
+
+use super::model::{Avatar, AvatarPhoto, AvatarStatus, PhotoStatus, TrainingType, Upload};
+use super::photos::{MAX_PHOTOS, MIN_PHOTOS, inspect};
+use super::repository::{self as repo, NewAvatar, NewPhoto};
+use crate::adapters::{bus::EventBus, db::statement, storage::{Bucket, Storage}};
+use crate::domain::generations::GenerationService;
+use crate::domain::{Error, Result, events::Event, time::now_micros};
+
+#[derive(Clone, Debug)]
+pub struct AvatarSettings {
+    /// Credits a training costs (`AISHA_TRAINING_PRICE`).
+    pub training_price: i64,
+    /// How long signed photo links live.
+    pub url_ttl: Duration,
+}
+
+#[derive(Clone)]
+pub struct AvatarService {
+    db: DatabaseConnection,
+    storage: Arc<dyn Storage>,
+    bus: Arc<dyn EventBus>,
+    generations: GenerationService,
+    settings: AvatarSettings,
+}
+
+impl AvatarService {
+    pub fn new(
+        db: DatabaseConnection,
+        storage: Arc<dyn Storage>,
+        bus: Arc<dyn EventBus>,
+        generations: GenerationService,
+        settings: AvatarSettings,
+    ) -> Self {
+        AvatarService { db, storage, bus, generations, settings }
+    }
+
+    pub fn training_price(&self) -> i64 {
+        self.settings.training_price
+    }
+
+    /// A `DRAFT` avatar with a trigger phrase of its own.
+    pub async fn create(&self, user_id: i64, name: &str, training_type: TrainingType, is_main: bool) -> Result<Avatar> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(Error::invalid("name must be 1-64 characters"));
+        }
+        let letters: String = (0..6).map(|_| char::from(b'a' + rand::random::<u8>() % 26)).collect();
+        let trigger_phrase = format!("aisha_{letters}");
+        let now = now_micros();
+        let tx = self.db.begin().await?;
+        let id = repo::insert(&tx, NewAvatar { user_id, name, training_type, is_main: false, trigger_phrase: &trigger_phrase, now }).await?;
+        if is_main {
+            repo::set_main(&tx, user_id, id, now).await?;
+        }
+        tx.commit().await?;
+        self.changed(user_id, id).await
+    }
+
+    pub async fn list(&self, user_id: i64) -> Result<Vec<Avatar>> {
+        repo::list(&self.db, user_id).await
+    }
+
+    /// The user's avatar; `NOT_FOUND` for anyone else's.
+    pub async fn get(&self, user_id: i64, id: i64) -> Result<Avatar> {
+        repo::find(&self.db, user_id, id).await?.ok_or(Error::NotFound("avatar"))
+    }
+
+    pub async fn photos(&self, avatar: &Avatar) -> Result<Vec<AvatarPhoto>> {
+        repo::photos(&self.db, avatar.id).await
+    }
+
+    pub async fn photo_url(&self, photo: &AvatarPhoto) -> Result<Option<String>> {
+        let Some(key) = &photo.storage_key else { return Ok(None) };
+        let url = self.storage.signed_url(Bucket::Photos, key, self.settings.url_ttl).await;
+        Ok(Some(url.map_err(|e| Error::internal(format!("signing {key}: {e:#}")))?))
+    }
+
+    /// Checks each photo by its bytes and keeps the acceptable ones in the `photos` bucket.
+    /// Every photo gets a row with its verdict; a refused one stores nothing. The avatar row is
+    /// locked meanwhile, so racing uploads cannot pass 20 photos, nor slip in after training
+    /// began.
+    pub async fn add_photos(&self, user_id: i64, avatar_id: i64, uploads: Vec<Upload>) -> Result<(Avatar, Vec<AvatarPhoto>)> {
+        if uploads.is_empty() {
+            return Err(Error::invalid("send at least one photo"));
+        }
+        self.get(user_id, avatar_id).await?;
+        let now = now_micros();
+        let tx = self.db.begin().await?;
+        if !lock_editable(&tx, avatar_id, now).await? {
+            tx.rollback().await?;
+            return Err(Error::invalid("photos can be changed before training, or after a training that did not succeed"));
+        }
+        let existing = repo::photos(&tx, avatar_id).await?;
+        let mut hashes: HashSet<String> =
+            existing.iter().filter(|p| p.status == PhotoStatus::Accepted).map(|p| p.sha256.clone()).collect();
+        let mut accepted = hashes.len() as i64;
+        let mut added = Vec::with_capacity(uploads.len());
+        for upload in uploads {
+            let sha256 = hex::encode(Sha256::digest(&upload.bytes));
+            let verdict = inspect(&upload.bytes).and_then(|facts| {
+                if hashes.contains(&sha256) {
+                    Err("the same photo is already there".to_owned())
+                } else if accepted >= MAX_PHOTOS {
+                    Err(format!("an avatar takes at most {MAX_PHOTOS} photos"))
+                } else {
+                    Ok(facts)
+                }
+            });
+            let byte_size = upload.bytes.len() as i64;
+            let id = match verdict {
+                Ok(facts) => {
+                    let key = format!("u/{user_id}/a/{avatar_id}/{}.{}", &sha256[..32], facts.extension);
+                    self.storage
+                        .put(Bucket::Photos, &key, upload.bytes, facts.content_type)
+                        .await
+                        .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))?;
+                    hashes.insert(sha256.clone());
+                    accepted += 1;
+                    let row = NewPhoto {
+                        avatar_id,
+                        user_id,
+                        status: PhotoStatus::Accepted,
+                        reject_reason: None,
+                        storage_key: Some(&key),
+                        content_type: Some(facts.content_type),
+                        width: Some(facts.width),
+                        height: Some(facts.height),
+                        byte_size,
+                        sha256: &sha256,
+                        now,
+                    };
+                    repo::insert_photo(&tx, row).await?
+                }
+                Err(reason) => {
+                    let reason = format!("{}: {reason}", label(&upload.file_name));
+                    let row = NewPhoto {
+                        avatar_id,
+                        user_id,
+                        status: PhotoStatus::Rejected,
+                        reject_reason: Some(&reason),
+                        storage_key: None,
+                        content_type: None,
+                        width: None,
+                        height: None,
+                        byte_size,
+                        sha256: &sha256,
+                        now,
+                    };
+                    repo::insert_photo(&tx, row).await?
+                }
+            };
+            added.push(id);
+        }
+        tx.commit().await?;
+        let photos = repo::photos(&self.db, avatar_id).await?.into_iter().filter(|p| added.contains(&p.id)).collect();
+        Ok((self.changed(user_id, avatar_id).await?, photos))
+    }
+
+    /// Removes a photo (and its stored file) while the avatar can still change.
+    pub async fn remove_photo(&self, user_id: i64, photo_id: i64) -> Result<Avatar> {
+        let photo = repo::photo(&self.db, user_id, photo_id).await?.ok_or(Error::NotFound("photo"))?;
+        let tx = self.db.begin().await?;
+        if !lock_editable(&tx, photo.avatar_id, now_micros()).await? {
+            tx.rollback().await?;
+            return Err(Error::invalid("photos can be changed before training, or after a training that did not succeed"));
+        }
+        repo::delete_photo(&tx, photo.id).await?;
+        tx.commit().await?;
+        if let Some(key) = &photo.storage_key {
+            self.forget(Bucket::Photos, key).await;
+        }
+        self.changed(user_id, photo.avatar_id).await
+    }
+
+    pub async fn set_main(&self, user_id: i64, id: i64) -> Result<Avatar> {
+        if !repo::set_main(&self.db, user_id, id, now_micros()).await? {
+            return Err(Error::NotFound("avatar"));
+        }
+        self.changed(user_id, id).await
+    }
+
+    /// Starts training (10–20 accepted photos; the price is reserved, refunded if it fails).
+    pub async fn start_training(&self, user_id: i64, id: i64) -> Result<Avatar> {
+        let avatar = self.get(user_id, id).await?;
+        if !avatar.status.is_editable() {
+            return Err(Error::invalid(match avatar.status {
+                AvatarStatus::Ready => "this avatar is trained already",
+                _ => "this avatar is training already",
+            }));
+        }
+        if !(MIN_PHOTOS..=MAX_PHOTOS).contains(&avatar.photo_count) {
+            return Err(Error::invalid(format!(
+                "training needs {MIN_PHOTOS}-{MAX_PHOTOS} accepted photos; this avatar has {}",
+                avatar.photo_count
+            )));
+        }
+        self.generations.start_training(&avatar, self.settings.training_price).await?;
+        self.changed(user_id, id).await
+    }
+
+    /// Deletes the avatar, its photos and its trained weights (a running training is cancelled
+    /// and refunded first). Images made with it stay in the gallery, no longer linked to it.
+    pub async fn delete(&self, user_id: i64, id: i64) -> Result<()> {
+        let avatar = self.get(user_id, id).await?;
+        if avatar.status == AvatarStatus::Training
+            && let Some(job) = avatar.training_job_id
+        {
+            self.generations.cancel_training(job).await?;
+        }
+        let photos = repo::photos(&self.db, id).await?;
+        if !repo::delete(&self.db, user_id, id).await? {
+            return Err(Error::NotFound("avatar"));
+        }
+        for key in photos.iter().filter_map(|p| p.storage_key.as_deref()) {
+            self.forget(Bucket::Photos, key).await;
+        }
+        if let Some(key) = &avatar.lora_key {
+            self.forget(Bucket::Photos, key).await;
+        }
+        if let Some(job) = avatar.training_job_id {
+            self.forget(Bucket::Photos, &crate::domain::generations::training_archive_key(user_id, id, job)).await;
+        }
+        let event = Event::AvatarDeleted { user_id, avatar_id: id };
+        if let Err(error) = self.bus.publish(&event).await {
+            tracing::warn!(%error, "could not announce a deleted avatar");
+        }
+        Ok(())
+    }
+
+    /// The avatar now, then each change, until it is deleted.
+    pub async fn follow(&self, user_id: i64, id: i64) -> Result<impl Stream<Item = Avatar> + use<>> {
+        // Subscribe before reading, so no change falls between the snapshot and the stream.
+        let events = self.bus.subscribe();
+        let current = self.get(user_id, id).await?;
+        let since = current.updated_at;
+        let changes = events
+            .take_while(move |event| std::future::ready(!matches!(event, Event::AvatarDeleted { avatar_id, .. } if *avatar_id == id)))
+            .filter_map(move |event| async move {
+                match event {
+                    Event::AvatarUpdated(a) if a.id == id && a.updated_at >= since => Some(*a),
+                    _ => None,
+                }
+            });
+        Ok(stream::once(async { current }).chain(changes))
+    }
+
+    /// Reloads the avatar and tells subscribers.
+    async fn changed(&self, user_id: i64, id: i64) -> Result<Avatar> {
+        let avatar = self.get(user_id, id).await?;
+        if let Err(error) = self.bus.publish(&Event::AvatarUpdated(Box::new(avatar.clone()))).await {
+            tracing::warn!(%error, "could not announce an avatar change");
+        }
+        Ok(avatar)
+    }
+
+    /// Deletes a stored object whose row is gone; a failure only leaves an orphan (logged).
+    async fn forget(&self, bucket: Bucket, key: &str) {
+        if let Err(error) = self.storage.delete(bucket, key).await {
+            tracing::warn!(error = format!("{error:#}"), key, "could not delete a stored object");
+        }
+    }
+}
+
+/// Takes the avatar's row lock for this transaction, if photos may change.
+async fn lock_editable(tx: &impl ConnectionTrait, avatar_id: i64, now: i64) -> Result<bool> {
+    let sql = "UPDATE avatars SET updated_at = $1 WHERE id = $2 AND status IN ('DRAFT', 'FAILED', 'CANCELLED')";
+    Ok(tx.execute_raw(statement(tx, sql, [now.into(), avatar_id.into()])).await?.rows_affected() == 1)
+}
+
+/// A file name fit to quote in a message.
+fn label(file_name: &str) -> String {
+    let name: String = file_name.chars().filter(|c| !c.is_control()).take(64).collect();
+    if name.is_empty() { "a photo".into() } else { name }
+}

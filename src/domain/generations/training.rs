@@ -1,0 +1,166 @@
+//! Avatar trainings as jobs: the same rows, workers, leases, deadlines, webhooks, cancels and
+//! refunds as generations, with `purpose = 'TRAINING'`. The avatar's status moves in the same
+//! transactions as its job: `TRAINING` when it starts, then `READY` (weights stored) or
+//! `FAILED`/`CANCELLED` (price refunded), exactly once.
+
+use std::time::Duration;
+
+use sea_orm::TransactionTrait;
+
+use super::model::{AspectRatio, GenerationStatus};
+use super::repository::{self as repo, NewRow};
+use super::service::GenerationService;
+use crate::adapters::db::entity::generations;
+use crate::adapters::storage::Bucket;
+use crate::domain::avatars::{self, Avatar, AvatarStatus, MAX_PHOTOS, MIN_PHOTOS, zip_stored};
+use crate::domain::credits::{IdempotencyKey, NotApplied, capture_in_tx, reserve_in_tx};
+use crate::domain::{Error, Result, time::now_micros};
+use crate::providers::ProducedFile;
+
+pub const PURPOSE_IMAGE: &str = "IMAGE";
+pub const PURPOSE_TRAINING: &str = "TRAINING";
+/// How long the links handed to a trainer (photos archive) or a generator (weights) live.
+const INPUT_URL_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Where a training's photo archive is stored.
+pub fn training_archive_key(user_id: i64, avatar_id: i64, job_id: i64) -> String {
+    format!("u/{user_id}/a/{avatar_id}/training-{job_id}.zip")
+}
+
+fn weights_key(user_id: i64, avatar_id: i64, job_id: i64) -> String {
+    format!("u/{user_id}/a/{avatar_id}/lora-{job_id}.safetensors")
+}
+
+pub fn is_training(job: &generations::Model) -> bool {
+    job.purpose == PURPOSE_TRAINING
+}
+
+impl GenerationService {
+    /// Reserves the price and queues the training, moving the avatar to `TRAINING`; all in one
+    /// transaction (the avatar's row lock also keeps photo uploads out meanwhile).
+    pub async fn start_training(&self, avatar: &Avatar, price: i64) -> Result<()> {
+        let now = now_micros();
+        let tx = self.inner.db.begin().await?;
+        if !avatars::repository::begin_training(&tx, avatar.id, now).await? {
+            tx.rollback().await?;
+            return Err(Error::invalid("this avatar is training or trained already"));
+        }
+        let photos = avatars::repository::accepted_count(&tx, avatar.id).await?;
+        if !(MIN_PHOTOS..=MAX_PHOTOS).contains(&photos) {
+            tx.rollback().await?;
+            return Err(Error::invalid(format!("training needs {MIN_PHOTOS}-{MAX_PHOTOS} accepted photos; this avatar has {photos}")));
+        }
+        let key = IdempotencyKey::internal(format!("training:{}:{:032x}", avatar.id, rand::random::<u128>()));
+        let (reservation, charge) = match reserve_in_tx(&tx, avatar.user_id, price, "avatar training", &key).await? {
+            Ok(reserved) => reserved,
+            Err(NotApplied::InsufficientCredits) => {
+                tx.rollback().await?;
+                let available = self.inner.credits.balance(avatar.user_id).await?;
+                return Err(Error::InsufficientCredits { needed: price, available });
+            }
+            Err(NotApplied::Duplicate) => {
+                tx.rollback().await?;
+                return Err(Error::internal("a fresh training key was a duplicate"));
+            }
+        };
+        let row = NewRow {
+            user_id: avatar.user_id,
+            purpose: PURPOSE_TRAINING,
+            model: avatar.training_type.trainer(),
+            prompt: &avatar.trigger_phrase,
+            aspect_ratio: AspectRatio::Square,
+            num_images: 1,
+            seed: None,
+            avatar_id: Some(avatar.id),
+            cost: price,
+            reservation_id: reservation.id,
+            idempotency_key: None,
+            provider: self.inner.provider.name(),
+            deadline_at: now + self.inner.settings.training_deadline.as_micros() as i64,
+            now,
+        };
+        let job_id = repo::insert(&tx, row).await?.ok_or_else(|| Error::internal("a training job without a key conflicted"))?;
+        avatars::repository::set_training_job(&tx, avatar.id, job_id).await?;
+        tx.commit().await?;
+        self.inner.credits.announce(&charge).await;
+        self.inner.wake.notify_one();
+        Ok(())
+    }
+
+    /// Cancels a running training (refunded), at the provider too.
+    pub async fn cancel_training(&self, job_id: i64) -> Result<bool> {
+        let Some(job) = repo::find(&self.inner.db, job_id).await? else { return Ok(false) };
+        let cancelled = self.settle(job_id, GenerationStatus::Cancelled, "cancelled by the user").await?;
+        if cancelled && let Some(handle) = repo::handle_of(&job) {
+            let _ = self.inner.provider.cancel(&handle).await;
+        }
+        Ok(cancelled)
+    }
+
+    /// A link to the job's photo archive, for the trainer.
+    pub(super) async fn training_archive_url(&self, job: &generations::Model) -> Result<String> {
+        let avatar_id = job.avatar_id.ok_or_else(|| Error::internal("a training without an avatar"))?;
+        self.signed(&training_archive_key(job.user_id, avatar_id, job.id)).await
+    }
+
+    /// Zips the avatar's accepted photos into storage (the same key each time: a retried
+    /// submit rewrites it).
+    pub(super) async fn store_training_archive(&self, job: &generations::Model) -> Result<()> {
+        let avatar_id = job.avatar_id.ok_or_else(|| Error::internal("a training without an avatar"))?;
+        let photos = avatars::repository::photos(&self.inner.db, avatar_id).await?;
+        let storage = &self.inner.storage;
+        let mut files = Vec::new();
+        for (index, photo) in photos.iter().enumerate() {
+            let Some(key) = &photo.storage_key else { continue };
+            let object = storage.get(Bucket::Photos, key).await.map_err(|e| Error::internal(format!("reading {key}: {e:#}")))?;
+            let object = object.ok_or_else(|| Error::internal(format!("photo {key} is missing from storage")))?;
+            let extension = key.rsplit('.').next().unwrap_or("jpg");
+            files.push((format!("photo_{index:02}.{extension}"), object.bytes));
+        }
+        let entries: Vec<(String, &[u8])> = files.iter().map(|(name, bytes)| (name.clone(), bytes.as_ref())).collect();
+        let key = training_archive_key(job.user_id, avatar_id, job.id);
+        storage
+            .put(Bucket::Photos, &key, zip_stored(&entries).into(), "application/zip")
+            .await
+            .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))
+    }
+
+    /// A link to the avatar's weights, for `fal-ai/flux-lora`.
+    pub(super) async fn weights_url(&self, avatar: &Avatar) -> Result<String> {
+        let key = avatar.lora_key.as_deref().ok_or_else(|| Error::invalid("this avatar is not trained"))?;
+        self.signed(key).await
+    }
+
+    async fn signed(&self, key: &str) -> Result<String> {
+        let url = self.inner.storage.signed_url(Bucket::Photos, key, INPUT_URL_TTL).await;
+        url.map_err(|e| Error::internal(format!("signing {key}: {e:#}")))
+    }
+
+    /// Stores the trained weights, then completes the job and readies the avatar in one
+    /// transaction.
+    pub(super) async fn complete_training(&self, job: &generations::Model, files: Vec<ProducedFile>) -> Result<()> {
+        let avatar_id = job.avatar_id.ok_or_else(|| Error::internal("a training without an avatar"))?;
+        let Some(weights) = files.into_iter().next() else {
+            return self.settle(job.id, GenerationStatus::Failed, "the trainer returned no weights").await.map(drop);
+        };
+        let key = weights_key(job.user_id, avatar_id, job.id);
+        self.inner
+            .storage
+            .put(Bucket::Photos, &key, weights.bytes, &weights.content_type)
+            .await
+            .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))?;
+        let now = now_micros();
+        let tx = self.inner.db.begin().await?;
+        let Some(reservation) = repo::finish(&tx, job.id, GenerationStatus::Completed, None, now).await? else {
+            tx.rollback().await?;
+            return Ok(()); // settled by someone else first
+        };
+        avatars::repository::finish_training(&tx, job.id, AvatarStatus::Ready, Some(&key), None, now).await?;
+        if let Some(reservation) = reservation {
+            capture_in_tx(&tx, reservation).await?;
+        }
+        tx.commit().await?;
+        self.publish_current(job.id).await;
+        Ok(())
+    }
+}
