@@ -88,6 +88,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
             workers: config.workers,
             deadline: config.job_deadline,
             training_deadline: config.training_deadline,
+            archive_via_provider: config.fal.key.is_some() && config.fal.archive_via_fal,
             lease: config.job_lease,
             // The local provider's progress moves with time: look about eight times per job.
             poll_interval: match config.fal.key {
@@ -165,7 +166,7 @@ fn provider(config: &Config) -> anyhow::Result<Arc<dyn ImageProvider>> {
                 Some(base) => Some(base.join("webhooks/fal").context("FAL_WEBHOOK_URL_BASE")?),
                 None => None,
             };
-            Arc::new(FalProvider::new(key.expose_secret(), config.fal.queue_url.clone(), webhook))
+            Arc::new(FalProvider::new(key.expose_secret(), config.fal.queue_url.clone(), config.fal.storage_url.clone(), webhook))
         }
         None => Arc::new(LocalProvider::new(LocalProviderConfig {
             latency: config.local.latency,

@@ -69,6 +69,11 @@ pub struct S3Config {
 pub struct FalConfig {
     pub key: Option<SecretString>,
     pub queue_url: Url,
+    /// FAL's storage API, for `AISHA_TRAINING_ARCHIVE=fal`.
+    pub storage_url: Url,
+    /// Hand trainers the photo archive through FAL's storage rather than a signed link to ours
+    /// (which FAL must be able to reach).
+    pub archive_via_fal: bool,
     pub webhook_url_base: Option<Url>,
     pub jwks_url: Url,
     /// How often a job's status is polled without webhooks, and with them (the fallback).
@@ -156,6 +161,12 @@ impl Config {
                 jwks_url: vars
                     .parse("FAL_JWKS_URL")?
                     .unwrap_or_else(|| url("https://rest.alpha.fal.ai/.well-known/jwks.json")),
+                storage_url: vars.parse("FAL_STORAGE_URL")?.unwrap_or_else(|| url("https://rest.alpha.fal.ai/")),
+                archive_via_fal: match vars.get("AISHA_TRAINING_ARCHIVE").as_deref() {
+                    None | Some("storage") => false,
+                    Some("fal") => true,
+                    Some(_) => return Err(err("AISHA_TRAINING_ARCHIVE", "must be storage or fal")),
+                },
                 poll_interval: Duration::from_millis(vars.parse("AISHA_FAL_POLL_MS")?.unwrap_or(1000)),
                 webhook_poll_interval: Duration::from_millis(vars.parse("AISHA_FAL_WEBHOOK_POLL_MS")?.unwrap_or(15_000)),
             },

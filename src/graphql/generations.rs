@@ -234,6 +234,10 @@ impl Generation {
     async fn num_images(&self) -> i32 {
         i32::from(self.0.num_images)
     }
+    /// The avatar it was made with (null once that avatar is deleted).
+    async fn avatar_id(&self) -> Option<ID> {
+        self.0.avatar_id.map(|id| encode(Kind::Avatar, id))
+    }
     async fn seed(&self) -> Option<i64> {
         self.0.seed
     }

@@ -89,6 +89,11 @@ pub fn generation_global_id(id: i64) -> String {
     ids::encode(ids::Kind::Generation, id).to_string()
 }
 
+/// The global id of an avatar, as the API shows it.
+pub fn avatar_global_id(id: i64) -> String {
+    ids::encode(ids::Kind::Avatar, id).to_string()
+}
+
 pub fn sdl() -> String {
     Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default()).finish().sdl()
 }

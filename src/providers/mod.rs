@@ -90,4 +90,9 @@ pub trait ImageProvider: Send + Sync {
     /// Downloads the files of a model output delivered by webhook (images, or LoRA weights).
     async fn files_from_output(&self, output: &serde_json::Value) -> Result<Vec<ProducedFile>, ProviderError>;
     async fn cancel(&self, handle: &ProviderHandle) -> Result<(), ProviderError>;
+    /// Puts a file in the provider's own storage and returns its URL (for inputs such as a
+    /// training archive); None when the provider has no storage of its own.
+    async fn upload(&self, _name: &str, _bytes: Bytes, _content_type: &str) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
 }

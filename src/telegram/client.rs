@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{
-    Executor, Request, Variables,
+    Executor, Request, UploadValue, Variables,
     parser::{
         parse_query,
         types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
@@ -18,11 +18,12 @@ use crate::domain::{auth::Principal, users::TelegramProfile};
 use crate::graphql::{ObservedSchema, Viewer};
 
 /// The operation files, as compiled in (a test validates each against `schema.graphql`).
-pub const OPERATION_FILES: [(&str, &str); 4] = [
+pub const OPERATION_FILES: [(&str, &str); 5] = [
     ("account.graphql", include_str!("operations/account.graphql")),
     ("payments.graphql", include_str!("operations/payments.graphql")),
     ("generations.graphql", include_str!("operations/generations.graphql")),
     ("gallery.graphql", include_str!("operations/gallery.graphql")),
+    ("avatars.graphql", include_str!("operations/avatars.graphql")),
 ];
 
 /// On whose behalf an operation runs.
@@ -74,12 +75,27 @@ impl GraphqlClient {
 
     /// Runs the named operation and decodes its `data`.
     pub async fn run<T: DeserializeOwned>(&self, actor: &Actor, name: &'static str, variables: serde_json::Value) -> Result<T, ApiError> {
+        self.run_with_files(actor, name, variables, Vec::new()).await
+    }
+
+    /// Runs an operation with files for its `Upload` variables (paths like `variables.photos.0`),
+    /// as a multipart request would bring them.
+    pub async fn run_with_files<T: DeserializeOwned>(
+        &self,
+        actor: &Actor,
+        name: &'static str,
+        variables: serde_json::Value,
+        files: Vec<(String, UploadValue)>,
+    ) -> Result<T, ApiError> {
         let document = self.operations.get(name).ok_or(ApiError::UnknownOperation(name))?;
         let viewer = match actor {
             Actor::Sender { profile, start_payload } => Viewer::telegram(profile.clone(), start_payload.clone()),
             Actor::User(id) => Viewer::known(Principal::BotUser(*id)),
         };
         let mut request = Request::new("").variables(Variables::from_json(variables)).data(viewer);
+        for (path, file) in files {
+            request.set_upload(&path, file);
+        }
         request.set_parsed_query(document.clone());
         let response = self.schema.execute(request).await;
         if let Some(error) = response.errors.into_iter().next() {

@@ -138,3 +138,55 @@ pub fn packages(t: &Texts, packages: &[(String, String)]) -> InlineKeyboardMarku
     rows.push(back(t));
     InlineKeyboardMarkup::new(rows)
 }
+
+/// One button per avatar, then "new avatar" and Back.
+pub fn avatars(t: &Texts, avatars: &[(String, String)]) -> InlineKeyboardMarkup {
+    let mut rows: Vec<Vec<_>> = avatars.iter().map(|(id, label)| vec![button(label.as_str(), Callback::OpenAvatar(id.clone()))]).collect();
+    rows.push(vec![button(t.btn_new_avatar, Callback::NewAvatar)]);
+    rows.push(back(t));
+    InlineKeyboardMarkup::new(rows)
+}
+
+pub fn avatar_kinds(t: &Texts) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([
+        vec![button(t.btn_portrait, Callback::AvatarKind(false)), button(t.btn_style, Callback::AvatarKind(true))],
+        back(t),
+    ])
+}
+
+/// Under the photo count: train (with the price) once there are enough photos.
+pub fn photos(t: &Texts, avatar_id: &str, count: i64, price: i64) -> InlineKeyboardMarkup {
+    let mut rows = Vec::new();
+    if count >= 10 {
+        rows.push(vec![button(fill(t.btn_train, &[("price", &price)]), Callback::TrainAvatar(avatar_id.to_owned()))]);
+    }
+    rows.push(back(t));
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// What can be done with an avatar in its status.
+pub fn avatar(t: &Texts, avatar_id: &str, status: &str, photos: i64, price: i64) -> InlineKeyboardMarkup {
+    let id = avatar_id.to_owned();
+    let mut rows = Vec::new();
+    match status {
+        "READY" => rows.push(vec![button(t.btn_use_avatar, Callback::UseAvatar(id.clone()))]),
+        "TRAINING" => {}
+        _ => {
+            rows.push(vec![button(t.btn_add_photos, Callback::AvatarPhotos(id.clone()))]);
+            if photos >= 10 {
+                rows.push(vec![button(fill(t.btn_train, &[("price", &price)]), Callback::TrainAvatar(id.clone()))]);
+            }
+        }
+    }
+    rows.push(vec![button("🗑", Callback::AskDeleteAvatar(id))]);
+    rows.push(back(t));
+    InlineKeyboardMarkup::new(rows)
+}
+
+pub fn use_avatar(t: &Texts, avatar_id: &str) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![button(t.btn_use_avatar, Callback::UseAvatar(avatar_id.to_owned()))], vec![button(t.btn_menu, Callback::Menu)]])
+}
+
+pub fn confirm_delete_avatar(t: &Texts, avatar_id: &str) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![button(t.btn_delete, Callback::DeleteAvatar(avatar_id.to_owned())), button(t.btn_cancel, Callback::Back)]])
+}

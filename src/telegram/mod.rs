@@ -6,6 +6,7 @@ mod callback;
 pub mod client;
 mod handlers;
 mod keyboards;
+mod limiter;
 mod notifier;
 mod outgoing;
 mod queue;
@@ -63,6 +64,7 @@ impl TelegramBot {
         let gate = webhook::Gate { secret: config.webhook_secret.clone(), cache: cache.clone(), metrics: metrics.clone() };
         let ctx = BotCtx {
             api: outgoing::connect(config),
+            limiter: limiter::Limiter::new(config.messages_per_sec_chat, config.messages_per_sec_overall),
             gql: client::GraphqlClient::new(schema)?,
             cache,
             http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?,

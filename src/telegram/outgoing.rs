@@ -1,32 +1,21 @@
-//! Talking to Telegram: the throttled bot (about 1 message per second per chat and 30 per
-//! second overall; on a 429 it waits `retry_after` and retries), retries for the calls the
-//! throttle does not cover (edits, answers), and how a photo travels.
+//! Talking to Telegram: a 429 is waited out (`retry_after`) and retried, messages keep to the
+//! limits (`limiter.rs`), and a photo travels by file id, by URL or as bytes.
 
 use std::{net::IpAddr, time::Duration};
 
 use secrecy::ExposeSecret;
 use teloxide::{
     Bot, RequestError,
-    adaptors::{Throttle, throttle::Limits},
     requests::Request,
     types::{FileId, InputFile},
 };
 
 use crate::config::TelegramConfig;
 
-pub type BotApi = Throttle<Bot>;
+pub type BotApi = Bot;
 
 pub fn connect(config: &TelegramConfig) -> BotApi {
-    let bot = Bot::new(config.bot_token.expose_secret()).set_api_url(config.api_url.clone());
-    Throttle::new_spawn(
-        bot,
-        Limits {
-            messages_per_sec_chat: config.messages_per_sec_chat,
-            messages_per_min_chat: config.messages_per_sec_chat.saturating_mul(60),
-            messages_per_min_channel_or_supergroup: 20,
-            messages_per_sec_overall: config.messages_per_sec_overall,
-        },
-    )
+    Bot::new(config.bot_token.expose_secret()).set_api_url(config.api_url.clone())
 }
 
 /// Sends a request, waiting out up to three 429s (`retry_after`).

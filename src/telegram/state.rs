@@ -29,6 +29,12 @@ pub enum Screen {
     TopUp,
     Help,
     Language,
+    Avatars,
+    Avatar,
+    AwaitAvatarName,
+    AvatarKind,
+    AwaitPhotos,
+    ConfirmDeleteAvatar,
 }
 
 impl Screen {
@@ -40,6 +46,9 @@ impl Screen {
             Screen::Confirm => Screen::Count,
             Screen::Filters | Screen::Stats | Screen::ConfirmDelete => Screen::Gallery,
             Screen::TopUp => Screen::Balance,
+            Screen::Avatar | Screen::AwaitAvatarName => Screen::Avatars,
+            Screen::AvatarKind => Screen::AwaitAvatarName,
+            Screen::AwaitPhotos | Screen::ConfirmDeleteAvatar => Screen::Avatar,
             _ => Screen::Menu,
         }
     }
@@ -51,6 +60,8 @@ pub struct Draft {
     pub prompt: Option<String>,
     pub ratio: Option<String>,
     pub count: Option<u8>,
+    /// Generating with this avatar (FLUX LoRA) rather than Imagen 4.
+    pub avatar: Option<String>,
 }
 
 /// The gallery filter as the buttons set it.
@@ -96,6 +107,12 @@ pub struct ChatState {
     pub draft: Draft,
     pub filter: CardFilter,
     pub card: Option<Card>,
+    /// The avatar on screen (being made, or shown).
+    pub avatar: Option<String>,
+    /// A new avatar's name, until its type is chosen.
+    pub avatar_name: Option<String>,
+    /// The message showing the current screen (e.g. the one counting photos received).
+    pub screen_message: Option<i32>,
 }
 
 fn key(chat_id: i64) -> String {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::support::fake_fal::{FakeFal, Mode};
-use crate::support::{ADMIN_TOKEN, Db, TestApp, restart_app, spawn_app_with};
+use crate::support::{Db, TestApp, restart_app, spawn_app_with};
 
 const AVATAR: &str = "id name status progress photoCount generationCount trainingPrice triggerPhrase error \
                       photos { id status rejectReason url width height contentType }";
@@ -60,15 +60,6 @@ async fn wait_for_avatar(app: &TestApp, token: &str, id: &str, statuses: &[&str]
     panic!("avatar {id} never reached {statuses:?}");
 }
 
-async fn give_credits(app: &TestApp, user_id: &str, amount: i64) {
-    let adjust = "mutation($u: ID!, $a: Int!, $k: String!) { adjustBalance(userId: $u, amount: $a, reason: \"test credits\", idempotencyKey: $k) { id } }";
-    app.gql(Some(ADMIN_TOKEN), adjust, json!({ "u": user_id, "a": amount, "k": format!("credits-{amount}") })).await.data("adjustBalance");
-}
-
-async fn balance(app: &TestApp, token: &str) -> i64 {
-    app.gql(Some(token), "{ me { balance } }", json!({})).await.data("me")["balance"].as_i64().expect("int")
-}
-
 /// Files under the local storage's photos folder.
 fn stored_photos(app: &TestApp) -> usize {
     fn count(dir: &std::path::Path) -> usize {
@@ -82,7 +73,7 @@ fn stored_photos(app: &TestApp) -> usize {
 /// A user with credits and an avatar holding `photos` accepted photos.
 async fn avatar_with_photos(app: &TestApp, telegram_id: i64, photos: usize) -> (String, String) {
     let (token, user_id) = app.sign_in(telegram_id, "trainer").await;
-    give_credits(app, &user_id, 1000).await;
+    app.give_credits(&user_id, 1000).await;
     let id = create_avatar(app, &token, "Me").await;
     let files = (0..photos).map(|n| (format!("p{n}.png"), photo(n))).collect();
     let body = upload(app, &token, &id, files).await;
@@ -144,18 +135,18 @@ fn avatar_of(body: &Value) -> &Value {
 db_test!(training_locally_makes_weights_and_the_avatar_generates_with_them, |db: Db| async move {
     let app = spawn_app_with(db, |c| c.training_price = 150).await;
     let (token, id) = avatar_with_photos(&app, 302, 10).await;
-    let before = balance(&app, &token).await;
+    let before = app.balance(&token).await;
 
     let start = format!("mutation($id: ID!) {{ startAvatarTraining(avatarId: $id) {{ {AVATAR} }} }}");
     let started = app.gql(Some(&token), &start, json!({ "id": id })).await;
     assert_eq!(started.data("startAvatarTraining")["status"], "TRAINING");
-    assert_eq!(balance(&app, &token).await, before - 150);
+    assert_eq!(app.balance(&token).await, before - 150);
     // Training twice at once is refused and charges nothing more.
     assert_eq!(app.gql(Some(&token), &start, json!({ "id": id })).await.error_code(), "BAD_USER_INPUT");
     let ready = wait_for_avatar(&app, &token, &id, &["READY", "FAILED"]).await;
     assert_eq!(ready["status"], "READY", "{ready}");
     assert_eq!(ready["progress"], 100);
-    assert_eq!(balance(&app, &token).await, before - 150);
+    assert_eq!(app.balance(&token).await, before - 150);
 
     // The weights: a safetensors file derived from the uploaded photos.
     let key = app.scalar_string("SELECT lora_key FROM avatars").await;
@@ -258,17 +249,35 @@ db_test!(fal_trains_from_the_archive_and_flux_lora_gets_the_stored_weights, |db:
     assert_eq!(got, expected);
 });
 
+db_test!(the_archive_can_go_through_fals_own_storage, |db: Db| async move {
+    let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(100)).await;
+    let app = spawn_app_with(db, |c| {
+        use_fal(c, &fal);
+        c.fal.storage_url = format!("{}/", fal.url).parse().expect("url");
+        c.fal.archive_via_fal = true;
+    })
+    .await;
+    let (token, id) = avatar_with_photos(&app, 308, 10).await;
+    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id })).await.data("startAvatarTraining");
+    assert_eq!(wait_for_avatar(&app, &token, &id, &["READY", "FAILED"]).await["status"], "READY");
+    let url = fal.with_submissions(|s| s[0].input["images_data_url"].as_str().map(str::to_owned)).expect("an archive URL");
+    assert!(url.starts_with(&format!("{}/uploaded/", fal.url)), "{url}");
+    let archives = fal.archives();
+    assert_eq!(archives[0].0, 200);
+    assert_eq!(archives[0].1.windows(4).filter(|w| *w == b"PK\x03\x04").count(), 10);
+});
+
 db_test!(a_failed_training_is_refunded_exactly_once, |db: Db| async move {
     let fal = FakeFal::start(Mode::StatusError, Duration::from_millis(100)).await;
     let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
     let (token, id) = avatar_with_photos(&app, 304, 10).await;
-    let before = balance(&app, &token).await;
+    let before = app.balance(&token).await;
     app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id })).await.data("startAvatarTraining");
     let failed = wait_for_avatar(&app, &token, &id, &["READY", "FAILED"]).await;
     assert_eq!(failed["status"], "FAILED", "{failed}");
     assert!(failed["error"].as_str().is_some_and(|e| !e.is_empty()));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(balance(&app, &token).await, before);
+    assert_eq!(app.balance(&token).await, before);
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 1);
     // A failed avatar can be trained again.
     fal.set_mode(Mode::Succeed);
@@ -303,7 +312,7 @@ db_test!(nobody_else_sees_uploads_to_trains_or_uses_an_avatar, |db: Db| async mo
     let app = spawn_app_with(db, |_| {}).await;
     let (_, id) = avatar_with_photos(&app, 306, 10).await;
     let (intruder, intruder_id) = app.sign_in(307, "intruder").await;
-    give_credits(&app, &intruder_id, 1000).await;
+    app.give_credits(&intruder_id, 1000).await;
     let photo_id = app.scalar_i64("SELECT MIN(id) FROM avatar_photos").await;
     let photo_gid = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, format!("AvatarPhoto:{photo_id}"));
     let attempts = [

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::support::fake_fal::{FakeFal, Mode};
-use crate::support::{ADMIN_TOKEN, Db, TestApp, restart_app, spawn_app, spawn_app_with};
+use crate::support::{Db, TestApp, restart_app, spawn_app, spawn_app_with};
 
 const CREATE: &str = "mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id status progress cost error } }";
 const GET: &str = "query($id: ID!) { generation(id: $id) { id status progress cost error images { url width height contentType type byteSize sha256 } } }";
@@ -34,15 +34,6 @@ async fn wait_for(app: &TestApp, token: &str, id: &str, statuses: &[&str]) -> Va
     panic!("generation {id} never reached {statuses:?}");
 }
 
-async fn give_credits(app: &TestApp, user_id: &str, amount: i64) {
-    let adjust = "mutation($u: ID!, $a: Int!, $k: String!) { adjustBalance(userId: $u, amount: $a, reason: \"test credits\", idempotencyKey: $k) { id } }";
-    app.gql(Some(ADMIN_TOKEN), adjust, json!({ "u": user_id, "a": amount, "k": format!("credits-{amount}") })).await.data("adjustBalance");
-}
-
-async fn balance(app: &TestApp, token: &str) -> i64 {
-    app.gql(Some(token), "{ me { balance } }", json!({})).await.data("me")["balance"].as_i64().expect("int")
-}
-
 async fn download(app: &TestApp, url: &str) -> Vec<u8> {
     let response = app.http.get(url).send().await.expect("download");
     assert_eq!(response.status(), 200, "{url}");
@@ -62,7 +53,7 @@ db_test!(the_local_provider_completes_a_generation_with_stored_images, |db: Db| 
     let generation = created.data("createGeneration");
     assert_eq!(generation["status"], "PENDING");
     assert_eq!(generation["cost"], 10);
-    assert_eq!(balance(&app, &token).await, 0);
+    assert_eq!(app.balance(&token).await, 0);
     let done = wait_for(&app, &token, generation["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
     assert_eq!(done["progress"], 100);
@@ -97,7 +88,7 @@ db_test!(bad_generation_input_is_refused_and_changes_nothing, |db: Db| async mov
         assert_eq!(response.error_code(), code, "{input}: {}", response.body);
     }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM generations").await, 0);
-    assert_eq!(balance(&app, &token).await, 10);
+    assert_eq!(app.balance(&token).await, 10);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries").await, 1);
     assert_eq!(app.gql(None, CREATE, json!({ "input": { "model": "local/sketch", "prompt": "x" } })).await.error_code(), "UNAUTHENTICATED");
 });
@@ -113,7 +104,7 @@ db_test!(the_same_idempotency_key_returns_one_generation_charged_once, |db: Db| 
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM generations").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'CHARGE'").await, 1);
-    assert_eq!(balance(&app, &token).await, 5);
+    assert_eq!(app.balance(&token).await, 5);
 });
 
 db_test!(another_user_cannot_see_or_cancel_a_generation, |db: Db| async move {
@@ -146,7 +137,7 @@ db_test!(cancelling_refunds_exactly_once, |db: Db| async move {
     for response in responses {
         assert_eq!(response.data("cancelGeneration")["status"], "CANCELLED");
     }
-    assert_eq!(balance(&app, &token).await, 10);
+    assert_eq!(app.balance(&token).await, 10);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 1);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(wait_for(&app, &token, id.as_str().expect("id"), &["CANCELLED"]).await["status"], "CANCELLED");
@@ -155,7 +146,7 @@ db_test!(cancelling_refunds_exactly_once, |db: Db| async move {
 db_test!(twenty_concurrent_generations_all_complete_and_balance_adds_up, |db: Db| async move {
     let app = spawn_app(db).await;
     let (token, user_id) = app.sign_in(106, "busy").await;
-    give_credits(&app, &user_id, 90).await;
+    app.give_credits(&user_id, 90).await;
 
     let inputs = (0..20).map(|i| json!({ "model": "local/sketch", "prompt": format!("picture {i}"), "numImages": 1 + i % 4 }));
     let responses = join_all(inputs.map(|input| create(&app, &token, input))).await;
@@ -168,7 +159,7 @@ db_test!(twenty_concurrent_generations_all_complete_and_balance_adds_up, |db: Db
         assert_eq!(done["status"], "COMPLETED", "{done}");
     }
     assert_eq!(cost, 50);
-    assert_eq!(balance(&app, &token).await, 100 - 50);
+    assert_eq!(app.balance(&token).await, 100 - 50);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 50);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM credit_reservations WHERE state = 'CAPTURED'").await, 20);
 });
@@ -213,7 +204,7 @@ db_test!(fal_failures_end_failed_with_exactly_one_refund, |db: Db| async move {
     let failed = wait_for(&app, &token, second.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
     assert_eq!(failed["status"], "FAILED");
 
-    assert_eq!(balance(&app, &token).await, 10);
+    assert_eq!(app.balance(&token).await, 10);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 2);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND' AND amount = 5").await, 2);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 0);
@@ -233,7 +224,7 @@ db_test!(the_deadline_reaper_fails_refunds_and_cancels_at_the_provider, |db: Db|
 
     assert_eq!(failed["status"], "FAILED");
     assert!(failed["error"].as_str().expect("error").contains("in time"), "{failed}");
-    assert_eq!(balance(&app, &token).await, 10);
+    assert_eq!(app.balance(&token).await, 10);
     tokio::time::sleep(Duration::from_millis(300)).await; // a second reaper round changes nothing
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 1);
     assert_eq!(fal.cancels().len(), 1);
@@ -260,7 +251,7 @@ db_test!(a_server_killed_mid_job_finishes_it_after_restart_without_submitting_ag
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'CHARGE'").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 1);
-    assert_eq!(balance(&app, &token).await, 5);
+    assert_eq!(app.balance(&token).await, 5);
 });
 
 fn use_fal_webhooks(config: &mut aisha::config::Config, fal: &FakeFal) {
@@ -347,5 +338,5 @@ db_test!(a_fal_error_webhook_fails_the_job_and_refunds_it, |db: Db| async move {
     assert_eq!(failed["status"], "FAILED");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 1);
-    assert_eq!(balance(&app, &token).await, 10);
+    assert_eq!(app.balance(&token).await, 10);
 });

@@ -325,3 +325,69 @@ fn every_bot_operation_is_valid_against_schema_graphql() {
     // Each file is compiled into the bot; a file here that the bot does not load is a mistake.
     assert_eq!(files, aisha::telegram::client::OPERATION_FILES.len());
 }
+
+db_test!(an_avatar_is_made_trained_and_used_from_the_chat, |db| async move {
+    use aisha::domain::generations::AspectRatio;
+    use aisha::providers::local::render_png;
+    let (app, fake) = bot_app(db).await;
+    let ivy = user(&app, 7009, "en");
+    ivy.says("/start").await;
+    let menu = screen(&fake, ivy.id, "Balance").await;
+    let user_id = app.scalar_i64("SELECT id FROM users WHERE telegram_id = 7009").await;
+    // Credits for the training (150) and a picture.
+    app.app
+        .services
+        .credits
+        .apply(user_id, aisha::domain::credits::BalanceChange {
+            kind: aisha::domain::credits::EntryKind::Adjustment,
+            amount: 500,
+            reason: "test".into(),
+            key: aisha::domain::credits::IdempotencyKey::parse("test-credits").expect("key"),
+        })
+        .await
+        .expect("credits");
+
+    ivy.press(&fake, id_of(&menu), "My avatars").await;
+    let avatars = screen(&fake, ivy.id, "An avatar learns").await;
+    ivy.press(&fake, id_of(&avatars), "New avatar").await;
+    screen(&fake, ivy.id, "What shall we call").await;
+    ivy.says("Ivy").await;
+    let kinds = screen(&fake, ivy.id, "What will it learn").await;
+    ivy.press(&fake, id_of(&kinds), "A person").await;
+    let count = screen(&fake, ivy.id, "Accepted: 0/20").await;
+
+    // An album of 10 photos, then a duplicate and a tiny one: refused with reasons.
+    let photo = |n: i64| render_png(&format!("ivy {n}"), Some(n), 0, AspectRatio::Square.size(600));
+    for n in 0..10 {
+        ivy.sends_photo(&fake, photo(n), Some("album-1")).await;
+    }
+    ivy.sends_photo(&fake, photo(3), None).await;
+    ivy.sends_photo(&fake, render_png("tiny", None, 0, AspectRatio::Square.size(10)), None).await;
+    screen(&fake, ivy.id, "already there").await;
+    screen(&fake, ivy.id, "10×10").await;
+    // The count is one message, edited as photos come.
+    let counted = screen(&fake, ivy.id, "Accepted: 10/20").await;
+    assert_eq!(id_of(&counted), id_of(&count));
+    let count = id_of(&count);
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM avatar_photos WHERE status = 'ACCEPTED'").await, 10);
+
+    ivy.press(&fake, count, "Train for 150").await;
+    let ready = screen(&fake, ivy.id, "is ready").await;
+    assert_eq!(id_of(&ready), count, "the training message itself turns into the result");
+    assert_eq!(app.scalar_i64(&format!("SELECT balance FROM users WHERE id = {user_id}")).await, 10 + 500 - 150);
+
+    // "Create with it": the same steps, on FLUX with the avatar.
+    ivy.press(&fake, count, "Create with it").await;
+    screen(&fake, ivy.id, "Describe the picture").await;
+    ivy.says("on the moon").await;
+    let ratio = screen(&fake, ivy.id, "Which format").await;
+    ivy.press(&fake, id_of(&ratio), "1:1").await;
+    let counts = screen(&fake, ivy.id, "How many").await;
+    ivy.press(&fake, id_of(&counts), "1").await;
+    let confirm = screen(&fake, ivy.id, "FLUX with your avatar").await;
+    ivy.press(&fake, id_of(&confirm), "Create for 6").await;
+    fake.wait_for("sendPhoto", ivy.id, 1).await;
+    let avatar_id = app.scalar_i64("SELECT id FROM avatars").await;
+    let made = app.scalar_i64(&format!("SELECT COUNT(*) FROM images WHERE avatar_id = {avatar_id} AND kind = 'AVATAR'")).await;
+    assert_eq!(made, 1);
+});

@@ -56,6 +56,8 @@ struct Recorded {
     webhook_answers: Vec<u16>,
     /// What the trainers found at `images_data_url`: (HTTP status, bytes).
     archives: Vec<(u16, Vec<u8>)>,
+    /// Files put in FAL's storage, by id.
+    uploads: HashMap<String, Vec<u8>>,
 }
 
 struct Settings {
@@ -88,6 +90,9 @@ impl FakeFal {
         let router = Router::new()
             .route("/.well-known/jwks.json", get(jwks))
             .route("/files/{name}", get(file))
+            .route("/storage/upload/initiate", axum::routing::post(initiate_upload))
+            .route("/upload/{id}", axum::routing::put(put_upload))
+            .route("/uploaded/{id}", get(get_upload))
             .fallback(queue)
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.expect("fake FAL serves") });
@@ -186,6 +191,27 @@ async fn file(axum::extract::Path(name): axum::extract::Path<String>) -> Respons
     }
     let png = aisha::providers::local::render_png(&name, None, 0, (80, 60));
     ([("content-type", "image/png")], png).into_response()
+}
+
+/// FAL's storage: initiate gives a signed upload URL and the file's URL.
+async fn initiate_upload(State(fake): State<FakeFal>, headers: HeaderMap) -> Response {
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Key test-fal-key") {
+        return (StatusCode::UNAUTHORIZED, axum::Json(json!({ "detail": "bad key" }))).into_response();
+    }
+    let id = format!("up-{:016x}", rand::random::<u64>());
+    axum::Json(json!({ "upload_url": format!("{}/upload/{id}", fake.url), "file_url": format!("{}/uploaded/{id}", fake.url) })).into_response()
+}
+
+async fn put_upload(State(fake): State<FakeFal>, axum::extract::Path(id): axum::extract::Path<String>, body: Bytes) -> StatusCode {
+    fake.recorded.lock().expect("lock").uploads.insert(id, body.to_vec());
+    StatusCode::OK
+}
+
+async fn get_upload(State(fake): State<FakeFal>, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+    match fake.recorded.lock().expect("lock").uploads.get(&id) {
+        Some(bytes) => bytes.clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Everything under the queue: submit, status, result, cancel.

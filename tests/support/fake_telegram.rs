@@ -36,6 +36,8 @@ struct Inner {
     messages: HashMap<i64, Value>,
     /// Canned 429s: method → retry_after seconds.
     too_many: HashMap<String, VecDeque<u64>>,
+    /// Files users sent, by file id (`getFile`, then `/file/bot<token>/<path>`).
+    files: HashMap<String, Vec<u8>>,
 }
 
 #[derive(Clone)]
@@ -55,9 +57,19 @@ impl FakeTelegram {
             inner: Arc::default(),
             next_id: Arc::new(AtomicI64::new(1000)),
         };
-        let router = Router::new().route("/{bot}/{method}", post(method)).with_state(fake.clone());
+        let router = Router::new()
+            .route("/{bot}/{method}", post(method))
+            .route("/file/{bot}/{*path}", axum::routing::get(download))
+            .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.expect("fake Telegram serves") });
         fake
+    }
+
+    /// Keeps a file a user sends; returns its file id.
+    pub fn add_file(&self, bytes: Vec<u8>) -> String {
+        let id = format!("user-file-{}", self.next_id.fetch_add(1, Ordering::SeqCst));
+        self.lock().files.insert(id.clone(), bytes);
+        id
     }
 
     /// The next call of `method` is answered 429 with this `retry_after`.
@@ -169,6 +181,15 @@ impl FakeTelegram {
                 self.lock().messages.remove(&params["message_id"].as_i64().unwrap_or_default());
                 Ok(json!(true))
             }
+            "getfile" => {
+                let id = params["file_id"].as_str().unwrap_or_default();
+                match self.lock().files.get(id) {
+                    Some(bytes) => Ok(json!({
+                        "file_id": id, "file_unique_id": format!("u-{id}"), "file_size": bytes.len(), "file_path": format!("photos/{id}.jpg")
+                    })),
+                    None => Err(bad("Bad Request: invalid file_id")),
+                }
+            }
             "sendmessage" => Ok(self.new_message(chat, keep(json!({ "text": params["text"] })))),
             "sendphoto" => {
                 let mut content = json!({ "photo": self.photo() });
@@ -274,6 +295,16 @@ async fn method(State(fake): State<FakeTelegram>, Path((bot, method)): Path<(Str
         Ok(result) => json!({ "ok": true, "result": result }),
         Err(error) => error,
     })
+}
+
+/// `GET /file/bot<token>/photos/<file id>.jpg`: what a user sent.
+async fn download(State(fake): State<FakeTelegram>, Path((bot, path)): Path<(String, String)>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let id = path.trim_start_matches("photos/").trim_end_matches(".jpg");
+    match fake.lock().files.get(id) {
+        Some(bytes) if bot == format!("bot{}", fake.token) => bytes.clone().into_response(),
+        _ => (axum::http::StatusCode::NOT_FOUND, "Not Found").into_response(),
+    }
 }
 
 /// JSON, or multipart (fields holding JSON are parsed; uploaded files become `{"file": bytes}`).
@@ -407,6 +438,17 @@ impl FakeUser {
             "message": message,
         });
         self.post(json!({ "callback_query": query })).await;
+    }
+
+    /// Sends a photo (part of an album when `album` is given), as Telegram delivers it.
+    pub async fn sends_photo(&self, fake: &FakeTelegram, bytes: Vec<u8>, album: Option<&str>) {
+        let size = bytes.len();
+        let id = fake.add_file(bytes);
+        let mut extra = json!({ "photo": [{ "file_id": id, "file_unique_id": format!("u-{id}"), "width": 600, "height": 600, "file_size": size }] });
+        if let Some(album) = album {
+            extra["media_group_id"] = json!(album);
+        }
+        self.post(self.message(extra)).await;
     }
 
     pub async fn pre_checkout(&self, payload: &str, stars: i64) {

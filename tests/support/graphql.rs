@@ -40,3 +40,16 @@ impl TestApp {
         GqlResponse { status, body: response.json().await.expect("JSON body") }
     }
 }
+
+impl TestApp {
+    /// Adds credits to a user as the admin (`adjustBalance`).
+    pub async fn give_credits(&self, user_id: &str, amount: i64) {
+        let adjust = "mutation($u: ID!, $a: Int!, $k: String!) { adjustBalance(userId: $u, amount: $a, reason: \"test credits\", idempotencyKey: $k) { id } }";
+        let variables = json!({ "u": user_id, "a": amount, "k": format!("credits-{amount}") });
+        self.gql(Some(super::ADMIN_TOKEN), adjust, variables).await.data("adjustBalance");
+    }
+
+    pub async fn balance(&self, token: &str) -> i64 {
+        self.gql(Some(token), "{ me { balance } }", json!({})).await.data("me")["balance"].as_i64().expect("an integer balance")
+    }
+}

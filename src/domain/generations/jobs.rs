@@ -30,6 +30,8 @@ pub struct JobSettings {
     pub deadline: Duration,
     /// Avatar trainings take longer (`AISHA_TRAINING_DEADLINE_SECS`).
     pub training_deadline: Duration,
+    /// Hand trainers the photo archive through the provider's storage instead of a signed link.
+    pub archive_via_provider: bool,
     /// How long a claim lasts without renewal; a crashed worker's jobs are taken over after it.
     pub lease: Duration,
     pub poll_interval: Duration,
@@ -204,10 +206,23 @@ impl GenerationService {
 
     /// Sends the job to the provider and records its handle; None when the job ended meanwhile.
     async fn submit(&self, job: &generations::Model, spec: &JobSpec) -> Result<Option<ProviderHandle>> {
-        if spec.training.is_some() {
-            self.store_training_archive(job).await?;
+        let mut spec = spec.clone();
+        if let Some(training) = spec.training.as_mut() {
+            let archive = self.store_training_archive(job).await?;
+            if self.inner.settings.archive_via_provider {
+                let uploaded = self.inner.provider.upload("photos.zip", archive, "application/zip").await;
+                match uploaded {
+                    Ok(Some(url)) => training.images_zip_url = url,
+                    Ok(None) => {}
+                    Err(ProviderError::Failed(reason)) => {
+                        self.settle(job.id, GenerationStatus::Failed, &reason).await?;
+                        return Ok(None);
+                    }
+                    Err(ProviderError::Transient(reason)) => return Err(crate::domain::Error::internal(reason)),
+                }
+            }
         }
-        let handle = match self.inner.provider.submit(spec).await {
+        let handle = match self.inner.provider.submit(&spec).await {
             Ok(handle) => handle,
             Err(ProviderError::Failed(reason)) => {
                 self.settle(job.id, GenerationStatus::Failed, &reason).await?;

@@ -104,8 +104,8 @@ impl GenerationService {
     }
 
     /// Zips the avatar's accepted photos into storage (the same key each time: a retried
-    /// submit rewrites it).
-    pub(super) async fn store_training_archive(&self, job: &generations::Model) -> Result<()> {
+    /// submit rewrites it) and returns the archive.
+    pub(super) async fn store_training_archive(&self, job: &generations::Model) -> Result<bytes::Bytes> {
         let avatar_id = job.avatar_id.ok_or_else(|| Error::internal("a training without an avatar"))?;
         let photos = avatars::repository::photos(&self.inner.db, avatar_id).await?;
         let storage = &self.inner.storage;
@@ -119,10 +119,12 @@ impl GenerationService {
         }
         let entries: Vec<(String, &[u8])> = files.iter().map(|(name, bytes)| (name.clone(), bytes.as_ref())).collect();
         let key = training_archive_key(job.user_id, avatar_id, job.id);
+        let archive = bytes::Bytes::from(zip_stored(&entries));
         storage
-            .put(Bucket::Photos, &key, zip_stored(&entries).into(), "application/zip")
+            .put(Bucket::Photos, &key, archive.clone(), "application/zip")
             .await
-            .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))
+            .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))?;
+        Ok(archive)
     }
 
     /// A link to the avatar's weights, for `fal-ai/flux-lora`.

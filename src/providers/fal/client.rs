@@ -56,6 +56,11 @@ impl Client {
         self.send(|| self.http.get(url.clone()).header("authorization", &self.authorization)).await
     }
 
+    /// PUTs bytes to a signed upload URL (FAL storage); it carries its own authorisation.
+    pub async fn put_bytes(&self, url: Url, bytes: bytes::Bytes, content_type: &str) -> Result<Reply, ProviderError> {
+        self.send(|| self.http.put(url.clone()).header("content-type", content_type).body(bytes.clone())).await
+    }
+
     pub async fn put(&self, url: Url) -> Result<Reply, ProviderError> {
         self.send(|| self.http.put(url.clone()).header("authorization", &self.authorization)).await
     }

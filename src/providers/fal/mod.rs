@@ -16,13 +16,15 @@ use super::{ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle,
 pub struct FalProvider {
     client: Client,
     queue_url: Url,
+    /// FAL's storage API (`…/storage/upload/initiate`).
+    storage_url: Url,
     /// Where FAL should POST completions (`…/webhooks/fal`), when we are reachable.
     webhook_url: Option<Url>,
 }
 
 impl FalProvider {
-    pub fn new(key: &str, queue_url: Url, webhook_url: Option<Url>) -> Self {
-        FalProvider { client: Client::new(key), queue_url, webhook_url }
+    pub fn new(key: &str, queue_url: Url, storage_url: Url, webhook_url: Option<Url>) -> Self {
+        FalProvider { client: Client::new(key), queue_url, storage_url, webhook_url }
     }
 }
 
@@ -148,6 +150,26 @@ impl ImageProvider for FalProvider {
             images.push(self.client.download(url, declared).await?);
         }
         Ok(images)
+    }
+
+    /// FAL's storage: initiate (`{file_name, content_type}` → `{upload_url, file_url}`), then PUT.
+    async fn upload(&self, name: &str, bytes: bytes::Bytes, content_type: &str) -> Result<Option<String>, ProviderError> {
+        let initiate = self
+            .storage_url
+            .join("storage/upload/initiate")
+            .map_err(|e| ProviderError::Failed(format!("bad FAL storage URL: {e}")))?;
+        let body = json!({ "file_name": name, "content_type": content_type });
+        let answer = self.client.post_json(initiate, &body).await?.success_json()?;
+        let field = |key: &str| answer.get(key).and_then(Value::as_str).map(str::to_owned);
+        let (Some(upload_url), Some(file_url)) = (field("upload_url"), field("file_url")) else {
+            return Err(ProviderError::Failed("FAL storage answered without upload_url or file_url".into()));
+        };
+        let upload_url = Url::parse(&upload_url).map_err(|e| ProviderError::Failed(format!("bad upload_url: {e}")))?;
+        let reply = self.client.put_bytes(upload_url, bytes, content_type).await?;
+        if !(200..300).contains(&reply.status) {
+            return Err(ProviderError::Transient(format!("FAL storage upload answered {}", reply.status)));
+        }
+        Ok(Some(file_url))
     }
 
     async fn cancel(&self, handle: &ProviderHandle) -> Result<(), ProviderError> {

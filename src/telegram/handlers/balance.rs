@@ -79,7 +79,8 @@ pub async fn buy(turn: &mut Turn<'_>, package_id: &str) -> Result<()> {
     let description = fill(t.invoice_description, &[("credits", &package.credits)]);
     let price = LabeledPrice::new(title.clone(), u32::try_from(package.stars).unwrap_or(u32::MAX));
     let chat = turn.chat;
-    turn.bot.api.send_invoice(chat, title, description, package.invoice_payload, "XTR", [price]).await?;
+    let invoice = turn.bot.api.send_invoice(chat, title, description, package.invoice_payload, "XTR", [price]);
+    turn.bot.deliver(chat, invoice).await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! The Imagen 4 flow: prompt → aspect ratio → number of images → confirmation with the price →
-//! a progress message (edited by the notifier) → the photos with a result keyboard.
+//! The Imagen 4 flow (and FLUX with an avatar): prompt → aspect ratio → number of images →
+//! confirmation with the price → a progress message (edited by the notifier) → the photos with
+//! a result keyboard.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,8 +16,13 @@ use crate::telegram::state::{Draft, Screen};
 use crate::telegram::texts::{fill, truncate};
 use super::BotError;
 
-/// The model the bot offers.
+/// The models the bot offers: Imagen 4, or FLUX with the user's avatar.
 const MODEL: &str = "fal-ai/imagen4/preview";
+const AVATAR_MODEL: &str = "fal-ai/flux-lora";
+
+fn model_id(draft: &Draft) -> &'static str {
+    if draft.avatar.is_some() { AVATAR_MODEL } else { MODEL }
+}
 /// The API's limit on prompts, checked here too so that the user hears it at once.
 const MAX_PROMPT: usize = 2000;
 
@@ -24,6 +30,7 @@ const MAX_PROMPT: usize = 2000;
 #[serde(rename_all = "camelCase")]
 struct Model {
     id: String,
+    name: String,
     price_per_image: i64,
     aspect_ratios: Vec<String>,
     max_images: u8,
@@ -42,8 +49,9 @@ struct Balance {
 
 async fn model(turn: &Turn<'_>) -> Result<(Model, i64)> {
     let data: Models = turn.run("Models", Value::Null).await?;
-    let model = data.models.into_iter().find(|m| m.id == MODEL).ok_or_else(|| {
-        BotError::Api(ApiError::Refused { code: "NOT_FOUND".into(), message: format!("{MODEL} is not on offer") })
+    let wanted = model_id(&turn.state.draft);
+    let model = data.models.into_iter().find(|m| m.id == wanted).ok_or_else(|| {
+        BotError::Api(ApiError::Refused { code: "NOT_FOUND".into(), message: format!("{wanted} is not on offer") })
     })?;
     Ok((model, data.me.balance))
 }
@@ -58,7 +66,8 @@ pub async fn prompt_received(turn: &mut Turn<'_>, text: &str) -> Result<()> {
         let t = turn.t();
         return turn.send(t.prompt_too_long, Some(keyboards::only_back(t))).await.map(drop);
     }
-    turn.state.draft = Draft { prompt: Some(text.to_owned()), ..Draft::default() };
+    let avatar = turn.state.draft.avatar.take();
+    turn.state.draft = Draft { prompt: Some(text.to_owned()), avatar, ..Draft::default() };
     ask_ratio(turn).await
 }
 
@@ -85,7 +94,7 @@ pub async fn count_chosen(turn: &mut Turn<'_>, count: u8) -> Result<()> {
 }
 
 async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
-    let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count) } = turn.state.draft.clone() else {
+    let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count), .. } = turn.state.draft.clone() else {
         return ask_prompt(turn).await;
     };
     let (model, balance) = model(turn).await?;
@@ -93,7 +102,14 @@ async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
     let t = turn.t();
     let text = fill(
         t.confirm,
-        &[("ratio", &ratio), ("count", &count), ("prompt", &truncate(&prompt, 300)), ("price", &price), ("balance", &balance)],
+        &[
+            ("model", &model.name),
+            ("ratio", &ratio),
+            ("count", &count),
+            ("prompt", &truncate(&prompt, 300)),
+            ("price", &price),
+            ("balance", &balance),
+        ],
     );
     turn.show(Screen::Confirm, &text, Some(keyboards::confirm(t, price))).await
 }
@@ -102,15 +118,16 @@ async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
 /// message becomes the progress message. Pressing twice creates one generation (the key is the
 /// confirmation message).
 pub async fn confirmed(turn: &mut Turn<'_>) -> Result<()> {
-    let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count) } = turn.state.draft.clone() else {
+    let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count), avatar } = turn.state.draft.clone() else {
         return ask_prompt(turn).await;
     };
     let Some(message_id) = turn.origin.as_ref().map(|o| o.message_id) else { return Ok(()) };
     let input = json!({
-        "model": MODEL,
+        "model": model_id(&turn.state.draft),
         "prompt": prompt,
         "aspectRatio": ratio,
         "numImages": count,
+        "avatarId": avatar,
         "idempotencyKey": format!("tg:{}:{}", turn.chat.0, message_id.0),
     });
     let t = turn.t();
@@ -146,6 +163,7 @@ pub async fn again(turn: &mut Turn<'_>, generation_id: &str) -> Result<()> {
         prompt: generation["prompt"].as_str().map(str::to_owned),
         ratio: generation["aspectRatio"].as_str().map(str::to_owned),
         count: generation["numImages"].as_u64().and_then(|n| u8::try_from(n).ok()),
+        avatar: generation["avatarId"].as_str().map(str::to_owned),
     };
     turn.origin = None; // keep the result message; ask below it
     confirm(turn).await

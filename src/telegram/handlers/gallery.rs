@@ -247,7 +247,7 @@ async fn render(turn: &mut Turn<'_>, card: CardImage) -> Result<()> {
                 Err(error) => return Err(error.into()),
             }
         }
-        None => Some(turn.bot.api.send_photo(turn.chat, photo).caption(caption).reply_markup(keyboard).await?),
+        None => Some(turn.bot.deliver(turn.chat, turn.bot.api.send_photo(turn.chat, photo).caption(caption).reply_markup(keyboard)).await?),
     };
     let message_id = message.as_ref().map(|m| m.id).or(on_card).unwrap_or(MessageId(0));
     if card.telegram_file_id.is_none()

@@ -24,11 +24,6 @@ pub async fn paysupport(turn: &mut Turn<'_>) -> Result<()> {
     turn.show(Screen::Help, t.paysupport, Some(keyboards::only_back(t))).await
 }
 
-pub async fn avatars(turn: &mut Turn<'_>) -> Result<()> {
-    let t = turn.t();
-    turn.show(Screen::Help, t.avatars_soon, Some(keyboards::only_back(t))).await
-}
-
 pub async fn pick_language(turn: &mut Turn<'_>) -> Result<()> {
     let t = turn.t();
     turn.show(Screen::Language, t.choose_language, Some(keyboards::languages())).await

@@ -2,6 +2,7 @@
 //! render the answer. No business rule lives here — prices, balances, ownership and validation
 //! all come from the API.
 
+mod avatars;
 mod balance;
 mod create;
 mod gallery;
@@ -21,6 +22,7 @@ use teloxide::{
 use super::callback::Callback;
 use super::client::{Actor, ApiError, GraphqlClient};
 use super::keyboards;
+use super::limiter::Limiter;
 use super::outgoing::{BotApi, is_unchanged, retrying};
 use super::state::{self, ChatState, Screen};
 use super::texts::{Lang, Texts};
@@ -33,6 +35,8 @@ pub use gallery::remember_file_id;
 /// What every handler shares.
 pub struct BotCtx {
     pub api: BotApi,
+    /// Keeps messages within Telegram's limits.
+    pub limiter: Limiter,
     pub gql: GraphqlClient,
     pub cache: Arc<dyn Cache>,
     /// Fetches our own image links when Telegram cannot reach them.
@@ -51,6 +55,18 @@ pub enum BotError {
 }
 
 pub type Result<T> = std::result::Result<T, BotError>;
+
+impl BotCtx {
+    /// Sends a message-like request (a message, photo, album, invoice) to a chat, within the
+    /// outgoing limits; a 429 is waited out and retried.
+    pub async fn deliver<R>(&self, chat: ChatId, request: R) -> std::result::Result<teloxide::requests::Output<R>, RequestError>
+    where
+        R: teloxide::requests::Request<Err = RequestError>,
+    {
+        self.limiter.wait(chat.0).await;
+        retrying(request).await
+    }
+}
 
 /// Handles one update to the end; errors are logged and the user told something went wrong.
 pub async fn handle(bot: &BotCtx, update: Update) {
@@ -75,6 +91,9 @@ async fn on_message(bot: &BotCtx, message: Message) -> Result<()> {
     if let Some(payment) = message.successful_payment() {
         return balance::paid(&mut turn, payment).await;
     }
+    if let Some(file_id) = avatars::photo_file(&message) {
+        return avatars::photo_received(&mut turn, file_id).await;
+    }
     let command = text.split_whitespace().next().unwrap_or_default();
     let command = command.split('@').next().unwrap_or_default();
     match command {
@@ -90,6 +109,10 @@ async fn on_message(bot: &BotCtx, message: Message) -> Result<()> {
         _ if turn.state.screen == Screen::AwaitPrompt && !text.is_empty() && !command.starts_with('/') => {
             create::prompt_received(&mut turn, &text).await
         }
+        _ if turn.state.screen == Screen::AwaitAvatarName && !text.is_empty() && !command.starts_with('/') => {
+            avatars::name_received(&mut turn, &text).await
+        }
+        "/avatars" => avatars::list(&mut turn).await,
         _ => {
             let t = turn.t();
             turn.send(t.unknown_command, None).await.map(drop)
@@ -123,7 +146,15 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::Menu => menu::show(turn).await,
         Callback::Back => back(turn).await,
         Callback::Help => menu::help(turn).await,
-        Callback::Avatars => menu::avatars(turn).await,
+        Callback::Avatars => avatars::list(turn).await,
+        Callback::NewAvatar => avatars::ask_name(turn).await,
+        Callback::AvatarKind(style) => avatars::kind_chosen(turn, style).await,
+        Callback::OpenAvatar(id) => avatars::open(turn, &id).await,
+        Callback::AvatarPhotos(id) => avatars::ask_photos(turn, &id).await,
+        Callback::TrainAvatar(id) => avatars::train(turn, &id).await,
+        Callback::UseAvatar(id) => avatars::use_avatar(turn, &id).await,
+        Callback::AskDeleteAvatar(id) => avatars::ask_delete(turn, &id).await,
+        Callback::DeleteAvatar(id) => avatars::delete(turn, &id).await,
         Callback::Language(code) if code == "pick" => menu::pick_language(turn).await,
         Callback::Language(code) => menu::set_language(turn, &code).await,
         Callback::Create => create::ask_prompt(turn).await,
@@ -161,6 +192,12 @@ async fn back(turn: &mut Turn<'_>) -> Result<()> {
         Screen::Count => create::ask_count(turn).await,
         Screen::Gallery => gallery::show_current(turn).await,
         Screen::Balance => balance::show(turn).await,
+        Screen::Avatars => avatars::list(turn).await,
+        Screen::Avatar => match turn.state.avatar.clone() {
+            Some(id) => avatars::open(turn, &id).await,
+            None => avatars::list(turn).await,
+        },
+        Screen::AwaitAvatarName => avatars::ask_name(turn).await,
         _ => menu::show(turn).await,
     }
 }
@@ -223,14 +260,14 @@ impl<'a> Turn<'a> {
         if let Some(keyboard) = keyboard {
             request = request.reply_markup(keyboard);
         }
-        Ok(request.await?)
+        Ok(self.bot.deliver(self.chat, request).await?)
     }
 
     /// Shows a text screen: in place of the message the button was on when that is a text
     /// message, else as a new message (a photo card cannot turn into text: it is removed).
     pub async fn show(&mut self, screen: Screen, text: &str, keyboard: Option<InlineKeyboardMarkup>) -> Result<()> {
         self.state.screen = screen;
-        match &self.origin {
+        let shown = match &self.origin {
             Some(origin) if !origin.is_photo => {
                 let mut request = self.bot.api.edit_message_text(self.chat, origin.message_id, text);
                 if let Some(keyboard) = keyboard {
@@ -241,16 +278,17 @@ impl<'a> Turn<'a> {
                     Err(error) if is_unchanged(&error) => {}
                     Err(error) => return Err(error.into()),
                 }
+                origin.message_id
             }
             Some(origin) => {
                 let card = origin.message_id;
-                self.send(text, keyboard).await?;
+                let sent = self.send(text, keyboard).await?;
                 self.forget_card(card).await;
+                sent.id
             }
-            None => {
-                self.send(text, keyboard).await?;
-            }
-        }
+            None => self.send(text, keyboard).await?.id,
+        };
+        self.state.screen_message = Some(shown.0);
         self.save().await
     }
 
