@@ -1,9 +1,10 @@
-//! The command line: `serve` (the default), `migrate`, `schema`, `token`, `set-webhook`,
-//! `delete-webhook`.
+//! The command line: `serve` (the default), `migrate`, `schema`, `token`, `grant`,
+//! `set-webhook`, `delete-webhook`.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
+use crate::domain::credits::{BalanceChange, EntryKind, IdempotencyKey};
 use crate::{app, config::Config, domain::users::TelegramProfile, telemetry};
 
 #[derive(Parser)]
@@ -27,6 +28,15 @@ pub enum Command {
         telegram_id: i64,
         #[arg(long)]
         username: Option<String>,
+    },
+    /// Add credits to a user (an `ADJUSTMENT` in the ledger), e.g. to try avatar training.
+    Grant {
+        #[arg(long)]
+        telegram_id: i64,
+        #[arg(long)]
+        credits: i64,
+        #[arg(long, default_value = "granted by the operator")]
+        reason: String,
     },
     /// Point Telegram at this server: setWebhook with `AISHA_PUBLIC_URL/telegram/webhook`, the
     /// secret and the update types the bot handles.
@@ -65,6 +75,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let profile = TelegramProfile { telegram_id, username, ..TelegramProfile::default() };
             let user = app.services.users.sign_up_or_refresh(&profile, None).await?;
             println!("{}", app.services.auth.issue_token(user.id).await?);
+            Ok(())
+        }
+        Command::Grant { telegram_id, credits, reason } => {
+            telemetry::init();
+            let app = app::build(Config::from_env()?).await?;
+            let profile = TelegramProfile { telegram_id, ..TelegramProfile::default() };
+            let user = app.services.users.sign_up_or_refresh(&profile, None).await?;
+            let change = BalanceChange {
+                kind: EntryKind::Adjustment,
+                amount: credits,
+                reason,
+                key: IdempotencyKey::parse(&format!("cli-grant:{:032x}", rand::random::<u128>()))?,
+            };
+            let entry = app.services.credits.apply(user.id, change).await?;
+            println!("balance: {}", entry.balance_after);
             Ok(())
         }
         Command::Serve => {

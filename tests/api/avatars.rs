@@ -337,3 +337,29 @@ db_test!(nobody_else_sees_uploads_to_trains_or_uses_an_avatar, |db: Db| async mo
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM avatars").await, 1);
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM generations").await, 0);
 });
+
+db_test!(avatar_updated_follows_the_training_and_ends_with_the_avatar, |db: Db| async move {
+    use crate::websocket::{next_json, subscribe};
+    let app = spawn_app_with(db, |c| c.local.latency = Duration::from_millis(600)).await;
+    let (token, id) = avatar_with_photos(&app, 309, 10).await;
+    let query = "subscription($id: ID!) { avatarUpdated(id: $id) { status progress photoCount } }";
+    let mut socket = subscribe(&app, &token, query, json!({ "id": id })).await;
+    let first = next_json(&mut socket).await.expect("the snapshot");
+    assert_eq!(first["payload"]["data"]["avatarUpdated"]["status"], "DRAFT", "{first}");
+    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id })).await.data("startAvatarTraining");
+    let mut statuses = Vec::new();
+    while statuses.last() != Some(&"READY".to_owned()) {
+        let message = next_json(&mut socket).await.expect("updates until ready");
+        let update = &message["payload"]["data"]["avatarUpdated"];
+        statuses.push(update["status"].as_str().expect("status").to_owned());
+    }
+    assert!(statuses.contains(&"TRAINING".to_owned()), "{statuses:?}");
+    // Deleting it ends the stream.
+    app.gql(Some(&token), "mutation($id: ID!) { deleteAvatar(id: $id) }", json!({ "id": id })).await.data("deleteAvatar");
+    loop {
+        let message = next_json(&mut socket).await.expect("the stream ends with complete");
+        if message["type"] == "complete" {
+            break;
+        }
+    }
+});

@@ -7,7 +7,7 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::H
 use crate::db_test;
 use crate::support::{ADMIN_TOKEN, Db, TestApp, spawn_app, spawn_app_with, spawn_two_instances};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(app: &TestApp, protocol: &str) -> Socket {
     let mut request = format!("ws://{}/graphql", app.addr).into_client_request().expect("request");
@@ -22,7 +22,7 @@ async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next text message as JSON, or None when the server closed the connection.
-async fn next_json(socket: &mut Socket) -> Option<Value> {
+pub(crate) async fn next_json(socket: &mut Socket) -> Option<Value> {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("a message in time");
         match message {
@@ -94,7 +94,7 @@ async fn with_redis_an_event_published_on_one_instance_reaches_a_subscriber_on_a
 }
 
 /// Opens a `graphql-transport-ws` connection signed in with `token` and subscribes.
-async fn subscribe(app: &TestApp, token: &str, query: &str, variables: Value) -> Socket {
+pub(crate) async fn subscribe(app: &TestApp, token: &str, query: &str, variables: Value) -> Socket {
     let mut socket = connect(app, "graphql-transport-ws").await;
     send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
     assert_eq!(next_json(&mut socket).await.expect("ack")["type"], "connection_ack");

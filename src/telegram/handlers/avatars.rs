@@ -106,7 +106,7 @@ pub async fn photo_received(turn: &mut Turn<'_>, file_id: FileId) -> Result<()> 
     let mut bytes = Vec::with_capacity(file.size as usize);
     turn.bot.api.download_file(&file.path, &mut bytes).await.map_err(teloxide::RequestError::from)?;
     let name = file.path.rsplit('/').next().unwrap_or("photo.jpg").to_owned();
-    let upload = to_upload(name, bytes).map_err(|e| BotError::Cache(anyhow::anyhow!("a temporary file for an upload: {e}")))?;
+    let upload = to_upload(name, bytes)?;
     let variables = json!({ "id": avatar_id, "photos": [null] });
     let result: std::result::Result<Value, ApiError> =
         turn.bot.gql.run_with_files(&turn.actor, "AddAvatarPhotos", variables, vec![("variables.photos.0".into(), upload)]).await;

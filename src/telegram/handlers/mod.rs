@@ -52,6 +52,8 @@ pub enum BotError {
     Telegram(#[from] RequestError),
     #[error("cache: {0:#}")]
     Cache(#[from] anyhow::Error),
+    #[error("a temporary file: {0}")]
+    TempFile(#[from] std::io::Error),
 }
 
 pub type Result<T> = std::result::Result<T, BotError>;
