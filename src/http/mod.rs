@@ -1,5 +1,5 @@
 //! The HTTP surface (DESIGN.md, "HTTP surface"): one axum router for GraphQL, subscriptions,
-//! GraphiQL, health and metrics, the Telegram and FAL webhooks; later the web client.
+//! GraphiQL, health and metrics, the Telegram and FAL webhooks, and the web client.
 
 mod fal_webhook;
 mod files;
@@ -7,6 +7,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod observe;
+mod web_client;
 mod websocket;
 
 use axum::{
@@ -25,7 +26,9 @@ pub fn router(app: AppState) -> Router {
         .route("/readyz", get(health::ready))
         .route("/metrics", get(health::metrics))
         .route("/files/{bucket}/{*key}", get(files::serve))
-        .route("/webhooks/fal", post(fal_webhook::receive));
+        .route("/webhooks/fal", post(fal_webhook::receive))
+        .route("/", get(web_client::page))
+        .route("/app/{name}", get(web_client::asset));
     if app.config.graphiql {
         router = router
             .route("/graphiql", get(graphiql::page))

@@ -141,3 +141,20 @@ async fn readiness_checks_a_real_redis() {
     let response = app.http.get(format!("{}/readyz", app.url)).send().await.expect("sent");
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn the_web_client_is_served_at_the_root() {
+    let app = spawn_app(Db::Sqlite).await;
+    let page = app.http.get(format!("{}/", app.url)).send().await.expect("sent");
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().expect("type").starts_with("text/html"));
+    let html = page.text().await.expect("text");
+    for asset in ["/app/main.js", "/app/style.css"] {
+        assert!(html.contains(asset), "{asset} is not linked");
+        let response = app.http.get(format!("{}{asset}", app.url)).send().await.expect("sent");
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(response.text().await.expect("text").len() > 500, "{asset} is empty");
+    }
+    let missing = app.http.get(format!("{}/app/nope.js", app.url)).send().await.expect("sent");
+    assert_eq!(missing.status(), 404);
+}
