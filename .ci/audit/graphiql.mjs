@@ -1,21 +1,10 @@
 // Opens GraphiQL in headless Chromium with no network but the server's, runs its default query
 // (signed in with AISHA_TOKEN) and checks the answer. Fails if the page asks any other host.
-import { chromium } from 'playwright-core';
+import { openPage } from './browser.mjs';
 
 const base = process.env.AISHA_BASE ?? 'http://127.0.0.1:8080';
 const token = process.env.AISHA_TOKEN ?? '';
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
-const foreign = [];
-const page = await browser.newPage();
-page.on('request', (request) => {
-  if (!request.url().startsWith(base) && !request.url().startsWith('data:') && !request.url().startsWith('ws://127.0.0.1')) {
-    foreign.push(request.url());
-  }
-});
+const { browser, page, foreign } = await openPage(base);
 await page.goto(`${base}/graphiql?token=${encodeURIComponent(token)}`);
 await page.locator('.graphiql-execute-button').click({ timeout: 20000 });
 const result = page.locator('.result-window');

@@ -1,21 +1,11 @@
 // Drives the web client in headless Chromium with no network but the server's: signs in with
 // AISHA_TOKEN, makes a local/sketch picture, waits for it in the gallery (progress came over the
 // WebSocket), marks it a favourite and filters by favourites. Fails if the page asks another host.
-import { chromium } from 'playwright-core';
+import { openPage } from './browser.mjs';
 
 const base = process.env.AISHA_BASE ?? 'http://127.0.0.1:8080';
 const token = process.env.AISHA_TOKEN ?? '';
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
-const foreign = [];
-const page = await browser.newPage();
-page.on('request', (request) => {
-  const url = request.url();
-  if (!url.startsWith(base) && !url.startsWith('data:') && !url.startsWith('ws://127.0.0.1')) foreign.push(url);
-});
+const { browser, page, foreign } = await openPage(base);
 const fail = async (message) => {
   console.error(message);
   await browser.close();
