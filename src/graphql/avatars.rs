@@ -220,6 +220,13 @@ impl AvatarMutation {
         Ok(Avatar(services(ctx).avatars.start_training(user, decode_as(&avatar_id, Kind::Avatar, "avatar")?).await?))
     }
 
+    /// Stops a running training and refunds it; the avatar is `CANCELLED` and can be trained
+    /// again.
+    async fn cancel_avatar_training(&self, ctx: &Context<'_>, avatar_id: ID) -> Result<Avatar> {
+        let user = current_user(ctx).await?;
+        Ok(Avatar(services(ctx).avatars.cancel_training(user, decode_as(&avatar_id, Kind::Avatar, "avatar")?).await?))
+    }
+
     /// Deletes the avatar with its photos and trained weights; a running training is cancelled
     /// and refunded. Images made with it stay in your gallery (type `AVATAR`) but are no longer
     /// linked to it, so `avatarIds` filters no longer find them.

@@ -170,7 +170,7 @@ pub fn avatar(t: &Texts, avatar_id: &str, status: &str, photos: i64, price: i64)
     let mut rows = Vec::new();
     match status {
         "READY" => rows.push(vec![button(t.btn_use_avatar, Callback::UseAvatar(id.clone()))]),
-        "TRAINING" => {}
+        "TRAINING" => rows.push(vec![button(t.btn_cancel_training, Callback::CancelTraining(id.clone()))]),
         _ => {
             rows.push(vec![button(t.btn_add_photos, Callback::AvatarPhotos(id.clone()))]);
             if photos >= 10 {

@@ -285,6 +285,41 @@ db_test!(a_failed_training_is_refunded_exactly_once, |db: Db| async move {
     assert_eq!(wait_for_avatar(&app, &token, &id, &["READY", "FAILED"]).await["status"], "READY");
 });
 
+db_test!(a_training_can_be_cancelled_and_one_past_its_deadline_fails_each_refunded_once, |db: Db| async move {
+    let fal = FakeFal::start(Mode::NeverFinish, Duration::from_millis(50)).await;
+    let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
+    let (token, id) = avatar_with_photos(&app, 310, 10).await;
+    let before = app.balance(&token).await;
+    let start = "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }";
+    app.gql(Some(&token), start, json!({ "id": id })).await.data("startAvatarTraining");
+    for _ in 0..100 {
+        if fal.submissions() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cancel = "mutation($id: ID!) { cancelAvatarTraining(avatarId: $id) { status } }";
+    assert_eq!(app.gql(Some(&token), cancel, json!({ "id": id })).await.data("cancelAvatarTraining")["status"], "CANCELLED");
+    // Twice is refused and refunds nothing more.
+    assert_eq!(app.gql(Some(&token), cancel, json!({ "id": id })).await.error_code(), "BAD_USER_INPUT");
+    assert_eq!(app.balance(&token).await, before);
+    assert_eq!(fal.cancels().len(), 1, "FAL is told too");
+    let place = app.kill().await;
+
+    // A training that never finishes fails at its deadline, refunded.
+    let app = restart_app(place, |c| {
+        use_fal(c, &fal);
+        c.training_deadline = Duration::from_millis(600);
+    })
+    .await;
+    app.gql(Some(&token), start, json!({ "id": id })).await.data("startAvatarTraining");
+    let failed = wait_for_avatar(&app, &token, &id, &["FAILED", "READY"]).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert!(failed["error"].as_str().is_some_and(|e| e.contains("in time")), "{failed}");
+    assert_eq!(app.balance(&token).await, before);
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 2);
+});
+
 db_test!(a_training_survives_a_restart_without_being_submitted_again, |db: Db| async move {
     let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(1500)).await;
     let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;

@@ -203,6 +203,18 @@ impl AvatarService {
         self.changed(user_id, id).await
     }
 
+    /// Stops a running training; its price is refunded and the avatar can be trained again.
+    pub async fn cancel_training(&self, user_id: i64, id: i64) -> Result<Avatar> {
+        let avatar = self.get(user_id, id).await?;
+        match (avatar.status, avatar.training_job_id) {
+            (AvatarStatus::Training, Some(job)) => {
+                self.generations.cancel_training(job).await?;
+            }
+            _ => return Err(Error::invalid("this avatar is not training")),
+        }
+        self.changed(user_id, id).await
+    }
+
     /// Deletes the avatar, its photos and its trained weights (a running training is cancelled
     /// and refunded first). Images made with it stay in the gallery, no longer linked to it.
     pub async fn delete(&self, user_id: i64, id: i64) -> Result<()> {

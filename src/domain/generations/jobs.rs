@@ -362,7 +362,8 @@ impl GenerationService {
                 }
             };
             for job in overdue {
-                match self.settle(job.id, GenerationStatus::Failed, "the generation did not finish in time").await {
+                let reason = if is_training(&job) { "the training did not finish in time" } else { "the generation did not finish in time" };
+                match self.settle(job.id, GenerationStatus::Failed, reason).await {
                     Ok(true) => {
                         tracing::warn!(generation = job.id, "deadline passed: failed and refunded");
                         if let Some(handle) = repo::handle_of(&job) {

@@ -172,6 +172,16 @@ pub async fn train(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Stops the training (refunded); the card shows the avatar as it is now.
+pub async fn cancel_training(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
+    match turn.run::<Value>("CancelAvatarTraining", json!({ "id": avatar_id })).await {
+        Ok(_) => open(turn, avatar_id).await,
+        // It ended meanwhile: the card shows how.
+        Err(BotError::Api(error)) if error.code() == "BAD_USER_INPUT" => open(turn, avatar_id).await,
+        Err(error) => Err(error),
+    }
+}
+
 pub async fn open(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
     let data: Value = turn.run("Avatar", json!({ "id": avatar_id })).await?;
     let avatar = &data["avatar"];

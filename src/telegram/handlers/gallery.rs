@@ -200,12 +200,11 @@ pub async fn saved_filter(turn: &mut Turn<'_>, index: u8) -> Result<()> {
 pub async fn stats(turn: &mut Turn<'_>) -> Result<()> {
     let data: Value = turn.run("GalleryStats", json!({ "filter": filter(turn) })).await?;
     let stats = &data["galleryStats"];
-    let types: Vec<String> = stats["byType"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| format!("{}: {}", c["type"].as_str().unwrap_or_default(), c["count"]))
-        .collect();
+    let counts = |list: &Value, key: &str| -> Vec<String> {
+        list.as_array().into_iter().flatten().map(|c| format!("{}: {}", c[key].as_str().unwrap_or_default(), c["count"])).collect()
+    };
+    let mut types = counts(&stats["byType"], "type");
+    types.extend(counts(&stats["byModel"], "model"));
     let t = turn.t();
     let text = fill(
         t.stats,

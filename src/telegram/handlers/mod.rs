@@ -154,6 +154,7 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::OpenAvatar(id) => avatars::open(turn, &id).await,
         Callback::AvatarPhotos(id) => avatars::ask_photos(turn, &id).await,
         Callback::TrainAvatar(id) => avatars::train(turn, &id).await,
+        Callback::CancelTraining(id) => avatars::cancel_training(turn, &id).await,
         Callback::UseAvatar(id) => avatars::use_avatar(turn, &id).await,
         Callback::AskDeleteAvatar(id) => avatars::ask_delete(turn, &id).await,
         Callback::DeleteAvatar(id) => avatars::delete(turn, &id).await,
