@@ -16,8 +16,23 @@ use async_graphql::{
 const MAX_CACHED_LEN: usize = 8 * 1024;
 
 pub struct DocumentCache {
-    documents: Mutex<HashMap<String, ExecutableDocument>>,
+    documents: Mutex<HashMap<String, Entry>>,
     capacity: usize,
+}
+
+#[derive(Clone)]
+struct Entry {
+    document: ExecutableDocument,
+    /// Operations of this document that passed validation without variables: the rules depend
+    /// only on the schema, the document, the operation and the variables, so they would pass
+    /// again and can be skipped.
+    validated: Vec<Option<String>>,
+}
+
+/// What `prepare` found out about a request.
+pub struct Prepared {
+    pub kind: Option<OperationType>,
+    pub validated: bool,
 }
 
 impl DocumentCache {
@@ -27,21 +42,35 @@ impl DocumentCache {
 
     /// Parses the request's document (from the cache when possible), attaches it to the request
     /// and returns the type of the operation that will run (None if it cannot be told yet).
-    pub fn prepare(&self, request: &mut Request) -> Result<Option<OperationType>, ServerError> {
-        let document = match self.lookup(&request.query) {
-            Some(document) => document,
+    pub fn prepare(&self, request: &mut Request) -> Result<Prepared, ServerError> {
+        let (document, validated) = match self.lookup(&request.query) {
+            Some(entry) => {
+                let validated = request.variables.is_empty() && entry.validated.contains(&request.operation_name);
+                (entry.document, validated)
+            }
             None => {
                 let document = parse_query(&request.query)?;
                 self.remember(&request.query, &document);
-                document
+                (document, false)
             }
         };
         let kind = operation_type(&document, request.operation_name.as_deref());
         request.set_parsed_query(document);
-        Ok(kind)
+        Ok(Prepared { kind, validated })
     }
 
-    fn lookup(&self, query: &str) -> Option<ExecutableDocument> {
+    /// Notes that this document's operation passed validation (with no variables).
+    pub fn mark_validated(&self, query: &str, operation_name: Option<&str>) {
+        let mut documents = self.documents.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = documents.get_mut(query) {
+            let name = operation_name.map(str::to_owned);
+            if !entry.validated.contains(&name) {
+                entry.validated.push(name);
+            }
+        }
+    }
+
+    fn lookup(&self, query: &str) -> Option<Entry> {
         self.documents.lock().unwrap_or_else(|p| p.into_inner()).get(query).cloned()
     }
 
@@ -54,7 +83,7 @@ impl DocumentCache {
             // Crude but bounded: a client that sends ever-new documents only costs us parsing.
             documents.clear();
         }
-        documents.insert(query.to_owned(), document.clone());
+        documents.insert(query.to_owned(), Entry { document: document.clone(), validated: Vec::new() });
     }
 }
 

@@ -19,7 +19,7 @@ mod users;
 
 use std::sync::Arc;
 
-use async_graphql::{MergedObject, MergedSubscription, Schema, dataloader::DataLoader};
+use async_graphql::{MergedObject, MergedSubscription, Schema, ValidationMode, dataloader::DataLoader};
 
 pub use context::Viewer;
 pub use documents::{DocumentCache, operation_label};
@@ -69,21 +69,25 @@ pub struct SchemaDeps {
 }
 
 pub fn build(deps: SchemaDeps) -> ObservedSchema {
-    let metrics = deps.metrics.clone();
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
-        .data(DataLoader::new(loaders::GenerationLoader(deps.services.clone()), tokio::spawn))
-        .data(deps.services)
-        .data(deps.bus)
-        .data(deps.limits)
-        .limit_depth(deps.limits.max_query_depth)
-        .limit_complexity(deps.limits.max_query_complexity);
-    if !deps.introspection {
-        builder = builder.disable_introspection();
-    }
-    ObservedSchema::new(builder.finish(), metrics)
+    let schema = |mode: ValidationMode| {
+        let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+            .data(DataLoader::new(loaders::GenerationLoader(deps.services.clone()), tokio::spawn))
+            .data(deps.services.clone())
+            .data(deps.bus.clone())
+            .data(deps.limits)
+            .limit_depth(deps.limits.max_query_depth)
+            .limit_complexity(deps.limits.max_query_complexity)
+            .validation_mode(mode);
+        if !deps.introspection {
+            builder = builder.disable_introspection();
+        }
+        builder.finish()
+    };
+    // The same schema twice: the second skips the validation rules, for documents that passed
+    // them already with the same (no) variables (see `DocumentCache`).
+    ObservedSchema::new(schema(ValidationMode::Strict), schema(ValidationMode::Fast), deps.metrics)
 }
 
-/// The schema in SDL, as `aisha schema` prints it and `schema.graphql` stores it.
 /// The global id of a generation, as the API shows it (the bot uses it to follow events).
 pub fn generation_global_id(id: i64) -> String {
     ids::encode(ids::Kind::Generation, id).to_string()
@@ -94,6 +98,7 @@ pub fn avatar_global_id(id: i64) -> String {
     ids::encode(ids::Kind::Avatar, id).to_string()
 }
 
+/// The schema in SDL, as `aisha schema` prints it and `schema.graphql` stores it.
 pub fn sdl() -> String {
     Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default()).finish().sdl()
 }

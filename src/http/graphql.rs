@@ -151,7 +151,7 @@ async fn execute(app: &AppState, headers: &HeaderMap, params: Params, media: Med
 
 async fn run(app: &AppState, headers: &HeaderMap, mut request: async_graphql::Request, media: MediaType, is_get: bool) -> Response {
     // Parse here (or take the cached document): a GET must not run a mutation.
-    match app.documents.prepare(&mut request) {
+    let validated = match app.documents.prepare(&mut request) {
         Err(mut error) => {
             classify(&mut error);
             if let Some(extensions) = error.extensions.as_mut() {
@@ -159,19 +159,31 @@ async fn run(app: &AppState, headers: &HeaderMap, mut request: async_graphql::Re
             }
             return request_errors(media, vec![error]);
         }
-        Ok(Some(OperationType::Mutation)) if is_get => {
+        Ok(prepared) if is_get && prepared.kind == Some(OperationType::Mutation) => {
             let mut response = plain_error(StatusCode::METHOD_NOT_ALLOWED, media, "mutations must use POST");
             response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
-        Ok(kind) => app.metrics.record_operation(operation_label(kind.unwrap_or(OperationType::Query))),
-    }
-    let response = app.schema.execute(request.data(viewer(headers))).await;
+        Ok(prepared) => {
+            app.metrics.record_operation(operation_label(prepared.kind.unwrap_or(OperationType::Query)));
+            prepared.validated
+        }
+    };
+    // What a document that passes validation without variables looks like; it is remembered so
+    // that its next requests skip the rules (their verdict cannot change).
+    let unvalidated = (!validated && request.variables.is_empty()).then(|| (request.query.clone(), request.operation_name.clone()));
+    let request = request.data(viewer(headers));
+    let response = if validated { app.schema.execute_prevalidated(request).await } else { app.schema.execute(request).await };
     let is_request_error = response.data == Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     if is_request_error {
         return request_errors(media, response.errors);
+    }
+    if let Some((query, operation_name)) = unvalidated
+        && response.errors.iter().all(|e| !e.path.is_empty())
+    {
+        app.documents.mark_validated(&query, operation_name.as_deref());
     }
     json_response(StatusCode::OK, media, &response)
 }

@@ -158,3 +158,25 @@ async fn the_web_client_is_served_at_the_root() {
     let missing = app.http.get(format!("{}/app/nope.js", app.url)).send().await.expect("sent");
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn a_document_validated_once_is_answered_alike_and_a_bad_one_is_refused_every_time() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (token, _) = app.sign_in(61, "repeat").await;
+    // The second request of a valid document skips the validation rules: same answer.
+    for _ in 0..3 {
+        let me = app.gql(Some(&token), "{ me { balance username } }", json!({})).await;
+        assert_eq!(me.data("me")["balance"], 10);
+        assert_eq!(me.data("me")["username"], "repeat");
+    }
+    // An invalid document is never remembered as valid.
+    for _ in 0..3 {
+        let bad = app.gql(Some(&token), "{ me { balance nosuchfield } }", json!({})).await;
+        assert_eq!(bad.error_code(), "GRAPHQL_VALIDATION_FAILED");
+    }
+    // The same document with variables is validated with them, every time.
+    let query = "query($first: Int) { gallery(first: $first) { totalCount } }";
+    assert_eq!(app.gql(Some(&token), query, json!({})).await.data("gallery")["totalCount"], 0);
+    let wrong = app.gql(Some(&token), query, json!({ "first": "many" })).await;
+    assert_eq!(wrong.error_code(), "GRAPHQL_VALIDATION_FAILED", "{:?}", wrong.body);
+}
