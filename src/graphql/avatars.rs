@@ -1,12 +1,13 @@
 //! Avatars: create, upload photos (GraphQL multipart request), train, use, delete; and
 //! `avatarUpdated` for training progress.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Subscription, Upload};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Subscription, Upload, dataloader::DataLoader};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 
 use super::context::{current_user, services};
 use super::ids::{Kind, decode_as, encode};
+use super::loaders::AvatarPhotoLoader;
 use crate::domain::{Error, Result, avatars, time::to_datetime};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +100,9 @@ impl Avatar {
     }
     /// Every photo sent, accepted or refused (with the reason), oldest first.
     async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<AvatarPhoto>> {
-        Ok(services(ctx).avatars.photos(&self.0).await?.into_iter().map(AvatarPhoto).collect())
+        let loader = ctx.data_unchecked::<DataLoader<AvatarPhotoLoader>>();
+        let photos = loader.load_one(self.0.id).await.map_err(Error::internal)?;
+        Ok(photos.map(|p| p.iter().cloned().map(AvatarPhoto).collect()).unwrap_or_default())
     }
     async fn created_at(&self) -> DateTime<Utc> {
         to_datetime(self.0.created_at)

@@ -18,3 +18,19 @@ impl Loader<i64> for GenerationLoader {
         Ok(generations.into_iter().map(|g| (g.id, Arc::new(g))).collect())
     }
 }
+
+/// An avatar's photos (accepted and refused), by avatar id.
+pub struct AvatarPhotoLoader(pub Services);
+
+impl Loader<i64> for AvatarPhotoLoader {
+    type Value = Arc<Vec<domain::avatars::AvatarPhoto>>;
+    type Error = Arc<domain::Error>;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let mut by_avatar: HashMap<i64, Vec<domain::avatars::AvatarPhoto>> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        for photo in self.0.avatars.photos_of(ids).await.map_err(Arc::new)? {
+            by_avatar.entry(photo.avatar_id).or_default().push(photo);
+        }
+        Ok(by_avatar.into_iter().map(|(id, photos)| (id, Arc::new(photos))).collect())
+    }
+}

@@ -398,3 +398,27 @@ db_test!(avatar_updated_follows_the_training_and_ends_with_the_avatar, |db: Db| 
         }
     }
 });
+
+db_test!(a_list_of_avatars_loads_their_photos_in_one_batch, |db: Db| async move {
+    // No workers or reaper polling the database while statements are counted.
+    let app = spawn_app_with(db, |c| {
+        c.workers = 0;
+        c.job_idle_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let (token, _) = app.sign_in(311, "many").await;
+    let query = "{ avatars { name photos { status } } }";
+    let statements = |app: &TestApp| app.app.metrics.sql_statements();
+    let mut costs = Vec::new();
+    for n in 0..3 {
+        let id = create_avatar(&app, &token, &format!("A{n}")).await;
+        upload(&app, &token, &id, vec![(format!("p{n}.png"), photo(50 + n))]).await;
+        let before = statements(&app);
+        let list = app.gql(Some(&token), query, json!({})).await;
+        costs.push(statements(&app) - before);
+        let avatars = list.data("avatars").as_array().expect("list").clone();
+        assert_eq!(avatars.len(), n + 1);
+        assert!(avatars.iter().all(|a| a["photos"].as_array().is_some_and(|p| p.len() == 1)), "{avatars:?}");
+    }
+    assert!(costs.windows(2).all(|w| w[0] == w[1]), "the statements grew with the list: {costs:?}");
+});

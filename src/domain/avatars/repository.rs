@@ -142,8 +142,18 @@ fn photo_from_row(r: &QueryResult) -> Result<AvatarPhoto> {
 
 /// The avatar's photos, accepted and refused, oldest first.
 pub async fn photos(db: &impl ConnectionTrait, avatar_id: i64) -> Result<Vec<AvatarPhoto>> {
-    let sql = format!("SELECT {PHOTO_COLUMNS} FROM avatar_photos WHERE avatar_id = $1 ORDER BY id");
-    db.query_all_raw(statement(db, &sql, [avatar_id.into()])).await?.iter().map(photo_from_row).collect()
+    photos_of(db, &[avatar_id]).await
+}
+
+/// The photos of these avatars, oldest first (for a list of avatars at once).
+pub async fn photos_of(db: &impl ConnectionTrait, avatar_ids: &[i64]) -> Result<Vec<AvatarPhoto>> {
+    if avatar_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let params: Vec<String> = (1..=avatar_ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!("SELECT {PHOTO_COLUMNS} FROM avatar_photos WHERE avatar_id IN ({}) ORDER BY id", params.join(", "));
+    let values = avatar_ids.iter().map(|id| Value::from(*id));
+    db.query_all_raw(statement(db, &sql, values)).await?.iter().map(photo_from_row).collect()
 }
 
 pub async fn photo(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Option<AvatarPhoto>> {

@@ -70,8 +70,10 @@ impl AvatarService {
         repo::find(&self.db, user_id, id).await?.ok_or(Error::NotFound("avatar"))
     }
 
-    pub async fn photos(&self, avatar: &Avatar) -> Result<Vec<AvatarPhoto>> {
-        repo::photos(&self.db, avatar.id).await
+    /// The photos of many avatars at once (for DataLoaders), without an owner check: the
+    /// caller resolved the avatars for their owner.
+    pub async fn photos_of(&self, avatar_ids: &[i64]) -> Result<Vec<AvatarPhoto>> {
+        repo::photos_of(&self.db, avatar_ids).await
     }
 
     pub async fn photo_url(&self, photo: &AvatarPhoto) -> Result<Option<String>> {
