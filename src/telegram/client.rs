@@ -37,9 +37,10 @@ pub enum Actor {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The API said no: `code` is the error's `extensions.code`.
+    /// The API said no: `code` is the error's `extensions.code`; `extensions` holds the rest
+    /// (e.g. `needed` and `available` of `INSUFFICIENT_CREDITS`).
     #[error("{code}: {message}")]
-    Refused { code: String, message: String },
+    Refused { code: String, message: String, extensions: serde_json::Value },
     #[error("the answer to {0} did not have the expected shape: {1}")]
     Shape(&'static str, serde_json::Error),
     #[error("no operation named {0}")]
@@ -51,6 +52,14 @@ impl ApiError {
         match self {
             ApiError::Refused { code, .. } => code,
             _ => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// A number the API put in the error's extensions (0 when absent).
+    pub fn extension(&self, key: &str) -> i64 {
+        match self {
+            ApiError::Refused { extensions, .. } => extensions[key].as_i64().unwrap_or_default(),
+            _ => 0,
         }
     }
 }
@@ -99,16 +108,9 @@ impl GraphqlClient {
         request.set_parsed_query(document.clone());
         let response = self.schema.execute(request).await;
         if let Some(error) = response.errors.into_iter().next() {
-            let code = error
-                .extensions
-                .as_ref()
-                .and_then(|e| e.get("code"))
-                .and_then(|c| match c {
-                    async_graphql::Value::String(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| "INTERNAL_SERVER_ERROR".into());
-            return Err(ApiError::Refused { code, message: error.message });
+            let extensions = serde_json::to_value(&error.extensions).unwrap_or_default();
+            let code = extensions["code"].as_str().unwrap_or("INTERNAL_SERVER_ERROR").to_owned();
+            return Err(ApiError::Refused { code, message: error.message, extensions });
         }
         let data = response.data.into_json().map_err(|e| ApiError::Shape(name, e))?;
         serde_json::from_value(data).map_err(|e| ApiError::Shape(name, e))

@@ -46,11 +46,9 @@ pub async fn ask_name(turn: &mut Turn<'_>) -> Result<()> {
     turn.show(Screen::AwaitAvatarName, t.ask_avatar_name, Some(keyboards::only_back(t))).await
 }
 
+/// The name is kept as typed; the API judges it when the avatar is created.
 pub async fn name_received(turn: &mut Turn<'_>, name: &str) -> Result<()> {
     let t = turn.t();
-    if name.chars().count() > 64 {
-        return turn.send(t.name_too_long, Some(keyboards::only_back(t))).await.map(drop);
-    }
     turn.state.avatar_name = Some(name.to_owned());
     turn.show(Screen::AvatarKind, t.ask_avatar_kind, Some(keyboards::avatar_kinds(t))).await
 }
@@ -58,7 +56,16 @@ pub async fn name_received(turn: &mut Turn<'_>, name: &str) -> Result<()> {
 pub async fn kind_chosen(turn: &mut Turn<'_>, style: bool) -> Result<()> {
     let Some(name) = turn.state.avatar_name.take() else { return ask_name(turn).await };
     let input = json!({ "name": name, "trainingType": if style { "STYLE" } else { "PORTRAIT" } });
-    let created: Value = turn.run("CreateAvatar", json!({ "input": input })).await?;
+    let created: Value = match turn.run("CreateAvatar", json!({ "input": input })).await {
+        Ok(created) => created,
+        Err(BotError::Api(ApiError::Refused { code, message, .. })) if code == "BAD_USER_INPUT" => {
+            // A name the API refuses: say why and ask again.
+            let t = turn.t();
+            turn.send(&message, None).await?;
+            return turn.show(Screen::AwaitAvatarName, t.ask_avatar_name, Some(keyboards::only_back(t))).await;
+        }
+        Err(error) => return Err(error),
+    };
     let id = created["createAvatar"]["id"].as_str().unwrap_or_default().to_owned();
     ask_photos(turn, &id).await
 }
@@ -112,7 +119,7 @@ pub async fn photo_received(turn: &mut Turn<'_>, file_id: FileId) -> Result<()> 
         turn.bot.gql.run_with_files(&turn.actor, "AddAvatarPhotos", variables, vec![("variables.photos.0".into(), upload)]).await;
     let data = match result {
         Ok(data) => data,
-        Err(ApiError::Refused { code, message }) if code == "BAD_USER_INPUT" => {
+        Err(ApiError::Refused { code, message, .. }) if code == "BAD_USER_INPUT" => {
             return turn.send(&message, Some(keyboards::only_back(t))).await.map(drop);
         }
         Err(error) => return Err(error.into()),
@@ -153,12 +160,9 @@ pub async fn train(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
     match turn.run::<Value>("StartAvatarTraining", json!({ "id": avatar_id })).await {
         Ok(_) => {}
         Err(BotError::Api(error)) if error.code() == "INSUFFICIENT_CREDITS" => {
-            let me: Value = turn.run("Me", Value::Null).await?;
-            let needed = avatar["trainingPrice"].as_i64().unwrap_or_default();
-            let text = fill(t.not_enough, &[("needed", &needed), ("available", &me["me"]["balance"].as_i64().unwrap_or_default())]);
-            return turn.show(Screen::Avatar, &text, Some(keyboards::not_enough(t))).await;
+            return turn.show_not_enough(Screen::Avatar, &error).await;
         }
-        Err(BotError::Api(ApiError::Refused { code, message })) if code == "BAD_USER_INPUT" => {
+        Err(BotError::Api(ApiError::Refused { code, message, .. })) if code == "BAD_USER_INPUT" => {
             return turn.show(Screen::Avatar, &message, Some(keyboards::only_back(t))).await;
         }
         Err(error) => return Err(error),

@@ -23,8 +23,6 @@ const AVATAR_MODEL: &str = "fal-ai/flux-lora";
 fn model_id(draft: &Draft) -> &'static str {
     if draft.avatar.is_some() { AVATAR_MODEL } else { MODEL }
 }
-/// The API's limit on prompts, checked here too so that the user hears it at once.
-const MAX_PROMPT: usize = 2000;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,7 +49,11 @@ async fn model(turn: &Turn<'_>) -> Result<(Model, i64)> {
     let data: Models = turn.run("Models", Value::Null).await?;
     let wanted = model_id(&turn.state.draft);
     let model = data.models.into_iter().find(|m| m.id == wanted).ok_or_else(|| {
-        BotError::Api(ApiError::Refused { code: "NOT_FOUND".into(), message: format!("{wanted} is not on offer") })
+        BotError::Api(ApiError::Refused {
+            code: "NOT_FOUND".into(),
+            message: format!("{wanted} is not on offer"),
+            extensions: Value::Null,
+        })
     })?;
     Ok((model, data.me.balance))
 }
@@ -61,11 +63,8 @@ pub async fn ask_prompt(turn: &mut Turn<'_>) -> Result<()> {
     turn.show(Screen::AwaitPrompt, t.ask_prompt, Some(keyboards::only_back(t))).await
 }
 
+/// The prompt is kept as typed; the API judges it when the generation is created.
 pub async fn prompt_received(turn: &mut Turn<'_>, text: &str) -> Result<()> {
-    if text.chars().count() > MAX_PROMPT {
-        let t = turn.t();
-        return turn.send(t.prompt_too_long, Some(keyboards::only_back(t))).await.map(drop);
-    }
     let avatar = turn.state.draft.avatar.take();
     turn.state.draft = Draft { prompt: Some(text.to_owned()), avatar, ..Draft::default() };
     ask_ratio(turn).await
@@ -134,12 +133,9 @@ pub async fn confirmed(turn: &mut Turn<'_>) -> Result<()> {
     let created: Value = match turn.run("CreateGeneration", json!({ "input": input })).await {
         Ok(created) => created,
         Err(BotError::Api(error)) if error.code() == "INSUFFICIENT_CREDITS" => {
-            let (model, balance) = model(turn).await?;
-            let needed = model.price_per_image * i64::from(count);
-            let text = fill(t.not_enough, &[("needed", &needed), ("available", &balance)]);
-            return turn.show(Screen::Confirm, &text, Some(keyboards::not_enough(t))).await;
+            return turn.show_not_enough(Screen::Confirm, &error).await;
         }
-        Err(BotError::Api(ApiError::Refused { code, message })) if code == "BAD_USER_INPUT" => {
+        Err(BotError::Api(ApiError::Refused { code, message, .. })) if code == "BAD_USER_INPUT" => {
             return turn.show(Screen::Confirm, &message, Some(keyboards::only_back(t))).await;
         }
         Err(error) => return Err(error),

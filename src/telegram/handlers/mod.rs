@@ -25,7 +25,7 @@ use super::keyboards;
 use super::limiter::Limiter;
 use super::outgoing::{BotApi, is_unchanged, retrying};
 use super::state::{self, ChatState, Screen};
-use super::texts::{Lang, Texts};
+use super::texts::{self, Lang, Texts};
 use crate::adapters::cache::Cache;
 use crate::domain::users::TelegramProfile;
 use crate::metrics::Metrics;
@@ -293,6 +293,13 @@ impl<'a> Turn<'a> {
         };
         self.state.screen_message = Some(shown.0);
         self.save().await
+    }
+
+    /// "Not enough credits", with the numbers the API gave, and a way to top up.
+    pub async fn show_not_enough(&mut self, screen: Screen, error: &ApiError) -> Result<()> {
+        let t = self.t();
+        let text = texts::fill(t.not_enough, &[("needed", &error.extension("needed")), ("available", &error.extension("available"))]);
+        self.show(screen, &text, Some(keyboards::not_enough(t))).await
     }
 
     /// Deletes the gallery card message (leaving the gallery).
