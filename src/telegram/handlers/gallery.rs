@@ -56,6 +56,12 @@ struct One {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Favorite {
+    set_favorite: CardImage,
+}
+
+#[derive(Deserialize)]
 struct Neighbours {
     image: Option<NeighbourPair>,
 }
@@ -127,11 +133,13 @@ pub async fn step(turn: &mut Turn<'_>, id: &str, older: bool) -> Result<()> {
 
 pub async fn toggle_favorite(turn: &mut Turn<'_>, id: &str) -> Result<()> {
     let Some(card) = image(turn, id).await? else { return show_first(turn).await };
-    turn.run::<Value>("SetFavorite", json!({ "imageId": id, "favorite": !card.favorite })).await?;
-    match image(turn, id).await? {
-        Some(card) if card.position.is_some() => redraw_keyboard(turn, &card).await,
+    let variables = json!({ "imageId": id, "favorite": !card.favorite, "filter": filter(turn) });
+    let changed: Favorite = turn.run("SetFavorite", variables).await?;
+    if changed.set_favorite.position.is_some() {
+        redraw_keyboard(turn, &changed.set_favorite).await
+    } else {
         // It left the filter ("favourites only"): show what is there now.
-        _ => show_first(turn).await,
+        show_first(turn).await
     }
 }
 
