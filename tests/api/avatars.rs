@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::support::fake_fal::{FakeFal, Mode};
-use crate::support::{Db, TestApp, restart_app, spawn_app_with};
+use crate::support::{Db, TestApp, eventually, restart_app, spawn_app_with};
 
 const AVATAR: &str = "id name status progress photoCount generationCount trainingPrice triggerPhrase error \
                       photos { id status rejectReason url width height contentType }";
@@ -163,12 +163,11 @@ db_test!(training_locally_makes_weights_and_the_avatar_generates_with_them, |db:
     let input = json!({ "model": "fal-ai/flux-lora", "prompt": "on a beach", "avatarId": id, "aspectRatio": "16:9" });
     let generation = app.gql(Some(&token), create, json!({ "i": input })).await.data("createGeneration")["id"].clone();
     let get = "query($id: ID!) { generation(id: $id) { status images { type } } }";
-    for _ in 0..300 {
-        if app.gql(Some(&token), get, json!({ "id": generation })).await.data("generation")["status"] == "COMPLETED" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    let (app_ref, token_ref, generation_ref) = (&app, token.as_str(), &generation);
+    let completed = move || async move {
+        app_ref.gql(Some(token_ref), get, json!({ "id": generation_ref })).await.data("generation")["status"] == "COMPLETED"
+    };
+    assert!(eventually(completed).await, "the avatar generation did not complete");
     let gallery = app
         .gql(Some(&token), "query($a: ID!) { gallery(filter: { avatarIds: [$a] }) { totalCount edges { node { type prompt } } } }", json!({ "a": id }))
         .await;
@@ -227,12 +226,8 @@ db_test!(fal_trains_from_the_archive_and_flux_lora_gets_the_stored_weights, |db:
         let input = json!({ "model": "fal-ai/flux-lora", "prompt": "in Paris", "avatarId": id, "aspectRatio": ratio });
         app.gql(Some(&token), create, json!({ "i": input })).await.data("createGeneration");
     }
-    for _ in 0..200 {
-        if fal.submissions() == 6 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    let fal_ref = &fal;
+    assert!(eventually(move || async move { fal_ref.submissions() == 6 }).await, "five flux-lora submissions expected");
     let submitted = fal.with_submissions(|s| s[1..].iter().map(|s| (s.model.clone(), s.input.clone())).collect::<Vec<_>>());
     assert_eq!(submitted.len(), 5);
     for (model, input) in &submitted {
@@ -292,12 +287,8 @@ db_test!(a_training_can_be_cancelled_and_one_past_its_deadline_fails_each_refund
     let before = app.balance(&token).await;
     let start = "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }";
     app.gql(Some(&token), start, json!({ "id": id })).await.data("startAvatarTraining");
-    for _ in 0..100 {
-        if fal.submissions() == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let fal_ref = &fal;
+    assert!(eventually(move || async move { fal_ref.submissions() == 1 }).await, "the training was not submitted");
     let cancel = "mutation($id: ID!) { cancelAvatarTraining(avatarId: $id) { status } }";
     assert_eq!(app.gql(Some(&token), cancel, json!({ "id": id })).await.data("cancelAvatarTraining")["status"], "CANCELLED");
     // Twice is refused and refunds nothing more.
@@ -325,12 +316,8 @@ db_test!(a_training_survives_a_restart_without_being_submitted_again, |db: Db| a
     let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
     let (token, id) = avatar_with_photos(&app, 305, 10).await;
     app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id })).await.data("startAvatarTraining");
-    for _ in 0..100 {
-        if fal.submissions() == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let fal_ref = &fal;
+    assert!(eventually(move || async move { fal_ref.submissions() == 1 }).await, "the training was not submitted");
     let place = app.kill().await;
     let app = restart_app(place, |c| {
         use_fal(c, &fal);

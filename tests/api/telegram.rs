@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::support::fake_telegram::{FakeTelegram, FakeUser};
-use crate::support::{BOT_TOKEN, Db, TestApp, WEBHOOK_SECRET, spawn_app_with};
+use crate::support::{BOT_TOKEN, Db, TestApp, WEBHOOK_SECRET, eventually, spawn_app_with};
 
 async fn bot_app(db: Db) -> (TestApp, FakeTelegram) {
     let fake = FakeTelegram::start(BOT_TOKEN).await;
@@ -129,13 +129,9 @@ db_test!(the_imagen_flow_delivers_photos_that_the_api_gallery_shows, |db| async 
 
     // ❤️ under the result toggles the image's favourite.
     dana.press(&fake, id_of(&result), "🤍 1").await;
-    for _ in 0..100 {
-        if app.scalar_i64("SELECT COUNT(*) FROM images WHERE favorited_at IS NOT NULL").await == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM images WHERE favorited_at IS NOT NULL").await, 1);
+    let app_ref = &app;
+    let favourite = move || async move { app_ref.scalar_i64("SELECT COUNT(*) FROM images WHERE favorited_at IS NOT NULL").await == 1 };
+    assert!(eventually(favourite).await, "the ❤️ was not applied");
 
     // No credits left: "again" says so and offers a top-up, and nothing is charged.
     dana.press(&fake, id_of(&result), "Again").await;
@@ -172,22 +168,19 @@ db_test!(the_gallery_card_navigates_filters_favourites_deletes_and_goes_back, |d
 
     // ❤️ on #1, then "favourites only": #1 and #0.
     erin.press(&fake, card_id, "🤍").await;
-    for _ in 0..100 {
-        if fake.message(card_id).to_string().contains("❤️") {
-            break;
+    let card_shows = |needle: &'static str| {
+        let fake = fake.clone();
+        move || {
+            let fake = fake.clone();
+            async move { fake.message(card_id).to_string().contains(needle) }
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    };
+    assert!(eventually(card_shows("❤️")).await, "the card's heart did not turn red");
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM images WHERE favorited_at IS NOT NULL").await, 2);
     erin.press(&fake, card_id, "Filters").await;
     screen(&fake, erin.id, "Gallery filters").await;
     erin.press(&fake, card_id, "Favourites only").await;
-    for _ in 0..100 {
-        if fake.message(card_id).to_string().contains("✓ ❤️ Favourites only") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert!(eventually(card_shows("✓ ❤️ Favourites only")).await, "the filter is not marked chosen");
     erin.press(&fake, card_id, "Back").await;
     let card = screen(&fake, erin.id, "1/2 ").await;
     assert!(card["caption"].as_str().expect("caption").contains("picture number 1"), "{card}");
@@ -211,12 +204,8 @@ db_test!(the_gallery_card_navigates_filters_favourites_deletes_and_goes_back, |d
     // Back leaves the gallery: the card goes, the menu comes.
     let menus_before = fake.calls_to("sendMessage").len();
     erin.press(&fake, card_id, "Back").await;
-    for _ in 0..100 {
-        if fake.calls_to("sendMessage").len() > menus_before {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let fake_ref = &fake;
+    assert!(eventually(move || async move { fake_ref.calls_to("sendMessage").len() > menus_before }).await, "no menu after Back");
     let last = fake.calls_to("sendMessage").last().cloned().expect("a message");
     assert!(last.params["text"].as_str().expect("text").contains("Balance"), "{last:?}");
     assert!(fake.calls_to("deleteMessage").iter().any(|c| c.params["message_id"] == card_id));
@@ -241,12 +230,8 @@ db_test!(a_stars_top_up_is_credited_once_per_charge, |db| async move {
     // Pre-checkout: the right amount is accepted, a tampered one refused.
     finn.pre_checkout(&payload, 100).await;
     finn.pre_checkout(&payload, 1).await;
-    for _ in 0..100 {
-        if fake.calls_to("answerPreCheckoutQuery").len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let fake_ref = &fake;
+    assert!(eventually(move || async move { fake_ref.calls_to("answerPreCheckoutQuery").len() == 2 }).await);
     let answers = fake.calls_to("answerPreCheckoutQuery");
     assert_eq!(answers.len(), 2);
     assert_eq!(answers[0].params["ok"], true);

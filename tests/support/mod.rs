@@ -230,3 +230,18 @@ pub async fn spawn_two_instances(adjust_first: impl FnOnce(&mut Config)) -> Opti
     .await;
     Some((first, second))
 }
+
+/// Polls `check` every 30 ms for up to 10 s; true as soon as it holds.
+pub async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..330 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    false
+}
