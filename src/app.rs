@@ -10,7 +10,7 @@ use crate::adapters::{
     bus::{EventBus, MemoryBus, RedisBus},
     cache::{Cache, MemoryCache, RedisCache},
     db,
-    storage::{LocalStorage, S3Storage, Storage},
+    storage::{LinkCache, LocalStorage, S3Storage, Storage},
 };
 use crate::config::{Config, Environment};
 use crate::domain::{
@@ -74,6 +74,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     db.set_metric_callback(move |info| sql_metrics.record_sql(info.elapsed));
     let (cache, bus) = connect_redis(&config).await?;
     let (storage, local_files) = open_storage(&config).await?;
+    let storage: Arc<dyn Storage> = Arc::new(LinkCache::new(storage));
     let credits = CreditService::new(db.clone(), bus.clone());
     let stats = StatsCache::new(cache.clone());
     let gallery = GalleryService::new(db.clone(), storage.clone(), stats.clone(), config.image_url_ttl);

@@ -65,7 +65,8 @@ impl Image {
     pub async fn id(&self) -> ID {
         encode(Kind::Image, self.image.id)
     }
-    /// A signed link that expires (an hour by default).
+    /// A signed link that works for at least an hour (by default) and stays the same for ten
+    /// minutes, so that the image can be cached by its link.
     async fn url(&self, ctx: &Context<'_>) -> Result<String> {
         services(ctx).gallery.url(&self.image).await
     }

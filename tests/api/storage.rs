@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use aisha::adapters::storage::{Bucket, LocalStorage, S3Storage, Storage};
+use aisha::adapters::storage::{Bucket, LinkCache, LinkWindow, LocalStorage, S3Storage, Storage};
 use aisha::config::S3Config;
 use serde_json::json;
 
@@ -30,7 +30,10 @@ async fn exercise(storage: Arc<dyn Storage>, http: &reqwest::Client) {
     assert_eq!(object.content_type, "image/png");
     assert!(storage.get(Bucket::Photos, "u/1/g/1/0.png").await.expect("get").is_none(), "buckets are apart");
 
-    let url = storage.signed_url(Bucket::Images, "u/1/g/1/0.png", Duration::from_secs(60)).await.expect("signed");
+    let window = LinkWindow::from_now(Duration::from_secs(60));
+    let url = storage.sign(Bucket::Images, "u/1/g/1/0.png", window).await.expect("signed");
+    let again = storage.sign(Bucket::Images, "u/1/g/1/0.png", window).await.expect("signed");
+    assert_eq!(url, again, "a link is the same all through its window (so clients can cache the image)");
     let fetched = http.get(&url).send().await.expect("download");
     assert_eq!(fetched.status(), 200, "{url}");
     assert_eq!(fetched.bytes().await.expect("bytes"), bytes);
@@ -50,8 +53,9 @@ async fn the_local_folder_keeps_the_storage_contract_through_our_files_route() {
     exercise(app.app.storage.clone(), &app.http).await;
     let expired = LocalStorage::open(&app.app.config.data_dir, app.app.config.public_url.clone()).expect("open");
     expired.put(Bucket::Images, "old.png", bytes::Bytes::from_static(b"x"), "image/png").await.expect("put");
-    let url = expired.signed_url(Bucket::Images, "old.png", Duration::ZERO).await.expect("signed");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+    let past = LinkWindow { signed_at: now - 120, expires_at: now - 60 };
+    let url = expired.sign(Bucket::Images, "old.png", past).await.expect("signed");
     assert_eq!(app.http.get(&url).send().await.expect("sent").status(), 403, "an expired link is refused");
 }
 
@@ -63,6 +67,9 @@ async fn a_real_s3_server_keeps_the_storage_contract() {
     };
     let storage = S3Storage::connect(&config).await.expect("S3 connects and creates the buckets");
     exercise(Arc::new(storage), &reqwest::Client::new()).await;
+    // And through the cache of links, as the app uses it.
+    let storage = S3Storage::connect(&config).await.expect("connects");
+    exercise(Arc::new(LinkCache::new(Arc::new(storage))), &reqwest::Client::new()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

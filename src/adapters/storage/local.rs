@@ -1,7 +1,4 @@
-use std::{
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
@@ -10,7 +7,7 @@ use rand::RngCore;
 use sha2::Sha256;
 use url::Url;
 
-use super::{Bucket, Object, Storage, is_valid_key};
+use super::{Bucket, LinkWindow, Object, Storage, is_valid_key};
 
 /// Files under `<data dir>/storage/<bucket>/<key>`, served by our `/files/…` route through
 /// HMAC-signed links that expire.
@@ -107,11 +104,11 @@ impl Storage for LocalStorage {
         }
     }
 
-    async fn signed_url(&self, bucket: Bucket, key: &str, ttl: Duration) -> anyhow::Result<String> {
+    async fn sign(&self, bucket: Bucket, key: &str, window: LinkWindow) -> anyhow::Result<String> {
         if !is_valid_key(key) {
             bail!("invalid storage key {key:?}");
         }
-        let expires = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() + ttl.as_secs();
+        let expires = window.expires_at;
         // Valid keys need no escaping; formatting beats URL parsing on a page of many images.
         let signature = self.signature(bucket, key, expires);
         Ok(format!("{}files/{}/{key}?expires={expires}&signature={signature}", self.base, bucket.as_str()))

@@ -1,13 +1,13 @@
 //! Object storage for images, photos and LoRA files: S3 / MinIO (path-style) in production, a
 //! local folder by default. The database keeps keys; links are signed and short-lived.
 
+mod links;
 mod local;
 mod s3;
 
+pub use self::links::{LinkCache, LinkWindow};
 pub use self::local::LocalStorage;
 pub use self::s3::S3Storage;
-
-use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,7 @@ pub trait Storage: Send + Sync {
     /// Deleting a missing object is not an error.
     async fn delete(&self, bucket: Bucket, key: &str) -> anyhow::Result<()>;
     /// A link that reads the object until `ttl` has passed.
-    async fn signed_url(&self, bucket: Bucket, key: &str, ttl: Duration) -> anyhow::Result<String>;
+    async fn sign(&self, bucket: Bucket, key: &str, window: LinkWindow) -> anyhow::Result<String>;
     /// Readiness: can the storage be reached now?
     async fn ping(&self) -> anyhow::Result<()>;
 }

@@ -1,4 +1,4 @@
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::Context;
 use aws_sdk_s3::{
@@ -10,7 +10,7 @@ use aws_sdk_s3::{
 use bytes::Bytes;
 use secrecy::ExposeSecret;
 
-use super::{Bucket, Object, Storage};
+use super::{Bucket, LinkWindow, Object, Storage};
 use crate::config::S3Config;
 
 /// S3 or MinIO, path-style addressing; the two buckets are created when missing.
@@ -98,13 +98,18 @@ impl Storage for S3Storage {
         Ok(())
     }
 
-    async fn signed_url(&self, bucket: Bucket, key: &str, ttl: Duration) -> anyhow::Result<String> {
+    async fn sign(&self, bucket: Bucket, key: &str, window: LinkWindow) -> anyhow::Result<String> {
+        // Signed as of the window's start, so that the link is the same all through the window.
+        let presigning = PresigningConfig::builder()
+            .start_time(UNIX_EPOCH + Duration::from_secs(window.signed_at))
+            .expires_in(Duration::from_secs(window.expires_at.saturating_sub(window.signed_at)))
+            .build()?;
         let request = self
             .client
             .get_object()
             .bucket(self.name(bucket))
             .key(key)
-            .presigned(PresigningConfig::expires_in(ttl)?)
+            .presigned(presigning)
             .await?;
         Ok(request.uri().to_string())
     }

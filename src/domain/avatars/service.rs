@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::model::{Avatar, AvatarPhoto, AvatarStatus, PhotoStatus, TrainingType, Upload};
 use super::photos::{MAX_PHOTOS, MIN_PHOTOS, inspect};
 use super::repository::{self as repo, NewAvatar, NewPhoto};
-use crate::adapters::{bus::EventBus, db::statement, storage::{Bucket, Storage}};
+use crate::adapters::{bus::EventBus, db::statement, storage::{Bucket, LinkWindow, Storage}};
 use crate::domain::generations::GenerationService;
 use crate::domain::{Error, Result, events::Event, time::now_micros};
 
@@ -78,7 +78,7 @@ impl AvatarService {
 
     pub async fn photo_url(&self, photo: &AvatarPhoto) -> Result<Option<String>> {
         let Some(key) = &photo.storage_key else { return Ok(None) };
-        let url = self.storage.signed_url(Bucket::Photos, key, self.settings.url_ttl).await;
+        let url = self.storage.sign(Bucket::Photos, key, LinkWindow::from_now(self.settings.url_ttl)).await;
         Ok(Some(url.map_err(|e| Error::internal(format!("signing {key}: {e:#}")))?))
     }
 

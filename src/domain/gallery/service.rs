@@ -5,7 +5,7 @@ use sea_orm::DatabaseConnection;
 use super::model::{GalleryFilter, GalleryPage, GalleryStats, Image, PageRequest, Position, SavedFilter};
 use super::repository as repo;
 use super::stats_cache::StatsCache;
-use crate::adapters::storage::Storage;
+use crate::adapters::storage::{LinkWindow, Storage};
 use crate::domain::{Error, Result, time::now_micros};
 
 /// Names of saved filters are 1–64 characters; a user keeps at most this many.
@@ -29,7 +29,7 @@ impl GalleryService {
     /// A signed link to the image that expires after `AISHA_IMAGE_URL_TTL_SECS`.
     pub async fn url(&self, image: &Image) -> Result<String> {
         self.storage
-            .signed_url(image.bucket, &image.storage_key, self.url_ttl)
+            .sign(image.bucket, &image.storage_key, LinkWindow::from_now(self.url_ttl))
             .await
             .map_err(|e| Error::internal(format!("signing a link: {e:#}")))
     }

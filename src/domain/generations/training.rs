@@ -11,7 +11,7 @@ use super::model::{AspectRatio, GenerationStatus};
 use super::repository::{self as repo, NewRow};
 use super::service::GenerationService;
 use crate::adapters::db::entity::generations;
-use crate::adapters::storage::Bucket;
+use crate::adapters::storage::{Bucket, LinkWindow};
 use crate::domain::avatars::{self, Avatar, AvatarStatus, MAX_PHOTOS, MIN_PHOTOS, zip_stored};
 use crate::domain::credits::{IdempotencyKey, NotApplied, capture_in_tx, reserve_in_tx};
 use crate::domain::{Error, Result, time::now_micros};
@@ -134,7 +134,7 @@ impl GenerationService {
     }
 
     async fn signed(&self, key: &str) -> Result<String> {
-        let url = self.inner.storage.signed_url(Bucket::Photos, key, INPUT_URL_TTL).await;
+        let url = self.inner.storage.sign(Bucket::Photos, key, LinkWindow::from_now(INPUT_URL_TTL)).await;
         url.map_err(|e| Error::internal(format!("signing {key}: {e:#}")))
     }
 
