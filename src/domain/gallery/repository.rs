@@ -5,7 +5,7 @@
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use super::model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, SavedFilter};
-use crate::adapters::db::statement;
+use crate::adapters::db::{column, statement};
 use crate::adapters::storage::Bucket;
 use crate::domain::{Error, Result, generations::AspectRatio, time::Micros};
 
@@ -227,28 +227,28 @@ fn saved_filter_from_row(row: &QueryResult) -> Result<SavedFilter> {
 }
 
 fn from_row(row: &QueryResult) -> Result<Image> {
-    let kind: String = row.try_get_by_index(4)?;
-    let ratio: String = row.try_get_by_index(7)?;
-    let bucket: String = row.try_get_by_index(8)?;
+    let kind: String = column(row, 4)?;
+    let ratio: String = column(row, 7)?;
+    let bucket: String = column(row, 8)?;
     Ok(Image {
-        id: row.try_get_by_index(0)?,
-        user_id: row.try_get_by_index(1)?,
-        generation_id: row.try_get_by_index(2)?,
-        avatar_id: row.try_get_by_index(3)?,
+        id: column(row, 0)?,
+        user_id: column(row, 1)?,
+        generation_id: column(row, 2)?,
+        avatar_id: column(row, 3)?,
         kind: ImageKind::parse(&kind)?,
-        model: row.try_get_by_index(5)?,
-        prompt: row.try_get_by_index(6)?,
+        model: column(row, 5)?,
+        prompt: column(row, 6)?,
         aspect_ratio: AspectRatio::parse(&ratio)?,
         bucket: Bucket::parse(&bucket).ok_or_else(|| Error::internal(format!("unknown bucket {bucket:?}")))?,
-        storage_key: row.try_get_by_index(9)?,
-        content_type: row.try_get_by_index(10)?,
-        width: row.try_get_by_index::<i32>(11)?.max(0) as u32,
-        height: row.try_get_by_index::<i32>(12)?.max(0) as u32,
-        byte_size: row.try_get_by_index(13)?,
-        sha256: row.try_get_by_index(14)?,
-        favorite: row.try_get_by_index::<Option<i64>>(15)?.is_some(),
-        created_at: row.try_get_by_index(16)?,
-        telegram_file_id: row.try_get_by_index(17)?,
+        storage_key: column(row, 9)?,
+        content_type: column(row, 10)?,
+        width: column::<i32>(row, 11)?.max(0) as u32,
+        height: column::<i32>(row, 12)?.max(0) as u32,
+        byte_size: column(row, 13)?,
+        sha256: column(row, 14)?,
+        favorite: column::<Option<i64>>(row, 15)?.is_some(),
+        created_at: column(row, 16)?,
+        telegram_file_id: column(row, 17)?,
     })
 }
 
