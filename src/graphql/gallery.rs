@@ -3,7 +3,7 @@
 
 use async_graphql::{
     Context, ID, InputObject, Object, SimpleObject,
-    connection::{Connection, Edge},
+    connection::{Connection, CursorType, Edge},
     dataloader::DataLoader,
 };
 use chrono::{DateTime, Utc};
@@ -72,8 +72,18 @@ impl GalleryFilterInput {
     }
 }
 
-fn gallery_cursor(image: &domain::gallery::Image) -> String {
-    encode_cursor(&format!("img:{}:{}", image.created_at, image.id))
+/// An edge's cursor is kept as its seek key and written out only when a client asks for it:
+/// most pages are read without cursors (`pageInfo` carries the ends).
+impl CursorType for GalleryCursor {
+    type Error = Error;
+
+    fn decode_cursor(cursor: &str) -> Result<Self> {
+        decode_gallery_cursor(cursor)
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor(&format!("img:{}:{}", self.created_at, self.id))
+    }
 }
 
 fn decode_gallery_cursor(cursor: &str) -> Result<GalleryCursor> {
@@ -100,7 +110,7 @@ impl GalleryQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<Connection<String, Image, GalleryTotal>> {
+    ) -> Result<Connection<GalleryCursor, Image, GalleryTotal>> {
         let user = current_user(ctx).await?;
         let filter = GalleryFilterInput::parse(filter)?;
         let request = match (first, after.as_deref(), last, before.as_deref()) {
@@ -122,7 +132,7 @@ impl GalleryQuery {
         };
         let mut connection = Connection::with_additional_fields(page.has_previous, page.has_next, GalleryTotal { user, filter });
         connection.edges.extend(page.images.into_iter().map(|image| {
-            let cursor = gallery_cursor(&image);
+            let cursor = GalleryCursor { created_at: image.created_at, id: image.id };
             let node = match &generations {
                 Some(loaded) => {
                     let generation = image.generation_id.and_then(|id| loaded.get(&id).cloned());
