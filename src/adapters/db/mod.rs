@@ -50,7 +50,7 @@ pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
 
 /// Reads column `index` of a row. On PostgreSQL straight from sqlx's row, without checking the
 /// column's declared type against `T` at every cell as sea-orm's getters do (the schema is our
-/// migrations'; a page of the gallery reads some 400 cells, and the checks were half the cost).
+/// migrations'; a page of the gallery reads some 400 cells, and the checks were half the decoding).
 /// A wrong type still fails: binary decoding checks the width and the text.
 pub fn column<T>(row: &QueryResult, index: usize) -> Result<T, DbErr>
 where

@@ -49,7 +49,8 @@ pub trait Storage: Send + Sync {
     async fn get(&self, bucket: Bucket, key: &str) -> anyhow::Result<Option<Object>>;
     /// Deleting a missing object is not an error.
     async fn delete(&self, bucket: Bucket, key: &str) -> anyhow::Result<()>;
-    /// A link that reads the object until `ttl` has passed.
+    /// A link that reads the object during `window`: the same link for the same window (see
+    /// [`LinkWindow`]).
     async fn sign(&self, bucket: Bucket, key: &str, window: LinkWindow) -> anyhow::Result<String>;
     /// Readiness: can the storage be reached now?
     async fn ping(&self) -> anyhow::Result<()>;
