@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use crate::adapters::{
     bus::{EventBus, MemoryBus, RedisBus},
     cache::{Cache, MemoryCache, RedisCache},
-    db,
+    db::{self, leases::Leases},
     storage::{LinkCache, LocalStorage, S3Storage, Storage},
 };
 use crate::config::{Config, Environment};
@@ -77,7 +77,8 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let storage: Arc<dyn Storage> = Arc::new(LinkCache::new(storage));
     let credits = CreditService::new(db.clone(), bus.clone());
     let stats = StatsCache::new(cache.clone());
-    let gallery = GalleryService::new(db.clone(), storage.clone(), stats.clone(), config.image_url_ttl);
+    let leases = db::is_postgres(&db).then(|| Arc::new(Leases::new(db.get_postgres_connection_pool().clone(), metrics.clone())));
+    let gallery = GalleryService::new(db.clone(), leases, storage.clone(), stats.clone(), config.image_url_ttl);
     let generations = GenerationService::new(
         db.clone(),
         credits.clone(),

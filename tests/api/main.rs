@@ -10,6 +10,7 @@ mod credits;
 mod gallery;
 mod generations;
 mod http;
+mod leases;
 mod schema;
 mod storage;
 mod telegram;

@@ -1,6 +1,7 @@
 //! The database: connect (SQLite file or PostgreSQL), run migrations, and the entities.
 
 pub mod entity;
+pub mod leases;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use super::model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, SavedFilter};
-use crate::adapters::db::{column, statement};
+use crate::adapters::db::{column, leases::Leases, statement};
 use crate::adapters::storage::Bucket;
 use crate::domain::{Error, Result, generations::AspectRatio, time::Micros};
 
@@ -96,6 +96,23 @@ pub async fn seek(
     newer: bool,
     limit: usize,
 ) -> Result<Vec<Image>> {
+    seek_sql(user_id, filter, cursor, newer, limit).all(db).await?.iter().map(from_row).collect()
+}
+
+/// `seek` on a leased PostgreSQL connection (the gallery page: see `adapters::db::leases`).
+pub async fn seek_leased(
+    leases: &Leases,
+    user_id: i64,
+    filter: &GalleryFilter,
+    cursor: Option<GalleryCursor>,
+    newer: bool,
+    limit: usize,
+) -> Result<Vec<Image>> {
+    let sql = seek_sql(user_id, filter, cursor, newer, limit);
+    leases.fetch_all(&sql.text, &sql.values).await?.iter().map(from_row).collect()
+}
+
+fn seek_sql(user_id: i64, filter: &GalleryFilter, cursor: Option<GalleryCursor>, newer: bool, limit: usize) -> Sql {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM images"));
     sql.filter(user_id, filter);
     if let Some(cursor) = cursor {
@@ -103,7 +120,7 @@ pub async fn seek(
     }
     let order = if newer { "ASC" } else { "DESC" };
     sql.push(&format!(" ORDER BY created_at {order}, id {order} LIMIT {limit}"));
-    sql.all(db).await?.iter().map(from_row).collect()
+    sql
 }
 
 pub async fn count(db: &impl ConnectionTrait, user_id: i64, filter: &GalleryFilter, newer_than: Option<GalleryCursor>) -> Result<u64> {

@@ -2,9 +2,10 @@ use std::{sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
 
-use super::model::{GalleryFilter, GalleryPage, GalleryStats, Image, PageRequest, Position, SavedFilter};
+use super::model::{GalleryCursor, GalleryFilter, GalleryPage, GalleryStats, Image, PageRequest, Position, SavedFilter};
 use super::repository as repo;
 use super::stats_cache::StatsCache;
+use crate::adapters::db::leases::Leases;
 use crate::adapters::storage::{LinkWindow, Storage};
 use crate::domain::{Error, Result, time::now_micros};
 
@@ -19,11 +20,13 @@ pub struct GalleryService {
     storage: Arc<dyn Storage>,
     stats: StatsCache,
     url_ttl: Duration,
+    /// Connections for pages, on PostgreSQL.
+    leases: Option<Arc<Leases>>,
 }
 
 impl GalleryService {
-    pub fn new(db: DatabaseConnection, storage: Arc<dyn Storage>, stats: StatsCache, url_ttl: Duration) -> Self {
-        GalleryService { db, storage, stats, url_ttl }
+    pub fn new(db: DatabaseConnection, leases: Option<Arc<Leases>>, storage: Arc<dyn Storage>, stats: StatsCache, url_ttl: Duration) -> Self {
+        GalleryService { db, storage, stats, url_ttl, leases }
     }
 
     /// A signed link to the image that expires after `AISHA_IMAGE_URL_TTL_SECS`.
@@ -38,19 +41,27 @@ impl GalleryService {
         filter.validate()?;
         Ok(match request {
             PageRequest::First(n, after) => {
-                let mut images = repo::seek(&self.db, user_id, filter, after, false, n + 1).await?;
+                let mut images = self.seek(user_id, filter, after, false, n + 1).await?;
                 let has_next = images.len() > n;
                 images.truncate(n);
                 GalleryPage { images, has_previous: after.is_some(), has_next }
             }
             PageRequest::Last(n, before) => {
-                let mut images = repo::seek(&self.db, user_id, filter, before, true, n + 1).await?;
+                let mut images = self.seek(user_id, filter, before, true, n + 1).await?;
                 let has_previous = images.len() > n;
                 images.truncate(n);
                 images.reverse();
                 GalleryPage { images, has_previous, has_next: before.is_some() }
             }
         })
+    }
+
+    /// Pages are the hot path: on PostgreSQL they run on leased connections.
+    async fn seek(&self, user_id: i64, filter: &GalleryFilter, cursor: Option<GalleryCursor>, newer: bool, limit: usize) -> Result<Vec<Image>> {
+        match &self.leases {
+            Some(leases) => repo::seek_leased(leases, user_id, filter, cursor, newer, limit).await,
+            None => repo::seek(&self.db, user_id, filter, cursor, newer, limit).await,
+        }
     }
 
     pub async fn count(&self, user_id: i64, filter: &GalleryFilter) -> Result<u64> {

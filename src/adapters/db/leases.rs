@@ -1,0 +1,135 @@
+//! PostgreSQL connections leased for single read statements on hot paths (the gallery page),
+//! kept outside sqlx's pool. sqlx pings every connection it takes back (sqlx-core 0.9,
+//! `Floating::return_to_pool`): a second round trip to PostgreSQL per statement, which made the
+//! bare gallery handler 40% slower (`BASELINE_HOLD=1 bench/gallery.sh`). A lease that finished
+//! its statement goes straight back; one abandoned mid-statement (a client hung up) is drained
+//! with that ping in the background first (sqlx would otherwise wait for the rest at the start of
+//! the next statement, making its caller wait), and one that failed is dropped and replaced on
+//! demand.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use sea_orm::{
+    DbErr, QueryResult, Value,
+    sqlx::{Connection, PgConnection, PgPool, postgres::PgArguments, query::Query},
+};
+use tokio::sync::Semaphore;
+
+use crate::metrics::Metrics;
+
+/// At most this many leased connections (they come out of PostgreSQL's connection budget).
+const MAX_LEASES: usize = 8;
+
+pub struct Leases {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    idle: Mutex<Vec<PgConnection>>,
+    permits: Semaphore,
+    /// Where new connections come from (detached from it, with its connect options).
+    source: PgPool,
+    metrics: Arc<Metrics>,
+}
+
+impl Leases {
+    pub fn new(source: PgPool, metrics: Arc<Metrics>) -> Self {
+        Leases { inner: Arc::new(Inner { idle: Mutex::default(), permits: Semaphore::new(MAX_LEASES), source, metrics }) }
+    }
+
+    /// Runs one read statement (`$n` parameters) and returns its rows. A connection that broke
+    /// since its last use (PostgreSQL restarted, say) is replaced and the statement run again once.
+    pub async fn fetch_all(&self, sql: &str, values: &[Value]) -> Result<Vec<QueryResult>, DbErr> {
+        let _permit = self.inner.permits.acquire().await.map_err(|e| DbErr::Custom(e.to_string()))?;
+        let started = Instant::now();
+        let mut retried = false;
+        loop {
+            let mut lease = self.lease().await?;
+            let result = bind(sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql)), values)?.fetch_all(lease.connection()).await;
+            match result {
+                Ok(rows) => {
+                    lease.finished = true;
+                    self.inner.metrics.record_sql(started.elapsed());
+                    return Ok(rows.into_iter().map(QueryResult::from).collect());
+                }
+                Err(error) => {
+                    lease.broken = true;
+                    if is_connection_lost(&error) && !retried {
+                        retried = true;
+                        continue;
+                    }
+                    return Err(DbErr::Query(sea_orm::RuntimeErr::SqlxError(Arc::new(error))));
+                }
+            }
+        }
+    }
+
+    async fn lease(&self) -> Result<Lease, DbErr> {
+        let idle = self.inner.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self.inner.source.acquire().await.map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e))))?.detach(),
+        };
+        Ok(Lease { connection: Some(connection), inner: self.inner.clone(), finished: false, broken: false })
+    }
+}
+
+/// Errors after which the connection is gone but the statement may well succeed on another:
+/// the socket failed, or the server ended the session (class 57P: shutdown, termination by an
+/// administrator; class 08: connection exceptions).
+fn is_connection_lost(error: &sea_orm::sqlx::Error) -> bool {
+    match error {
+        sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::Protocol(_) => true,
+        sea_orm::sqlx::Error::Database(e) => e.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+        _ => false,
+    }
+}
+
+fn bind<'q>(mut query: Query<'q, sea_orm::sqlx::Postgres, PgArguments>, values: &'q [Value]) -> Result<Query<'q, sea_orm::sqlx::Postgres, PgArguments>, DbErr> {
+    for value in values {
+        query = match value {
+            Value::BigInt(v) => query.bind(*v),
+            Value::Int(v) => query.bind(*v),
+            Value::Bool(v) => query.bind(*v),
+            Value::String(v) => query.bind(v.as_deref()),
+            other => return Err(DbErr::Custom(format!("a leased statement cannot bind {other:?}"))),
+        };
+    }
+    Ok(query)
+}
+
+struct Lease {
+    connection: Option<PgConnection>,
+    inner: Arc<Inner>,
+    finished: bool,
+    broken: bool,
+}
+
+impl Lease {
+    fn connection(&mut self) -> &mut PgConnection {
+        self.connection.as_mut().unwrap_or_else(|| unreachable!("a lease holds its connection until dropped"))
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let Some(mut connection) = self.connection.take() else { return };
+        if self.broken {
+            return; // closed by dropping; a new one is made on demand
+        }
+        let inner = self.inner.clone();
+        if self.finished {
+            inner.idle.lock().unwrap_or_else(|p| p.into_inner()).push(connection);
+            return;
+        }
+        // Abandoned mid-statement: read what is still coming before anyone else uses it.
+        tokio::spawn(async move {
+            if connection.ping().await.is_ok() {
+                inner.idle.lock().unwrap_or_else(|p| p.into_inner()).push(connection);
+            }
+        });
+    }
+}
