@@ -58,6 +58,8 @@ impl Leases {
                 Err(error) => {
                     lease.broken = true;
                     if is_connection_lost(&error) && !retried {
+                        // The idle ones most likely went the same way (PostgreSQL restarted).
+                        self.inner.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
                         retried = true;
                         continue;
                     }
@@ -125,8 +127,10 @@ impl Drop for Lease {
             inner.idle.lock().unwrap_or_else(|p| p.into_inner()).push(connection);
             return;
         }
-        // Abandoned mid-statement: read what is still coming before anyone else uses it.
-        tokio::spawn(async move {
+        // Abandoned mid-statement: read what is still coming before anyone else uses it (or close
+        // it, outside a runtime).
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        runtime.spawn(async move {
             if connection.ping().await.is_ok() {
                 inner.idle.lock().unwrap_or_else(|p| p.into_inner()).push(connection);
             }
