@@ -132,7 +132,7 @@ impl GalleryQuery {
         };
         let mut connection = Connection::with_additional_fields(page.has_previous, page.has_next, GalleryTotal { user, filter });
         connection.edges.extend(page.images.into_iter().map(|image| {
-            let cursor = GalleryCursor { created_at: image.created_at, id: image.id };
+            let cursor = GalleryCursor::of(&image);
             let node = match &generations {
                 Some(loaded) => {
                     let generation = image.generation_id.and_then(|id| loaded.get(&id).cloned());

@@ -87,32 +87,17 @@ const COLUMNS: &str = "id, user_id, generation_id, avatar_id, kind, model, promp
                        content_type, width, height, byte_size, sha256, favorited_at, created_at, telegram_file_id";
 
 /// Up to `limit` images on one side of `cursor`: older ones (`newer = false`, newest first) or
-/// newer ones (`newer = true`, oldest first).
+/// newer ones (`newer = true`, oldest first). On leased connections when given (PostgreSQL: see
+/// `adapters::db::leases`), through `db` otherwise.
 pub async fn seek(
     db: &impl ConnectionTrait,
+    leases: Option<&Leases>,
     user_id: i64,
     filter: &GalleryFilter,
     cursor: Option<GalleryCursor>,
     newer: bool,
     limit: usize,
 ) -> Result<Vec<Image>> {
-    seek_sql(user_id, filter, cursor, newer, limit).all(db).await?.iter().map(from_row).collect()
-}
-
-/// `seek` on a leased PostgreSQL connection (the gallery page: see `adapters::db::leases`).
-pub async fn seek_leased(
-    leases: &Leases,
-    user_id: i64,
-    filter: &GalleryFilter,
-    cursor: Option<GalleryCursor>,
-    newer: bool,
-    limit: usize,
-) -> Result<Vec<Image>> {
-    let sql = seek_sql(user_id, filter, cursor, newer, limit);
-    leases.fetch_all(&sql.text, &sql.values).await?.iter().map(from_row).collect()
-}
-
-fn seek_sql(user_id: i64, filter: &GalleryFilter, cursor: Option<GalleryCursor>, newer: bool, limit: usize) -> Sql {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM images"));
     sql.filter(user_id, filter);
     if let Some(cursor) = cursor {
@@ -120,7 +105,11 @@ fn seek_sql(user_id: i64, filter: &GalleryFilter, cursor: Option<GalleryCursor>,
     }
     let order = if newer { "ASC" } else { "DESC" };
     sql.push(&format!(" ORDER BY created_at {order}, id {order} LIMIT {limit}"));
-    sql
+    let rows = match leases {
+        Some(leases) => leases.fetch_all(&sql.text, &sql.values).await?,
+        None => sql.all(db).await?,
+    };
+    rows.iter().map(from_row).collect()
 }
 
 pub async fn count(db: &impl ConnectionTrait, user_id: i64, filter: &GalleryFilter, newer_than: Option<GalleryCursor>) -> Result<u64> {

@@ -2,7 +2,7 @@ use std::{sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
 
-use super::model::{GalleryCursor, GalleryFilter, GalleryPage, GalleryStats, Image, PageRequest, Position, SavedFilter};
+use super::model::{GalleryFilter, GalleryPage, GalleryStats, Image, PageRequest, Position, SavedFilter};
 use super::repository as repo;
 use super::stats_cache::StatsCache;
 use crate::adapters::db::leases::Leases;
@@ -20,7 +20,7 @@ pub struct GalleryService {
     storage: Arc<dyn Storage>,
     stats: StatsCache,
     url_ttl: Duration,
-    /// Connections for pages, on PostgreSQL.
+    /// Connections for pages and neighbours (the hot reads), on PostgreSQL.
     leases: Option<Arc<Leases>>,
 }
 
@@ -41,27 +41,19 @@ impl GalleryService {
         filter.validate()?;
         Ok(match request {
             PageRequest::First(n, after) => {
-                let mut images = self.seek(user_id, filter, after, false, n + 1).await?;
+                let mut images = repo::seek(&self.db, self.leases.as_deref(), user_id, filter, after, false, n + 1).await?;
                 let has_next = images.len() > n;
                 images.truncate(n);
                 GalleryPage { images, has_previous: after.is_some(), has_next }
             }
             PageRequest::Last(n, before) => {
-                let mut images = self.seek(user_id, filter, before, true, n + 1).await?;
+                let mut images = repo::seek(&self.db, self.leases.as_deref(), user_id, filter, before, true, n + 1).await?;
                 let has_previous = images.len() > n;
                 images.truncate(n);
                 images.reverse();
                 GalleryPage { images, has_previous, has_next: before.is_some() }
             }
         })
-    }
-
-    /// Pages are the hot path: on PostgreSQL they run on leased connections.
-    async fn seek(&self, user_id: i64, filter: &GalleryFilter, cursor: Option<GalleryCursor>, newer: bool, limit: usize) -> Result<Vec<Image>> {
-        match &self.leases {
-            Some(leases) => repo::seek_leased(leases, user_id, filter, cursor, newer, limit).await,
-            None => repo::seek(&self.db, user_id, filter, cursor, newer, limit).await,
-        }
     }
 
     pub async fn count(&self, user_id: i64, filter: &GalleryFilter) -> Result<u64> {
@@ -76,7 +68,7 @@ impl GalleryService {
     pub async fn neighbour(&self, image: &Image, filter: &GalleryFilter, newer: bool) -> Result<Option<Image>> {
         filter.validate()?;
         let cursor = super::model::GalleryCursor::of(image);
-        Ok(repo::seek(&self.db, image.user_id, filter, Some(cursor), newer, 1).await?.pop())
+        Ok(repo::seek(&self.db, self.leases.as_deref(), image.user_id, filter, Some(cursor), newer, 1).await?.pop())
     }
 
     /// Where the image stands in the filter (e.g. 3 of 17); None when the filter hides it.
