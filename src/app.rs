@@ -5,6 +5,7 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::adapters::{
     bus::{EventBus, MemoryBus, RedisBus},
@@ -17,9 +18,13 @@ use crate::domain::{
     Services,
     auth::AuthService,
     avatars::{AvatarService, AvatarSettings},
+    claims::Claimant,
     credits::CreditService,
     gallery::{GalleryService, StatsCache},
-    generations::{GenerationService, JobSettings},
+    generations::GenerationService,
+    inbox::InboxService,
+    jobs::{Capacity, JobEngine, JobEngineDeps, JobSettings},
+    notifications::{NotificationService, NotificationSettings},
     payments::PaymentService,
     users::UserService,
 };
@@ -75,45 +80,44 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let (cache, bus) = connect_redis(&config).await?;
     let (storage, local_files) = open_storage(&config).await?;
     let storage: Arc<dyn Storage> = Arc::new(LinkCache::new(storage));
+    let instance_id = format!("{:08x}", rand::random::<u32>());
+    let claimant = Arc::new(Claimant::new(&instance_id));
     let credits = CreditService::new(db.clone(), bus.clone());
     let stats = StatsCache::new(cache.clone());
     let leases = db::is_postgres(&db).then(|| Arc::new(Leases::new(db.get_postgres_connection_pool().clone(), metrics.clone())));
     let gallery = GalleryService::new(db.clone(), leases, storage.clone(), stats.clone(), config.image_url_ttl);
-    let generations = GenerationService::new(
-        db.clone(),
-        credits.clone(),
-        bus.clone(),
-        provider(&config)?,
-        storage.clone(),
-        config.catalog.clone(),
-        JobSettings {
-            workers: config.workers,
-            deadline: config.job_deadline,
-            training_deadline: config.training_deadline,
-            archive_via_provider: config.fal.key.is_some() && config.fal.archive_via_fal,
-            lease: config.job_lease,
-            // The local provider's progress moves with time: look about eight times per job.
-            poll_interval: match config.fal.key {
-                Some(_) => config.fal.poll_interval,
-                None => (config.local.latency / 8).clamp(Duration::from_millis(10), Duration::from_millis(500)),
-            },
-            webhook_poll_interval: config.fal.webhook_poll_interval,
-            idle_interval: config.job_idle_interval,
-        },
-        stats,
-    );
+    // Notifications are written only when a channel delivers them (today: the bot).
+    let notification_settings = NotificationSettings { enabled: config.telegram.is_some(), ..config.notifications.clone() };
+    let notifications = NotificationService::new(db.clone(), notification_settings, claimant.clone());
+    let inbox = InboxService::new(db.clone(), config.inbox.clone(), claimant.clone());
+    let jobs = JobEngine::new(JobEngineDeps {
+        db: db.clone(),
+        credits: credits.clone(),
+        bus: bus.clone(),
+        provider: provider(&config)?,
+        storage: storage.clone(),
+        catalog: config.catalog.clone(),
+        settings: job_settings(&config),
+        stats: stats.clone(),
+        notifications: notifications.clone(),
+        claimant,
+    });
+    let generations = GenerationService::new(db.clone(), credits.clone(), bus.clone(), jobs.clone());
     let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
     let auth = AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone());
-    let payments = PaymentService::new(db.clone(), credits.clone(), config.credit_packages.clone());
+    let stars = config.telegram.as_ref().map(crate::telegram::stars_gateway);
+    let payments =
+        PaymentService::new(db.clone(), credits.clone(), users.clone(), notifications.clone(), config.credit_packages.clone(), stars);
     let avatars = AvatarService::new(
         db.clone(),
         storage.clone(),
         bus.clone(),
-        generations.clone(),
+        jobs.clone(),
+        stats,
         AvatarSettings { training_price: config.training_price, url_ttl: config.image_url_ttl },
     );
-    let services = Services { users, credits, auth, generations, gallery, payments, avatars };
+    let services = Services { users, credits, auth, generations, jobs, gallery, payments, avatars, inbox, notifications };
     let schema = graphql::build(SchemaDeps {
         services: services.clone(),
         bus: bus.clone(),
@@ -121,12 +125,12 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         limits: config.limits,
         introspection: config.graphiql || config.env == Environment::Dev,
     });
-    let instance_id = format!("{:08x}", rand::random::<u32>());
     let documents = DocumentCache::new(1024);
     let fal_webhooks = WebhookVerifier::new(config.fal.jwks_url.clone());
     let telegram = match &config.telegram {
         Some(telegram) => {
-            Some(TelegramBot::new(telegram, &config.public_url, schema.clone(), cache.clone(), metrics.clone()).context("starting the bot")?)
+            let bot = TelegramBot::new(telegram, schema.clone(), cache.clone(), metrics.clone(), &services);
+            Some(bot.context("starting the bot")?)
         }
         None => None,
     };
@@ -147,16 +151,68 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     })))
 }
 
-/// Starts what runs beside the HTTP server: the job workers, the deadline reaper, the
-/// listener that forgets tokens revoked elsewhere, and the bot.
-pub fn start_background(app: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    let mut tasks = app.services.generations.spawn_workers();
-    let auth = app.services.auth.clone();
-    tasks.push(tokio::spawn(async move { auth.follow_revocations().await }));
-    if let Some(telegram) = &app.telegram {
-        tasks.extend(telegram.start(app.bus.clone()));
+/// What runs beside the HTTP server: the job engine, the listener that forgets tokens revoked
+/// elsewhere, and the bot.
+pub struct Background {
+    shutdown: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Stops claiming work, lets short work finish, releases what is held (so another instance
+    /// takes it over at once) and waits for it, up to `grace`.
+    pub async fn stop(mut self, grace: Duration) {
+        self.shutdown.cancel();
+        let tasks = std::mem::take(&mut self.tasks);
+        if tokio::time::timeout(grace, futures_util::future::join_all(tasks)).await.is_err() {
+            tracing::warn!("background work did not stop in time; what it holds lapses with its leases");
+        }
     }
-    tasks
+
+    /// Stops everything where it is, as a crash would (for tests).
+    pub async fn abort(mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+pub fn start_background(app: &AppState) -> Background {
+    let shutdown = CancellationToken::new();
+    let mut tasks = vec![app.services.jobs.start(shutdown.clone())];
+    let auth = app.services.auth.clone();
+    let stop = shutdown.clone();
+    tasks.push(tokio::spawn(async move {
+        tokio::select! { () = auth.follow_revocations() => {}, () = stop.cancelled() => {} }
+    }));
+    if let Some(telegram) = &app.telegram {
+        tasks.extend(telegram.start(app.bus.clone(), shutdown.clone()));
+    }
+    Background { shutdown, tasks }
+}
+
+/// The jobs' settings from the configuration.
+fn job_settings(config: &Config) -> JobSettings {
+    let w = config.workers;
+    let off = Capacity { submit: 0, poll: 0, fetch: 0 };
+    JobSettings {
+        deadline: config.job_deadline,
+        training_deadline: config.training_deadline,
+        archive_via_provider: config.fal.key.is_some() && config.fal.archive_via_fal,
+        lease: config.job_lease,
+        // The local provider's progress moves with time: look about eight times per job.
+        poll_interval: match config.fal.key {
+            Some(_) => config.fal.poll_interval,
+            None => (config.local.latency / 8).clamp(Duration::from_millis(10), Duration::from_millis(500)),
+        },
+        webhook_poll_interval: config.fal.webhook_poll_interval,
+        idle_interval: config.job_idle_interval,
+        per_user: config.job_per_user,
+        images: if w == 0 { off } else { Capacity { submit: 8 * w, poll: 16 * w, fetch: 4 * w } },
+        trainings: if w == 0 { off } else { Capacity { submit: 2, poll: 8, fetch: 2 } },
+        drain: config.shutdown_grace / 2,
+    }
 }
 
 /// FAL when `FAL_KEY` is set; the local renderer otherwise.
@@ -203,6 +259,31 @@ async fn connect_redis(config: &Config) -> anyhow::Result<(Arc<dyn Cache>, Arc<d
         .context("creating the Redis connection manager")?;
     let bus = RedisBus::connect(client, conn.clone(), &config.redis_prefix).await;
     Ok((Arc::new(RedisCache::new(conn, &config.redis_prefix)), Arc::new(bus)))
+}
+
+/// Serves until `signal` resolves, with everything that runs beside; then stops claiming work,
+/// releases what this instance holds, lets requests in flight finish, and returns within
+/// `AISHA_SHUTDOWN_GRACE_SECS`.
+pub async fn run_until_stopped(app: AppState, listener: TcpListener, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let background = start_background(&app);
+    let grace = app.config.shutdown_grace;
+    let stopping = CancellationToken::new();
+    let http = tokio::spawn(serve(app, listener, stopping.clone().cancelled_owned()));
+    tokio::pin!(http);
+    tokio::select! {
+        served = &mut http => return served.context("the HTTP server task")?,
+        () = signal => {}
+    }
+    tracing::info!(?grace, "stopping: no new work is claimed, what is held is released, requests in flight finish");
+    stopping.cancel();
+    let stopped = async {
+        background.stop(grace).await;
+        let _ = http.await;
+    };
+    if tokio::time::timeout(grace, stopped).await.is_err() {
+        tracing::warn!("the grace period is over; exiting with connections still open");
+    }
+    Ok(())
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.

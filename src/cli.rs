@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `schema`, `token`, `grant`,
-//! `set-webhook`, `delete-webhook`.
+//! `set-webhook`, `delete-webhook`, `reconcile-stars`.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -43,6 +43,9 @@ pub enum Command {
     SetWebhook,
     /// Stop Telegram from sending updates here (deleteWebhook).
     DeleteWebhook,
+    /// Read the bot's Stars transactions (getStarTransactions) and credit every paid charge we
+    /// never recorded; prints what it did.
+    ReconcileStars,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -92,18 +95,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("balance: {}", entry.balance_after);
             Ok(())
         }
+        Command::ReconcileStars => {
+            telemetry::init();
+            let config = Config::from_env()?;
+            let telegram = config.telegram.clone().context("TELEGRAM_BOT_TOKEN is not set")?;
+            let app = app::build(config).await?;
+            let report = crate::telegram::reconcile_stars(&telegram, &app.services.payments).await?;
+            for (charge, credits) in &report.credited {
+                println!("credited {credits} credits for charge {charge} (paid, never recorded)");
+            }
+            for charge in &report.refunded_elsewhere {
+                println!("charge {charge} was refunded at Telegram but not through AISHA: check it");
+            }
+            for (charge, why) in &report.skipped {
+                println!("skipped charge {charge}: {why}");
+            }
+            println!(
+                "{} credited, {} already recorded, {} refunded elsewhere, {} skipped",
+                report.credited.len(),
+                report.already_recorded,
+                report.refunded_elsewhere.len(),
+                report.skipped.len()
+            );
+            Ok(())
+        }
         Command::Serve => {
             telemetry::init();
             let config = Config::from_env()?;
             let bind = config.bind;
             let app = app::build(config).await?;
-            let _background = app::start_background(&app);
             let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
             tracing::info!(
                 "AISHA listening on http://{bind} (GraphQL /graphql{})",
                 if app.config.graphiql { ", GraphiQL /graphiql" } else { "" }
             );
-            app::serve(app, listener, app::shutdown_signal()).await
+            app::run_until_stopped(app, listener, app::shutdown_signal()).await
         }
     }
 }

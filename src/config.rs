@@ -9,6 +9,8 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::domain::generations::{ModelSpec, apply_prices, default_catalog};
+use crate::domain::inbox::InboxSettings;
+use crate::domain::notifications::NotificationSettings;
 use crate::domain::payments::{CreditPackage, parse_packages};
 
 /// `dev` shows GraphiQL and introspection and detailed errors; `prod` hides them unless enabled.
@@ -32,7 +34,13 @@ pub struct Config {
     pub s3: Option<S3Config>,
     pub fal: FalConfig,
     pub telegram: Option<TelegramConfig>,
+    /// The size of the job engine: 4 means 32 submits, 64 polls and 16 downloads at once for
+    /// images (trainings have their own 2, 8 and 2); 0 makes an API-only instance.
     pub workers: usize,
+    /// A user's jobs of one kind in flight at once; the rest wait `QUEUED`.
+    pub job_per_user: usize,
+    /// On SIGTERM: stop claiming, release what is held, finish requests, exit within this.
+    pub shutdown_grace: Duration,
     pub job_deadline: Duration,
     pub training_deadline: Duration,
     /// A worker's claim on a job lasts this long unless renewed (a crashed worker's jobs are
@@ -53,6 +61,10 @@ pub struct Config {
     /// Serve GraphiQL and allow introspection (default: on in dev, off in prod).
     pub graphiql: bool,
     pub limits: Limits,
+    /// Leases and retries of Telegram updates.
+    pub inbox: InboxSettings,
+    /// Leases and retries of notifications (written only when the bot is on).
+    pub notifications: NotificationSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -172,6 +184,8 @@ impl Config {
             },
             telegram: TelegramConfig::from_vars(&vars)?,
             workers: vars.parse("AISHA_WORKERS")?.unwrap_or(4),
+            job_per_user: positive(&vars, "AISHA_JOB_USER_CONCURRENCY", 4)? as usize,
+            shutdown_grace: Duration::from_secs(positive(&vars, "AISHA_SHUTDOWN_GRACE_SECS", 20)?.into()),
             job_deadline: Duration::from_secs(vars.parse("AISHA_JOB_DEADLINE_SECS")?.unwrap_or(600)),
             training_deadline: Duration::from_secs(
                 vars.parse("AISHA_TRAINING_DEADLINE_SECS")?.unwrap_or(7200),
@@ -210,6 +224,11 @@ impl Config {
                 max_page_size: vars.parse("AISHA_MAX_PAGE_SIZE")?.unwrap_or(100),
                 max_body_bytes: vars.parse("AISHA_MAX_BODY_BYTES")?.unwrap_or(1024 * 1024),
             },
+            inbox: InboxSettings {
+                lease: Duration::from_secs(positive(&vars, "AISHA_TELEGRAM_LEASE_SECS", 15)?.into()),
+                ..InboxSettings::default()
+            },
+            notifications: NotificationSettings::default(),
             data_dir,
         })
     }

@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_initial;
 mod m20261126_000002_gallery_search;
 mod m20261126_000003_avatar_training;
+mod m20261201_000004_nothing_lost;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261126_000002_gallery_search::Migration),
             Box::new(m20261126_000003_avatar_training::Migration),
+            Box::new(m20261201_000004_nothing_lost::Migration),
         ]
     }
 }
@@ -32,4 +34,15 @@ pub(crate) fn render_ddl(script: &str, backend: sea_orm_migration::sea_orm::Data
         _ => "INTEGER PRIMARY KEY AUTOINCREMENT",
     };
     script.replace("{pk}", pk)
+}
+
+/// Runs a DDL script (statements separated by `;` at the end of a line) on the backend at hand.
+pub(crate) async fn run_script(manager: &SchemaManager<'_>, script: &str) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::ConnectionTrait;
+    let sql = render_ddl(script, manager.get_database_backend());
+    let conn = manager.get_connection();
+    for statement in sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+        conn.execute_unprepared(statement).await?;
+    }
+    Ok(())
 }

@@ -3,7 +3,6 @@
 //! photos, Stars payments, and the Telegram updates already processed.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::ConnectionTrait;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -201,19 +200,10 @@ DROP TABLE users;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_script(manager, UP).await
+        crate::run_script(manager, UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_script(manager, DOWN).await
+        crate::run_script(manager, DOWN).await
     }
-}
-
-async fn run_script(manager: &SchemaManager<'_>, script: &str) -> Result<(), DbErr> {
-    let sql = crate::render_ddl(script, manager.get_database_backend());
-    let conn = manager.get_connection();
-    for statement in sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-        conn.execute_unprepared(statement).await?;
-    }
-    Ok(())
 }

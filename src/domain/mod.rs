@@ -1,13 +1,18 @@
-//! The domain: users, credits (a ledger), sign-in, generations, gallery, avatars and payments. Plain Rust over the database and the adapter traits; nothing here knows HTTP,
-//! GraphQL or Telegram.
+//! The domain: users, credits (a ledger), sign-in, generations and the job engine, gallery,
+//! avatars, payments, the inbox of acknowledged updates and the outbox of notifications. Plain
+//! Rust over the database and the adapter traits; nothing here knows HTTP, GraphQL or Telegram.
 
 pub mod auth;
 pub mod avatars;
+pub mod claims;
 pub mod credits;
 pub mod error;
 pub mod events;
 pub mod gallery;
 pub mod generations;
+pub mod inbox;
+pub mod jobs;
+pub mod notifications;
 pub mod payments;
 pub mod time;
 pub mod users;
@@ -21,7 +26,13 @@ pub struct Services {
     pub credits: credits::CreditService,
     pub auth: auth::AuthService,
     pub generations: generations::GenerationService,
+    /// Runs generations and trainings.
+    pub jobs: jobs::JobEngine,
     pub gallery: gallery::GalleryService,
     pub payments: payments::PaymentService,
     pub avatars: avatars::AvatarService,
+    /// Telegram updates acknowledged and not yet handled.
+    pub inbox: inbox::InboxService,
+    /// What users must be told.
+    pub notifications: notifications::NotificationService,
 }

@@ -89,7 +89,8 @@ pub struct GenerationMutation;
 #[Object]
 impl GenerationMutation {
     /// Starts a generation: reserves its price (`INSUFFICIENT_CREDITS` otherwise) and returns
-    /// it `PENDING` at once. Follow it with `generationUpdated`.
+    /// it at once, `PENDING` (or `QUEUED` behind your other jobs in flight: a user has a few at
+    /// once, the rest wait their turn). Follow it with `generationUpdated`.
     async fn create_generation(&self, ctx: &Context<'_>, input: CreateGenerationInput) -> Result<Generation> {
         let user = current_user(ctx).await?;
         let num_images = input.num_images.unwrap_or(1);

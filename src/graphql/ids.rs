@@ -14,6 +14,9 @@ pub enum Kind {
     Avatar,
     AvatarPhoto,
     SavedFilter,
+    StarPayment,
+    /// A job of any kind (for the operator).
+    Job,
 }
 
 impl Kind {
@@ -26,12 +29,24 @@ impl Kind {
             Kind::Avatar => "Avatar",
             Kind::AvatarPhoto => "AvatarPhoto",
             Kind::SavedFilter => "SavedFilter",
+            Kind::StarPayment => "StarPayment",
+            Kind::Job => "Job",
         }
     }
 
     fn parse(name: &str) -> Option<Kind> {
-        [Kind::User, Kind::Transaction, Kind::Generation, Kind::Image, Kind::Avatar, Kind::AvatarPhoto, Kind::SavedFilter]
-            .into_iter()
+        [
+            Kind::User,
+            Kind::Transaction,
+            Kind::Generation,
+            Kind::Image,
+            Kind::Avatar,
+            Kind::AvatarPhoto,
+            Kind::SavedFilter,
+            Kind::StarPayment,
+            Kind::Job,
+        ]
+        .into_iter()
             .find(|k| k.name() == name)
     }
 }

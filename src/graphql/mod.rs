@@ -1,6 +1,7 @@
 //! The GraphQL port: one schema for every client (web, mobile, GraphiQL and the bot). Resolvers
 //! are thin: they check who is asking, call a domain service and shape the answer.
 
+mod admin;
 mod auth;
 mod avatars;
 pub mod context;
@@ -39,6 +40,7 @@ pub struct QueryRoot(
     payments::PaymentQuery,
     avatars::AvatarQuery,
     node::NodeQuery,
+    admin::AdminQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -51,6 +53,7 @@ pub struct MutationRoot(
     users::UserMutation,
     payments::PaymentMutation,
     avatars::AvatarMutation,
+    admin::AdminMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -97,6 +100,16 @@ pub fn generation_global_id(id: i64) -> String {
 /// The global id of an avatar, as the API shows it.
 pub fn avatar_global_id(id: i64) -> String {
     ids::encode(ids::Kind::Avatar, id).to_string()
+}
+
+/// The global id of a ledger entry.
+pub fn transaction_global_id(id: i64) -> String {
+    ids::encode(ids::Kind::Transaction, id).to_string()
+}
+
+/// The global id of a Stars payment.
+pub fn star_payment_global_id(id: i64) -> String {
+    ids::encode(ids::Kind::StarPayment, id).to_string()
 }
 
 /// The schema in SDL, as `aisha schema` prints it and `schema.graphql` stores it.

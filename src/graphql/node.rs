@@ -8,6 +8,7 @@ use super::avatars::Avatar;
 use super::gallery::SavedFilter;
 use super::generations::Generation;
 use super::images::Image;
+use super::payments::StarPayment;
 use super::users::{Transaction, User};
 use crate::domain::{Error, Result};
 
@@ -20,6 +21,7 @@ pub enum Node {
     Image(Image),
     SavedFilter(SavedFilter),
     Avatar(Avatar),
+    StarPayment(StarPayment),
 }
 
 #[derive(Default)]
@@ -39,7 +41,9 @@ impl NodeQuery {
             (Kind::Image, id) => Ok(Node::Image(Image::new(services.gallery.image(viewer, id).await?))),
             (Kind::SavedFilter, id) => Ok(Node::SavedFilter(SavedFilter(services.gallery.saved_filter(viewer, id).await?))),
             (Kind::Avatar, id) => Ok(Node::Avatar(Avatar(services.avatars.get(viewer, id).await?))),
+            (Kind::StarPayment, id) => Ok(Node::StarPayment(StarPayment(services.payments.payment(viewer, id).await?))),
             (Kind::AvatarPhoto, _) => Err(Error::NotFound("photo")),
+            (Kind::Job, _) => Err(Error::NotFound("job")),
         }
     }
 }

@@ -86,6 +86,16 @@ impl User {
             .extend(entries.into_iter().map(|e| Edge::new(id_cursor("tx", e.id), Transaction(e))));
         Ok(connection)
     }
+
+    /// Telegram Stars payments, newest first, with whether each can be refunded.
+    async fn star_payments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, super::payments::StarPayment, super::payments::StarPaymentsTotal>> {
+        super::payments::star_payments(ctx, self.0.id, first, after).await
+    }
 }
 
 /// `totalCount` of the ledger, counted only when asked for.
@@ -105,6 +115,8 @@ pub enum TransactionKind {
     Refund,
     Bonus,
     Adjustment,
+    /// Credits taken back when a Stars payment was refunded.
+    PaymentRefund,
 }
 
 impl From<EntryKind> for TransactionKind {
@@ -115,6 +127,7 @@ impl From<EntryKind> for TransactionKind {
             EntryKind::Refund => TransactionKind::Refund,
             EntryKind::Bonus => TransactionKind::Bonus,
             EntryKind::Adjustment => TransactionKind::Adjustment,
+            EntryKind::PaymentRefund => TransactionKind::PaymentRefund,
         }
     }
 }

@@ -10,7 +10,7 @@ use axum::{
 use serde_json::Value;
 
 use crate::app::AppState;
-use crate::domain::generations::{ProviderOutcome, WebhookResult};
+use crate::domain::jobs::{ProviderOutcome, WebhookResult};
 use crate::providers::fal::webhook::{SignedHeaders, WebhookError};
 
 pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
@@ -54,7 +54,7 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
             _ => format!("FAL reported an error: {}", payload.get("payload").map_or_else(String::new, Value::to_string)),
         }),
     };
-    match app.services.generations.on_provider_webhook(&request_id, outcome).await {
+    match app.services.jobs.on_provider_webhook(&request_id, outcome).await {
         Ok(WebhookResult::Applied | WebhookResult::AlreadySettled) => (StatusCode::OK, "ok"),
         Ok(WebhookResult::UnknownRequest) => {
             tracing::warn!(request_id, "a FAL webhook for a request we do not know");

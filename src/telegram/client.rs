@@ -55,6 +55,14 @@ impl ApiError {
         }
     }
 
+    /// What the API said, in words a person can read.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Refused { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// A number the API put in the error's extensions (0 when absent).
     pub fn extension(&self, key: &str) -> i64 {
         match self {

@@ -133,6 +133,19 @@ pub fn balance(t: &Texts) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([vec![button(t.btn_top_up, Callback::TopUp)], back(t)])
 }
 
+/// One button per refundable payment (id, label), then Back.
+pub fn refundable(t: &Texts, payments: &[(String, String)]) -> InlineKeyboardMarkup {
+    let mut rows: Vec<Vec<_>> = payments.iter().map(|(id, label)| vec![button(label.as_str(), Callback::Refund(id.clone()))]).collect();
+    rows.push(back(t));
+    InlineKeyboardMarkup::new(rows)
+}
+
+pub fn confirm_refund(t: &Texts, payment_id: &str, label: &str) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([
+        vec![button(label, Callback::ConfirmRefund(payment_id.to_owned())), button(t.btn_cancel, Callback::PaySupport)],
+    ])
+}
+
 pub fn packages(t: &Texts, packages: &[(String, String)]) -> InlineKeyboardMarkup {
     let mut rows: Vec<Vec<_>> = packages.iter().map(|(id, label)| vec![button(label.as_str(), Callback::Buy(id.clone()))]).collect();
     rows.push(back(t));

@@ -1,90 +1,141 @@
-//! The Telegram bot: one client of the GraphQL API. It takes updates from the webhook, keeps
-//! per-chat UI state in the cache, renders screens and keyboards, and runs every read and write
-//! as a GraphQL operation (`operations/*.graphql`) in-process, as the Telegram user.
+//! The Telegram bot: one client of the GraphQL API. The webhook writes each update to the
+//! inbox before it answers 200 (`webhook.rs`); the dispatcher claims updates from the inbox on
+//! any instance — in order within a chat, concurrently across chats, payment pre-checks in a
+//! lane of their own (`dispatcher.rs`); handlers render screens and keyboards and run every
+//! read and write as a GraphQL operation (`operations/*.graphql`) in-process, as the Telegram
+//! user. What users must be told arrives as durable notifications (`notifier.rs`), delivered
+//! step by step with retries (`delivery.rs`).
 
 mod callback;
 pub mod client;
+mod delivery;
+mod dispatcher;
 mod handlers;
 mod keyboards;
 mod limiter;
 mod notifier;
 mod outgoing;
-mod queue;
+mod stars;
 mod state;
 mod texts;
 mod webhook;
+mod work;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context as _;
-use futures_util::StreamExt;
 use secrecy::ExposeSecret;
-use teloxide::{
-    payloads::SetWebhookSetters,
-    prelude::Requester,
-    types::{AllowedUpdate, Update},
-    update_listeners::{AsUpdateStream, webhooks},
-};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use teloxide::{RequestError, payloads::SetWebhookSetters, prelude::Requester, types::AllowedUpdate};
+use tokio_util::sync::CancellationToken;
 
 use crate::adapters::{bus::EventBus, cache::Cache};
 use crate::config::{Config, TelegramConfig};
+use crate::domain::Services;
 use crate::graphql::ObservedSchema;
 use crate::metrics::Metrics;
-use handlers::BotCtx;
+use client::{ApiError, GraphqlClient};
+use dispatcher::Dispatcher;
+use limiter::Limiter;
+use outgoing::{BotApi, retrying};
 
+pub use stars::{reconcile_stars, stars_gateway};
 pub use webhook::PATH as WEBHOOK_PATH;
+
+/// What every handler and the notifier share.
+pub struct BotCtx {
+    pub api: BotApi,
+    /// Keeps messages within Telegram's limits.
+    pub limiter: Limiter,
+    pub gql: GraphqlClient,
+    pub cache: Arc<dyn Cache>,
+    /// Fetches our own image links when Telegram cannot reach them.
+    pub http: reqwest::Client,
+    pub metrics: Arc<Metrics>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("Telegram: {0}")]
+    Telegram(#[from] RequestError),
+    #[error("cache: {0:#}")]
+    Cache(#[from] anyhow::Error),
+    #[error("a temporary file: {0}")]
+    TempFile(#[from] std::io::Error),
+    /// The inbox or the notifications could not be read or written.
+    #[error("the bot's store: {0}")]
+    Store(#[from] crate::domain::Error),
+}
+
+impl BotError {
+    /// Worth handling the update (or delivering the notification) again later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            BotError::Api(ApiError::Refused { code, .. }) => matches!(code.as_str(), "INTERNAL" | "UNAVAILABLE"),
+            BotError::Api(ApiError::Shape(..) | ApiError::UnknownOperation(_)) => false,
+            BotError::Telegram(error) => outgoing::is_transient(error),
+            BotError::Cache(_) | BotError::TempFile(_) | BotError::Store(_) => true,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, BotError>;
+
+impl BotCtx {
+    /// Sends a message-like request (a message, photo, album, invoice) to a chat, within the
+    /// outgoing limits — waiting for them without holding a work permit — and waits out a 429.
+    pub async fn deliver<R>(&self, chat: teloxide::types::ChatId, request: R) -> std::result::Result<teloxide::requests::Output<R>, RequestError>
+    where
+        R: teloxide::requests::Request<Err = RequestError>,
+    {
+        work::paused(self.limiter.wait(chat.0)).await;
+        retrying(request).await
+    }
+}
 
 pub struct TelegramBot {
     router: axum::Router,
-    updates: Mutex<Option<UnboundedReceiver<Update>>>,
     ctx: Arc<BotCtx>,
+    dispatcher: Arc<Dispatcher>,
+    services: Services,
 }
 
 impl TelegramBot {
-    /// Mounts the webhook; nothing is processed until [`TelegramBot::start`].
-    pub fn new(config: &TelegramConfig, public_url: &url::Url, schema: ObservedSchema, cache: Arc<dyn Cache>, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
-        let url = public_url.join(WEBHOOK_PATH.trim_start_matches('/')).context("the webhook URL")?;
-        let options = webhooks::Options::new(([127, 0, 0, 1], 0).into(), url)
-            .path(WEBHOOK_PATH.to_owned())
-            .secret_token(config.webhook_secret.expose_secret().to_owned());
-        let (mut listener, _stop, router) = webhooks::axum_no_setup(options);
-        // teloxide's listener must live as long as its router; it feeds our per-chat queues.
-        let (sender, updates) = unbounded_channel();
-        tokio::spawn(async move {
-            let stream = listener.as_stream();
-            futures_util::pin_mut!(stream);
-            while let Some(update) = stream.next().await {
-                let Ok(update) = update;
-                if sender.send(update).is_err() {
-                    break;
-                }
-            }
-        });
-        let gate = webhook::Gate { secret: config.webhook_secret.clone(), cache: cache.clone(), metrics: metrics.clone() };
-        let ctx = BotCtx {
+    /// Mounts the webhook; nothing is handled until [`TelegramBot::start`].
+    pub fn new(
+        config: &TelegramConfig,
+        schema: ObservedSchema,
+        cache: Arc<dyn Cache>,
+        metrics: Arc<Metrics>,
+        services: &Services,
+    ) -> anyhow::Result<Self> {
+        let ctx = Arc::new(BotCtx {
             api: outgoing::connect(config),
-            limiter: limiter::Limiter::new(config.messages_per_sec_chat, config.messages_per_sec_overall),
-            gql: client::GraphqlClient::new(schema)?,
+            limiter: Limiter::new(config.messages_per_sec_chat, config.messages_per_sec_overall),
+            gql: GraphqlClient::new(schema)?,
             cache,
             http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?,
-            metrics,
-        };
-        Ok(TelegramBot { router: webhook::guarded(router, gate), updates: Mutex::new(Some(updates)), ctx: Arc::new(ctx) })
+            metrics: metrics.clone(),
+        });
+        let dispatcher = Arc::new(Dispatcher::new(ctx.clone(), services.inbox.clone()));
+        let gate = webhook::Webhook { secret: config.webhook_secret.clone(), inbox: services.inbox.clone(), metrics, dispatcher: dispatcher.clone() };
+        Ok(TelegramBot { router: webhook::router(gate), ctx, dispatcher, services: services.clone() })
     }
 
     pub fn router(&self) -> axum::Router {
         self.router.clone()
     }
 
-    /// Starts handling updates and sending notifications from the bus.
-    pub fn start(&self, bus: Arc<dyn EventBus>) -> Vec<tokio::task::JoinHandle<()>> {
-        let mut tasks = Vec::new();
-        if let Some(updates) = self.updates.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            tasks.push(tokio::spawn(queue::run(self.ctx.clone(), updates)));
-        }
-        tasks.push(tokio::spawn(notifier::run(self.ctx.clone(), bus)));
-        tasks
+    /// Starts handling updates from the inbox, delivering notifications and keeping progress
+    /// messages up to date, until `shutdown`.
+    pub fn start(&self, bus: Arc<dyn EventBus>, shutdown: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+        let notifications = self.services.notifications.clone();
+        vec![
+            tokio::spawn(self.dispatcher.clone().run(shutdown.clone())),
+            tokio::spawn(notifier::deliver_notifications(self.ctx.clone(), notifications, bus.clone(), shutdown.clone())),
+            tokio::spawn(notifier::follow_progress(self.ctx.clone(), bus, shutdown)),
+        ]
     }
 }
 

@@ -1,243 +1,294 @@
-//! Results to the user's chat, once, whoever started the generation or training (bot, web or
-//! API), from the event bus; and the progress message of one started in the bot, edited as
-//! progress arrives — at most every few seconds, as Telegram's limits ask. "Once" holds across instances:
-//! the first to set a dedupe mark in the cache (Redis when configured) delivers.
+//! What reaches the user's chat without them asking. Final messages — a result, a failure and
+//! its refund, a training's end, a payment credited or refunded — come from the durable
+//! notifications the domain writes with each change: claimed under a lease on any instance,
+//! delivered step by step (photos, then the result keyboard; a step is recorded once Telegram
+//! took it, so a retry never sends it twice), retried with backoff when Telegram fails, parked
+//! when it refuses for good. Progress edits come from the event bus and may be dropped; they
+//! are throttled to one every few seconds per message, as Telegram's limits ask.
 
 use std::{sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use teloxide::{
-    payloads::{EditMessageTextSetters, SendMessageSetters, SendPhotoSetters},
+    payloads::{EditMessageTextSetters, SendMessageSetters},
     prelude::Requester,
-    types::{ChatId, InputMedia, InputMediaPhoto, MessageId},
+    types::{ChatId, InlineKeyboardMarkup, MessageId},
 };
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::client::Actor;
-use super::handlers::{BotCtx, remember_file_id};
+use super::delivery::{self, Watch};
 use super::keyboards;
 use super::outgoing::{self, retrying};
 use super::texts::{Lang, fill, truncate};
+use super::{BotCtx, Result};
 use crate::adapters::bus::EventBus;
 use crate::domain::avatars::{Avatar, AvatarStatus};
-use crate::domain::{events::Event, generations::Generation};
-use crate::graphql::{avatar_global_id, generation_global_id};
+use crate::domain::events::Event;
+use crate::domain::generations::Generation;
+use crate::domain::notifications::{Notification, NotificationKind, NotificationService};
+use crate::graphql::{avatar_global_id, generation_global_id, star_payment_global_id, transaction_global_id};
 
 /// Progress edits of one message at most this often.
 const EDIT_INTERVAL: Duration = Duration::from_secs(3);
-const DELIVERED_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Notifications delivered at once.
+const SLOTS: usize = 16;
+/// How often an idle notifier looks for notifications made on other instances.
+const IDLE: Duration = Duration::from_millis(500);
+const DRAIN: Duration = Duration::from_secs(5);
 
-/// A progress message to keep up to date.
-#[derive(Serialize, Deserialize)]
-struct Watch {
-    chat: i64,
-    message: i32,
-    lang: Lang,
-}
-
-fn watch_key(generation_id: &str) -> String {
-    format!("tg:progress:{generation_id}")
-}
-
-/// Remembers which message shows this generation's progress.
-pub async fn watch(bot: &BotCtx, generation_id: &str, chat: ChatId, message: MessageId, lang: Lang) {
-    let value = serde_json::to_string(&Watch { chat: chat.0, message: message.0, lang }).unwrap_or_default();
-    if let Err(error) = bot.cache.set(&watch_key(generation_id), &value, DELIVERED_TTL).await {
-        tracing::warn!(%error, "could not remember a progress message");
+/// Delivers notifications until `shutdown`, then releases what it still holds.
+pub async fn deliver_notifications(bot: Arc<BotCtx>, notifications: NotificationService, bus: Arc<dyn EventBus>, shutdown: CancellationToken) {
+    let wake = Arc::new(Notify::new());
+    let listener = tokio::spawn(wake_on_news(bus, wake.clone()));
+    let slots = Arc::new(Semaphore::new(SLOTS));
+    let deliveries = TaskTracker::new();
+    let mut rounds: u64 = 0;
+    while !shutdown.is_cancelled() {
+        rounds += 1;
+        if rounds % 7200 == 1
+            && let Err(error) = notifications.prune().await
+        {
+            tracing::warn!(%error, "could not prune sent notifications");
+        }
+        let claimed = match notifications.claim(slots.available_permits() as u64).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::error!(%error, "claiming notifications failed");
+                Vec::new()
+            }
+        };
+        let started = claimed.len();
+        for notification in claimed {
+            let Ok(slot) = slots.clone().try_acquire_owned() else { break };
+            let (bot, notifications, wake) = (bot.clone(), notifications.clone(), wake.clone());
+            deliveries.spawn(async move {
+                deliver_one(&bot, &notifications, notification).await;
+                drop(slot);
+                wake.notify_one();
+            });
+        }
+        if started == 0 {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(IDLE) => {}
+                _ = shutdown.cancelled() => {}
+            }
+        }
+    }
+    listener.abort();
+    deliveries.close();
+    if tokio::time::timeout(DRAIN, deliveries.wait()).await.is_err() {
+        tracing::warn!("notifications still being delivered at shutdown are released");
+    }
+    if let Err(error) = notifications.release_held().await {
+        tracing::error!(%error, "could not release notifications; they lapse with their lease");
     }
 }
 
-fn avatar_watch_key(avatar_id: &str) -> String {
-    format!("tg:avatar-progress:{avatar_id}")
-}
-
-/// Remembers which message shows this avatar's training.
-pub async fn watch_avatar(bot: &BotCtx, avatar_id: &str, chat: ChatId, message: MessageId, lang: Lang) {
-    let value = serde_json::to_string(&Watch { chat: chat.0, message: message.0, lang }).unwrap_or_default();
-    if let Err(error) = bot.cache.set(&avatar_watch_key(avatar_id), &value, DELIVERED_TTL).await {
-        tracing::warn!(%error, "could not remember a training message");
-    }
-}
-
-/// Follows the bus until it ends.
-pub async fn run(bot: Arc<BotCtx>, bus: Arc<dyn EventBus>) {
+/// Wakes the notifier when something ended (on any instance: the bus carries it).
+async fn wake_on_news(bus: Arc<dyn EventBus>, wake: Arc<Notify>) {
     let mut events = bus.subscribe();
     while let Some(event) = events.next().await {
+        let news = match &event {
+            Event::GenerationUpdated(g) => g.status.is_terminal(),
+            Event::AvatarUpdated(a) => matches!(a.status, AvatarStatus::Ready | AvatarStatus::Failed | AvatarStatus::Cancelled),
+            Event::BalanceChanged { .. } => true,
+            _ => false,
+        };
+        if news {
+            wake.notify_one();
+        }
+    }
+}
+
+async fn deliver_one(bot: &BotCtx, notifications: &NotificationService, notification: Notification) {
+    let delivered = match notification.kind {
+        NotificationKind::GenerationFinished => generation_finished(bot, notifications, &notification).await,
+        NotificationKind::TrainingFinished => training_finished(bot, &notification).await,
+        NotificationKind::PaymentCredited => payment_credited(bot, &notification).await,
+        NotificationKind::PaymentRefunded => payment_refunded(bot, &notification).await,
+    };
+    let recorded = match delivered {
+        Ok(()) => notifications.sent(&notification).await.map(drop),
+        Err(error) if error.is_transient() => {
+            tracing::warn!(%error, id = notification.id, "a notification was not delivered; it will be retried");
+            notifications.failed(&notification, &error.to_string()).await.map(drop)
+        }
+        Err(error) => {
+            tracing::warn!(%error, id = notification.id, "a notification cannot be delivered; parked");
+            notifications.park(&notification, &error.to_string()).await.map(drop)
+        }
+    };
+    if let Err(error) = recorded {
+        tracing::error!(%error, id = notification.id, "could not record a delivery; it may be tried again after its lease");
+    }
+}
+
+/// The chat of a Telegram user, from the API's `me { telegramId }`.
+fn chat_of(data: &Value) -> Option<ChatId> {
+    data["me"]["telegramId"].as_str().and_then(|id| id.parse::<i64>().ok()).map(ChatId)
+}
+
+fn language(data: &Value, watch: Option<Watch>) -> Lang {
+    watch.map(|w| w.lang).unwrap_or_else(|| Lang::from_code(data["me"]["languageCode"].as_str()))
+}
+
+/// A generation ended: on a success the photos (step 1), then the result keyboard; otherwise
+/// the failure on its progress message, or as a message of its own.
+async fn generation_finished(bot: &BotCtx, notifications: &NotificationService, notification: &Notification) -> Result<()> {
+    let actor = Actor::User(notification.user_id);
+    let id = generation_global_id(notification.subject_id);
+    let data: Value = bot.gql.run(&actor, "Delivery", json!({ "id": id })).await?;
+    let Some(chat) = chat_of(&data) else { return Ok(()) };
+    let watch = delivery::generation_watch(bot, &id).await;
+    let lang = language(&data, watch);
+    let t = lang.texts();
+    let generation = &data["generation"];
+    if generation["status"] != "COMPLETED" {
+        let shown = match watch {
+            Some(watch) => delivery::settle_progress(bot, generation, watch).await?,
+            None => false,
+        };
+        if !shown {
+            bot.deliver(chat, bot.api.send_message(chat, delivery::progress_text(generation, lang))).await?;
+        }
+        return Ok(());
+    }
+    let images = generation["images"].as_array().cloned().unwrap_or_default();
+    let caption = truncate(generation["prompt"].as_str().unwrap_or_default(), 1024);
+    if notification.step < 1 {
+        if let Some(watch) = watch {
+            delivery::settle_progress(bot, generation, watch).await?;
+        }
+        delivery::send_photos(bot, &actor, chat, &images, &caption).await?;
+        if !notifications.advance(notification, 1).await? {
+            tracing::warn!(id = notification.id, "a notification changed hands while its photos were sent");
+        }
+    }
+    let buttons: Vec<(String, bool)> = images
+        .iter()
+        .filter_map(|i| Some((i["id"].as_str()?.to_owned(), i["favorite"].as_bool().unwrap_or(false))))
+        .collect();
+    let text = truncate(&fill(t.result, &[("prompt", &truncate(&caption, 200))]), 4096);
+    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::result(t, &id, &buttons))).await?;
+    Ok(())
+}
+
+/// A training ended: on its progress message, or as a message of its own.
+async fn training_finished(bot: &BotCtx, notification: &Notification) -> Result<()> {
+    let id = avatar_global_id(notification.subject_id);
+    let data: Value = bot.gql.run(&Actor::User(notification.user_id), "AvatarDelivery", json!({ "id": id })).await?;
+    let Some(chat) = chat_of(&data) else { return Ok(()) };
+    let watch = delivery::avatar_watch(bot, &id).await;
+    let t = language(&data, watch).texts();
+    let avatar = &data["avatar"];
+    let name = avatar["name"].as_str().unwrap_or_default();
+    let (text, keyboard) = match avatar["status"].as_str().unwrap_or_default() {
+        "READY" => (fill(t.avatar_ready, &[("name", &name)]), keyboards::use_avatar(t, &id)),
+        _ => (fill(t.avatar_failed, &[("name", &name), ("error", &avatar["error"].as_str().unwrap_or("?"))]), keyboards::main_menu(t)),
+    };
+    if let Some(watch) = watch
+        && edited(bot, watch, &text, keyboard.clone()).await?
+    {
+        return Ok(());
+    }
+    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboard)).await?;
+    Ok(())
+}
+
+/// Edits a progress message into the final news; false if it cannot be edited any more.
+async fn edited(bot: &BotCtx, watch: Watch, text: &str, keyboard: InlineKeyboardMarkup) -> Result<bool> {
+    let request = bot.api.edit_message_text(ChatId(watch.chat), MessageId(watch.message), text).reply_markup(keyboard);
+    match retrying(request).await {
+        Ok(_) => Ok(true),
+        Err(error) if outgoing::is_unchanged(&error) => Ok(true),
+        Err(error) if outgoing::is_transient(&error) => Err(error.into()),
+        Err(_) => Ok(false),
+    }
+}
+
+async fn payment_credited(bot: &BotCtx, notification: &Notification) -> Result<()> {
+    let id = transaction_global_id(notification.subject_id);
+    let data: Value = bot.gql.run(&Actor::User(notification.user_id), "PaymentDelivery", json!({ "id": id })).await?;
+    let Some(chat) = chat_of(&data) else { return Ok(()) };
+    let t = language(&data, None).texts();
+    let entry = &data["node"];
+    let text = fill(t.paid, &[("credits", &entry["amount"].as_i64().unwrap_or_default()), ("balance", &entry["balanceAfter"].as_i64().unwrap_or_default())]);
+    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t))).await?;
+    Ok(())
+}
+
+async fn payment_refunded(bot: &BotCtx, notification: &Notification) -> Result<()> {
+    let id = star_payment_global_id(notification.subject_id);
+    let data: Value = bot.gql.run(&Actor::User(notification.user_id), "RefundDelivery", json!({ "id": id })).await?;
+    let Some(chat) = chat_of(&data) else { return Ok(()) };
+    let t = language(&data, None).texts();
+    let payment = &data["node"];
+    let text = fill(
+        t.refunded,
+        &[
+            ("stars", &payment["stars"].as_i64().unwrap_or_default()),
+            ("credits", &payment["credits"].as_i64().unwrap_or_default()),
+            ("balance", &data["me"]["balance"].as_i64().unwrap_or_default()),
+        ],
+    );
+    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t))).await?;
+    Ok(())
+}
+
+/// Keeps progress messages up to date from the bus until `shutdown` (best effort).
+pub async fn follow_progress(bot: Arc<BotCtx>, bus: Arc<dyn EventBus>, shutdown: CancellationToken) {
+    let mut events = bus.subscribe();
+    loop {
+        let event = tokio::select! {
+            event = events.next() => event,
+            _ = shutdown.cancelled() => return,
+        };
+        let Some(event) = event else { return };
         let bot = bot.clone();
         match event {
-            Event::GenerationUpdated(generation) => {
-                tokio::spawn(async move { on_update(&bot, *generation).await });
+            Event::GenerationUpdated(generation) if !generation.status.is_terminal() => {
+                tokio::spawn(async move { generation_progress(&bot, *generation).await });
             }
-            Event::AvatarUpdated(avatar) => {
-                tokio::spawn(async move { on_avatar(&bot, *avatar).await });
+            Event::AvatarUpdated(avatar) if avatar.status == AvatarStatus::Training => {
+                tokio::spawn(async move { training_progress(&bot, *avatar).await });
             }
             _ => {}
         }
     }
 }
 
-async fn load_watch(bot: &BotCtx, key: &str) -> Option<Watch> {
-    bot.cache.get(key).await.ok().flatten().and_then(|v| serde_json::from_str(&v).ok())
+/// True at most once per message every `EDIT_INTERVAL` (across instances, with Redis).
+async fn may_edit(bot: &BotCtx, key: &str) -> bool {
+    bot.cache.set_if_absent(key, "1", EDIT_INTERVAL).await.unwrap_or(false)
 }
 
-/// A training's progress on its message; its end told once (per training), with the next step.
-async fn on_avatar(bot: &BotCtx, avatar: Avatar) {
-    let id = avatar_global_id(avatar.id);
-    let watch = load_watch(bot, &avatar_watch_key(&id)).await;
-    let Some(job) = avatar.training_job_id else { return };
-    match avatar.status {
-        AvatarStatus::Training => {
-            let Some(watch) = watch else { return };
-            if bot.cache.set_if_absent(&format!("tg:avatar-edit:{id}"), "1", EDIT_INTERVAL).await.unwrap_or(false) {
-                let t = watch.lang.texts();
-                let text = fill(t.training, &[("name", &avatar.name), ("progress", &avatar.progress)]);
-                if let Err(error) = retrying(bot.api.edit_message_text(ChatId(watch.chat), MessageId(watch.message), text)).await
-                    && !outgoing::is_unchanged(&error)
-                {
-                    tracing::debug!(%error, "could not edit a training message");
-                }
-            }
-        }
-        AvatarStatus::Ready | AvatarStatus::Failed | AvatarStatus::Cancelled => {
-            if !bot.cache.set_if_absent(&format!("tg:trained:{job}"), "1", DELIVERED_TTL).await.unwrap_or(false) {
-                return;
-            }
-            if let Err(error) = deliver_avatar(bot, avatar.user_id, &id, watch).await {
-                tracing::warn!(%error, avatar = id, "could not tell Telegram about a training");
-            }
-        }
-        AvatarStatus::Draft => {}
-    }
-}
-
-async fn deliver_avatar(bot: &BotCtx, user_id: i64, avatar_id: &str, watch: Option<Watch>) -> Result<(), super::handlers::BotError> {
-    let data: Value = bot.gql.run(&Actor::User(user_id), "AvatarDelivery", json!({ "id": avatar_id })).await?;
-    let Some(chat) = data["me"]["telegramId"].as_str().and_then(|id| id.parse::<i64>().ok()).map(ChatId) else {
-        return Ok(()); // not a Telegram user
-    };
-    let lang = watch.as_ref().map(|w| w.lang).unwrap_or_else(|| Lang::from_code(data["me"]["languageCode"].as_str()));
-    let t = lang.texts();
-    let avatar = &data["avatar"];
-    let name = avatar["name"].as_str().unwrap_or_default();
-    let (text, keyboard) = match avatar["status"].as_str().unwrap_or_default() {
-        "READY" => (fill(t.avatar_ready, &[("name", &name)]), keyboards::use_avatar(t, avatar_id)),
-        _ => (
-            fill(t.avatar_failed, &[("name", &name), ("error", &avatar["error"].as_str().unwrap_or("?"))]),
-            keyboards::main_menu(t),
-        ),
-    };
-    match watch {
-        Some(watch) => {
-            let edit = bot.api.edit_message_text(chat, MessageId(watch.message), text).reply_markup(keyboard);
-            retrying(edit).await?;
-        }
-        None => {
-            bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboard)).await?;
-        }
-    }
-    Ok(())
-}
-
-async fn on_update(bot: &BotCtx, generation: Generation) {
+async fn generation_progress(bot: &BotCtx, generation: Generation) {
     let id = generation_global_id(generation.id);
-    let watch = load_watch(bot, &watch_key(&id)).await;
-    if !generation.status.is_terminal() {
-        if let Some(watch) = watch {
-            let throttle = format!("tg:progress-edit:{id}");
-            if bot.cache.set_if_absent(&throttle, "1", EDIT_INTERVAL).await.unwrap_or(false) {
-                let snapshot = json!({ "status": generation.status.as_str(), "progress": generation.progress });
-                settle_progress(bot, &snapshot, ChatId(watch.chat), MessageId(watch.message), watch.lang).await;
-            }
-        }
+    let Some(watch) = delivery::generation_watch(bot, &id).await else { return };
+    if delivery::is_settled(bot, &id).await || !may_edit(bot, &format!("tg:progress-edit:{id}")).await {
         return;
     }
-    match bot.cache.set_if_absent(&format!("tg:delivered:{id}"), "1", DELIVERED_TTL).await {
-        Ok(true) => {}
-        Ok(false) => return,
-        Err(error) => {
-            tracing::warn!(%error, "no dedupe mark: a result is not sent rather than maybe sent twice");
-            return;
-        }
-    }
-    if let Err(error) = deliver(bot, generation.user_id, &id, watch).await {
-        tracing::warn!(%error, generation = id, "could not deliver a result to Telegram");
+    let snapshot = json!({ "status": generation.status.as_str(), "progress": generation.progress });
+    if let Err(error) = delivery::settle_progress(bot, &snapshot, watch).await {
+        tracing::debug!(%error, "a progress edit was dropped");
     }
 }
 
-/// Shows the state of a generation on its progress message.
-pub async fn settle_progress(bot: &BotCtx, generation: &Value, chat: ChatId, message: MessageId, lang: Lang) {
-    let t = lang.texts();
-    let text = match generation["status"].as_str().unwrap_or_default() {
-        "PENDING" | "QUEUED" => t.progress_queued.to_owned(),
-        "RUNNING" => fill(t.progress_running, &[("progress", &generation["progress"].as_i64().unwrap_or_default())]),
-        "COMPLETED" => t.done.to_owned(),
-        "CANCELLED" => t.cancelled.to_owned(),
-        _ => fill(t.failed, &[("error", &generation["error"].as_str().unwrap_or("?"))]),
-    };
-    match retrying(bot.api.edit_message_text(chat, message, text)).await {
-        Ok(_) => {}
-        Err(error) if outgoing::is_unchanged(&error) => {}
-        Err(error) => tracing::debug!(%error, "could not edit a progress message"),
+async fn training_progress(bot: &BotCtx, avatar: Avatar) {
+    let id = avatar_global_id(avatar.id);
+    let Some(watch) = delivery::avatar_watch(bot, &id).await else { return };
+    if !may_edit(bot, &format!("tg:avatar-edit:{id}")).await {
+        return;
     }
-}
-
-async fn deliver(bot: &BotCtx, user_id: i64, generation_id: &str, watch: Option<Watch>) -> Result<(), super::handlers::BotError> {
-    let actor = Actor::User(user_id);
-    let data: Value = bot.gql.run(&actor, "Delivery", json!({ "id": generation_id })).await?;
-    let Some(chat) = data["me"]["telegramId"].as_str().and_then(|id| id.parse::<i64>().ok()).map(ChatId) else {
-        return Ok(()); // not a Telegram user
-    };
-    let lang = watch.as_ref().map(|w| w.lang).unwrap_or_else(|| Lang::from_code(data["me"]["languageCode"].as_str()));
-    let t = lang.texts();
-    let generation = &data["generation"];
-    if let Some(watch) = &watch {
-        settle_progress(bot, generation, chat, MessageId(watch.message), lang).await;
+    let text = fill(watch.lang.texts().training, &[("name", &avatar.name), ("progress", &avatar.progress)]);
+    let request = bot.api.edit_message_text(ChatId(watch.chat), MessageId(watch.message), text);
+    if let Err(error) = retrying(request).await
+        && !outgoing::is_unchanged(&error)
+    {
+        tracing::debug!(%error, "a training progress edit was dropped");
     }
-    if generation["status"] != "COMPLETED" {
-        if watch.is_none() {
-            let text = if generation["status"] == "CANCELLED" {
-                t.cancelled.to_owned()
-            } else {
-                fill(t.failed, &[("error", &generation["error"].as_str().unwrap_or("?"))])
-            };
-            bot.deliver(chat, bot.api.send_message(chat, text)).await?;
-        }
-        return Ok(());
-    }
-    let images = generation["images"].as_array().cloned().unwrap_or_default();
-    let caption = truncate(generation["prompt"].as_str().unwrap_or_default(), 1024);
-    send_photos(bot, &actor, chat, &images, &caption).await?;
-    let buttons: Vec<(String, bool)> = images
-        .iter()
-        .filter_map(|i| Some((i["id"].as_str()?.to_owned(), i["favorite"].as_bool().unwrap_or(false))))
-        .collect();
-    let text = truncate(&fill(t.result, &[("prompt", &truncate(&caption, 200))]), 4096);
-    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::result(t, generation_id, &buttons))).await?;
-    Ok(())
-}
-
-/// One photo, or an album of 2–10; Telegram's file ids are remembered for the next time.
-async fn send_photos(bot: &BotCtx, actor: &Actor, chat: ChatId, images: &[Value], caption: &str) -> Result<(), super::handlers::BotError> {
-    let mut inputs = Vec::new();
-    for image in images {
-        let url = image["url"].as_str().unwrap_or_default();
-        inputs.push(outgoing::photo(&bot.http, url, image["telegramFileId"].as_str()).await);
-    }
-    let ids: Vec<&str> = images.iter().map(|i| i["id"].as_str().unwrap_or_default()).collect();
-    if inputs.len() == 1 {
-        let photo = inputs.remove(0);
-        let message = bot.deliver(chat, bot.api.send_photo(chat, photo).caption(caption)).await?;
-        remember_file_id(bot, actor, ids[0], &message).await;
-    } else if !inputs.is_empty() {
-        let media = inputs.into_iter().enumerate().map(|(i, photo)| {
-            let photo = InputMediaPhoto::new(photo);
-            InputMedia::Photo(if i == 0 { photo.caption(caption) } else { photo })
-        });
-        let messages = bot.deliver(chat, bot.api.send_media_group(chat, media.take(10))).await?;
-        for (id, message) in ids.iter().zip(&messages) {
-            remember_file_id(bot, actor, id, message).await;
-        }
-    }
-    Ok(())
 }

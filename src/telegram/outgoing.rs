@@ -35,6 +35,18 @@ where
     }
 }
 
+/// True when asking again later may work: the network, a 429, or Telegram's own trouble (a 5xx
+/// comes back as an unknown error or a body that is not JSON).
+pub fn is_transient(error: &RequestError) -> bool {
+    match error {
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::RetryAfter(_) | RequestError::InvalidJson { .. } => true,
+        RequestError::Api(teloxide::ApiError::Unknown(text)) => {
+            ["Internal Server Error", "Bad Gateway", "Gateway", "Service Unavailable", "Too Many Requests"].iter().any(|s| text.contains(s))
+        }
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => false,
+    }
+}
+
 /// True for "message is not modified": the screen already shows what we wanted.
 pub fn is_unchanged(error: &RequestError) -> bool {
     matches!(error, RequestError::Api(teloxide::ApiError::MessageNotModified))

@@ -35,6 +35,8 @@ pub enum Screen {
     AvatarKind,
     AwaitPhotos,
     ConfirmDeleteAvatar,
+    PaySupport,
+    ConfirmRefund,
 }
 
 impl Screen {
@@ -49,6 +51,7 @@ impl Screen {
             Screen::Avatar | Screen::AwaitAvatarName => Screen::Avatars,
             Screen::AvatarKind => Screen::AwaitAvatarName,
             Screen::AwaitPhotos | Screen::ConfirmDeleteAvatar => Screen::Avatar,
+            Screen::ConfirmRefund => Screen::PaySupport,
             _ => Screen::Menu,
         }
     }

@@ -101,6 +101,12 @@ pub struct Texts {
     pub invoice_title: &'static str,
     pub invoice_description: &'static str,
     pub paid: &'static str,
+    pub refundable: &'static str,
+    pub no_refundable: &'static str,
+    pub btn_refund: &'static str,
+    pub confirm_refund: &'static str,
+    pub btn_confirm_refund: &'static str,
+    pub refunded: &'static str,
     pub unknown_command: &'static str,
     pub error: &'static str,
     pub gone: &'static str,
@@ -121,8 +127,8 @@ const RU: Texts = Texts {
            Картинка стоит несколько кредитов; кредиты покупаются за Telegram Stars. Если генерация не \
            удалась, кредиты возвращаются автоматически.",
     paysupport: "Вопросы об оплате: опишите проблему ответом на это сообщение и укажите дату платежа. \
-                 Неизрасходованные покупки возвращаем в Stars; за неудачные генерации кредиты \
-                 возвращаются сами.",
+                 Покупку, кредиты которой ещё не потрачены, можно вернуть в Stars кнопкой ниже; за \
+                 неудачные генерации кредиты возвращаются сами.",
     choose_language: "Выберите язык / Choose a language",
     avatars: "🧑‍🎨 Ваши аватары:",
     no_avatars: "🧑‍🎨 Аватар учится по 10–20 вашим фото и потом рисует вас в любой сцене. Создадим первый?",
@@ -186,6 +192,12 @@ const RU: Texts = Texts {
     invoice_title: "{credits} кредитов AISHA",
     invoice_description: "Пополнение баланса AISHA на {credits} кредитов.",
     paid: "✅ Оплачено: +{credits} кредитов. Баланс: {balance}.",
+    refundable: "Можно вернуть:",
+    no_refundable: "Вернуть нечего: у покупок последнего времени кредиты уже потрачены или они возвращены.",
+    btn_refund: "↩️ {stars} ⭐ от {day}",
+    confirm_refund: "Вернуть {stars} ⭐? С баланса спишется {credits} кредитов.",
+    btn_confirm_refund: "↩️ Вернуть {stars} ⭐",
+    refunded: "↩️ Возвращено {stars} ⭐, списано {credits} кредитов. Баланс: {balance}.",
     unknown_command: "Не понимаю. Откройте меню: /start",
     error: "Что-то пошло не так. Попробуйте ещё раз.",
     gone: "Этой картинки больше нет.",
@@ -206,8 +218,8 @@ const EN: Texts = Texts {
            A picture costs a few credits; credits are bought with Telegram Stars. When a generation \
            fails, its credits come back automatically.",
     paysupport: "Payment questions: reply to this message with what went wrong and the date of the payment. \
-                 Unspent purchases are refunded in Stars; credits for failed generations come back by \
-                 themselves.",
+                 A purchase whose credits are unspent can be refunded in Stars with a button below; \
+                 credits for failed generations come back by themselves.",
     choose_language: "Выберите язык / Choose a language",
     avatars: "🧑‍🎨 Your avatars:",
     no_avatars: "🧑‍🎨 An avatar learns from 10–20 of your photos and then draws you in any scene. Shall we make the first?",
@@ -271,6 +283,12 @@ const EN: Texts = Texts {
     invoice_title: "{credits} AISHA credits",
     invoice_description: "Adds {credits} credits to your AISHA balance.",
     paid: "✅ Paid: +{credits} credits. Balance: {balance}.",
+    refundable: "These can be refunded:",
+    no_refundable: "Nothing to refund: your recent purchases' credits are spent, or they were refunded.",
+    btn_refund: "↩️ {stars} ⭐ of {day}",
+    confirm_refund: "Refund {stars} ⭐? {credits} credits will be taken from your balance.",
+    btn_confirm_refund: "↩️ Refund {stars} ⭐",
+    refunded: "↩️ Refunded {stars} ⭐; {credits} credits were taken back. Balance: {balance}.",
     unknown_command: "I did not get that. Open the menu: /start",
     error: "Something went wrong. Please try again.",
     gone: "That picture is gone.",

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::support::fake_fal::{FakeFal, Mode};
-use crate::support::{Db, TestApp, eventually, restart_app, spawn_app_with};
+use crate::support::{Db, TestApp, eventually, restart_app, spawn_app_with, use_fal};
 
 const AVATAR: &str = "id name status progress photoCount generationCount trainingPrice triggerPhrase error \
                       photos { id status rejectReason url width height contentType }";
@@ -44,12 +44,12 @@ async fn upload(app: &TestApp, token: &str, avatar_id: &str, files: Vec<(String,
     response.json().await.expect("JSON")
 }
 
-async fn avatar(app: &TestApp, token: &str, id: &str) -> Value {
+pub(crate) async fn avatar(app: &TestApp, token: &str, id: &str) -> Value {
     let query = format!("query($id: ID!) {{ avatar(id: $id) {{ {AVATAR} }} }}");
     app.gql(Some(token), &query, json!({ "id": id })).await.data("avatar").clone()
 }
 
-async fn wait_for_avatar(app: &TestApp, token: &str, id: &str, statuses: &[&str]) -> Value {
+pub(crate) async fn wait_for_avatar(app: &TestApp, token: &str, id: &str, statuses: &[&str]) -> Value {
     for _ in 0..400 {
         let current = avatar(app, token, id).await;
         if statuses.contains(&current["status"].as_str().unwrap_or_default()) {
@@ -71,7 +71,7 @@ fn stored_photos(app: &TestApp) -> usize {
 }
 
 /// A user with credits and an avatar holding `photos` accepted photos.
-async fn avatar_with_photos(app: &TestApp, telegram_id: i64, photos: usize) -> (String, String) {
+pub(crate) async fn avatar_with_photos(app: &TestApp, telegram_id: i64, photos: usize) -> (String, String) {
     let (token, user_id) = app.sign_in(telegram_id, "trainer").await;
     app.give_credits(&user_id, 1000).await;
     let id = create_avatar(app, &token, "Me").await;
@@ -190,12 +190,6 @@ db_test!(training_locally_makes_weights_and_the_avatar_generates_with_them, |db:
     assert_eq!(stored_photos(&app), 1, "only the generated image is left"); // avatar images live with photos
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM images WHERE avatar_id IS NULL").await, 1);
 });
-
-fn use_fal(config: &mut aisha::config::Config, fal: &FakeFal) {
-    config.fal.key = Some("test-fal-key".into());
-    config.fal.queue_url = format!("{}/", fal.url).parse().expect("url");
-    config.fal.jwks_url = fal.jwks_url().parse().expect("url");
-}
 
 db_test!(fal_trains_from_the_archive_and_flux_lora_gets_the_stored_weights, |db: Db| async move {
     let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(150)).await;

@@ -5,17 +5,11 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::support::fake_fal::{FakeFal, Mode};
-use crate::support::{Db, TestApp, restart_app, spawn_app, spawn_app_with};
+use crate::support::{Db, TestApp, restart_app, spawn_app, spawn_app_with, use_fal};
 
 const CREATE: &str = "mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id status progress cost error } }";
 const GET: &str = "query($id: ID!) { generation(id: $id) { id status progress cost error images { url width height contentType type byteSize sha256 } } }";
 
-/// Points the app at a fake FAL (polling only unless the test turns webhooks on).
-fn use_fal(config: &mut aisha::config::Config, fal: &FakeFal) {
-    config.fal.key = Some("test-fal-key".into());
-    config.fal.queue_url = format!("{}/", fal.url).parse().expect("url");
-    config.fal.jwks_url = fal.jwks_url().parse().expect("url");
-}
 
 async fn create(app: &TestApp, token: &str, input: Value) -> crate::support::GqlResponse {
     app.gql(Some(token), CREATE, json!({ "input": input })).await

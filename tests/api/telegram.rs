@@ -3,44 +3,11 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::db_test;
-use crate::support::fake_telegram::{FakeTelegram, FakeUser};
-use crate::support::{BOT_TOKEN, Db, TestApp, WEBHOOK_SECRET, eventually, spawn_app_with};
-
-async fn bot_app(db: Db) -> (TestApp, FakeTelegram) {
-    let fake = FakeTelegram::start(BOT_TOKEN).await;
-    let url = fake.url.parse().expect("url");
-    let app = spawn_app_with(db, |config| {
-        let telegram = config.telegram.as_mut().expect("the test config has a bot");
-        telegram.api_url = url;
-        // The fake is not Telegram: no need to wait a second between messages.
-        telegram.messages_per_sec_chat = 1000;
-        telegram.messages_per_sec_overall = 10_000;
-    })
-    .await;
-    (app, fake)
-}
-
-fn user(app: &TestApp, id: i64, language: &'static str) -> FakeUser {
-    FakeUser::new(&app.url, WEBHOOK_SECRET, id, language)
-}
-
-fn id_of(message: &Value) -> i64 {
-    message["message_id"].as_i64().expect("message id")
-}
-
-/// The bot's newest message in the chat containing `needle`, waiting for it (up to 10 s).
-async fn screen(fake: &FakeTelegram, chat: i64, needle: &str) -> Value {
-    for _ in 0..200 {
-        if let Some(message) = fake.last_message_with(chat, needle) {
-            return message;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no message with {needle:?} in chat {chat}; calls: {:#?}", fake.calls());
-}
+use crate::support::bot::{bot_app, id_of, screen, user};
+use crate::support::{WEBHOOK_SECRET, eventually};
 
 async fn settle() {
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -228,15 +195,16 @@ db_test!(a_stars_top_up_is_credited_once_per_charge, |db| async move {
     let payload = invoice["payload"].as_str().expect("payload").to_owned();
 
     // Pre-checkout: the right amount is accepted, a tampered one refused.
-    finn.pre_checkout(&payload, 100).await;
-    finn.pre_checkout(&payload, 1).await;
+    // Pre-checks are answered as they come, each in its own lane: match answers by query id.
+    let right = finn.pre_checkout(&payload, 100).await;
+    let tampered = finn.pre_checkout(&payload, 1).await;
     let fake_ref = &fake;
     assert!(eventually(move || async move { fake_ref.calls_to("answerPreCheckoutQuery").len() == 2 }).await);
-    let answers = fake.calls_to("answerPreCheckoutQuery");
-    assert_eq!(answers.len(), 2);
-    assert_eq!(answers[0].params["ok"], true);
-    assert_eq!(answers[1].params["ok"], false);
-    assert!(answers[1].params["error_message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(fake.calls_to("answerPreCheckoutQuery").len(), 2);
+    assert_eq!(fake.pre_checkout_answer(&right), Some(true));
+    assert_eq!(fake.pre_checkout_answer(&tampered), Some(false));
+    let refusal = fake.calls_to("answerPreCheckoutQuery").into_iter().find(|c| c.params["pre_checkout_query_id"] == tampered.as_str());
+    assert!(refusal.is_some_and(|c| c.params["error_message"].as_str().is_some_and(|m| !m.is_empty())));
 
     // The payment, delivered twice (two update ids): credited once.
     let payment = finn.payment("charge-1", &payload, 100);

@@ -43,6 +43,8 @@ pub struct Submission {
 
 struct Job {
     submitted: Instant,
+    /// How long this job takes (by its model, when one was set).
+    latency: Duration,
     num_images: usize,
     /// A trainer's job answers with LoRA weights instead of images.
     training: bool,
@@ -58,6 +60,8 @@ struct Recorded {
     archives: Vec<(u16, Vec<u8>)>,
     /// Files put in FAL's storage, by id.
     uploads: HashMap<String, Vec<u8>>,
+    /// (model, when) of every submission.
+    submitted_at: Vec<(String, Instant)>,
 }
 
 struct Settings {
@@ -67,6 +71,12 @@ struct Settings {
     rate_limited: u32,
     /// How many times each webhook is delivered.
     deliveries: u32,
+    /// Latencies by model prefix, before the general one.
+    latency_by_model: Vec<(String, Duration)>,
+    /// How long an upload to FAL's storage takes.
+    upload_delay: Duration,
+    /// How long a status request takes to answer.
+    status_delay: Duration,
 }
 
 #[derive(Clone)]
@@ -83,7 +93,15 @@ impl FakeFal {
         let addr: SocketAddr = listener.local_addr().expect("address");
         let fake = FakeFal {
             url: format!("http://{addr}"),
-            settings: Arc::new(Mutex::new(Settings { mode, latency, rate_limited: 0, deliveries: 1 })),
+            settings: Arc::new(Mutex::new(Settings {
+                mode,
+                latency,
+                rate_limited: 0,
+                deliveries: 1,
+                latency_by_model: Vec::new(),
+                upload_delay: Duration::ZERO,
+                status_delay: Duration::ZERO,
+            })),
             recorded: Arc::default(),
             key: Arc::new(SigningKey::from_bytes(&[7u8; 32])),
         };
@@ -109,6 +127,26 @@ impl FakeFal {
 
     pub fn rate_limit_next(&self, n: u32) {
         self.settings.lock().expect("lock").rate_limited = n;
+    }
+
+    /// Jobs of models starting with `prefix` take `latency`.
+    pub fn set_latency_for(&self, prefix: &str, latency: Duration) {
+        self.settings.lock().expect("lock").latency_by_model.push((prefix.to_owned(), latency));
+    }
+
+    /// Uploads to FAL's storage take this long.
+    pub fn slow_uploads(&self, delay: Duration) {
+        self.settings.lock().expect("lock").upload_delay = delay;
+    }
+
+    /// Status requests take this long to answer.
+    pub fn slow_status(&self, delay: Duration) {
+        self.settings.lock().expect("lock").status_delay = delay;
+    }
+
+    /// When each submission arrived, by model (in order).
+    pub fn submission_times(&self) -> Vec<(String, Instant)> {
+        self.recorded.lock().expect("lock").submitted_at.clone()
     }
 
     pub fn deliver_webhooks_times(&self, n: u32) {
@@ -203,6 +241,8 @@ async fn initiate_upload(State(fake): State<FakeFal>, headers: HeaderMap) -> Res
 }
 
 async fn put_upload(State(fake): State<FakeFal>, axum::extract::Path(id): axum::extract::Path<String>, body: Bytes) -> StatusCode {
+    let delay = fake.settings.lock().expect("lock").upload_delay;
+    tokio::time::sleep(delay).await;
     fake.recorded.lock().expect("lock").uploads.insert(id, body.to_vec());
     StatusCode::OK
 }
@@ -222,7 +262,11 @@ async fn queue(State(fake): State<FakeFal>, request: Request) -> Response {
     if let Some((root, rest)) = path.split_once("/requests/") {
         let (id, action) = rest.split_once('/').map_or((rest, ""), |(id, action)| (id, action));
         return match (parts.method.clone(), action) {
-            (Method::GET, "status") => status(&fake, id),
+            (Method::GET, "status") => {
+                let delay = fake.settings.lock().expect("lock").status_delay;
+                tokio::time::sleep(delay).await;
+                status(&fake, id)
+            }
             (Method::GET, "") => result(&fake, id),
             (Method::PUT, "cancel") => {
                 fake.recorded.lock().expect("lock").cancels.push(id.to_owned());
@@ -252,7 +296,12 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
     // FAL drops the sub-path for status and result URLs: fal-ai/imagen4/preview → fal-ai/imagen4.
     let root = model.split('/').take(2).collect::<Vec<_>>().join("/");
     let id = format!("req-{:016x}", rand::random::<u64>());
+    let latency = {
+        let settings = fake.settings.lock().expect("lock");
+        settings.latency_by_model.iter().find(|(prefix, _)| model.starts_with(prefix.as_str())).map_or(settings.latency, |(_, l)| *l)
+    };
     let mut recorded = fake.recorded.lock().expect("lock");
+    recorded.submitted_at.push((model.to_owned(), Instant::now()));
     recorded.submissions.push(Submission {
         model: model.to_owned(),
         input: input.clone(),
@@ -261,7 +310,7 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
     });
     let num_images = input.get("num_images").and_then(Value::as_u64).unwrap_or(1) as usize;
     let training = model.contains("trainer") || model.contains("training");
-    recorded.jobs.insert(id.clone(), Job { submitted: Instant::now(), num_images, training });
+    recorded.jobs.insert(id.clone(), Job { submitted: Instant::now(), latency, num_images, training });
     drop(recorded);
     if let Some(archive) = input.get("images_data_url").and_then(Value::as_str) {
         // A trainer downloads the photos first, as FAL does.
@@ -275,7 +324,7 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
         });
     }
     if let Some(url) = webhook {
-        tokio::spawn(deliver(fake.clone(), id.clone(), url));
+        tokio::spawn(deliver(fake.clone(), id.clone(), url, latency));
     }
     let base = format!("{}/{root}/requests/{id}", fake.url);
     axum::Json(json!({
@@ -286,10 +335,10 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
 }
 
 /// After the latency, delivers the signed webhook as many times as configured.
-async fn deliver(fake: FakeFal, id: String, url: String) {
-    let (latency, deliveries, mode) = {
+async fn deliver(fake: FakeFal, id: String, url: String, latency: Duration) {
+    let (deliveries, mode) = {
         let settings = fake.settings.lock().expect("lock");
-        (settings.latency, settings.deliveries, settings.mode)
+        (settings.deliveries, settings.mode)
     };
     if mode == Mode::NeverFinish {
         return;
@@ -312,7 +361,7 @@ fn job(fake: &FakeFal, id: &str) -> Option<(Duration, Duration, Mode, usize, boo
     let recorded = fake.recorded.lock().expect("lock");
     let job = recorded.jobs.get(id)?;
     let settings = fake.settings.lock().expect("lock");
-    Some((job.submitted.elapsed(), settings.latency, settings.mode, job.num_images, job.training))
+    Some((job.submitted.elapsed(), job.latency, settings.mode, job.num_images, job.training))
 }
 
 fn status(fake: &FakeFal, id: &str) -> Response {

@@ -1,9 +1,11 @@
 //! A fake Telegram Bot API on 127.0.0.1 that speaks the real protocol: `/bot<token>/<method>`
 //! with method names matched case-insensitively, JSON and multipart bodies, Telegram's
 //! validation (callback data ≤ 64 bytes, text ≤ 4096, captions ≤ 1024, albums of 2–10, Stars
-//! invoices) with its exact error strings, 429 with `retry_after` on demand, and never a 5xx
-//! (teloxide sleeps 10 s on one). It records every call, remembers the messages it "sent" (with
-//! their edits), and plays the user by POSTing updates to our webhook with the secret.
+//! invoices) with its exact error strings, 429 with `retry_after` on demand, a 5xx or a body
+//! that is not JSON on demand (teloxide sleeps 10 s on a 5xx, so only tests that need one ask),
+//! Stars refunds (`refundStarPayment`, once per charge) and the bot's Stars transactions
+//! (`getStarTransactions`). It records every call, remembers the messages it "sent" (with their
+//! edits), and plays the user by POSTing updates to our webhook with the secret.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -38,6 +40,22 @@ struct Inner {
     too_many: HashMap<String, VecDeque<u64>>,
     /// Files users sent, by file id (`getFile`, then `/file/bot<token>/<path>`).
     files: HashMap<String, Vec<u8>>,
+    /// Canned failures: method → how the next calls fail.
+    failures: HashMap<String, VecDeque<Failure>>,
+    /// Charges refunded: (user id, charge id).
+    refunds: Vec<(i64, String)>,
+    /// What `getStarTransactions` lists, oldest first.
+    star_transactions: Vec<Value>,
+    /// Answers of a method held back this long.
+    delays: HashMap<String, Duration>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Failure {
+    /// HTTP 500 with Telegram's error envelope.
+    ServerError,
+    /// HTTP 200 with a body that is not JSON (a proxy's error page, say).
+    Garbled,
 }
 
 #[derive(Clone)]
@@ -72,6 +90,45 @@ impl FakeTelegram {
         id
     }
 
+    /// The next `n` calls of `method` are answered HTTP 500 (teloxide then waits 10 s).
+    pub fn fail_next(&self, method: &str, n: usize) {
+        self.lock().failures.entry(method.to_lowercase()).or_default().extend(std::iter::repeat_n(Failure::ServerError, n));
+    }
+
+    /// The next `n` calls of `method` are answered with a body that is not JSON.
+    pub fn garble_next(&self, method: &str, n: usize) {
+        self.lock().failures.entry(method.to_lowercase()).or_default().extend(std::iter::repeat_n(Failure::Garbled, n));
+    }
+
+    /// Calls of `method` are answered only after `delay`.
+    pub fn delay(&self, method: &str, delay: Duration) {
+        self.lock().delays.insert(method.to_lowercase(), delay);
+    }
+
+    /// Charges refunded so far: (user id, charge id).
+    pub fn refunds(&self) -> Vec<(i64, String)> {
+        self.lock().refunds.clone()
+    }
+
+    /// A user paid `stars` for an invoice with this payload (listed by `getStarTransactions`).
+    pub fn add_star_payment(&self, charge_id: &str, user_id: i64, stars: i64, payload: &str) {
+        let transaction = json!({
+            "id": charge_id, "amount": stars, "date": now(),
+            "source": { "type": "user", "transaction_type": "invoice_payment", "invoice_payload": payload,
+                        "user": { "id": user_id, "is_bot": false, "first_name": "Payer", "username": format!("payer{user_id}") } }
+        });
+        self.lock().star_transactions.push(transaction);
+    }
+
+    /// Stars went back to a user for this charge, outside our bot (listed by `getStarTransactions`).
+    pub fn add_star_refund(&self, charge_id: &str, user_id: i64) {
+        let transaction = json!({
+            "id": charge_id, "amount": 0, "date": now(),
+            "receiver": { "type": "user", "transaction_type": "invoice_payment", "user": { "id": user_id, "is_bot": false, "first_name": "Payer" } }
+        });
+        self.lock().star_transactions.push(transaction);
+    }
+
     /// The next call of `method` is answered 429 with this `retry_after`.
     pub fn too_many_requests(&self, method: &str, retry_after: u64) {
         self.lock().too_many.entry(method.to_lowercase()).or_default().push_back(retry_after);
@@ -79,6 +136,11 @@ impl FakeTelegram {
 
     pub fn calls(&self) -> Vec<Call> {
         self.lock().calls.clone()
+    }
+
+    /// Whether the answer to this pre-checkout query said yes (None: not answered yet).
+    pub fn pre_checkout_answer(&self, query_id: &str) -> Option<bool> {
+        self.calls_to("answerPreCheckoutQuery").iter().find(|c| c.params["pre_checkout_query_id"] == query_id).and_then(|c| c.params["ok"].as_bool())
     }
 
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
@@ -106,6 +168,14 @@ impl FakeTelegram {
     /// The bot's message as the user sees it now.
     pub fn message(&self, id: i64) -> Value {
         self.lock().messages.get(&id).cloned().unwrap_or_else(|| panic!("no message {id}"))
+    }
+
+    /// The bot's messages in the chat as the user sees them now, oldest first.
+    pub fn messages_in(&self, chat: i64) -> Vec<Value> {
+        let inner = self.lock();
+        let mut found: Vec<Value> = inner.messages.values().filter(|m| m["chat"]["id"].as_i64() == Some(chat)).cloned().collect();
+        found.sort_by_key(|m| m["message_id"].as_i64());
+        found
     }
 
     /// The newest message of the bot in the chat whose text or caption contains `needle`.
@@ -177,6 +247,26 @@ impl FakeTelegram {
                 "supports_inline_queries": false, "has_main_web_app": false
             })),
             "setwebhook" | "deletewebhook" | "answercallbackquery" | "answerprecheckoutquery" | "sendchataction" => Ok(json!(true)),
+            "refundstarpayment" => {
+                let (user, charge) = (params["user_id"].as_i64().unwrap_or_default(), params["telegram_payment_charge_id"].as_str().unwrap_or_default().to_owned());
+                let mut inner = self.lock();
+                if inner.refunds.iter().any(|(_, c)| *c == charge) {
+                    return Err(bad("Bad Request: CHARGE_ALREADY_REFUNDED"));
+                }
+                inner.refunds.push((user, charge.clone()));
+                let refund = json!({
+                    "id": charge, "amount": 0, "date": now(),
+                    "receiver": { "type": "user", "transaction_type": "invoice_payment", "user": { "id": user, "is_bot": false, "first_name": "Payer" } }
+                });
+                inner.star_transactions.push(refund);
+                Ok(json!(true))
+            }
+            "getstartransactions" => {
+                let offset = params["offset"].as_u64().unwrap_or(0) as usize;
+                let limit = params["limit"].as_u64().unwrap_or(100) as usize;
+                let all = self.lock().star_transactions.clone();
+                Ok(json!({ "transactions": all.into_iter().skip(offset).take(limit).collect::<Vec<_>>() }))
+            }
             "deletemessage" => {
                 self.lock().messages.remove(&params["message_id"].as_i64().unwrap_or_default());
                 Ok(json!(true))
@@ -276,25 +366,41 @@ fn validate(params: &Value) -> Result<(), Value> {
     Ok(())
 }
 
-async fn method(State(fake): State<FakeTelegram>, Path((bot, method)): Path<(String, String)>, request: Request) -> Json<Value> {
+async fn method(State(fake): State<FakeTelegram>, Path((bot, method)): Path<(String, String)>, request: Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
     if bot != format!("bot{}", fake.token) {
-        return Json(json!({ "ok": false, "error_code": 401, "description": "Unauthorized" }));
+        return Json(json!({ "ok": false, "error_code": 401, "description": "Unauthorized" })).into_response();
     }
     let method = method.to_lowercase();
     let params = parse_body(request).await;
     fake.lock().calls.push(Call { method: method.clone(), params: params.clone() });
+    let delay = fake.lock().delays.get(&method).copied();
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let retry_after = fake.lock().too_many.get_mut(&method).and_then(VecDeque::pop_front);
     if let Some(retry_after) = retry_after {
         return Json(json!({
             "ok": false, "error_code": 429,
             "description": format!("Too Many Requests: retry after {retry_after}"),
             "parameters": { "retry_after": retry_after }
-        }));
+        }))
+        .into_response();
+    }
+    let failure = fake.lock().failures.get_mut(&method).and_then(VecDeque::pop_front);
+    match failure {
+        Some(Failure::ServerError) => {
+            let body = json!({ "ok": false, "error_code": 500, "description": "Internal Server Error" });
+            return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+        }
+        Some(Failure::Garbled) => return "<html>502 Bad Gateway</html>".into_response(),
+        None => {}
     }
     Json(match fake.answer(&method, &params) {
         Ok(result) => json!({ "ok": true, "result": result }),
         Err(error) => error,
     })
+    .into_response()
 }
 
 /// `GET /file/bot<token>/photos/<file id>.jpg`: what a user sent.
@@ -377,6 +483,18 @@ impl FakeUser {
         }
     }
 
+    /// The same user (and update ids that go on counting) talking to another server.
+    pub fn at(&self, app_url: &str) -> FakeUser {
+        FakeUser {
+            id: self.id,
+            language: self.language,
+            webhook: format!("{app_url}/telegram/webhook"),
+            secret: self.secret.clone(),
+            http: self.http.clone(),
+            next_update: self.next_update.clone(),
+        }
+    }
+
     fn from(&self) -> Value {
         json!({ "id": self.id, "is_bot": false, "first_name": "Test", "username": format!("user{}", self.id), "language_code": self.language })
     }
@@ -451,9 +569,18 @@ impl FakeUser {
         self.post(self.message(extra)).await;
     }
 
-    pub async fn pre_checkout(&self, payload: &str, stars: i64) {
-        let query = json!({ "id": "pcq1", "from": self.from(), "currency": "XTR", "total_amount": stars, "invoice_payload": payload });
+    /// Telegram's check before it takes the Stars; returns the query's id.
+    pub async fn pre_checkout(&self, payload: &str, stars: i64) -> String {
+        let id = format!("pcq-{}-{}", self.id, self.next_update.load(Ordering::SeqCst));
+        let query = json!({ "id": id, "from": self.from(), "currency": "XTR", "total_amount": stars, "invoice_payload": payload });
         self.post(json!({ "pre_checkout_query": query })).await;
+        id
+    }
+
+    /// Posts the update with this exact `update_id` again (Telegram redelivering it).
+    pub async fn redeliver(&self, update_id: i64, mut update: Value) -> u16 {
+        update["update_id"] = json!(update_id);
+        self.post_raw(&update, &self.secret).await
     }
 
     /// Telegram's `successful_payment` service message.

@@ -4,10 +4,12 @@
 
 #![allow(dead_code)]
 
+pub mod bot;
 pub mod fake_fal;
 pub mod fake_telegram;
 pub mod graphql;
 pub mod postgres;
+pub mod process;
 pub mod seed;
 
 use std::{net::SocketAddr, time::Duration};
@@ -60,7 +62,7 @@ pub struct TestApp {
     place: Place,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
-    background: Vec<tokio::task::JoinHandle<()>>,
+    background: Option<aisha::app::Background>,
 }
 
 /// Where an app keeps its data: handed from a killed app to the one started after it.
@@ -143,7 +145,7 @@ async fn start(place: Place, adjust: impl FnOnce(&mut Config)) -> TestApp {
         place,
         shutdown: Some(shutdown),
         server: Some(server),
-        background,
+        background: Some(background),
     }
 }
 
@@ -151,9 +153,8 @@ impl TestApp {
     /// Kills the app as a crash would: workers and server stop wherever they are. Returns its
     /// data for `restart_app`.
     pub async fn kill(mut self) -> Place {
-        for task in self.background.drain(..) {
-            task.abort();
-            let _ = task.await;
+        if let Some(background) = self.background.take() {
+            background.abort().await;
         }
         if let Some(server) = self.server.take() {
             server.abort();
@@ -232,16 +233,35 @@ pub async fn spawn_two_instances(adjust_first: impl FnOnce(&mut Config)) -> Opti
 }
 
 /// Polls `check` every 30 ms for up to 10 s; true as soon as it holds.
-pub async fn eventually<F, Fut>(mut check: F) -> bool
+pub async fn eventually<F, Fut>(check: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..330 {
+    eventually_within(Duration::from_secs(10), check).await
+}
+
+/// Polls `check` every 30 ms for up to `limit`; true as soon as it holds.
+pub async fn eventually_within<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    loop {
         if check().await {
             return true;
         }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
-    false
+}
+
+/// Points the app at a fake FAL (polling only unless the test turns webhooks on).
+pub fn use_fal(config: &mut Config, fal: &fake_fal::FakeFal) {
+    config.fal.key = Some("test-fal-key".into());
+    config.fal.queue_url = format!("{}/", fal.url).parse().expect("url");
+    config.fal.jwks_url = fal.jwks_url().parse().expect("url");
 }

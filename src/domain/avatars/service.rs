@@ -8,7 +8,8 @@ use super::model::{Avatar, AvatarPhoto, AvatarStatus, PhotoStatus, TrainingType,
 use super::photos::{MAX_PHOTOS, MIN_PHOTOS, inspect};
 use super::repository::{self as repo, NewAvatar, NewPhoto};
 use crate::adapters::{bus::EventBus, db::statement, storage::{Bucket, LinkWindow, Storage}};
-use crate::domain::generations::GenerationService;
+use crate::domain::gallery::StatsCache;
+use crate::domain::jobs::{JobEngine, training_archive_key};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
 
 #[derive(Clone, Debug)]
@@ -24,7 +25,8 @@ pub struct AvatarService {
     db: DatabaseConnection,
     storage: Arc<dyn Storage>,
     bus: Arc<dyn EventBus>,
-    generations: GenerationService,
+    jobs: JobEngine,
+    stats: StatsCache,
     settings: AvatarSettings,
 }
 
@@ -33,10 +35,11 @@ impl AvatarService {
         db: DatabaseConnection,
         storage: Arc<dyn Storage>,
         bus: Arc<dyn EventBus>,
-        generations: GenerationService,
+        jobs: JobEngine,
+        stats: StatsCache,
         settings: AvatarSettings,
     ) -> Self {
-        AvatarService { db, storage, bus, generations, settings }
+        AvatarService { db, storage, bus, jobs, stats, settings }
     }
 
     pub fn training_price(&self) -> i64 {
@@ -201,7 +204,7 @@ impl AvatarService {
                 avatar.photo_count
             )));
         }
-        self.generations.start_training(&avatar, self.settings.training_price).await?;
+        self.jobs.start_training(&avatar, self.settings.training_price).await?;
         self.changed(user_id, id).await
     }
 
@@ -210,22 +213,24 @@ impl AvatarService {
         let avatar = self.get(user_id, id).await?;
         match (avatar.status, avatar.training_job_id) {
             (AvatarStatus::Training, Some(job)) => {
-                self.generations.cancel_training(job).await?;
+                self.jobs.cancel(job, "cancelled by the user").await?;
             }
             _ => return Err(Error::invalid("this avatar is not training")),
         }
         self.changed(user_id, id).await
     }
 
-    /// Deletes the avatar, its photos and its trained weights (a running training is cancelled
-    /// and refunded first). Images made with it stay in the gallery, no longer linked to it.
+    /// Deletes the avatar, its photos and its trained weights. A running training and the
+    /// generations waiting to use the avatar are cancelled and refunded first. Images made with
+    /// it stay in the gallery, no longer linked to it.
     pub async fn delete(&self, user_id: i64, id: i64) -> Result<()> {
         let avatar = self.get(user_id, id).await?;
         if avatar.status == AvatarStatus::Training
             && let Some(job) = avatar.training_job_id
         {
-            self.generations.cancel_training(job).await?;
+            self.jobs.cancel(job, "the avatar was deleted").await?;
         }
+        self.jobs.cancel_with_avatar(id, "the avatar was deleted").await?;
         let photos = repo::photos(&self.db, id).await?;
         if !repo::delete(&self.db, user_id, id).await? {
             return Err(Error::NotFound("avatar"));
@@ -237,8 +242,10 @@ impl AvatarService {
             self.forget(Bucket::Photos, key).await;
         }
         if let Some(job) = avatar.training_job_id {
-            self.forget(Bucket::Photos, &crate::domain::generations::training_archive_key(user_id, id, job)).await;
+            self.forget(Bucket::Photos, &training_archive_key(user_id, id, job)).await;
         }
+        // The gallery's avatar filters and counts change with it.
+        self.stats.invalidate(user_id).await;
         let event = Event::AvatarDeleted { user_id, avatar_id: id };
         if let Err(error) = self.bus.publish(&event).await {
             tracing::warn!(%error, "could not announce a deleted avatar");

@@ -7,6 +7,8 @@ pub enum EntryKind {
     Refund,
     Bonus,
     Adjustment,
+    /// Credits taken back when a Stars payment is refunded.
+    PaymentRefund,
 }
 
 impl EntryKind {
@@ -17,6 +19,7 @@ impl EntryKind {
             EntryKind::Refund => "REFUND",
             EntryKind::Bonus => "BONUS",
             EntryKind::Adjustment => "ADJUSTMENT",
+            EntryKind::PaymentRefund => "PAYMENT_REFUND",
         }
     }
 
@@ -27,6 +30,7 @@ impl EntryKind {
             "REFUND" => EntryKind::Refund,
             "BONUS" => EntryKind::Bonus,
             "ADJUSTMENT" => EntryKind::Adjustment,
+            "PAYMENT_REFUND" => EntryKind::PaymentRefund,
             other => return Err(Error::internal(format!("unknown ledger kind {other:?}"))),
         })
     }

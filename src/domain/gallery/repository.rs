@@ -268,3 +268,47 @@ pub async fn of_generations(db: &impl ConnectionTrait, generation_ids: &[i64]) -
     sql.push(" ORDER BY id");
     sql.all(db).await?.iter().map(from_row).collect()
 }
+
+/// An image a job made, as it is recorded.
+pub struct NewImage<'a> {
+    pub user_id: i64,
+    pub generation_id: i64,
+    pub avatar_id: Option<i64>,
+    pub kind: ImageKind,
+    pub model: &'a str,
+    pub prompt: &'a str,
+    pub aspect_ratio: AspectRatio,
+    pub storage_key: &'a str,
+    pub content_type: &'a str,
+    pub width: u32,
+    pub height: u32,
+    pub byte_size: i64,
+    pub sha256: &'a str,
+    pub now: Micros,
+}
+
+pub async fn insert_image(db: &impl ConnectionTrait, image: NewImage<'_>) -> Result<()> {
+    let sql = "INSERT INTO images (user_id, generation_id, avatar_id, kind, model, prompt, aspect_ratio, bucket, \
+               storage_key, content_type, width, height, byte_size, sha256, created_at, prompt_folded) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    let values: [Value; 16] = [
+        image.user_id.into(),
+        image.generation_id.into(),
+        image.avatar_id.into(),
+        image.kind.as_str().into(),
+        image.model.into(),
+        image.prompt.into(),
+        image.aspect_ratio.as_str().into(),
+        image.kind.bucket().as_str().into(),
+        image.storage_key.into(),
+        image.content_type.into(),
+        (image.width as i32).into(),
+        (image.height as i32).into(),
+        image.byte_size.into(),
+        image.sha256.into(),
+        image.now.into(),
+        image.prompt.to_lowercase().into(),
+    ];
+    db.execute_raw(statement(db, sql, values)).await?;
+    Ok(())
+}

@@ -2,66 +2,46 @@ use std::sync::Arc;
 
 use futures_util::{Stream, StreamExt, stream};
 use sea_orm::{DatabaseConnection, TransactionTrait};
-use tokio::sync::Notify;
 
 use super::catalog::ModelSpec;
-use super::jobs::JobSettings;
 use super::model::{Generation, GenerationStatus, NewGeneration};
-use super::repository::{self as repo, NewRow};
-use super::training::{PURPOSE_IMAGE, is_training};
+use super::repository as repo;
+use crate::adapters::bus::EventBus;
 use crate::domain::avatars;
-use crate::adapters::{bus::EventBus, storage::Storage};
 use crate::domain::credits::{CreditService, IdempotencyKey, NotApplied, reserve_in_tx};
-use crate::domain::gallery::{StatsCache, repository::of_generations};
+use crate::domain::gallery::repository::of_generations;
+use crate::domain::jobs::{Job, JobEngine, JobKind, NewJob, Purpose, find_job, active_jobs, insert_job};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
-use crate::providers::ImageProvider;
 
-/// Creates, cancels and reads generations, and runs them (see `jobs.rs`).
+/// Creates, cancels, reads and follows generations; the job engine runs them.
 #[derive(Clone)]
 pub struct GenerationService {
-    pub(super) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
-pub(super) struct Inner {
-    pub db: DatabaseConnection,
-    pub credits: CreditService,
-    pub bus: Arc<dyn EventBus>,
-    pub provider: Arc<dyn ImageProvider>,
-    pub storage: Arc<dyn Storage>,
-    pub catalog: Vec<ModelSpec>,
-    pub settings: JobSettings,
-    /// New images change the gallery's statistics.
-    pub stats: StatsCache,
-    /// Wakes an idle worker when a job is created on this instance.
-    pub wake: Notify,
+struct Inner {
+    db: DatabaseConnection,
+    credits: CreditService,
+    bus: Arc<dyn EventBus>,
+    engine: JobEngine,
 }
 
 impl GenerationService {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        db: DatabaseConnection,
-        credits: CreditService,
-        bus: Arc<dyn EventBus>,
-        provider: Arc<dyn ImageProvider>,
-        storage: Arc<dyn Storage>,
-        catalog: Vec<ModelSpec>,
-        settings: JobSettings,
-        stats: StatsCache,
-    ) -> Self {
-        let inner = Inner { db, credits, bus, provider, storage, catalog, settings, stats, wake: Notify::new() };
-        GenerationService { inner: Arc::new(inner) }
+    pub fn new(db: DatabaseConnection, credits: CreditService, bus: Arc<dyn EventBus>, engine: JobEngine) -> Self {
+        GenerationService { inner: Arc::new(Inner { db, credits, bus, engine }) }
     }
 
     pub fn models(&self) -> &[ModelSpec] {
-        &self.inner.catalog
+        self.inner.engine.catalog()
     }
 
     pub fn model(&self, id: &str) -> Result<&ModelSpec> {
-        self.inner.catalog.iter().find(|m| m.id == id).ok_or_else(|| Error::invalid(format!("unknown model {id:?}")))
+        self.models().iter().find(|m| m.id == id).ok_or_else(|| Error::invalid(format!("unknown model {id:?}")))
     }
 
-    /// Validates, reserves price × images and writes the `PENDING` row in one transaction, then
-    /// returns at once. The same idempotency key returns the same generation and charges once.
+    /// Validates, reserves price × images and writes the job in one transaction, then returns
+    /// at once: `PENDING`, or `QUEUED` when the user already has their share of jobs in flight.
+    /// The same idempotency key returns the same generation and charges once.
     pub async fn create(&self, user_id: i64, input: NewGeneration) -> Result<Generation> {
         let model = self.model(&input.model)?;
         if !(1..=model.max_images).contains(&input.num_images) {
@@ -83,9 +63,10 @@ impl GenerationService {
             (false, None) => {}
         }
         if let Some(key) = &input.idempotency_key
-            && let Some(existing) = repo::find_by_key(&self.inner.db, user_id, key.as_str()).await? {
-                return self.snapshot(existing).await;
-            }
+            && let Some(existing) = repo::find_by_key(&self.inner.db, user_id, key.as_str()).await?
+        {
+            return self.snapshot(existing).await;
+        }
         let cost = model.price_per_image * i64::from(input.num_images);
         let client_key = input.idempotency_key.as_ref().map(IdempotencyKey::as_str);
         let ledger_key = IdempotencyKey::internal(match client_key {
@@ -93,8 +74,8 @@ impl GenerationService {
             None => format!("generation:{:032x}", rand::random::<u128>()),
         });
         let now = now_micros();
-        let db = &self.inner.db;
-        let tx = db.begin().await?;
+        let engine = &self.inner.engine;
+        let tx = self.inner.db.begin().await?;
         let (reservation, charge) = match reserve_in_tx(&tx, user_id, cost, "generation", &ledger_key).await? {
             Ok(reserved) => reserved,
             Err(not_applied) => {
@@ -102,9 +83,10 @@ impl GenerationService {
                 return self.explain_refusal(user_id, client_key, cost, not_applied).await;
             }
         };
-        let row = NewRow {
+        let active_jobs = active_jobs(&tx, user_id, JobKind::Image).await?;
+        let job = NewJob {
             user_id,
-            purpose: PURPOSE_IMAGE,
+            kind: JobKind::Image,
             model: &model.id,
             prompt: input.prompt.as_str(),
             aspect_ratio: input.aspect_ratio,
@@ -114,29 +96,30 @@ impl GenerationService {
             cost,
             reservation_id: reservation.id,
             idempotency_key: client_key,
-            provider: self.inner.provider.name(),
-            deadline_at: now + self.inner.settings.deadline.as_micros() as i64,
+            provider: engine.provider_name(),
+            status: engine.initial_status(active_jobs),
+            deadline_at: now + engine.settings().deadline.as_micros() as i64,
             now,
         };
-        let Some(id) = repo::insert(&tx, row).await? else {
+        let Some(id) = insert_job(&tx, job).await? else {
             tx.rollback().await?;
             return self.explain_refusal(user_id, client_key, cost, NotApplied::Duplicate).await;
         };
         tx.commit().await?;
-        let generation = self.get(user_id, id).await?;
         self.inner.credits.announce(&charge).await;
-        self.publish(&generation).await;
-        self.inner.wake.notify_one();
-        Ok(generation)
+        engine.after_change(id, user_id).await;
+        engine.wake(JobKind::Image);
+        self.get(user_id, id).await
     }
 
     /// After a refused reservation or insert: a concurrent request with the same key won, so
     /// answer with its generation; otherwise the balance was too low.
     async fn explain_refusal(&self, user_id: i64, key: Option<&str>, cost: i64, why: NotApplied) -> Result<Generation> {
         if let Some(key) = key
-            && let Some(existing) = repo::find_by_key(&self.inner.db, user_id, key).await? {
-                return self.snapshot(existing).await;
-            }
+            && let Some(existing) = repo::find_by_key(&self.inner.db, user_id, key).await?
+        {
+            return self.snapshot(existing).await;
+        }
         match why {
             NotApplied::InsufficientCredits => {
                 Err(Error::InsufficientCredits { needed: cost, available: self.inner.credits.balance(user_id).await? })
@@ -147,24 +130,15 @@ impl GenerationService {
 
     /// Cancels an active generation (refunding it); a finished one is returned as it is.
     pub async fn cancel(&self, user_id: i64, id: i64) -> Result<Generation> {
-        let row = self.owned_row(user_id, id).await?;
-        let handle = repo::handle_of(&row);
-        if self.settle(id, GenerationStatus::Cancelled, "cancelled by the user").await?
-            && let Some(handle) = handle {
-                let provider = self.inner.provider.clone();
-                tokio::spawn(async move {
-                    if let Err(error) = provider.cancel(&handle).await {
-                        tracing::warn!(%error, request_id = %handle.request_id, "provider cancel failed");
-                    }
-                });
-            }
+        self.owned(user_id, id).await?;
+        self.inner.engine.cancel(id, "cancelled by the user").await?;
         self.get(user_id, id).await
     }
 
     /// One of the user's generations with its images.
     pub async fn get(&self, user_id: i64, id: i64) -> Result<Generation> {
-        let row = self.owned_row(user_id, id).await?;
-        self.snapshot(row).await
+        let job = self.owned(user_id, id).await?;
+        self.snapshot(job).await
     }
 
     /// The user's generations, newest first; and whether more follow.
@@ -175,33 +149,28 @@ impl GenerationService {
         before_id: Option<i64>,
         limit: usize,
     ) -> Result<(Vec<Generation>, bool)> {
-        let mut rows = repo::list(&self.inner.db, user_id, status, before_id, limit as u64 + 1).await?;
-        let has_more = rows.len() > limit;
-        rows.truncate(limit);
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut images = of_generations(&self.inner.db, &ids).await?;
-        let generations = rows
-            .into_iter()
-            .map(|row| {
-                let mine: Vec<_> = images.extract_if(.., |i| i.generation_id == Some(row.id)).collect();
-                repo::to_generation(row, mine)
-            })
-            .collect::<Result<_>>()?;
-        Ok((generations, has_more))
+        let mut jobs = repo::list(&self.inner.db, user_id, status, before_id, limit as u64 + 1).await?;
+        let has_more = jobs.len() > limit;
+        jobs.truncate(limit);
+        Ok((self.with_images(jobs).await?, has_more))
     }
 
     /// Generations by id, with their images, whoever owns them (for DataLoaders).
     pub async fn get_many(&self, ids: &[i64]) -> Result<Vec<Generation>> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        use crate::adapters::db::entity::generations;
-        let rows = generations::Entity::find().filter(generations::Column::Id.is_in(ids.iter().copied())).all(&self.inner.db).await?;
-        let mut images = of_generations(&self.inner.db, ids).await?;
-        rows.into_iter()
-            .map(|row| {
-                let mine: Vec<_> = images.extract_if(.., |i| i.generation_id == Some(row.id)).collect();
-                repo::to_generation(row, mine)
+        let jobs = repo::find_many(&self.inner.db, ids).await?;
+        self.with_images(jobs).await
+    }
+
+    async fn with_images(&self, jobs: Vec<Job>) -> Result<Vec<Generation>> {
+        let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+        let mut images = of_generations(&self.inner.db, &ids).await?;
+        Ok(jobs
+            .into_iter()
+            .map(|job| {
+                let id = job.id;
+                job.into_generation(images.extract_if(.., |i| i.generation_id == Some(id)).collect())
             })
-            .collect()
+            .collect())
     }
 
     pub async fn count(&self, user_id: i64, status: Option<GenerationStatus>) -> Result<u64> {
@@ -245,22 +214,16 @@ impl GenerationService {
         })
     }
 
-    pub(super) async fn owned_row(&self, user_id: i64, id: i64) -> Result<crate::adapters::db::entity::generations::Model> {
-        match repo::find(&self.inner.db, id).await? {
-            Some(row) if row.user_id == user_id && !is_training(&row) => Ok(row),
+    /// The user's image job; `NOT_FOUND` for anyone else's (and for trainings).
+    async fn owned(&self, user_id: i64, id: i64) -> Result<Job> {
+        match find_job(&self.inner.db, id).await? {
+            Some(job) if job.user_id == user_id && matches!(job.purpose, Purpose::Image { .. }) => Ok(job),
             _ => Err(Error::NotFound("generation")),
         }
     }
 
-    pub(super) async fn snapshot(&self, row: crate::adapters::db::entity::generations::Model) -> Result<Generation> {
-        let images = of_generations(&self.inner.db, &[row.id]).await?;
-        repo::to_generation(row, images)
-    }
-
-    pub(super) async fn publish(&self, generation: &Generation) {
-        let event = Event::GenerationUpdated(Box::new(generation.clone()));
-        if let Err(error) = self.inner.bus.publish(&event).await {
-            tracing::warn!(%error, generation = generation.id, "could not publish a generation update");
-        }
+    async fn snapshot(&self, job: Job) -> Result<Generation> {
+        let images = of_generations(&self.inner.db, &[job.id]).await?;
+        Ok(job.into_generation(images))
     }
 }

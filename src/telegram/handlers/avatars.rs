@@ -16,7 +16,7 @@ use teloxide::{
 use super::{BotError, Result, Turn, create};
 use crate::telegram::client::ApiError;
 use crate::telegram::keyboards;
-use crate::telegram::notifier;
+use crate::telegram::delivery::{self, Watch};
 use crate::telegram::outgoing::{is_unchanged, retrying};
 use crate::telegram::state::{Draft, Screen};
 use crate::telegram::texts::fill;
@@ -171,7 +171,7 @@ pub async fn train(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
     let text = fill(t.training, &[("name", &name), ("progress", &0)]);
     turn.show(Screen::Avatar, &text, None).await?;
     if let Some(message) = turn.state.screen_message {
-        notifier::watch_avatar(turn.bot, avatar_id, turn.chat, MessageId(message), turn.lang()).await;
+        delivery::watch_avatar(turn.bot, avatar_id, Watch { chat: turn.chat.0, message, lang: turn.lang() }).await;
     }
     Ok(())
 }

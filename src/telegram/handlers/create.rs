@@ -10,7 +10,7 @@ use super::{Result, Turn};
 use crate::telegram::callback::Callback;
 use crate::telegram::client::ApiError;
 use crate::telegram::keyboards;
-use crate::telegram::notifier;
+use crate::telegram::delivery::{self, Watch};
 use crate::telegram::outgoing::retrying;
 use crate::telegram::state::{Draft, Screen};
 use crate::telegram::texts::{fill, truncate};
@@ -144,10 +144,14 @@ pub async fn confirmed(turn: &mut Turn<'_>) -> Result<()> {
     turn.show(Screen::Menu, t.progress_queued, None).await?;
     turn.state.draft = Draft::default();
     turn.save().await?;
-    notifier::watch(turn.bot, &generation_id, turn.chat, message_id, turn.lang()).await;
-    // It may have finished before we started watching: then settle the message now.
+    let watch = Watch { chat: turn.chat.0, message: message_id.0, lang: turn.lang() };
+    delivery::watch_generation(turn.bot, &generation_id, watch).await;
+    // It may have moved on before we started watching: then show where it is now (its end is
+    // told by the notifier, which reads the same watch).
     let status: Value = turn.run("GenerationStatus", json!({ "id": generation_id })).await?;
-    notifier::settle_progress(turn.bot, &status["generation"], turn.chat, message_id, turn.lang()).await;
+    if !status["generation"]["status"].as_str().is_some_and(|s| ["COMPLETED", "FAILED", "CANCELLED"].contains(&s)) {
+        delivery::settle_progress(turn.bot, &status["generation"], watch).await?;
+    }
     Ok(())
 }
 

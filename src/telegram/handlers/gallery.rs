@@ -6,12 +6,12 @@ use serde_json::{Value, json};
 use teloxide::{
     payloads::{EditMessageCaptionSetters, EditMessageMediaSetters, EditMessageReplyMarkupSetters, SendPhotoSetters},
     prelude::Requester,
-    types::{InputMedia, InputMediaPhoto, Message, MessageId},
+    types::{InputMedia, InputMediaPhoto, MessageId},
 };
 
-use super::{BotCtx, Result, Turn};
+use super::{Result, Turn};
+use crate::telegram::delivery::remember_file_id;
 use crate::telegram::callback::Period;
-use crate::telegram::client::Actor;
 use crate::telegram::keyboards;
 use crate::telegram::outgoing::{self, is_unchanged, retrying};
 use crate::telegram::state::{Card, CardFilter, Screen};
@@ -286,14 +286,5 @@ async fn edit_caption(turn: &Turn<'_>, text: &str, keyboard: teloxide::types::In
         Ok(_) => Ok(()),
         Err(error) if is_unchanged(&error) => Ok(()),
         Err(error) => Err(error.into()),
-    }
-}
-
-/// Keeps the id Telegram gave an uploaded photo, so that it is never uploaded again.
-pub async fn remember_file_id(bot: &BotCtx, actor: &Actor, image_id: &str, message: &Message) {
-    let Some(file_id) = message.photo().and_then(|sizes| sizes.last()).map(|p| p.file.id.0.clone()) else { return };
-    let variables = json!({ "imageId": image_id, "fileId": file_id });
-    if let Err(error) = bot.gql.run::<Value>(actor, "RememberTelegramFileId", variables).await {
-        tracing::debug!(%error, "could not remember a Telegram file id");
     }
 }

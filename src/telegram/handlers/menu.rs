@@ -1,4 +1,4 @@
-//! The main menu, help, language and payment support.
+//! The main menu, help and language.
 
 use serde_json::{Value, json};
 
@@ -17,11 +17,6 @@ pub async fn show(turn: &mut Turn<'_>) -> Result<()> {
 pub async fn help(turn: &mut Turn<'_>) -> Result<()> {
     let t = turn.t();
     turn.show(Screen::Help, t.help, Some(keyboards::only_back(t))).await
-}
-
-pub async fn paysupport(turn: &mut Turn<'_>) -> Result<()> {
-    let t = turn.t();
-    turn.show(Screen::Help, t.paysupport, Some(keyboards::only_back(t))).await
 }
 
 pub async fn pick_language(turn: &mut Turn<'_>) -> Result<()> {

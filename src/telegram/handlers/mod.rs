@@ -8,80 +8,41 @@ mod create;
 mod gallery;
 mod menu;
 
-use std::sync::Arc;
-
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use teloxide::{
-    RequestError,
     payloads::{EditMessageTextSetters, SendMessageSetters},
     prelude::Requester,
     types::{CallbackQuery, ChatId, InlineKeyboardMarkup, Message, MessageId, Update, UpdateKind, User},
 };
 
 use super::callback::Callback;
-use super::client::{Actor, ApiError, GraphqlClient};
+use super::client::{Actor, ApiError};
 use super::keyboards;
-use super::limiter::Limiter;
-use super::outgoing::{BotApi, is_unchanged, retrying};
+use super::outgoing::{is_unchanged, retrying};
 use super::state::{self, ChatState, Screen};
 use super::texts::{self, Lang, Texts};
-use crate::adapters::cache::Cache;
+pub use super::{BotCtx, BotError, Result};
 use crate::domain::users::TelegramProfile;
-use crate::metrics::Metrics;
 
-pub use gallery::remember_file_id;
-
-/// What every handler shares.
-pub struct BotCtx {
-    pub api: BotApi,
-    /// Keeps messages within Telegram's limits.
-    pub limiter: Limiter,
-    pub gql: GraphqlClient,
-    pub cache: Arc<dyn Cache>,
-    /// Fetches our own image links when Telegram cannot reach them.
-    pub http: reqwest::Client,
-    pub metrics: Arc<Metrics>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum BotError {
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    #[error("Telegram: {0}")]
-    Telegram(#[from] RequestError),
-    #[error("cache: {0:#}")]
-    Cache(#[from] anyhow::Error),
-    #[error("a temporary file: {0}")]
-    TempFile(#[from] std::io::Error),
-}
-
-pub type Result<T> = std::result::Result<T, BotError>;
-
-impl BotCtx {
-    /// Sends a message-like request (a message, photo, album, invoice) to a chat, within the
-    /// outgoing limits; a 429 is waited out and retried.
-    pub async fn deliver<R>(&self, chat: ChatId, request: R) -> std::result::Result<teloxide::requests::Output<R>, RequestError>
-    where
-        R: teloxide::requests::Request<Err = RequestError>,
-    {
-        self.limiter.wait(chat.0).await;
-        retrying(request).await
-    }
-}
-
-/// Handles one update to the end; errors are logged and the user told something went wrong.
-pub async fn handle(bot: &BotCtx, update: Update) {
-    let update_id = update.id.0;
-    let result = match update.kind {
+/// Handles one update to the end. An error that may pass is returned (the update is handled
+/// again later); a refusal of the API is shown to the user.
+pub async fn handle(bot: &BotCtx, update: Update) -> Result<()> {
+    match update.kind {
         UpdateKind::Message(message) => on_message(bot, message).await,
         UpdateKind::CallbackQuery(query) => on_callback(bot, query).await,
         UpdateKind::PreCheckoutQuery(query) => balance::pre_checkout(bot, query).await,
         _ => Ok(()),
-    };
-    bot.metrics.record_telegram_update();
-    if let Err(error) = result {
-        tracing::warn!(update_id, error = %error, "a Telegram update failed");
+    }
+}
+
+/// After the last attempt failed: the user hears that something went wrong (best effort).
+pub async fn apologise(bot: &BotCtx, payload: &str) {
+    let Ok(update) = serde_json::from_str::<Update>(payload) else { return };
+    let Some(chat) = update.chat().map(|c| c.id) else { return };
+    let t = state::load(bot.cache.as_ref(), chat.0).await.lang.unwrap_or_default().texts();
+    if let Err(error) = bot.deliver(chat, bot.api.send_message(chat, t.error).reply_markup(keyboards::main_menu(t))).await {
+        tracing::debug!(%error, "could not apologise for a failed update");
     }
 }
 
@@ -92,6 +53,9 @@ async fn on_message(bot: &BotCtx, message: Message) -> Result<()> {
     let mut turn = Turn::begin(bot, message.chat.id, &from, start_payload, None).await?;
     if let Some(payment) = message.successful_payment() {
         return balance::paid(&mut turn, payment).await;
+    }
+    if matches!(message.kind, teloxide::types::MessageKind::RefundedPayment(_)) {
+        return Ok(()); // Telegram's note of a refund we made; the notifier told the user
     }
     if let Some(file_id) = avatars::photo_file(&message) {
         return avatars::photo_received(&mut turn, file_id).await;
@@ -105,7 +69,7 @@ async fn on_message(bot: &BotCtx, message: Message) -> Result<()> {
         }
         "/help" => menu::help(&mut turn).await,
         "/language" => menu::pick_language(&mut turn).await,
-        "/paysupport" => menu::paysupport(&mut turn).await,
+        "/paysupport" => balance::paysupport(&mut turn).await,
         "/balance" => balance::show(&mut turn).await,
         "/gallery" => gallery::show_first(&mut turn).await,
         _ if turn.state.screen == Screen::AwaitPrompt && !text.is_empty() && !command.starts_with('/') => {
@@ -134,6 +98,7 @@ async fn on_callback(bot: &BotCtx, query: CallbackQuery) -> Result<()> {
     let result = route(&mut turn, callback).await;
     let t = turn.t();
     match result {
+        Err(error) if error.is_transient() => Err(error),
         Err(BotError::Api(error)) if error.code() == "NOT_FOUND" => turn.send(t.gone, None).await.map(drop),
         Err(BotError::Api(error)) => {
             tracing::warn!(%error, "the API refused a bot operation");
@@ -183,6 +148,9 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::Balance => balance::show(turn).await,
         Callback::TopUp => balance::top_up(turn).await,
         Callback::Buy(id) => balance::buy(turn, &id).await,
+        Callback::PaySupport => balance::paysupport(turn).await,
+        Callback::Refund(id) => balance::ask_refund(turn, &id).await,
+        Callback::ConfirmRefund(id) => balance::refund(turn, &id).await,
         Callback::Noop => Ok(()),
     }
 }
@@ -195,6 +163,7 @@ async fn back(turn: &mut Turn<'_>) -> Result<()> {
         Screen::Count => create::ask_count(turn).await,
         Screen::Gallery => gallery::show_current(turn).await,
         Screen::Balance => balance::show(turn).await,
+        Screen::PaySupport => balance::paysupport(turn).await,
         Screen::Avatars => avatars::list(turn).await,
         Screen::Avatar => match turn.state.avatar.clone() {
             Some(id) => avatars::open(turn, &id).await,

@@ -34,6 +34,10 @@ pub struct Model {
     pub completed_at: Option<i64>,
     /// `IMAGE` (a generation) or `TRAINING` (an avatar's LoRA training).
     pub purpose: String,
+    /// The holder of the claim (`<instance>-<n>`): only it may release the claim or record a step.
+    pub claimed_by: Option<String>,
+    /// When the job's next step (submit, poll) is due.
+    pub next_step_at: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

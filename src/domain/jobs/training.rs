@@ -1,24 +1,23 @@
-//! Avatar trainings as jobs: the same rows, workers, leases, deadlines, webhooks, cancels and
-//! refunds as generations, with `purpose = 'TRAINING'`. The avatar's status moves in the same
-//! transactions as its job: `TRAINING` when it starts, then `READY` (weights stored) or
-//! `FAILED`/`CANCELLED` (price refunded), exactly once.
+//! Avatar trainings as jobs: the same rows, claims, deadlines, webhooks, cancels and refunds as
+//! generations, in a pool of their own. The avatar's status moves in the same transactions as
+//! its job: `TRAINING` when it starts, then `READY` (weights stored) or `FAILED`/`CANCELLED`
+//! (price refunded), exactly once.
 
 use std::time::Duration;
 
 use sea_orm::TransactionTrait;
 
-use super::model::{AspectRatio, GenerationStatus};
-use super::repository::{self as repo, NewRow};
-use super::service::GenerationService;
-use crate::adapters::db::entity::generations;
+use super::engine::JobEngine;
+use super::model::{Job, JobKind};
+use super::repository::{self as repo, NewJob};
 use crate::adapters::storage::{Bucket, LinkWindow};
 use crate::domain::avatars::{self, Avatar, AvatarStatus, MAX_PHOTOS, MIN_PHOTOS, zip_stored};
 use crate::domain::credits::{IdempotencyKey, NotApplied, capture_in_tx, reserve_in_tx};
+use crate::domain::generations::{AspectRatio, GenerationStatus};
+use crate::domain::notifications::NotificationKind;
 use crate::domain::{Error, Result, time::now_micros};
 use crate::providers::ProducedFile;
 
-pub const PURPOSE_IMAGE: &str = "IMAGE";
-pub const PURPOSE_TRAINING: &str = "TRAINING";
 /// How long the links handed to a trainer (photos archive) or a generator (weights) live.
 const INPUT_URL_TTL: Duration = Duration::from_secs(24 * 3600);
 
@@ -31,16 +30,12 @@ fn weights_key(user_id: i64, avatar_id: i64, job_id: i64) -> String {
     format!("u/{user_id}/a/{avatar_id}/lora-{job_id}.safetensors")
 }
 
-pub fn is_training(job: &generations::Model) -> bool {
-    job.purpose == PURPOSE_TRAINING
-}
-
-impl GenerationService {
+impl JobEngine {
     /// Reserves the price and queues the training, moving the avatar to `TRAINING`; all in one
     /// transaction (the avatar's row lock also keeps photo uploads out meanwhile).
     pub async fn start_training(&self, avatar: &Avatar, price: i64) -> Result<()> {
         let now = now_micros();
-        let tx = self.inner.db.begin().await?;
+        let tx = self.db().begin().await?;
         if !avatars::repository::begin_training(&tx, avatar.id, now).await? {
             tx.rollback().await?;
             return Err(Error::invalid("this avatar is training or trained already"));
@@ -55,7 +50,7 @@ impl GenerationService {
             Ok(reserved) => reserved,
             Err(NotApplied::InsufficientCredits) => {
                 tx.rollback().await?;
-                let available = self.inner.credits.balance(avatar.user_id).await?;
+                let available = self.deps().credits.balance(avatar.user_id).await?;
                 return Err(Error::InsufficientCredits { needed: price, available });
             }
             Err(NotApplied::Duplicate) => {
@@ -63,9 +58,10 @@ impl GenerationService {
                 return Err(Error::internal("a fresh training key was a duplicate"));
             }
         };
-        let row = NewRow {
+        let active_jobs = repo::active_jobs(&tx, avatar.user_id, JobKind::Training).await?;
+        let job = NewJob {
             user_id: avatar.user_id,
-            purpose: PURPOSE_TRAINING,
+            kind: JobKind::Training,
             model: avatar.training_type.trainer(),
             prompt: &avatar.trigger_phrase,
             aspect_ratio: AspectRatio::Square,
@@ -75,40 +71,37 @@ impl GenerationService {
             cost: price,
             reservation_id: reservation.id,
             idempotency_key: None,
-            provider: self.inner.provider.name(),
-            deadline_at: now + self.inner.settings.training_deadline.as_micros() as i64,
+            provider: self.provider_name(),
+            status: self.initial_status(active_jobs),
+            deadline_at: now + self.settings().training_deadline.as_micros() as i64,
             now,
         };
-        let job_id = repo::insert(&tx, row).await?.ok_or_else(|| Error::internal("a training job without a key conflicted"))?;
+        let job_id = repo::insert(&tx, job).await?.ok_or_else(|| Error::internal("a training job without a key conflicted"))?;
         avatars::repository::set_training_job(&tx, avatar.id, job_id).await?;
         tx.commit().await?;
-        self.inner.credits.announce(&charge).await;
-        self.inner.wake.notify_one();
+        self.deps().credits.announce(&charge).await;
+        self.after_change(job_id, avatar.user_id).await;
+        self.wake(JobKind::Training);
         Ok(())
     }
 
-    /// Cancels a running training (refunded), at the provider too.
-    pub async fn cancel_training(&self, job_id: i64) -> Result<bool> {
-        let Some(job) = repo::find(&self.inner.db, job_id).await? else { return Ok(false) };
-        let cancelled = self.settle(job_id, GenerationStatus::Cancelled, "cancelled by the user").await?;
-        if cancelled && let Some(handle) = repo::handle_of(&job) {
-            let _ = self.inner.provider.cancel(&handle).await;
-        }
-        Ok(cancelled)
+    /// `PENDING`, or `QUEUED` when the user's earlier jobs take their share already (the new
+    /// one waits its turn).
+    pub fn initial_status(&self, active_jobs: i64) -> GenerationStatus {
+        if active_jobs >= self.settings().per_user.max(1) as i64 { GenerationStatus::Queued } else { GenerationStatus::Pending }
     }
 
     /// A link to the job's photo archive, for the trainer.
-    pub(super) async fn training_archive_url(&self, job: &generations::Model) -> Result<String> {
-        let avatar_id = job.avatar_id.ok_or_else(|| Error::internal("a training without an avatar"))?;
-        self.signed(&training_archive_key(job.user_id, avatar_id, job.id)).await
+    pub(super) async fn training_archive_url(&self, user_id: i64, avatar_id: i64, job_id: i64) -> Result<String> {
+        self.signed(&training_archive_key(user_id, avatar_id, job_id)).await
     }
 
     /// Zips the avatar's accepted photos into storage (the same key each time: a retried
     /// submit rewrites it) and returns the archive.
-    pub(super) async fn store_training_archive(&self, job: &generations::Model) -> Result<bytes::Bytes> {
-        let avatar_id = job.avatar_id.ok_or_else(|| Error::internal("a training without an avatar"))?;
-        let photos = avatars::repository::photos(&self.inner.db, avatar_id).await?;
-        let storage = &self.inner.storage;
+    pub(super) async fn store_training_archive(&self, job: &Job) -> Result<bytes::Bytes> {
+        let avatar_id = job.avatar_id().ok_or_else(|| Error::internal("a training without an avatar"))?;
+        let photos = avatars::repository::photos(self.db(), avatar_id).await?;
+        let storage = &self.deps().storage;
         let mut files = Vec::new();
         for (index, photo) in photos.iter().enumerate() {
             let Some(key) = &photo.storage_key else { continue };
@@ -134,25 +127,24 @@ impl GenerationService {
     }
 
     async fn signed(&self, key: &str) -> Result<String> {
-        let url = self.inner.storage.sign(Bucket::Photos, key, LinkWindow::from_now(INPUT_URL_TTL)).await;
+        let url = self.deps().storage.sign(Bucket::Photos, key, LinkWindow::from_now(INPUT_URL_TTL)).await;
         url.map_err(|e| Error::internal(format!("signing {key}: {e:#}")))
     }
 
     /// Stores the trained weights, then completes the job and readies the avatar in one
     /// transaction.
-    pub(super) async fn complete_training(&self, job: &generations::Model, files: Vec<ProducedFile>) -> Result<()> {
-        let avatar_id = job.avatar_id.ok_or_else(|| Error::internal("a training without an avatar"))?;
+    pub(super) async fn complete_training(&self, job: &Job, avatar_id: i64, files: Vec<ProducedFile>) -> Result<()> {
         let Some(weights) = files.into_iter().next() else {
             return self.settle(job.id, GenerationStatus::Failed, "the trainer returned no weights").await.map(drop);
         };
         let key = weights_key(job.user_id, avatar_id, job.id);
-        self.inner
+        self.deps()
             .storage
             .put(Bucket::Photos, &key, weights.bytes, &weights.content_type)
             .await
             .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))?;
         let now = now_micros();
-        let tx = self.inner.db.begin().await?;
+        let tx = self.db().begin().await?;
         let Some(reservation) = repo::finish(&tx, job.id, GenerationStatus::Completed, None, now).await? else {
             tx.rollback().await?;
             return Ok(()); // settled by someone else first
@@ -161,8 +153,9 @@ impl GenerationService {
         if let Some(reservation) = reservation {
             capture_in_tx(&tx, reservation).await?;
         }
+        self.deps().notifications.record(&tx, job.user_id, NotificationKind::TrainingFinished, avatar_id, job.id).await?;
         tx.commit().await?;
-        self.publish_current(job.id).await;
+        self.after_change(job.id, job.user_id).await;
         Ok(())
     }
 }

@@ -1,0 +1,234 @@
+//! The steps of a job: submit, poll, and (when the provider says it is done) fetch. Each runs
+//! under the job's claim, renewed while it lasts, and ends with one recorded outcome. A failed
+//! step either retries later (the job keeps going) or fails the job with a refund: that
+//! decision is made in one place, [`StepError`].
+
+use std::{future::Future, sync::Arc};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::engine::JobEngine;
+use super::model::{Job, Purpose};
+use super::repository as repo;
+use crate::domain::avatars::{self, TrainingType};
+use crate::domain::claims::backoff;
+use crate::domain::generations::GenerationStatus;
+use crate::domain::{Error, time::now_micros};
+use crate::providers::{JobSpec, LoraWeights, ProviderError, ProviderStatus, TrainingSpec};
+
+/// What a failed step means for its job.
+#[derive(Debug)]
+pub(super) enum StepError {
+    /// Worth trying again later (the provider or our storage was unavailable).
+    Retry(String),
+    /// The job cannot succeed: it ends `FAILED` and is refunded.
+    Fail(String),
+}
+
+impl From<ProviderError> for StepError {
+    fn from(error: ProviderError) -> Self {
+        match error {
+            ProviderError::Transient(reason) => StepError::Retry(reason),
+            ProviderError::Failed(reason) => StepError::Fail(reason),
+        }
+    }
+}
+
+impl From<Error> for StepError {
+    fn from(error: Error) -> Self {
+        match error {
+            // What the job asks for can no longer be done (its avatar was deleted, say).
+            Error::Unavailable(reason) | Error::InvalidInput(reason) => StepError::Fail(reason),
+            Error::NotFound(what) => StepError::Fail(format!("{what} not found")),
+            other => StepError::Retry(other.to_string()),
+        }
+    }
+}
+
+/// Progress shown while a job waits in the provider's queue: 5–20, nearer 20 as it advances.
+pub(super) fn queue_progress(position: Option<u32>) -> u8 {
+    20u8.saturating_sub(position.unwrap_or(10).min(15) as u8)
+}
+
+/// Progress while running: the provider's share mapped onto 20–95, or a little more each poll.
+fn running_progress(reported: Option<u8>, last: u8) -> u8 {
+    let progress = reported.map_or(last.max(20) + 5, |p| (20 + u16::from(p.min(100)) * 3 / 4) as u8);
+    progress.clamp(20, 95).max(last)
+}
+
+impl JobEngine {
+    /// Sends the job to the provider and records its handle.
+    pub(super) async fn submit_step(&self, job: Job) {
+        let outcome = self.with_lease(&job, self.submit(&job)).await;
+        self.conclude(&job, outcome).await;
+    }
+
+    async fn submit(&self, job: &Job) -> Result<(), StepError> {
+        let mut spec = self.spec(job).await?;
+        if let Some(training) = spec.training.as_mut() {
+            let archive = self.store_training_archive(job).await?;
+            if self.settings().archive_via_provider
+                && let Some(url) = self.deps().provider.upload("photos.zip", archive, "application/zip").await?
+            {
+                training.images_zip_url = url;
+            }
+        }
+        let handle = self.deps().provider.submit(&spec).await?;
+        let now = now_micros();
+        let progress = queue_progress(None);
+        let next_poll = now + self.poll_interval().as_micros() as i64;
+        let token = job.claim.as_deref().unwrap_or_default();
+        if !repo::record_handle(self.db(), job.id, token, &handle, progress, next_poll, now).await.map_err(StepError::from)? {
+            // Cancelled while we were submitting, or the claim passed to someone else: this
+            // submission must not run on.
+            tracing::warn!(job = job.id, "a job ended or changed hands during its submit; cancelling it at the provider");
+            if let Err(error) = self.deps().provider.cancel(&handle).await {
+                tracing::warn!(%error, job = job.id, "provider cancel failed");
+            }
+            return Ok(());
+        }
+        self.publish_progress(job, GenerationStatus::Queued, progress).await;
+        Ok(())
+    }
+
+    /// Asks the provider how the job is doing; fetches the results when it is done.
+    pub(super) async fn poll_step(&self, job: Job, poll: OwnedSemaphorePermit, fetch: Arc<Semaphore>) {
+        let outcome = self.with_lease(&job, self.poll(&job, poll, fetch)).await;
+        self.conclude(&job, outcome).await;
+    }
+
+    async fn poll(&self, job: &Job, poll: OwnedSemaphorePermit, fetch: Arc<Semaphore>) -> Result<(), StepError> {
+        let Some(handle) = job.handle.clone() else { return Err(StepError::Retry("polled before it was submitted".into())) };
+        let spec = self.spec(job).await?;
+        let status = self.deps().provider.status(&spec, &handle).await?;
+        drop(poll);
+        let (status, progress) = match status {
+            ProviderStatus::Queued { position } => (GenerationStatus::Queued, queue_progress(position).max(job.progress)),
+            ProviderStatus::Running { progress } => (GenerationStatus::Running, running_progress(progress, job.progress)),
+            ProviderStatus::Failed { reason } => return Err(StepError::Fail(reason)),
+            ProviderStatus::Completed => {
+                let _fetching = fetch.acquire_owned().await.map_err(|_| StepError::Retry("shutting down".into()))?;
+                let files = self.deps().provider.result(&spec, &handle).await?;
+                return self.complete(job.id, files).await.map_err(StepError::from);
+            }
+        };
+        let now = now_micros();
+        let next_poll = now + self.poll_interval().as_micros() as i64;
+        let token = job.claim.as_deref().unwrap_or_default();
+        if !repo::record_poll(self.db(), job.id, token, status, progress, next_poll, now).await.map_err(StepError::from)? {
+            return Ok(()); // cancelled, expired or completed by a webhook meanwhile
+        }
+        if (status, progress) != (job.status, job.progress) {
+            if let Purpose::Training { .. } = job.purpose {
+                avatars::repository::training_progress(self.db(), job.id, progress, now).await.map_err(StepError::from)?;
+            }
+            self.publish_progress(job, status, progress).await;
+        }
+        Ok(())
+    }
+
+    /// Records how a step ended: a retry later, or the job failed and refunded.
+    async fn conclude(&self, job: &Job, outcome: Option<Result<(), StepError>>) {
+        match outcome {
+            None => tracing::warn!(job = job.id, "a job step lost its claim; another holder carries on"),
+            Some(Ok(())) => {}
+            Some(Err(StepError::Fail(reason))) => {
+                tracing::info!(job = job.id, %reason, "a job failed");
+                if let Err(error) = self.settle(job.id, GenerationStatus::Failed, &reason).await {
+                    tracing::error!(%error, job = job.id, "could not fail a job; it will be looked at again");
+                }
+            }
+            Some(Err(StepError::Retry(reason))) => {
+                let delay = backoff(self.poll_interval(), job.attempts.max(0) as u32 + 1, std::time::Duration::from_secs(60));
+                tracing::warn!(job = job.id, %reason, ?delay, "a job step failed; it will be retried");
+                let token = job.claim.as_deref().unwrap_or_default();
+                let retry_at = now_micros() + delay.as_micros() as i64;
+                if let Err(error) = repo::retry_later(self.db(), job.id, token, retry_at).await {
+                    tracing::error!(%error, job = job.id, "could not schedule a retry; the claim lapses with its lease");
+                }
+            }
+        }
+    }
+
+    /// Runs a step while renewing its claim; None (the step dropped) if the claim was lost.
+    async fn with_lease<T>(&self, job: &Job, step: impl Future<Output = T>) -> Option<T> {
+        let lease = self.settings().lease;
+        let token = job.claim.clone().unwrap_or_default();
+        let renew = async {
+            let mut ticks = tokio::time::interval(lease / 3);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let until = now_micros() + lease.as_micros() as i64;
+                match repo::renew(self.db(), job.id, &token, until).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(error) => tracing::warn!(%error, job = job.id, "could not renew a job's claim"),
+                }
+            }
+        };
+        tokio::select! {
+            outcome = step => Some(outcome),
+            () = renew => None,
+        }
+    }
+
+    /// What the provider is asked for. A training names its trainer, its trigger phrase and its
+    /// photo archive; a generation with an avatar carries the avatar's weights and its trigger
+    /// phrase in front of the prompt. A FLUX job whose avatar was deleted cannot run.
+    async fn spec(&self, job: &Job) -> Result<JobSpec, StepError> {
+        let mut spec = JobSpec {
+            model: job.model.clone(),
+            prompt: job.prompt.clone(),
+            aspect_ratio: job.aspect_ratio,
+            num_images: job.num_images.max(1),
+            seed: job.seed,
+            lora: None,
+            training: None,
+        };
+        match job.purpose {
+            Purpose::Training { avatar_id } => {
+                spec.training = Some(TrainingSpec {
+                    images_zip_url: self.training_archive_url(job.user_id, avatar_id, job.id).await?,
+                    trigger_phrase: job.prompt.clone(),
+                    style: job.model == TrainingType::Style.trainer(),
+                });
+            }
+            Purpose::Image { avatar_id: Some(avatar_id) } => {
+                let avatar = avatars::repository::find_any(self.db(), avatar_id).await.map_err(StepError::from)?;
+                let avatar = avatar.ok_or_else(|| StepError::Fail("the avatar was deleted".into()))?;
+                spec.lora = Some(LoraWeights { url: self.weights_url(&avatar).await?, scale: 1.0 });
+                spec.prompt = format!("{}, {}", avatar.trigger_phrase, job.prompt);
+            }
+            Purpose::Image { avatar_id: None } => {
+                if self.catalog().iter().any(|m| m.id == job.model && m.needs_avatar) {
+                    return Err(StepError::Fail("the avatar was deleted".into()));
+                }
+            }
+        }
+        Ok(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_only_moves_forward_within_its_bands() {
+        assert_eq!(queue_progress(Some(0)), 20);
+        assert_eq!(queue_progress(None), 10);
+        assert_eq!(running_progress(None, 10), 25);
+        assert_eq!(running_progress(None, 93), 95);
+        assert_eq!(running_progress(Some(100), 0), 95);
+        assert_eq!(running_progress(Some(0), 60), 60, "never backwards");
+    }
+
+    #[test]
+    fn provider_and_domain_errors_map_to_retry_or_fail() {
+        assert!(matches!(StepError::from(ProviderError::Transient("503".into())), StepError::Retry(_)));
+        assert!(matches!(StepError::from(ProviderError::Failed("422".into())), StepError::Fail(_)));
+        assert!(matches!(StepError::from(Error::Unavailable("the avatar was deleted".into())), StepError::Fail(_)));
+        assert!(matches!(StepError::from(Error::internal("storage down")), StepError::Retry(_)));
+    }
+}
