@@ -187,23 +187,32 @@ impl JobEngine {
     /// Claims what the pool has room for; returns how many steps started.
     async fn claim_steps(&self, pool: &Arc<Pool>, steps: &mut JoinSet<()>) -> usize {
         let mut started = 0;
-        while let Ok(permit) = pool.submit.clone().try_acquire_owned() {
-            match self.claim_submit(pool.kind).await {
-                Ok(Some(job)) => {
-                    let engine = self.clone();
-                    steps.spawn(async move {
-                        let kind = job.kind();
-                        engine.submit_step(job).await;
-                        drop(permit);
-                        engine.wake(kind);
-                    });
-                    started += 1;
-                }
-                Ok(None) => break,
+        // One user's job per claim; several claims when many users wait.
+        while pool.submit.available_permits() > 0 {
+            let jobs = match self.claim_submit(pool.kind, pool.submit.available_permits()).await {
+                Ok(jobs) => jobs,
                 Err(error) => {
-                    tracing::error!(%error, kind = pool.kind.as_str(), "claiming a job to submit failed");
+                    tracing::error!(%error, kind = pool.kind.as_str(), "claiming jobs to submit failed");
                     break;
                 }
+            };
+            if jobs.is_empty() {
+                break;
+            }
+            for job in jobs {
+                // Only this loop takes submit permits, so the room counted above is still there.
+                let Ok(permit) = pool.submit.clone().try_acquire_owned() else {
+                    self.step_failed_later(&job).await;
+                    continue;
+                };
+                let engine = self.clone();
+                steps.spawn(async move {
+                    let kind = job.kind();
+                    engine.submit_step(job).await;
+                    drop(permit);
+                    engine.wake(kind);
+                });
+                started += 1;
             }
         }
         let room = pool.poll.available_permits();
@@ -234,11 +243,11 @@ impl JobEngine {
         started
     }
 
-    async fn claim_submit(&self, kind: JobKind) -> Result<Option<Job>> {
+    async fn claim_submit(&self, kind: JobKind, limit: usize) -> Result<Vec<Job>> {
         let now = now_micros();
         let lease_until = now + self.settings().lease.as_micros() as i64;
         let token = self.inner.deps.claimant.token();
-        repo::claim_for_submit(self.db(), kind, self.settings().per_user.max(1), &token, now, lease_until).await
+        repo::claim_for_submit(self.db(), kind, self.settings().per_user.max(1), &token, now, lease_until, limit as u64).await
     }
 
     async fn claim_polls(&self, kind: JobKind, limit: usize) -> Result<Vec<Job>> {

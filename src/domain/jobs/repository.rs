@@ -77,10 +77,13 @@ async fn returned(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> R
 /// Jobs counted against a user's cap: submitted and active, or being submitted now.
 const IN_FLIGHT: &str = "status IN ('PENDING', 'QUEUED', 'RUNNING') AND (provider_request_id IS NOT NULL OR claimed_until >= $4)";
 
-/// Claims the next job to submit, fairly: the oldest unsubmitted job of each user with fewer
-/// than `per_user` jobs in flight is a candidate, and the user with the fewest in flight goes
-/// first (then the oldest job), so one user's burst never holds up another's job. Two
-/// instances claiming at the same instant may each admit one job of a user past the cap.
+/// Claims up to `limit` jobs to submit, fairly: the oldest unsubmitted job of each user with
+/// fewer than `per_user` jobs in flight is a candidate (one per user per claim), and the users
+/// with the fewest in flight go first (then the oldest job), so one user's burst never holds up
+/// another's job. Both per-user aggregates are materialized: each is computed once, whatever plan
+/// the statistics of a freshly filled table suggest (a nested loop over them re-ran the inner one
+/// for every candidate). Two instances claiming at the same instant may each admit one job of a
+/// user past the cap.
 pub async fn claim_for_submit(
     db: &impl ConnectionTrait,
     kind: JobKind,
@@ -88,19 +91,21 @@ pub async fn claim_for_submit(
     token: &str,
     now: Micros,
     lease_until: Micros,
-) -> Result<Option<Job>> {
+    limit: u64,
+) -> Result<Vec<Job>> {
     let sql = format!(
-        "UPDATE generations SET claimed_until = $1, claimed_by = $2 WHERE id = (\
-         SELECT c.id FROM (SELECT user_id, MIN(id) AS id FROM generations \
+        "WITH candidates AS MATERIALIZED (SELECT user_id, MIN(id) AS id FROM generations \
            WHERE purpose = $3 AND status IN ('PENDING', 'QUEUED') AND provider_request_id IS NULL \
-           AND (claimed_until IS NULL OR claimed_until < $4) AND next_step_at <= $4 AND deadline_at > $4 GROUP BY user_id) c \
-         LEFT JOIN (SELECT user_id, COUNT(*) AS n FROM generations WHERE purpose = $3 AND {IN_FLIGHT} GROUP BY user_id) f \
-           ON f.user_id = c.user_id \
-         WHERE COALESCE(f.n, 0) < $5 ORDER BY COALESCE(f.n, 0), c.id LIMIT 1) \
-         AND (claimed_until IS NULL OR claimed_until < $4) RETURNING *"
+           AND (claimed_until IS NULL OR claimed_until < $4) AND next_step_at <= $4 AND deadline_at > $4 GROUP BY user_id), \
+         in_flight AS MATERIALIZED (SELECT user_id, COUNT(*) AS n FROM generations WHERE purpose = $3 AND {IN_FLIGHT} GROUP BY user_id), \
+         chosen AS (SELECT c.id FROM candidates c LEFT JOIN in_flight f ON f.user_id = c.user_id \
+           WHERE COALESCE(f.n, 0) < $5 ORDER BY COALESCE(f.n, 0), c.id LIMIT $6) \
+         UPDATE generations SET claimed_until = $1, claimed_by = $2 \
+         WHERE id IN (SELECT id FROM chosen) AND (claimed_until IS NULL OR claimed_until < $4) RETURNING *"
     );
-    let values = vec![lease_until.into(), token.into(), kind.as_str().into(), now.into(), (per_user as i64).into()];
-    Ok(returned(db, &sql, values).await?.pop())
+    let values =
+        vec![lease_until.into(), token.into(), kind.as_str().into(), now.into(), (per_user as i64).into(), (limit as i64).into()];
+    returned(db, &sql, values).await
 }
 
 /// Claims up to `limit` submitted jobs whose next poll is due, the most overdue first.
