@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::adapters::{
     bus::{EventBus, MemoryBus, RedisBus},
     cache::{Cache, MemoryCache, RedisCache},
-    db::{self, leases::Leases},
+    db::{self, Durability, leases::Leases},
     storage::{LinkCache, LocalStorage, S3Storage, Storage},
 };
 use crate::config::{Config, Environment};
@@ -89,7 +89,16 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     // Notifications are written only when a channel delivers them (today: the bot).
     let notification_settings = NotificationSettings { enabled: config.telegram.is_some(), ..config.notifications.clone() };
     let notifications = NotificationService::new(db.clone(), notification_settings, claimant.clone());
-    let inbox = InboxService::new(db.clone(), config.inbox.clone(), claimant.clone());
+    // The bot's inbox has pools of its own: acknowledgements (flushed) never wait for the
+    // handlers' connections, and its bookkeeping (relaxed) never queues on their flushes.
+    let (inbox_bookkeeping, inbox_writes) = match &config.telegram {
+        Some(_) => (
+            counted(db::connect_sized(&config.database_url, 4, Durability::Relaxed).await, &metrics)?,
+            counted(db::connect_sized(&config.database_url, 2, Durability::Flushed).await, &metrics)?,
+        ),
+        None => (db.clone(), db.clone()),
+    };
+    let inbox = InboxService::new(inbox_bookkeeping, inbox_writes, config.inbox.clone(), claimant.clone());
     let jobs = JobEngine::new(JobEngineDeps {
         db: db.clone(),
         credits: credits.clone(),
@@ -213,6 +222,14 @@ fn job_settings(config: &Config) -> JobSettings {
         trainings: if w == 0 { off } else { Capacity { submit: 2, poll: 8, fetch: 2 } },
         drain: config.shutdown_grace / 2,
     }
+}
+
+/// A pool whose statements count in `/metrics`.
+fn counted(pool: Result<DatabaseConnection, sea_orm::DbErr>, metrics: &Arc<Metrics>) -> anyhow::Result<DatabaseConnection> {
+    let mut pool = pool.context("connecting to the database")?;
+    let sql_metrics = metrics.clone();
+    pool.set_metric_callback(move |info| sql_metrics.record_sql(info.elapsed));
+    Ok(pool)
 }
 
 /// FAL when `FAL_KEY` is set; the local renderer otherwise.

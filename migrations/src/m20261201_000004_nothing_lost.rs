@@ -27,6 +27,7 @@ CREATE TABLE telegram_updates (
     done_at BIGINT
 );
 CREATE INDEX telegram_updates_pending ON telegram_updates (chat_key, update_id) WHERE status = 'PENDING';
+CREATE INDEX telegram_updates_queue ON telegram_updates (lane, update_id) WHERE status = 'PENDING';
 CREATE INDEX telegram_updates_done ON telegram_updates (done_at) WHERE status = 'DONE';
 
 CREATE TABLE notifications (

@@ -6,7 +6,12 @@
 //! is done (the user was told). Claims are renewed while handlers run; on shutdown the
 //! dispatcher stops claiming, lets handlers finish for a while, and releases the rest.
 
-use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
+use std::{
+    collections::HashSet,
+    panic::AssertUnwindSafe,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use futures_util::FutureExt;
 use teloxide::types::Update;
@@ -24,6 +29,8 @@ const WORK_PERMITS: usize = 16;
 const CHECKOUT_SLOTS: usize = 16;
 /// How often an idle dispatcher looks for updates other instances took in.
 const IDLE: Duration = Duration::from_millis(200);
+/// How long a woken dispatcher lets new updates gather before it claims them.
+const GATHER: Duration = Duration::from_millis(3);
 /// A handler still running after this has failed (and is tried again).
 const HANDLER_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long handlers may finish on shutdown before their updates are released.
@@ -37,6 +44,9 @@ pub struct Dispatcher {
     work: Arc<Semaphore>,
     checkout_slots: Arc<Semaphore>,
     handlers: TaskTracker,
+    /// Updates claimed and not yet finished (waiting for a permit or running): their claims
+    /// are renewed, and only theirs.
+    held: Arc<Mutex<HashSet<i64>>>,
 }
 
 /// Why an update was not handled.
@@ -59,6 +69,7 @@ impl Dispatcher {
             work: Arc::new(Semaphore::new(WORK_PERMITS)),
             checkout_slots: Arc::new(Semaphore::new(CHECKOUT_SLOTS)),
             handlers: TaskTracker::new(),
+            held: Arc::default(),
         }
     }
 
@@ -70,20 +81,32 @@ impl Dispatcher {
     /// Handles an update this instance already holds (a pre-check, straight from the webhook).
     pub fn handle_now(self: &Arc<Self>, update: ClaimedUpdate) {
         let dispatcher = self.clone();
+        let held = self.hold(update.update_id);
         self.handlers.spawn(async move {
             let _slot = dispatcher.checkout_slots.clone().acquire_owned().await;
             dispatcher.handle(update).await;
+            drop(held);
         });
     }
 
     /// Claims and handles updates until `shutdown`; then releases what is left.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let keeper = tokio::spawn(self.clone().keep_claims(shutdown.clone()));
+        let mut checkouts_looked_at = tokio::time::Instant::now();
         while !shutdown.is_cancelled() {
-            let started = self.claim_chat_updates().await + self.claim_checkouts().await;
+            let mut started = self.claim_chat_updates().await;
+            // Pre-checks arrive claimed (handled at once by the webhook's instance): only the
+            // retried ones and those of a dead instance wait here, so look now and then.
+            if checkouts_looked_at.elapsed() >= IDLE {
+                started += self.claim_checkouts().await;
+                checkouts_looked_at = tokio::time::Instant::now();
+            }
             if started == 0 {
                 tokio::select! {
-                    _ = self.wake.notified() => {}
+                    _ = self.wake.notified() => {
+                        // Let the updates arriving together gather: one claim takes them all.
+                        tokio::time::sleep(GATHER).await;
+                    }
                     _ = tokio::time::sleep(IDLE) => {}
                     _ = shutdown.cancelled() => {}
                 }
@@ -113,9 +136,11 @@ impl Dispatcher {
         for update in claimed {
             let Ok(slot) = self.chat_slots.clone().try_acquire_owned() else { break };
             let dispatcher = self.clone();
+            let held = self.hold(update.update_id);
             self.handlers.spawn(async move {
                 let work = dispatcher.work.clone();
                 super::work::with_permit(work, dispatcher.handle(update)).await;
+                drop(held);
                 drop(slot);
                 dispatcher.wake(); // the chat's next update may be claimable now
             });
@@ -149,7 +174,8 @@ impl Dispatcher {
                 _ = tokio::time::sleep(every) => {}
                 _ = shutdown.cancelled() => return,
             }
-            if let Err(error) = self.inbox.renew_held().await {
+            let held: Vec<i64> = self.held.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect();
+            if let Err(error) = self.inbox.renew(&held).await {
                 tracing::warn!(%error, "could not renew the claims on Telegram updates");
             }
             rounds += 1;
@@ -159,6 +185,12 @@ impl Dispatcher {
                 tracing::warn!(%error, "could not prune handled Telegram updates");
             }
         }
+    }
+
+    /// Keeps `update_id`'s claim renewed until the returned guard is dropped.
+    fn hold(&self, update_id: i64) -> Held {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).insert(update_id);
+        Held { update_id, held: self.held.clone() }
     }
 
     async fn handle(&self, update: ClaimedUpdate) {
@@ -202,5 +234,17 @@ impl Dispatcher {
             Ok(Ok(Err(error))) if error.is_transient() => Err(Failure::Passing(error.to_string())),
             Ok(Ok(Err(error))) => Err(Failure::Lasting(error.to_string())),
         }
+    }
+}
+
+/// An update whose claim is renewed while this lives.
+struct Held {
+    update_id: i64,
+    held: Arc<Mutex<HashSet<i64>>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.update_id);
     }
 }

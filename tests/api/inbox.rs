@@ -156,6 +156,22 @@ db_test!(updates_of_one_chat_given_to_two_instances_are_handled_in_order_and_onc
     }
 });
 
+db_test!(updates_waiting_for_a_handler_longer_than_their_lease_are_handled_once, |db| async move {
+    let (app, fake) = bot_app_with(db, |c| c.inbox.lease = Duration::from_secs(1)).await;
+    // Each reply takes 1.5 s to send: forty chats wait for sixteen handlers for up to 4 s,
+    // four leases, while their claims must stay this instance's.
+    fake.delay("sendMessage", Duration::from_millis(1500));
+    let chats: Vec<FakeUser> = (0..40).map(|n| user(&app, 8600 + n, "en")).collect();
+    join_all(chats.iter().map(|u| u.says("/help"))).await;
+    let fake_ref = &fake;
+    let all_answered = || async { chats.iter().all(|u| sent_with(fake_ref, u.id, "/paysupport") >= 1) };
+    assert!(eventually_within(Duration::from_secs(30), all_answered).await, "not every chat was answered");
+    tokio::time::sleep(Duration::from_secs(3)).await; // a second handling would have answered by now
+    for u in &chats {
+        assert_eq!(sent_with(&fake, u.id, "/paysupport"), 1, "chat {} was answered twice", u.id);
+    }
+});
+
 db_test!(an_update_that_keeps_failing_is_parked_for_the_operator_and_can_be_retried, |db| async move {
     let (app, fake) = bot_app_with(db, |c| {
         c.inbox.retry_after = Duration::from_millis(20);

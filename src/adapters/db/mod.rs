@@ -14,13 +14,30 @@ use sea_orm::{
 /// Opens the pool. SQLite gets WAL (readers never wait for the writer), a busy timeout so that
 /// concurrent writers queue instead of failing, and its folder created on first run.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_sized(url, if url.starts_with("sqlite:") { 8 } else { 16 }, Durability::Flushed).await
+}
+
+/// When a commit returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Once it is on disk (what every change of substance needs).
+    Flushed,
+    /// At once; PostgreSQL flushes it a moment later (`synchronous_commit = off`). For
+    /// bookkeeping whose loss in a crash only means some work is done again, so that it does not
+    /// queue on the log flushes that acknowledgements wait for.
+    Relaxed,
+}
+
+/// A pool of at most `max` connections (a small one of its own keeps a latency-critical writer
+/// from waiting behind everything else).
+pub async fn connect_sized(url: &str, max: u32, durability: Durability) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = url.strip_prefix("sqlite://").map(|rest| rest.split('?').next().unwrap_or(rest))
         && let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| DbErr::Custom(format!("create {parent:?}: {e}")))?;
         }
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
+        .max_connections(max)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         // sqlx pings every connection it hands out by default: a second round trip per query.
@@ -33,6 +50,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
         });
+    if durability == Durability::Relaxed {
+        options.map_sqlx_postgres_opts(|opts| opts.options([("synchronous_commit", "off")]));
+    }
     Database::connect(options).await
 }
 

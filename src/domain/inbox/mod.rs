@@ -9,6 +9,7 @@
 
 mod repository;
 mod service;
+mod writer;
 
 pub use service::{InboxService, InboxSettings};
 

@@ -8,23 +8,36 @@ use super::{ClaimedUpdate, InboxEntry, InboxStatus, Lane, NewUpdate};
 use crate::adapters::db::{is_postgres, statement};
 use crate::domain::{Result, time::Micros};
 
-/// Stores an update; false when its id is already there (a redelivery). With `claim`, this
-/// instance holds it from the start (it is handled at once, without waiting for a claim).
-pub async fn insert(db: &impl ConnectionTrait, update: &NewUpdate, claim: Option<(&str, Micros)>, now: Micros) -> Result<bool> {
-    let sql = "INSERT INTO telegram_updates (update_id, chat_key, lane, payload, status, attempts, next_attempt_at, \
-               claimed_by, claimed_until, received_at) VALUES ($1, $2, $3, $4, 'PENDING', 0, $5, $6, $7, $5) \
-               ON CONFLICT (update_id) DO NOTHING";
-    let (token, until) = claim.map_or((None, None), |(token, until)| (Some(token.to_owned()), Some(until)));
-    let values: [Value; 7] = [
-        update.update_id.into(),
-        update.chat_key.into(),
-        update.lane.as_str().into(),
-        update.payload.clone().into(),
-        now.into(),
-        token.into(),
-        until.into(),
-    ];
-    Ok(db.execute_raw(statement(db, sql, values)).await?.rows_affected() == 1)
+/// Stores updates in one statement (one commit); returns the ids that were new (the others
+/// were there already: redeliveries). A row's claim, when given, makes this instance hold it
+/// from the start (it is handled at once, without waiting for a claim).
+pub async fn insert_many(db: &impl ConnectionTrait, updates: &[(NewUpdate, Option<(String, Micros)>)], now: Micros) -> Result<Vec<i64>> {
+    if updates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = Vec::with_capacity(updates.len());
+    let mut values: Vec<Value> = Vec::with_capacity(updates.len() * 7);
+    for (update, claim) in updates {
+        let n = values.len();
+        rows.push(format!("(${}, ${}, ${}, ${}, 'PENDING', 0, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 5));
+        let (token, until) = claim.clone().map_or((None, None), |(token, until)| (Some(token), Some(until)));
+        values.extend([
+            update.update_id.into(),
+            update.chat_key.into(),
+            update.lane.as_str().into(),
+            update.payload.clone().into(),
+            now.into(),
+            token.into(),
+            until.into(),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO telegram_updates (update_id, chat_key, lane, payload, status, attempts, next_attempt_at, \
+         claimed_by, claimed_until, received_at) VALUES {} ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+        rows.join(", ")
+    );
+    let inserted = db.query_all_raw(statement(db, &sql, values)).await?;
+    Ok(inserted.iter().map(|r| r.try_get_by_index::<i64>(0)).collect::<Result<_, _>>()?)
 }
 
 /// Claims up to `limit` updates of the lane that nobody holds and that are due: for the chat
@@ -77,10 +90,19 @@ pub async fn failed(db: &impl ConnectionTrait, update_id: i64, token: &str, stat
     Ok(db.execute_raw(statement(db, sql, values)).await?.rows_affected() == 1)
 }
 
-/// Extends every claim matching the pattern (this instance's) that is still pending.
-pub async fn renew(db: &impl ConnectionTrait, pattern: &str, lease_until: Micros) -> Result<u64> {
-    let sql = "UPDATE telegram_updates SET claimed_until = $1 WHERE claimed_by LIKE $2 AND status = 'PENDING'";
-    Ok(db.execute_raw(statement(db, sql, [lease_until.into(), pattern.into()])).await?.rows_affected())
+/// Extends the claims on these updates, when this instance (the pattern) still holds them.
+pub async fn renew(db: &impl ConnectionTrait, pattern: &str, update_ids: &[i64], lease_until: Micros) -> Result<u64> {
+    if update_ids.is_empty() {
+        return Ok(0);
+    }
+    let params: Vec<String> = (3..3 + update_ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "UPDATE telegram_updates SET claimed_until = $1 WHERE claimed_by LIKE $2 AND status = 'PENDING' AND update_id IN ({})",
+        params.join(", ")
+    );
+    let mut values: Vec<Value> = vec![lease_until.into(), pattern.into()];
+    values.extend(update_ids.iter().map(|id| Value::from(*id)));
+    Ok(db.execute_raw(statement(db, &sql, values)).await?.rows_affected())
 }
 
 pub async fn release(db: &impl ConnectionTrait, pattern: &str) -> Result<u64> {

@@ -2,6 +2,7 @@ use std::{sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
 
+use super::writer::Writer;
 use super::{ClaimedUpdate, Disposition, InboxEntry, InboxStatus, Lane, NewUpdate, repository as repo};
 use crate::domain::claims::{Claimant, backoff};
 use crate::domain::{Result, time::now_micros};
@@ -27,11 +28,17 @@ pub struct InboxService {
     db: DatabaseConnection,
     settings: InboxSettings,
     claimant: Arc<Claimant>,
+    writer: Writer,
 }
 
 impl InboxService {
-    pub fn new(db: DatabaseConnection, settings: InboxSettings, claimant: Arc<Claimant>) -> Self {
-        InboxService { db, settings, claimant }
+    /// Starts the inbox's writer on the current runtime, on `writes` (a pool of its own, so that
+    /// acknowledging an update never waits for a connection the handlers hold). `db` takes the
+    /// bookkeeping (claims, outcomes, renewals), which may be relaxed (`Durability::Relaxed`):
+    /// a mark lost in a crash only means an update is handled again.
+    pub fn new(db: DatabaseConnection, writes: DatabaseConnection, settings: InboxSettings, claimant: Arc<Claimant>) -> Self {
+        let writer = Writer::start(writes);
+        InboxService { db, settings, claimant, writer }
     }
 
     pub fn settings(&self) -> &InboxSettings {
@@ -46,18 +53,15 @@ impl InboxService {
     /// update comes back claimed by this instance, to be handled at once.
     pub async fn store(&self, update: NewUpdate, claim: bool) -> Result<Option<ClaimedUpdate>> {
         let token = claim.then(|| self.claimant.token());
-        let now = now_micros();
-        let held = token.as_deref().map(|t| (t, self.lease_until()));
-        if !repo::insert(&self.db, &update, held, now).await? {
-            return Ok(None);
-        }
+        let held = token.clone().map(|t| (t, self.lease_until()));
+        let Some(received_at) = self.writer.store(update.clone(), held).await? else { return Ok(None) };
         Ok(Some(ClaimedUpdate {
             update_id: update.update_id,
             chat_key: update.chat_key,
             lane: update.lane,
             payload: update.payload,
             attempts: 0,
-            received_at: now,
+            received_at,
             token: token.unwrap_or_default(),
         }))
     }
@@ -93,9 +97,11 @@ impl InboxService {
         repo::failed(&self.db, update.update_id, &update.token, InboxStatus::Parked, error, now_micros()).await
     }
 
-    /// Extends the leases of everything this instance is handling.
-    pub async fn renew_held(&self) -> Result<u64> {
-        repo::renew(&self.db, &self.claimant.pattern(), self.lease_until()).await
+    /// Extends the leases of the updates this instance is handling now. (A claim whose handler
+    /// ended without its outcome recorded is not renewed: it lapses, and the update is handled
+    /// again.)
+    pub async fn renew(&self, update_ids: &[i64]) -> Result<u64> {
+        repo::renew(&self.db, &self.claimant.pattern(), update_ids, self.lease_until()).await
     }
 
     /// Releases what this instance holds (on shutdown), so another instance takes it at once.
