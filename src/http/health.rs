@@ -36,5 +36,34 @@ async fn check(probe: impl Future<Output = Result<(), String>>) -> Result<(), St
 }
 
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
+    let mut text = app.metrics.render();
+    text.push_str(&backlogs(&app).await);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}
+
+/// What waits in the database, read at each scrape: jobs not yet submitted, Telegram updates
+/// not yet handled, notifications not yet delivered, and how long the oldest of each waited.
+async fn backlogs(app: &AppState) -> String {
+    use std::fmt::Write;
+    use crate::domain::jobs::JobKind;
+    let services = &app.services;
+    let (images, trainings, inbox, notifications) = tokio::join!(
+        services.jobs.queue_depth(JobKind::Image),
+        services.jobs.queue_depth(JobKind::Training),
+        services.inbox.backlog(),
+        services.notifications.backlog(),
+    );
+    let mut out = String::new();
+    out.push_str("# HELP aisha_backlog Work waiting in the database, and the age in seconds of its oldest item.\n");
+    out.push_str("# TYPE aisha_backlog gauge\n");
+    for (queue, backlog) in [("image_jobs", images), ("training_jobs", trainings), ("telegram_updates", inbox), ("notifications", notifications)] {
+        match backlog {
+            Ok((count, oldest)) => {
+                let _ = writeln!(out, "aisha_backlog{{queue=\"{queue}\"}} {count}");
+                let _ = writeln!(out, "aisha_backlog_oldest_seconds{{queue=\"{queue}\"}} {}", oldest.map_or(0.0, |d| d.as_secs_f64()));
+            }
+            Err(error) => tracing::warn!(%error, queue, "could not read a backlog for /metrics"),
+        }
+    }
+    out
 }
