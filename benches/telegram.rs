@@ -60,6 +60,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let pid = server.id().unwrap_or_default();
+    let (cpu_before, sql_before) = (cpu_ticks(pid), metric(&http, &base, "aisha_sql_statements_total ").await);
 
     let total = RATE * SECONDS;
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(total as usize)));
@@ -109,6 +110,15 @@ async fn main() {
     let replies = fake.calls_to("sendMessage").len();
     println!("processed {processed_after} of {total} (all by {:.1} s after the first update), duplicates dropped {duplicates}, replies sent {replies}", drained.as_secs_f64());
     println!("exactly once: {}", processed_after == total && replies as u64 == total && duplicates == 500);
+    let cpu = cpu_ticks(pid).saturating_sub(cpu_before) as f64 / 100.0;
+    let sql = metric(&http, &base, "aisha_sql_statements_total ").await.saturating_sub(sql_before);
+    let handled = (total + 500) as f64;
+    println!(
+        "server CPU {:.2} s: {:.0} µs per update (acknowledged and handled); SQL statements {:.1} per update",
+        cpu,
+        cpu * 1e6 / handled,
+        sql as f64 / handled
+    );
     println!("server RSS: {}", rss(pid));
     let _ = server.kill().await;
 }
@@ -137,10 +147,21 @@ async fn post(http: &reqwest::Client, url: &str, update: &Value) -> u16 {
 }
 
 async fn counter(http: &reqwest::Client, base: &str, outcome: &str) -> u64 {
+    metric(http, base, &format!("aisha_telegram_updates_total{{outcome=\"{outcome}\"}} ")).await
+}
+
+/// A counter from `/metrics`, by the start of its line.
+async fn metric(http: &reqwest::Client, base: &str, prefix: &str) -> u64 {
     let Ok(response) = http.get(format!("{base}/metrics")).send().await else { return 0 };
     let text = response.text().await.unwrap_or_default();
-    let prefix = format!("aisha_telegram_updates_total{{outcome=\"{outcome}\"}} ");
-    text.lines().find_map(|l| l.strip_prefix(&prefix)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    text.lines().find_map(|l| l.strip_prefix(prefix)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+/// The process's user + system CPU time, in clock ticks (1/100 s).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
+    fields.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0) + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
 }
 
 fn ms(d: Duration) -> f64 {
