@@ -394,12 +394,18 @@ db_test!(a_list_of_avatars_loads_their_photos_in_one_batch, |db: Db| async move 
     for n in 0..3 {
         let id = create_avatar(&app, &token, &format!("A{n}")).await;
         upload(&app, &token, &id, vec![(format!("p{n}.png"), photo(50 + n))]).await;
-        let before = statements(&app);
-        let list = app.gql(Some(&token), query, json!({})).await;
-        costs.push(statements(&app) - before);
-        let avatars = list.data("avatars").as_array().expect("list").clone();
-        assert_eq!(avatars.len(), n + 1);
-        assert!(avatars.iter().all(|a| a["photos"].as_array().is_some_and(|p| p.len() == 1)), "{avatars:?}");
+        // The fewest of three runs: on a loaded machine the loader's 1 ms window can close
+        // between two keys and split one batch in two, which is timing, not a statement per row.
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = statements(&app);
+            let list = app.gql(Some(&token), query, json!({})).await;
+            fewest = fewest.min(statements(&app) - before);
+            let avatars = list.data("avatars").as_array().expect("list").clone();
+            assert_eq!(avatars.len(), n + 1);
+            assert!(avatars.iter().all(|a| a["photos"].as_array().is_some_and(|p| p.len() == 1)), "{avatars:?}");
+        }
+        costs.push(fewest);
     }
     assert!(costs.windows(2).all(|w| w[0] == w[1]), "the statements grew with the list: {costs:?}");
 });
