@@ -120,6 +120,9 @@ pub struct Limits {
     /// The largest `first`/`last` a connection accepts.
     pub max_page_size: usize,
     pub max_body_bytes: usize,
+    /// The largest file an upload request may carry (`AISHA_MAX_UPLOAD_BYTES`), and how many.
+    pub max_upload_bytes: u64,
+    pub max_upload_files: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -223,6 +226,8 @@ impl Config {
                 max_query_complexity: vars.parse("AISHA_MAX_QUERY_COMPLEXITY")?.unwrap_or(2000),
                 max_page_size: vars.parse("AISHA_MAX_PAGE_SIZE")?.unwrap_or(100),
                 max_body_bytes: vars.parse("AISHA_MAX_BODY_BYTES")?.unwrap_or(1024 * 1024),
+                max_upload_bytes: positive(&vars, "AISHA_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)?.into(),
+                max_upload_files: 20,
             },
             inbox: InboxSettings {
                 lease: Duration::from_secs(positive(&vars, "AISHA_TELEGRAM_LEASE_SECS", 15)?.into()),

@@ -191,16 +191,7 @@ impl AvatarMutation {
         let mut uploads = Vec::with_capacity(photos.len());
         for photo in photos {
             let value = photo.value(ctx).map_err(|e| Error::invalid(format!("unreadable upload: {e}")))?;
-            let file_name = value.filename.clone();
-            let bytes = tokio::task::spawn_blocking(move || {
-                use std::io::Read;
-                let mut bytes = Vec::new();
-                value.into_read().read_to_end(&mut bytes).map(|_| bytes)
-            })
-            .await
-            .map_err(|e| Error::internal(format!("reading an upload: {e}")))?
-            .map_err(|e| Error::internal(format!("reading an upload: {e}")))?;
-            uploads.push(avatars::Upload { file_name, bytes: bytes.into() });
+            uploads.push(avatars::Upload { file_name: value.filename, body: avatars::UploadBody::File(value.content) });
         }
         let (avatar, _) = services(ctx).avatars.add_photos(user, avatar_id, uploads).await?;
         Ok(Avatar(avatar))

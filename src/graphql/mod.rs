@@ -16,6 +16,7 @@ mod loaders;
 mod node;
 mod pagination;
 mod payments;
+mod uploads;
 mod users;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, ValidationMode, da
 pub use context::Viewer;
 pub use documents::{DocumentCache, operation_label};
 pub use executor::{ObservedSchema, classify};
+pub use uploads::check_uploads;
 
 use crate::adapters::bus::EventBus;
 use crate::config::Limits;

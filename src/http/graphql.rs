@@ -14,9 +14,10 @@ use axum::{
 };
 use serde_json::{Map, Value as Json};
 
+use super::uploads::{self, UploadError, UploadLimits};
 use super::websocket;
 use crate::app::AppState;
-use crate::graphql::{Viewer, classify, operation_label};
+use crate::graphql::{Viewer, check_uploads, classify, operation_label};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum MediaType {
@@ -41,11 +42,6 @@ struct Params {
     variables: Map<String, Json>,
     extensions: Map<String, Json>,
 }
-
-/// The largest file a multipart request may carry, and how many: a little above what avatars
-/// accept, so that the API (not the transport) tells which photo is too big or one too many.
-const MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
-const MAX_UPLOAD_FILES: usize = 30;
 
 pub async fn post(State(app): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
@@ -76,16 +72,40 @@ pub async fn post(State(app): State<AppState>, request: Request) -> Response {
     }
 }
 
-/// The GraphQL multipart request spec (file uploads): `operations`, `map`, then the files,
-/// streamed to temporary files rather than held in memory.
+/// The GraphQL multipart request spec (file uploads). Who asks is known, and the announced size
+/// checked, before any of the body is read; the operation and the number of files are checked
+/// before any file is (see `uploads`).
 async fn multipart(app: &AppState, headers: &HeaderMap, content_type: &str, body: Body, media: MediaType) -> Response {
-    use futures_util::TryStreamExt;
-    use tokio_util::compat::TokioAsyncReadCompatExt;
-    let reader = tokio_util::io::StreamReader::new(body.into_data_stream().map_err(std::io::Error::other)).compat();
-    let options = async_graphql::http::MultipartOptions::default().max_file_size(MAX_UPLOAD_BYTES).max_num_files(MAX_UPLOAD_FILES);
-    match async_graphql::http::receive_body(Some(content_type), reader, options).await {
-        Ok(request) => run(app, headers, request, media, false).await,
-        Err(error) => plain_error(StatusCode::BAD_REQUEST, media, &format!("not a valid multipart GraphQL request: {error}")),
+    let limits = UploadLimits { max_files: app.config.limits.max_upload_files, max_file_bytes: app.config.limits.max_upload_bytes };
+    let viewer = viewer(headers);
+    let principal = match viewer.principal(&app.services).await {
+        Ok(Some(principal)) => principal,
+        Ok(None) | Err(_) => {
+            let mut response = coded_error(StatusCode::UNAUTHORIZED, media, "UNAUTHENTICATED", "uploads need a valid bearer token");
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    };
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limits.max_request_bytes()) {
+        let message = format!("an upload request may be at most {} bytes", limits.max_request_bytes());
+        return coded_error(StatusCode::PAYLOAD_TOO_LARGE, media, "PAYLOAD_TOO_LARGE", &message);
+    }
+    let refused = |error: UploadError| match error {
+        UploadError::TooLarge(message) => coded_error(StatusCode::PAYLOAD_TOO_LARGE, media, "PAYLOAD_TOO_LARGE", &message),
+        other => plain_error(StatusCode::BAD_REQUEST, media, &other.to_string()),
+    };
+    let incoming = match uploads::begin(content_type, body, limits).await {
+        Ok(incoming) => incoming,
+        Err(error) => return refused(error),
+    };
+    if let Err(error) = check_uploads(&app.services, principal, &incoming.request, incoming.file_count()).await {
+        let body = serde_json::json!({ "data": null, "errors": [error] });
+        return json_response(StatusCode::OK, media, &body);
+    }
+    match incoming.read_files().await {
+        Ok(request) => run(app, viewer, request, media, false).await,
+        Err(error) => refused(error),
     }
 }
 
@@ -146,10 +166,10 @@ async fn execute(app: &AppState, headers: &HeaderMap, params: Params, media: Med
             request.extensions.insert(key, value);
         }
     }
-    run(app, headers, request, media, is_get).await
+    run(app, viewer(headers), request, media, is_get).await
 }
 
-async fn run(app: &AppState, headers: &HeaderMap, mut request: async_graphql::Request, media: MediaType, is_get: bool) -> Response {
+async fn run(app: &AppState, viewer: Viewer, mut request: async_graphql::Request, media: MediaType, is_get: bool) -> Response {
     // Parse here (or take the cached document): a GET must not run a mutation.
     let validated = match app.documents.prepare(&mut request) {
         Err(mut error) => {
@@ -172,7 +192,7 @@ async fn run(app: &AppState, headers: &HeaderMap, mut request: async_graphql::Re
     // What a document that passes validation without variables looks like; it is remembered so
     // that its next requests skip the rules (their verdict cannot change).
     let unvalidated = (!validated && request.variables.is_empty()).then(|| (request.query.clone(), request.operation_name.clone()));
-    let request = request.data(viewer(headers));
+    let request = request.data(viewer);
     let response = if validated { app.schema.execute_prevalidated(request).await } else { app.schema.execute(request).await };
     let is_request_error = response.data == Value::Null
         && !response.errors.is_empty()
@@ -227,7 +247,11 @@ fn request_errors(media: MediaType, errors: Vec<ServerError>) -> Response {
 
 /// An error about the HTTP request itself (not GraphQL): always a 4xx.
 fn plain_error(status: StatusCode, media: MediaType, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+    coded_error(status, media, "BAD_REQUEST", message)
+}
+
+fn coded_error(status: StatusCode, media: MediaType, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     json_response(status, media, &body)
 }
 

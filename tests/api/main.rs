@@ -18,4 +18,5 @@ mod payments;
 mod schema;
 mod storage;
 mod telegram;
+mod uploads;
 mod websocket;

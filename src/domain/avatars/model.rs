@@ -131,8 +131,34 @@ pub struct AvatarPhoto {
 }
 
 /// A photo as uploaded: its name is only a label; its bytes decide what it is.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Upload {
     pub file_name: String,
-    pub bytes: bytes::Bytes,
+    pub body: UploadBody,
+}
+
+/// Where an upload's bytes are: read only when its turn comes, so one photo's bytes are in
+/// memory at a time however many a request brings.
+#[derive(Debug)]
+pub enum UploadBody {
+    Bytes(bytes::Bytes),
+    /// A temporary file the transport streamed the upload into.
+    File(std::fs::File),
+}
+
+impl UploadBody {
+    pub async fn read(self) -> std::io::Result<bytes::Bytes> {
+        match self {
+            UploadBody::Bytes(bytes) => Ok(bytes),
+            UploadBody::File(mut file) => {
+                let read = tokio::task::spawn_blocking(move || {
+                    use std::io::{Read, Seek};
+                    let mut bytes = Vec::new();
+                    file.rewind()?;
+                    file.read_to_end(&mut bytes).map(|_| bytes)
+                });
+                Ok(read.await.map_err(std::io::Error::other)??.into())
+            }
+        }
+    }
 }

@@ -85,20 +85,37 @@ impl AvatarService {
         Ok(Some(url.map_err(|e| Error::internal(format!("signing {key}: {e:#}")))?))
     }
 
+    /// Whether `count` photos may be sent to the avatar now: it is the user's, it can still
+    /// change, and it has room. Asked before an upload's bytes are read, and again (under the
+    /// avatar's lock) as they are added.
+    pub async fn check_upload(&self, user_id: i64, avatar_id: i64, count: usize) -> Result<()> {
+        if count == 0 {
+            return Err(Error::invalid("send at least one photo"));
+        }
+        if count as i64 > MAX_PHOTOS {
+            return Err(Error::invalid(format!("send at most {MAX_PHOTOS} photos at a time")));
+        }
+        let avatar = self.get(user_id, avatar_id).await?;
+        if !avatar.status.is_editable() {
+            return Err(Error::invalid(NOT_EDITABLE));
+        }
+        if avatar.photo_count >= MAX_PHOTOS {
+            return Err(Error::invalid(format!("an avatar takes at most {MAX_PHOTOS} photos; remove one to add another")));
+        }
+        Ok(())
+    }
+
     /// Checks each photo by its bytes and keeps the acceptable ones in the `photos` bucket.
     /// Every photo gets a row with its verdict; a refused one stores nothing. The avatar row is
     /// locked meanwhile, so racing uploads cannot pass 20 photos, nor slip in after training
     /// began.
     pub async fn add_photos(&self, user_id: i64, avatar_id: i64, uploads: Vec<Upload>) -> Result<(Avatar, Vec<AvatarPhoto>)> {
-        if uploads.is_empty() {
-            return Err(Error::invalid("send at least one photo"));
-        }
-        self.get(user_id, avatar_id).await?;
+        self.check_upload(user_id, avatar_id, uploads.len()).await?;
         let now = now_micros();
         let tx = self.db.begin().await?;
         if !lock_editable(&tx, avatar_id, now).await? {
             tx.rollback().await?;
-            return Err(Error::invalid("photos can be changed before training, or after a training that did not succeed"));
+            return Err(Error::invalid(NOT_EDITABLE));
         }
         let existing = repo::photos(&tx, avatar_id).await?;
         let mut hashes: HashSet<String> =
@@ -106,8 +123,9 @@ impl AvatarService {
         let mut accepted = hashes.len() as i64;
         let mut added = Vec::with_capacity(uploads.len());
         for upload in uploads {
-            let sha256 = hex::encode(Sha256::digest(&upload.bytes));
-            let verdict = inspect(&upload.bytes).and_then(|facts| {
+            let bytes = upload.body.read().await.map_err(|e| Error::internal(format!("reading an upload: {e}")))?;
+            let sha256 = hex::encode(Sha256::digest(&bytes));
+            let verdict = inspect(&bytes).and_then(|facts| {
                 if hashes.contains(&sha256) {
                     Err("the same photo is already there".to_owned())
                 } else if accepted >= MAX_PHOTOS {
@@ -116,12 +134,12 @@ impl AvatarService {
                     Ok(facts)
                 }
             });
-            let byte_size = upload.bytes.len() as i64;
+            let byte_size = bytes.len() as i64;
             let id = match verdict {
                 Ok(facts) => {
                     let key = format!("u/{user_id}/a/{avatar_id}/{}.{}", &sha256[..32], facts.extension);
                     self.storage
-                        .put(Bucket::Photos, &key, upload.bytes, facts.content_type)
+                        .put(Bucket::Photos, &key, bytes, facts.content_type)
                         .await
                         .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))?;
                     hashes.insert(sha256.clone());
@@ -172,7 +190,7 @@ impl AvatarService {
         let tx = self.db.begin().await?;
         if !lock_editable(&tx, photo.avatar_id, now_micros()).await? {
             tx.rollback().await?;
-            return Err(Error::invalid("photos can be changed before training, or after a training that did not succeed"));
+            return Err(Error::invalid(NOT_EDITABLE));
         }
         repo::delete_photo(&tx, photo.id).await?;
         tx.commit().await?;
@@ -288,6 +306,8 @@ impl AvatarService {
 }
 
 /// Takes the avatar's row lock for this transaction, if photos may change.
+const NOT_EDITABLE: &str = "photos can be changed before training, or after a training that did not succeed";
+
 async fn lock_editable(tx: &impl ConnectionTrait, avatar_id: i64, now: i64) -> Result<bool> {
     let sql = "UPDATE avatars SET updated_at = $1 WHERE id = $2 AND status IN ('DRAFT', 'FAILED', 'CANCELLED')";
     Ok(tx.execute_raw(statement(tx, sql, [now.into(), avatar_id.into()])).await?.rows_affected() == 1)
