@@ -123,6 +123,10 @@ pub struct Limits {
     /// The largest file an upload request may carry (`AISHA_MAX_UPLOAD_BYTES`), and how many.
     pub max_upload_bytes: u64,
     pub max_upload_files: usize,
+    /// A request is stopped after this (`AISHA_REQUEST_TIMEOUT_SECS`) or after this many SQL
+    /// statements (`AISHA_MAX_REQUEST_STATEMENTS`).
+    pub request_timeout: Duration,
+    pub max_request_statements: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -228,6 +232,8 @@ impl Config {
                 max_body_bytes: vars.parse("AISHA_MAX_BODY_BYTES")?.unwrap_or(1024 * 1024),
                 max_upload_bytes: positive(&vars, "AISHA_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)?.into(),
                 max_upload_files: 20,
+                request_timeout: Duration::from_secs(positive(&vars, "AISHA_REQUEST_TIMEOUT_SECS", 30)?.into()),
+                max_request_statements: positive(&vars, "AISHA_MAX_REQUEST_STATEMENTS", 500)? as usize,
             },
             inbox: InboxSettings {
                 lease: Duration::from_secs(positive(&vars, "AISHA_TELEGRAM_LEASE_SECS", 15)?.into()),

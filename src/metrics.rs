@@ -121,7 +121,9 @@ impl Metrics {
     }
 
     /// Counts one SQL statement and its duration (from the database driver's metric callback).
+    /// Counts a statement, and charges it to the budget of the request that ran it.
     pub fn record_sql(&self, elapsed: Duration) {
+        crate::budget::RequestBudget::charge();
         self.sql_statements.fetch_add(1, Relaxed);
         self.sql_micros.fetch_add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), Relaxed);
     }

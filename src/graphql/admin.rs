@@ -1,6 +1,7 @@
 //! The operator's view of what may be stuck: every user's jobs (and a refund for one that is),
 //! and the Telegram updates that failed every attempt (and a retry). Admin only.
 
+use super::pagination::{page_cost};
 use async_graphql::{
     Context, Enum, ID, Object,
     connection::{Connection, Edge, EmptyFields},
@@ -25,6 +26,7 @@ pub struct AdminQuery;
 #[Object]
 impl AdminQuery {
     /// Admin only: every user's jobs (generations and trainings), newest first.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn admin_jobs(
         &self,
         ctx: &Context<'_>,
@@ -42,6 +44,7 @@ impl AdminQuery {
     }
 
     /// Admin only: Telegram updates in a status (`PARKED`: failed every attempt), newest first.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn admin_telegram_updates(
         &self,
         ctx: &Context<'_>,

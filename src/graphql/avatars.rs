@@ -1,6 +1,7 @@
 //! Avatars: create, upload photos (GraphQL multipart request), train, use, delete; and
 //! `avatarUpdated` for training progress.
 
+use super::pagination::{BATCHED_COST, ROW_COST};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Subscription, Upload, dataloader::DataLoader};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
@@ -99,6 +100,7 @@ impl Avatar {
         self.0.error.as_deref()
     }
     /// Every photo sent, accepted or refused (with the reason), oldest first.
+    #[graphql(complexity = "BATCHED_COST + child_complexity")]
     async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<AvatarPhoto>> {
         let loader = ctx.data_unchecked::<DataLoader<AvatarPhotoLoader>>();
         let photos = loader.load_one(self.0.id).await.map_err(Error::internal)?;
@@ -156,10 +158,13 @@ pub struct AvatarQuery;
 #[Object]
 impl AvatarQuery {
     /// Your avatars, newest first.
+    #[graphql(complexity = "ROW_COST + child_complexity")]
     async fn avatars(&self, ctx: &Context<'_>) -> Result<Vec<Avatar>> {
         let user = current_user(ctx).await?;
         Ok(services(ctx).avatars.list(user).await?.into_iter().map(Avatar).collect())
     }
+
+    #[graphql(complexity = "ROW_COST + child_complexity")]
 
     async fn avatar(&self, ctx: &Context<'_>, id: ID) -> Result<Avatar> {
         let user = current_user(ctx).await?;

@@ -5,7 +5,10 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Data, Executor, Request, Response, ServerError, Value};
+use async_graphql::{
+    Data, Executor, Request, Response, ServerError, ValidationResult, Value,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation},
+};
 use futures_util::{StreamExt, stream::BoxStream};
 
 use super::AishaSchema;
@@ -17,12 +20,46 @@ pub struct ObservedSchema {
     pub schema: AishaSchema,
     /// The same schema without the validation rules, for documents known to pass them.
     prevalidated: AishaSchema,
+    /// The same schema with no cost limit, stopped after validation by [`Costing`]: it tells
+    /// what a request costs, for the message of one that costs too much.
+    costing: AishaSchema,
+    cost_limit: usize,
     metrics: Arc<Metrics>,
 }
 
+/// async-graphql's own message for a request over the cost limit (it names no numbers).
+const TOO_COMPLEX: &str = "Query is too complex.";
+
 impl ObservedSchema {
-    pub fn new(schema: AishaSchema, prevalidated: AishaSchema, metrics: Arc<Metrics>) -> Self {
-        ObservedSchema { schema, prevalidated, metrics }
+    pub fn new(schemas: [AishaSchema; 3], cost_limit: usize, metrics: Arc<Metrics>) -> Self {
+        let [schema, prevalidated, costing] = schemas;
+        ObservedSchema { schema, prevalidated, costing, cost_limit, metrics }
+    }
+
+    /// What a request costs against `AISHA_MAX_QUERY_COMPLEXITY`, without running it; its
+    /// validation errors if it has any.
+    pub async fn cost(&self, request: Request) -> Result<usize, Vec<ServerError>> {
+        let response = self.costing.execute(request).await;
+        let measured = response.errors.iter().find_map(|e| match e.extensions.as_ref()?.get("cost")? {
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        });
+        match measured {
+            Some(cost) => Ok(cost as usize),
+            None => Err(response.errors),
+        }
+    }
+
+    /// Replaces async-graphql's "too complex" with the cost and the limit.
+    async fn explain_cost(&self, response: &mut Response, again: Request) {
+        let Some(error) = response.errors.iter_mut().find(|e| e.message == TOO_COMPLEX && e.path.is_empty()) else { return };
+        if let Ok(cost) = self.cost(again).await {
+            error.message = format!("the query costs {cost}, over the limit of {}: ask for fewer items or fields", self.cost_limit);
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+            extensions.set("cost", cost as u64);
+            extensions.set("limit", self.cost_limit as u64);
+        }
     }
 
     /// Runs a request whose document already passed validation with the same (no) variables:
@@ -42,7 +79,15 @@ impl ObservedSchema {
 
 impl Executor for ObservedSchema {
     async fn execute(&self, request: Request) -> Response {
+        // Kept to measure the request if it turns out too costly (a copy of a few hundred bytes).
+        let mut again = Request::new(request.query.clone()).variables(request.variables.clone());
+        if let Some(name) = &request.operation_name {
+            again = again.operation_name(name.clone());
+        }
         let mut response = self.schema.execute(request).await;
+        if !response.errors.is_empty() {
+            self.explain_cost(&mut response, again).await;
+        }
         Self::observe(&self.metrics, &mut response);
         response
     }
@@ -56,6 +101,25 @@ impl Executor for ObservedSchema {
                 response
             })
             .boxed()
+    }
+}
+
+/// Stops every request after validation, reporting its cost (see [`ObservedSchema::cost`]).
+pub struct Costing;
+
+impl ExtensionFactory for Costing {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Costing)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for Costing {
+    async fn validation(&self, ctx: &ExtensionContext<'_>, next: NextValidation<'_>) -> Result<ValidationResult, Vec<ServerError>> {
+        let validated = next.run(ctx).await?;
+        let mut measured = ServerError::new("measured, not run", None);
+        measured.extensions.get_or_insert_with(Default::default).set("cost", validated.complexity as u64);
+        Err(vec![measured])
     }
 }
 

@@ -1,6 +1,7 @@
 //! The gallery: pages of images under a filter, an image's neighbours and position, favourites,
 //! deletion, statistics and saved filters.
 
+use super::pagination::{ROW_COST, STATS_COST, page_cost};
 use async_graphql::{
     Context, ID, InputObject, Object, SimpleObject,
     connection::{Connection, CursorType, Edge},
@@ -102,6 +103,7 @@ pub struct GalleryQuery;
 impl GalleryQuery {
     /// Your images, newest first (Relay connection; `first`/`after` forwards, `last`/`before`
     /// backwards).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn gallery(
         &self,
         ctx: &Context<'_>,
@@ -146,16 +148,20 @@ impl GalleryQuery {
     }
 
     /// One of your images.
+    #[graphql(complexity = "ROW_COST + child_complexity")]
     async fn image(&self, ctx: &Context<'_>, id: ID) -> Result<Image> {
         let user = current_user(ctx).await?;
         Ok(Image::new(services(ctx).gallery.image(user, decode_as(&id, Kind::Image, "image")?).await?))
     }
 
     /// Counts over your images (cached; any change refreshes them).
+    #[graphql(complexity = "STATS_COST + child_complexity")]
     async fn gallery_stats(&self, ctx: &Context<'_>, filter: Option<GalleryFilterInput>) -> Result<GalleryStats> {
         let user = current_user(ctx).await?;
         Ok(GalleryStats(services(ctx).gallery.stats(user, &GalleryFilterInput::parse(filter)?).await?))
     }
+
+    #[graphql(complexity = "ROW_COST + child_complexity")]
 
     async fn saved_filters(&self, ctx: &Context<'_>) -> Result<Vec<SavedFilter>> {
         let user = current_user(ctx).await?;

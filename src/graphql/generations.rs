@@ -1,5 +1,6 @@
 //! Models, generations and their images: creating, cancelling, reading and following them.
 
+use super::pagination::{ROW_COST, page_cost};
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, Subscription,
     connection::{Connection, Edge},
@@ -29,6 +30,7 @@ impl GenerationQuery {
     }
 
     /// One of your generations.
+    #[graphql(complexity = "ROW_COST + child_complexity")]
     async fn generation(&self, ctx: &Context<'_>, id: ID) -> Result<Generation> {
         let user = current_user(ctx).await?;
         let id = decode_as(&id, Kind::Generation, "generation")?;
@@ -36,6 +38,7 @@ impl GenerationQuery {
     }
 
     /// Your generations, newest first.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn generations(
         &self,
         ctx: &Context<'_>,

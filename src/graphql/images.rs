@@ -1,6 +1,7 @@
 //! Stored images as clients see them: a signed link, what they are, and their place in the
 //! gallery (neighbours and position under a filter).
 
+use super::pagination::{BATCHED_COST, PER_ITEM_SQL_COST};
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, dataloader::DataLoader};
@@ -107,6 +108,7 @@ impl Image {
         self.image.favorite
     }
     /// The generation that made it (batched: a page of images costs one query).
+    #[graphql(complexity = "BATCHED_COST + child_complexity")]
     async fn generation(&self, ctx: &Context<'_>) -> Result<Option<Generation>> {
         let Some(id) = self.image.generation_id else { return Ok(None) };
         let generation = match &self.generation {
@@ -120,16 +122,19 @@ impl Image {
         Ok(generation.filter(|g| g.user_id == self.image.user_id).map(Generation))
     }
     /// The next newer image under `filter` (◀️), or null at the newest.
+    #[graphql(complexity = "PER_ITEM_SQL_COST + child_complexity")]
     async fn previous(&self, ctx: &Context<'_>, filter: Option<GalleryFilterInput>) -> Result<Option<Image>> {
         let filter = GalleryFilterInput::parse(filter)?;
         Ok(services(ctx).gallery.neighbour(&self.image, &filter, true).await?.map(Image::new))
     }
     /// The next older image under `filter` (▶️), or null at the oldest.
+    #[graphql(complexity = "PER_ITEM_SQL_COST + child_complexity")]
     async fn next(&self, ctx: &Context<'_>, filter: Option<GalleryFilterInput>) -> Result<Option<Image>> {
         let filter = GalleryFilterInput::parse(filter)?;
         Ok(services(ctx).gallery.neighbour(&self.image, &filter, false).await?.map(Image::new))
     }
     /// Where it stands under `filter` (e.g. 3 of 17); null when the filter hides it.
+    #[graphql(complexity = "PER_ITEM_SQL_COST + child_complexity")]
     async fn position(&self, ctx: &Context<'_>, filter: Option<GalleryFilterInput>) -> Result<Option<GalleryPosition>> {
         let filter = GalleryFilterInput::parse(filter)?;
         Ok(services(ctx).gallery.position(&self.image, &filter).await?.map(GalleryPosition::from))

@@ -74,7 +74,7 @@ pub struct SchemaDeps {
 }
 
 pub fn build(deps: SchemaDeps) -> ObservedSchema {
-    let schema = |mode: ValidationMode| {
+    let schema = |mode: ValidationMode, costing: bool| {
         let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
             .data(DataLoader::new(loaders::GenerationLoader(deps.services.clone()), tokio::spawn))
             .data(DataLoader::new(loaders::AvatarPhotoLoader(deps.services.clone()), tokio::spawn))
@@ -82,16 +82,22 @@ pub fn build(deps: SchemaDeps) -> ObservedSchema {
             .data(deps.bus.clone())
             .data(deps.limits)
             .limit_depth(deps.limits.max_query_depth)
-            .limit_complexity(deps.limits.max_query_complexity)
             .validation_mode(mode);
+        builder = if costing {
+            builder.extension(executor::Costing)
+        } else {
+            builder.limit_complexity(deps.limits.max_query_complexity)
+        };
         if !deps.introspection {
             builder = builder.disable_introspection();
         }
         builder.finish()
     };
-    // The same schema twice: the second skips the validation rules, for documents that passed
-    // them already with the same (no) variables (see `DocumentCache`).
-    ObservedSchema::new(schema(ValidationMode::Strict), schema(ValidationMode::Fast), deps.metrics)
+    // The same schema three times: the second skips the validation rules, for documents that
+    // passed them already with the same (no) variables (see `DocumentCache`); the third
+    // measures what a request costs.
+    let schemas = [schema(ValidationMode::Strict, false), schema(ValidationMode::Fast, false), schema(ValidationMode::Strict, true)];
+    ObservedSchema::new(schemas, deps.limits.max_query_complexity, deps.metrics)
 }
 
 /// The global id of a generation, as the API shows it (the bot uses it to follow events).

@@ -1,5 +1,6 @@
 //! `node(id)`: any object by its global ID, for its owner only.
 
+use super::pagination::{ROW_COST};
 use async_graphql::{Context, ID, Interface, Object};
 
 use super::context::{current_user, services};
@@ -30,6 +31,7 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Fetches an object by its global ID. Somebody else's object is `NOT_FOUND`.
+    #[graphql(complexity = "ROW_COST + child_complexity")]
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Node> {
         let viewer = current_user(ctx).await?;
         let services = services(ctx);

@@ -7,6 +7,27 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use crate::config::Limits;
 use crate::domain::{Error, Result};
 
+/// What fields cost against `AISHA_MAX_QUERY_COMPLEXITY`, beside the 1 of a plain field: the
+/// price of the database work they do, so that a query is refused for the statements it would
+/// run, not for its length. Aliases repeat a field, and its cost.
+///
+/// A field that runs statements of its own for every parent (an image's neighbours, its place).
+pub const PER_ITEM_SQL_COST: usize = 10;
+/// A field that reads a row or a short list once per request.
+pub const ROW_COST: usize = 5;
+/// Aggregates over the whole gallery.
+pub const STATS_COST: usize = 10;
+/// A field loaded for all its parents in one batch.
+pub const BATCHED_COST: usize = 2;
+/// The page size when `first`/`last` is not given.
+pub const DEFAULT_PAGE: usize = 20;
+
+/// A connection costs what each item asks for, times the items it may return, plus its query.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.or(last).map_or(DEFAULT_PAGE, |n| n.max(1) as usize);
+    items.saturating_mul(child_complexity).saturating_add(ROW_COST)
+}
+
 /// Validates `first` against the configured maximum; `default` when absent.
 pub fn page_size(ctx: &Context<'_>, first: Option<i32>, default: usize) -> Result<usize> {
     let max = ctx.data_opt::<Limits>().map_or(100, |l| l.max_page_size);

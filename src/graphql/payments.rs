@@ -2,6 +2,7 @@
 //! before a payment, the payment itself (for our bot only: only Telegram can vouch that Stars
 //! were paid), the payer's payment history and refunds.
 
+use super::pagination::{ROW_COST};
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, SimpleObject,
     connection::{Connection, Edge},
@@ -66,6 +67,7 @@ impl PaymentQuery {
 
     /// The check before a payment (Telegram's `pre_checkout_query`): the offer this invoice
     /// makes, or `BAD_USER_INPUT` when the payload, currency or amount does not match one.
+    #[graphql(complexity = "ROW_COST + child_complexity")]
     async fn check_stars_checkout(
         &self,
         ctx: &Context<'_>,

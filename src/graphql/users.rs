@@ -1,5 +1,6 @@
 //! `me`, the `User` type and its ledger (`transactions`).
 
+use super::pagination::{page_cost};
 use async_graphql::{Context, Enum, ID, Object, connection::{Connection, Edge}};
 use chrono::{DateTime, Utc};
 
@@ -71,6 +72,7 @@ impl User {
     }
 
     /// The ledger, newest first: every change of the balance.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn transactions(
         &self,
         ctx: &Context<'_>,
@@ -88,6 +90,7 @@ impl User {
     }
 
     /// Telegram Stars payments, newest first, with whether each can be refunded.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn star_payments(
         &self,
         ctx: &Context<'_>,

@@ -17,6 +17,7 @@ use serde_json::{Map, Value as Json};
 use super::uploads::{self, UploadError, UploadLimits};
 use super::websocket;
 use crate::app::AppState;
+use crate::budget::RequestBudget;
 use crate::graphql::{Viewer, check_uploads, classify, operation_label};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -193,7 +194,23 @@ async fn run(app: &AppState, viewer: Viewer, mut request: async_graphql::Request
     // that its next requests skip the rules (their verdict cannot change).
     let unvalidated = (!validated && request.variables.is_empty()).then(|| (request.query.clone(), request.operation_name.clone()));
     let request = request.data(viewer);
-    let response = if validated { app.schema.execute_prevalidated(request).await } else { app.schema.execute(request).await };
+    let limits = &app.config.limits;
+    let execution = async {
+        if validated { app.schema.execute_prevalidated(request).await } else { app.schema.execute(request).await }
+    };
+    let bounded = tokio::time::timeout(limits.request_timeout, RequestBudget::run(limits.max_request_statements, execution)).await;
+    let response = match bounded {
+        Ok(Ok(response)) => response,
+        Ok(Err(exceeded)) => {
+            app.metrics.record_error("STATEMENT_BUDGET_EXCEEDED");
+            return stopped(media, "STATEMENT_BUDGET_EXCEEDED", &exceeded.to_string());
+        }
+        Err(_) => {
+            app.metrics.record_error("REQUEST_TIMEOUT");
+            let message = format!("the request took longer than {} s and was stopped", limits.request_timeout.as_secs());
+            return stopped(media, "REQUEST_TIMEOUT", &message);
+        }
+    };
     let is_request_error = response.data == Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -248,6 +265,12 @@ fn request_errors(media: MediaType, errors: Vec<ServerError>) -> Response {
 /// An error about the HTTP request itself (not GraphQL): always a 4xx.
 fn plain_error(status: StatusCode, media: MediaType, message: &str) -> Response {
     coded_error(status, media, "BAD_REQUEST", message)
+}
+
+/// An execution stopped part way: `data` is null (a transaction in flight is rolled back).
+fn stopped(media: MediaType, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code } }] });
+    json_response(StatusCode::OK, media, &body)
 }
 
 fn coded_error(status: StatusCode, media: MediaType, code: &str, message: &str) -> Response {

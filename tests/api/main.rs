@@ -13,6 +13,7 @@ mod generations;
 mod http;
 mod inbox;
 mod leases;
+mod limits;
 mod notifications;
 mod payments;
 mod schema;
