@@ -18,8 +18,10 @@ psql "$base_db" -qc "CREATE SCHEMA $schema"
 data=$(mktemp -d)
 # The database is on this machine: no TLS on loopback (sqlx would negotiate it otherwise).
 sep=$([[ $base_db == *\?* ]] && echo "&" || echo "?")
+# One client hammers one page: the budgets are checked (that is part of the cost) but never spent.
 export DATABASE_URL="$base_db${sep}sslmode=disable&options=-c%20search_path%3D$schema" AISHA_DATA_DIR="$data" \
-  AISHA_BIND=127.0.0.1:18383 RUST_LOG=warn
+  AISHA_BIND=127.0.0.1:18383 RUST_LOG=warn \
+  AISHA_RATE_LIMITS=read=100000000/1,write=100000000/1,paid=100000000/1,sign_in=100000000/1
 token=$(./target/release/aisha token --telegram-id 1 --username bench)
 psql "$base_db" -q <<SQL
 SET search_path = $schema;

@@ -17,7 +17,7 @@ run() { # run <mode> <latency ms>
   data=$(mktemp -d)
   export DATABASE_URL="$base_db?sslmode=disable&options=-c%20search_path%3D$schema" AISHA_DATA_DIR="$data" \
     AISHA_BIND=127.0.0.1:18282 RUST_LOG=warn AISHA_LOCAL_LATENCY_MS=$latency AISHA_LOCAL_IMAGE_SIZE=64 \
-    AISHA_WELCOME_BONUS=100000 AISHA_JOB_POLL_MS=100
+    AISHA_WELCOME_BONUS=100000 AISHA_JOB_POLL_MS=100 AISHA_RATE_LIMITS=read=100000000/1,write=100000000/1,paid=100000000/1,sign_in=100000000/1
   token=$(./target/release/aisha token --telegram-id 1)
   ./target/release/aisha serve >"$data/server.log" 2>&1 &
   local server=$!

@@ -44,6 +44,8 @@ async fn main() {
     let mut server = tokio::process::Command::new(&binary)
         .arg("serve")
         .env("AISHA_BIND", format!("127.0.0.1:{port}"))
+        // Thousands of users from one address: budgets no bench reaches.
+        .env("AISHA_RATE_LIMITS", "read=100000000/1,write=100000000/1,paid=100000000/1,sign_in=100000000/1")
         .env("FAL_KEY", "bench-fal-key")
         .env("FAL_QUEUE_URL", format!("{}/", fal.url))
         .env("AISHA_FAL_POLL_MS", "1000")

@@ -26,6 +26,7 @@ use crate::domain::{
     jobs::{Capacity, JobEngine, JobEngineDeps, JobSettings},
     notifications::{NotificationService, NotificationSettings},
     payments::PaymentService,
+    rate_limits::RateLimiter,
     users::UserService,
 };
 use crate::providers::{
@@ -111,7 +112,8 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         notifications: notifications.clone(),
         claimant,
     });
-    let generations = GenerationService::new(db.clone(), credits.clone(), bus.clone(), jobs.clone());
+    let rate_limits = RateLimiter::new(cache.clone(), config.rate_limits);
+    let generations = GenerationService::new(db.clone(), credits.clone(), bus.clone(), jobs.clone(), rate_limits.clone());
     let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
     let auth = AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone());
@@ -124,9 +126,10 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         bus.clone(),
         jobs.clone(),
         stats,
+        rate_limits.clone(),
         AvatarSettings { training_price: config.training_price, url_ttl: config.image_url_ttl },
     );
-    let services = Services { users, credits, auth, generations, jobs, gallery, payments, avatars, inbox, notifications };
+    let services = Services { users, credits, auth, generations, jobs, gallery, payments, avatars, inbox, notifications, rate_limits };
     let schema = graphql::build(SchemaDeps {
         services: services.clone(),
         bus: bus.clone(),
@@ -310,7 +313,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let router = crate::http::router(app);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+    // The peer's address feeds the per-address rate limits.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")
 }
 
 /// Resolves on SIGINT or SIGTERM.

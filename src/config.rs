@@ -12,6 +12,7 @@ use crate::domain::generations::{ModelSpec, apply_prices, default_catalog};
 use crate::domain::inbox::InboxSettings;
 use crate::domain::notifications::NotificationSettings;
 use crate::domain::payments::{CreditPackage, parse_packages};
+use crate::domain::rate_limits::RateLimitSettings;
 
 /// `dev` shows GraphiQL and introspection and detailed errors; `prod` hides them unless enabled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,11 +61,16 @@ pub struct Config {
     pub image_url_ttl: Duration,
     /// Serve GraphiQL and allow introspection (default: on in dev, off in prod).
     pub graphiql: bool,
+    /// Behind a reverse proxy (`AISHA_TRUST_PROXY`): the client's address is the last one of
+    /// `X-Forwarded-For`, which our proxy wrote, rather than the proxy's own.
+    pub trust_proxy: bool,
     pub limits: Limits,
     /// Leases and retries of Telegram updates.
     pub inbox: InboxSettings,
     /// Leases and retries of notifications (written only when the bot is on).
     pub notifications: NotificationSettings,
+    /// Budgets per user and per address (`AISHA_RATE_LIMITS`).
+    pub rate_limits: RateLimitSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -225,6 +231,7 @@ impl Config {
             .map_err(|e| err("AISHA_CREDIT_PACKAGES", e))?,
             image_url_ttl: Duration::from_secs(vars.parse("AISHA_IMAGE_URL_TTL_SECS")?.unwrap_or(3600)),
             graphiql,
+            trust_proxy: vars.parse::<bool>("AISHA_TRUST_PROXY")?.unwrap_or(false),
             limits: Limits {
                 max_query_depth: vars.parse("AISHA_MAX_QUERY_DEPTH")?.unwrap_or(16),
                 max_query_complexity: vars.parse("AISHA_MAX_QUERY_COMPLEXITY")?.unwrap_or(2000),
@@ -240,6 +247,8 @@ impl Config {
                 ..InboxSettings::default()
             },
             notifications: NotificationSettings::default(),
+            rate_limits: RateLimitSettings::parse(&vars.get("AISHA_RATE_LIMITS").unwrap_or_default())
+                .map_err(|e| err("AISHA_RATE_LIMITS", e))?,
             data_dir,
         })
     }

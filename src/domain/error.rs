@@ -15,8 +15,9 @@ pub enum Error {
     Forbidden,
     #[error("insufficient credits: {needed} needed, {available} available")]
     InsufficientCredits { needed: i64, available: i64 },
-    #[error("too many requests, retry later")]
-    RateLimited,
+    /// Over a rate budget; nothing was done.
+    #[error("too many requests in a row: try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// A feature that needs configuration this instance does not have.
     #[error("{0}")]
     Unavailable(String),

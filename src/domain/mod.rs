@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod notifications;
 pub mod payments;
+pub mod rate_limits;
 pub mod time;
 pub mod users;
 
@@ -35,4 +36,6 @@ pub struct Services {
     pub inbox: inbox::InboxService,
     /// What users must be told.
     pub notifications: notifications::NotificationService,
+    /// How much each user and address may ask for.
+    pub rate_limits: rate_limits::RateLimiter,
 }

@@ -1,5 +1,6 @@
 //! Signing in and out.
 
+use crate::domain::rate_limits::{Action, Caller};
 use async_graphql::{Context, Object, SimpleObject};
 
 use super::context::{Viewer, services};
@@ -22,6 +23,9 @@ impl AuthMutation {
     /// Signs in with Telegram Mini App `initData`, or the Login Widget's fields as a query
     /// string; creates the user on first sign-in.
     async fn sign_in_with_telegram(&self, ctx: &Context<'_>, init_data: String) -> Result<AuthPayload> {
+        if let Some(address) = ctx.data_opt::<Viewer>().and_then(Viewer::address) {
+            services(ctx).rate_limits.check(Caller::Address(address), Action::SignIn).await?;
+        }
         let (token, user) = services(ctx).auth.sign_in_with_telegram(&init_data).await?;
         Ok(AuthPayload { token, user: User(user) })
     }

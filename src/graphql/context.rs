@@ -2,6 +2,8 @@
 //! token there and it is resolved on first use (so `{ __typename }` costs no database query);
 //! the bot and the WebSocket put a principal that is already known.
 
+use std::net::IpAddr;
+
 use async_graphql::Context;
 use tokio::sync::OnceCell;
 
@@ -10,6 +12,8 @@ use crate::domain::{Error, Result, Services, auth::Principal, users::TelegramPro
 pub struct Viewer {
     credentials: Credentials,
     resolved: OnceCell<Option<Principal>>,
+    /// The client's address, when the request came over the network.
+    address: Option<IpAddr>,
 }
 
 enum Credentials {
@@ -39,7 +43,17 @@ impl Viewer {
     }
 
     fn with(credentials: Credentials) -> Self {
-        Viewer { credentials, resolved: OnceCell::new() }
+        Viewer { credentials, resolved: OnceCell::new(), address: None }
+    }
+
+    /// The same viewer, asking from `address`.
+    pub fn at(mut self, address: Option<IpAddr>) -> Self {
+        self.address = address;
+        self
+    }
+
+    pub fn address(&self) -> Option<IpAddr> {
+        self.address
     }
 
     /// The bearer token this request came with, if any (for `signOut`).

@@ -134,7 +134,7 @@ pub fn classify(error: &mut ServerError) -> &'static str {
             Error::InsufficientCredits { needed, available } => {
                 ("INSUFFICIENT_CREDITS", vec![("needed", Value::from(*needed)), ("available", Value::from(*available))])
             }
-            Error::RateLimited => ("RATE_LIMITED", vec![]),
+            Error::RateLimited { retry_after_secs } => ("RATE_LIMITED", vec![("retryAfter", Value::from(*retry_after_secs))]),
             Error::Unavailable(_) => ("UNAVAILABLE", vec![]),
             Error::Database(_) | Error::Internal(_) => {
                 tracing::error!(error = %domain, path = ?error.path, "internal error in a GraphQL operation");

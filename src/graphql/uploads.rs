@@ -5,6 +5,7 @@
 use async_graphql::{ID, Request, ServerError, Value, parser::types::Selection};
 
 use super::ids::{Kind, decode_as};
+use crate::domain::rate_limits::{Action, Caller};
 use crate::domain::{Error, Services, auth::Principal};
 
 /// Refuses an upload the operation would refuse anyway, before its bytes are read. Operations
@@ -43,6 +44,9 @@ pub async fn check_uploads(services: &Services, principal: Principal, request: &
         };
         let avatar_id = decode_as(&ID(avatar_id), Kind::Avatar, "avatar").map_err(refuse)?;
         services.avatars.check_upload(user, avatar_id, files).await.map_err(refuse)?;
+        // An upload request spends the paid budget (the bot's photos, one message each, are
+        // bounded by the avatar's 20 and by Telegram).
+        services.rate_limits.check(Caller::User(user), Action::Paid).await.map_err(refuse)?;
     }
     Ok(())
 }

@@ -18,6 +18,8 @@ use super::uploads::{self, UploadError, UploadLimits};
 use super::websocket;
 use crate::app::AppState;
 use crate::budget::RequestBudget;
+use crate::domain::Error as DomainError;
+use crate::domain::rate_limits::{Action, Caller};
 use crate::graphql::{Viewer, check_uploads, classify, operation_label};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,7 @@ struct Params {
 
 pub async fn post(State(app): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let address = client_address(&app, &parts);
     let headers = parts.headers;
     let media = match negotiate(&headers) {
         Ok(media) => media,
@@ -54,7 +57,7 @@ pub async fn post(State(app): State<AppState>, request: Request) -> Response {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if essence.eq_ignore_ascii_case("multipart/form-data") {
-        return multipart(&app, &headers, &content_type, body, media).await;
+        return multipart(&app, viewer(&headers).at(address), &headers, &content_type, body, media).await;
     }
     if !essence.eq_ignore_ascii_case("application/json") {
         return plain_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "Content-Type must be application/json (or multipart/form-data for uploads)");
@@ -68,17 +71,28 @@ pub async fn post(State(app): State<AppState>, request: Request) -> Response {
         Err(e) => Err(format!("the body is not valid JSON: {e}")),
     };
     match params {
-        Ok(params) => execute(&app, &headers, params, media, false).await,
+        Ok(params) => execute(&app, viewer(&headers).at(address), params, media, false).await,
         Err(message) => plain_error(StatusCode::BAD_REQUEST, media, &message),
     }
+}
+
+/// Where the request comes from, for the per-address budgets.
+fn client_address(app: &AppState, parts: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
+    if app.config.trust_proxy {
+        // The last entry is the one our proxy added; the ones before it are the client's word.
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).last();
+        if let Some(address) = forwarded.and_then(|v| v.rsplit(',').next()).and_then(|a| a.trim().parse().ok()) {
+            return Some(address);
+        }
+    }
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip())
 }
 
 /// The GraphQL multipart request spec (file uploads). Who asks is known, and the announced size
 /// checked, before any of the body is read; the operation and the number of files are checked
 /// before any file is (see `uploads`).
-async fn multipart(app: &AppState, headers: &HeaderMap, content_type: &str, body: Body, media: MediaType) -> Response {
+async fn multipart(app: &AppState, viewer: Viewer, headers: &HeaderMap, content_type: &str, body: Body, media: MediaType) -> Response {
     let limits = UploadLimits { max_files: app.config.limits.max_upload_files, max_file_bytes: app.config.limits.max_upload_bytes };
-    let viewer = viewer(headers);
     let principal = match viewer.principal(&app.services).await {
         Ok(Some(principal)) => principal,
         Ok(None) | Err(_) => {
@@ -101,8 +115,16 @@ async fn multipart(app: &AppState, headers: &HeaderMap, content_type: &str, body
         Err(error) => return refused(error),
     };
     if let Err(error) = check_uploads(&app.services, principal, &incoming.request, incoming.file_count()).await {
+        incoming.absorb_rest(limits.max_file_bytes);
         let body = serde_json::json!({ "data": null, "errors": [error] });
-        return json_response(StatusCode::OK, media, &body);
+        let retry_after = error.extensions.as_ref().and_then(|e| match e.get("retryAfter") {
+            Some(Value::Number(n)) => n.as_u64(),
+            _ => None,
+        });
+        return match retry_after {
+            Some(seconds) => too_many_requests(media, seconds, &body),
+            None => json_response(StatusCode::OK, media, &body),
+        };
     }
     match incoming.read_files().await {
         Ok(request) => run(app, viewer, request, media, false).await,
@@ -115,6 +137,7 @@ pub async fn get(State(app): State<AppState>, request: Request) -> Response {
         return websocket::upgrade(app, request).await;
     }
     let (parts, _) = request.into_parts();
+    let address = client_address(&app, &parts);
     let media = match negotiate(&parts.headers) {
         Ok(media) => media,
         Err(response) => return response,
@@ -123,7 +146,7 @@ pub async fn get(State(app): State<AppState>, request: Request) -> Response {
         .map(|(k, v)| (k.into_owned(), Json::String(v.into_owned())))
         .collect();
     match params_from(map, true) {
-        Ok(params) => execute(&app, &parts.headers, params, media, true).await,
+        Ok(params) => execute(&app, viewer(&parts.headers).at(address), params, media, true).await,
         Err(message) => plain_error(StatusCode::BAD_REQUEST, media, &message),
     }
 }
@@ -156,7 +179,7 @@ fn params_from(mut map: Map<String, Json>, json_in_strings: bool) -> Result<Para
     Ok(Params { variables: object("variables")?, extensions: object("extensions")?, query, operation_name })
 }
 
-async fn execute(app: &AppState, headers: &HeaderMap, params: Params, media: MediaType, is_get: bool) -> Response {
+async fn execute(app: &AppState, viewer: Viewer, params: Params, media: MediaType, is_get: bool) -> Response {
     let mut request = async_graphql::Request::new(params.query)
         .variables(Variables::from_json(Json::Object(params.variables)));
     if let Some(name) = params.operation_name {
@@ -167,7 +190,7 @@ async fn execute(app: &AppState, headers: &HeaderMap, params: Params, media: Med
             request.extensions.insert(key, value);
         }
     }
-    run(app, viewer(headers), request, media, is_get).await
+    run(app, viewer, request, media, is_get).await
 }
 
 async fn run(app: &AppState, viewer: Viewer, mut request: async_graphql::Request, media: MediaType, is_get: bool) -> Response {
@@ -186,7 +209,15 @@ async fn run(app: &AppState, viewer: Viewer, mut request: async_graphql::Request
             return response;
         }
         Ok(prepared) => {
-            app.metrics.record_operation(operation_label(prepared.kind.unwrap_or(OperationType::Query)));
+            let kind = prepared.kind.unwrap_or(OperationType::Query);
+            app.metrics.record_operation(operation_label(kind));
+            let action = if kind == OperationType::Mutation { Action::Write } else { Action::Read };
+            if let Err(seconds) = within_budget(app, &viewer, action).await {
+                app.metrics.record_error("RATE_LIMITED");
+                let message = format!("too many requests in a row: try again in {seconds} s");
+                let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "RATE_LIMITED", "retryAfter": seconds } }] });
+                return too_many_requests(media, seconds, &body);
+            }
             prepared.validated
         }
     };
@@ -223,6 +254,39 @@ async fn run(app: &AppState, viewer: Viewer, mut request: async_graphql::Request
         app.documents.mark_validated(&query, operation_name.as_deref());
     }
     json_response(StatusCode::OK, media, &response)
+}
+
+/// Takes one `action` from the budgets of the caller's address and token (together, one round
+/// trip's time when they are in Redis); the seconds to wait when either is spent.
+async fn within_budget(app: &AppState, viewer: &Viewer, action: Action) -> Result<(), u64> {
+    let limiter = &app.services.rate_limits;
+    let by_address = async {
+        match viewer.address() {
+            Some(address) => limiter.check(Caller::Address(address), action).await,
+            None => Ok(()),
+        }
+    };
+    let by_token = async {
+        match viewer.token() {
+            Some(token) => limiter.check(Caller::Token(token), action).await,
+            None => Ok(()),
+        }
+    };
+    match tokio::join!(by_address, by_token) {
+        (Err(DomainError::RateLimited { retry_after_secs }), _) | (_, Err(DomainError::RateLimited { retry_after_secs })) => {
+            Err(retry_after_secs)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// 429 with `Retry-After`: the whole request was refused, nothing was done.
+fn too_many_requests(media: MediaType, seconds: u64, body: &impl serde::Serialize) -> Response {
+    let mut response = json_response(StatusCode::TOO_MANY_REQUESTS, media, body);
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// The viewer behind `Authorization: Bearer <token>`, resolved only if a resolver asks.

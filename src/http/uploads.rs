@@ -73,6 +73,27 @@ impl Incoming {
         self.map.len()
     }
 
+    /// The request was refused after its head: the answer goes out at once, while the rest of
+    /// the body is read and dropped for a little while (up to a file's worth, ten seconds), so
+    /// that an ordinary client, still sending, reads the answer instead of a reset connection.
+    /// Beyond that the connection is closed on it.
+    pub fn absorb_rest(mut self, limit: u64) {
+        tokio::spawn(async move {
+            let absorb = async {
+                let mut absorbed = 0u64;
+                while let Ok(Some(mut field)) = self.multipart.next_field().await {
+                    while let Ok(Some(chunk)) = field.chunk().await {
+                        absorbed += chunk.len() as u64;
+                        if absorbed > limit {
+                            return;
+                        }
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), absorb).await;
+        });
+    }
+
     /// Streams each file into a temporary file and puts it where the map says.
     pub async fn read_files(mut self) -> Result<async_graphql::Request, UploadError> {
         let mut request = self.request;

@@ -110,6 +110,8 @@ pub struct Texts {
     pub unknown_command: &'static str,
     pub error: &'static str,
     pub gone: &'static str,
+    /// Over a rate limit; `{seconds}` to wait.
+    pub slow_down: &'static str,
 }
 
 const RU: Texts = Texts {
@@ -201,6 +203,7 @@ const RU: Texts = Texts {
     unknown_command: "Не понимаю. Откройте меню: /start",
     error: "Что-то пошло не так. Попробуйте ещё раз.",
     gone: "Этой картинки больше нет.",
+    slow_down: "Слишком много запросов подряд. Попробуйте снова через {seconds} с.",
 };
 
 const EN: Texts = Texts {
@@ -292,6 +295,7 @@ const EN: Texts = Texts {
     unknown_command: "I did not get that. Open the menu: /start",
     error: "Something went wrong. Please try again.",
     gone: "That picture is gone.",
+    slow_down: "Too many requests in a row. Try again in {seconds} s.",
 };
 
 impl Texts {

@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use aisha::adapters::cache::{Cache, MemoryCache, RedisCache};
+use aisha::adapters::cache::{Cache, MemoryCache, Rate, RedisCache};
 
 async fn exercise(cache: Arc<dyn Cache>) {
     let ttl = Duration::from_secs(60);
@@ -23,6 +23,21 @@ async fn exercise(cache: Arc<dyn Cache>) {
     assert_eq!(cache.get("short").await.expect("get"), None, "expired values are gone");
     assert!(cache.set_if_absent("short-mark", "y", ttl).await.expect("mark"), "an expired mark can be set again");
     cache.ping().await.expect("ping");
+
+    // A bucket of 3 a minute: a burst of three, then a wait of about a token's 20 s.
+    let rate = Rate { count: 3, per: Duration::from_secs(60) };
+    for n in 0..3 {
+        assert_eq!(cache.take("bucket", rate).await.expect("take"), None, "take {n} of the burst");
+    }
+    let wait = cache.take("bucket", rate).await.expect("take").expect("the fourth waits");
+    assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20), "{wait:?}");
+    assert_eq!(cache.take("other bucket", rate).await.expect("take"), None, "buckets are separate");
+    // A fast bucket refills: 2 per 100 ms.
+    let fast = Rate { count: 2, per: Duration::from_millis(100) };
+    assert!(cache.take("fast", fast).await.expect("take").is_none() && cache.take("fast", fast).await.expect("take").is_none());
+    assert!(cache.take("fast", fast).await.expect("take").is_some());
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(cache.take("fast", fast).await.expect("take"), None, "the bucket refilled");
 }
 
 #[tokio::test]

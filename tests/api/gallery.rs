@@ -272,10 +272,16 @@ db_test!(a_page_costs_the_same_sql_statements_for_20_and_100_images, |db: Db| as
     app.gql(Some(&token), "{ me { id } }", json!({})).await.data("me");
     let mut statements = Vec::new();
     for n in [20, 100] {
-        let before = app.app.metrics.sql_statements();
-        let response = app.gql(Some(&token), query, json!({ "n": n })).await;
-        assert_eq!(response.data("gallery")["edges"].as_array().expect("edges").len(), n);
-        statements.push(app.app.metrics.sql_statements() - before);
+        // The fewest of three runs: on a loaded machine a DataLoader's 1 ms window can close
+        // between two keys and split one batch in two, which is timing, not a statement per row.
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = app.app.metrics.sql_statements();
+            let response = app.gql(Some(&token), query, json!({ "n": n })).await;
+            assert_eq!(response.data("gallery")["edges"].as_array().expect("edges").len(), n);
+            fewest = fewest.min(app.app.metrics.sql_statements() - before);
+        }
+        statements.push(fewest);
     }
     assert_eq!(statements[0], statements[1], "statements for 20 and 100 images: {statements:?}");
     // The page, its total count, and the generations with their images: four statements.

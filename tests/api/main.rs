@@ -16,6 +16,7 @@ mod leases;
 mod limits;
 mod notifications;
 mod payments;
+mod rate_limits;
 mod schema;
 mod storage;
 mod telegram;

@@ -73,6 +73,8 @@ pub struct Place {
 }
 
 /// A configuration for tests: nothing external, a bot token for sign-in, an admin token.
+pub const GENEROUS_RATE_LIMITS: &str = "read=100000/60,write=100000/60,paid=100000/60,sign_in=100000/60";
+
 pub fn test_config(data_dir: &std::path::Path) -> Config {
     let mut config = Config::from_lookup(|_| None).expect("the defaults are valid");
     config.bind = "127.0.0.1:0".parse().expect("address");
@@ -87,6 +89,9 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
     config.job_idle_interval = Duration::from_millis(50);
     config.job_lease = Duration::from_secs(2);
     config.fal.poll_interval = Duration::from_millis(30);
+    // Every test comes from one address and signs in many users: budgets no test reaches,
+    // except the rate-limit tests, which set their own.
+    config.rate_limits = aisha::domain::rate_limits::RateLimitSettings::parse(GENEROUS_RATE_LIMITS).expect("budgets");
     config.telegram = Some(aisha::config::TelegramConfig {
         bot_token: BOT_TOKEN.into(),
         api_url: "http://127.0.0.1:9/".parse().expect("url"),

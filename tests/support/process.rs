@@ -43,6 +43,7 @@ impl Site {
             ("AISHA_LOCAL_LATENCY_MS", "150"),
             ("AISHA_JOB_POLL_MS", "50"),
             ("RUST_LOG", "info"),
+            ("AISHA_RATE_LIMITS", super::GENEROUS_RATE_LIMITS),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -4,12 +4,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::Cache;
+use super::{Cache, Rate};
 
 /// In-process cache; expired entries are dropped when read and swept when the map grows.
 #[derive(Default)]
 pub struct MemoryCache {
     entries: Mutex<HashMap<String, (String, Instant)>>,
+    /// Token buckets, as the time their schedule has reached (GCRA).
+    buckets: Mutex<HashMap<String, Instant>>,
 }
 
 const SWEEP_ABOVE: usize = 100_000;
@@ -55,6 +57,21 @@ impl Cache for MemoryCache {
             }
             !live
         }))
+    }
+
+    async fn take(&self, key: &str, rate: Rate) -> anyhow::Result<Option<Duration>> {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if buckets.len() >= SWEEP_ABOVE {
+            buckets.retain(|_, reached| *reached > now);
+        }
+        let reached = buckets.get(key).copied().unwrap_or(now).max(now);
+        let ahead = reached - now;
+        if ahead > rate.tolerance() {
+            return Ok(Some(ahead - rate.tolerance()));
+        }
+        buckets.insert(key.to_owned(), reached + rate.interval());
+        Ok(None)
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ use super::repository::{self as repo, NewAvatar, NewPhoto};
 use crate::adapters::{bus::EventBus, db::statement, storage::{Bucket, LinkWindow, Storage}};
 use crate::domain::gallery::StatsCache;
 use crate::domain::jobs::{JobEngine, training_archive_key};
+use crate::domain::rate_limits::{Action, Caller, RateLimiter};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
 
 #[derive(Clone, Debug)]
@@ -27,6 +28,7 @@ pub struct AvatarService {
     bus: Arc<dyn EventBus>,
     jobs: JobEngine,
     stats: StatsCache,
+    rate_limits: RateLimiter,
     settings: AvatarSettings,
 }
 
@@ -37,9 +39,10 @@ impl AvatarService {
         bus: Arc<dyn EventBus>,
         jobs: JobEngine,
         stats: StatsCache,
+        rate_limits: RateLimiter,
         settings: AvatarSettings,
     ) -> Self {
-        AvatarService { db, storage, bus, jobs, stats, settings }
+        AvatarService { db, storage, bus, jobs, stats, rate_limits, settings }
     }
 
     pub fn training_price(&self) -> i64 {
@@ -222,6 +225,7 @@ impl AvatarService {
                 avatar.photo_count
             )));
         }
+        self.rate_limits.check(Caller::User(user_id), Action::Paid).await?;
         self.jobs.start_training(&avatar, self.settings.training_price).await?;
         self.changed(user_id, id).await
     }

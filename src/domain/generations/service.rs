@@ -8,6 +8,7 @@ use super::model::{Generation, GenerationStatus, NewGeneration};
 use super::repository as repo;
 use crate::adapters::bus::EventBus;
 use crate::domain::avatars;
+use crate::domain::rate_limits::{Action, Caller, RateLimiter};
 use crate::domain::credits::{CreditService, IdempotencyKey, NotApplied, reserve_in_tx};
 use crate::domain::gallery::repository::of_generations;
 use crate::domain::jobs::{Job, JobEngine, JobKind, NewJob, Purpose, find_job, active_jobs, insert_job};
@@ -24,11 +25,12 @@ struct Inner {
     credits: CreditService,
     bus: Arc<dyn EventBus>,
     engine: JobEngine,
+    rate_limits: RateLimiter,
 }
 
 impl GenerationService {
-    pub fn new(db: DatabaseConnection, credits: CreditService, bus: Arc<dyn EventBus>, engine: JobEngine) -> Self {
-        GenerationService { inner: Arc::new(Inner { db, credits, bus, engine }) }
+    pub fn new(db: DatabaseConnection, credits: CreditService, bus: Arc<dyn EventBus>, engine: JobEngine, rate_limits: RateLimiter) -> Self {
+        GenerationService { inner: Arc::new(Inner { db, credits, bus, engine, rate_limits }) }
     }
 
     pub fn models(&self) -> &[ModelSpec] {
@@ -67,6 +69,8 @@ impl GenerationService {
         {
             return self.snapshot(existing).await;
         }
+        // A repeat of the same request (above) is free; a new one spends the user's budget.
+        self.inner.rate_limits.check(Caller::User(user_id), Action::Paid).await?;
         let cost = model.price_per_image * i64::from(input.num_images);
         let client_key = input.idempotency_key.as_ref().map(IdempotencyKey::as_str);
         let ledger_key = IdempotencyKey::internal(match client_key {

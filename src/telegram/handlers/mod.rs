@@ -51,38 +51,55 @@ async fn on_message(bot: &BotCtx, message: Message) -> Result<()> {
     let text = message.text().unwrap_or_default().trim().to_owned();
     let start_payload = text.strip_prefix("/start ").map(|p| p.trim().chars().take(64).collect());
     let mut turn = Turn::begin(bot, message.chat.id, &from, start_payload, None).await?;
+    let result = route_message(&mut turn, &message, &text).await;
+    tell_rate_limit(&mut turn, result).await
+}
+
+async fn route_message(turn: &mut Turn<'_>, message: &Message, text: &str) -> Result<()> {
     if let Some(payment) = message.successful_payment() {
-        return balance::paid(&mut turn, payment).await;
+        return balance::paid(turn, payment).await;
     }
     if matches!(message.kind, teloxide::types::MessageKind::RefundedPayment(_)) {
         return Ok(()); // Telegram's note of a refund we made; the notifier told the user
     }
-    if let Some(file_id) = avatars::photo_file(&message) {
-        return avatars::photo_received(&mut turn, file_id).await;
+    if let Some(file_id) = avatars::photo_file(message) {
+        return avatars::photo_received(turn, file_id).await;
     }
     let command = text.split_whitespace().next().unwrap_or_default();
     let command = command.split('@').next().unwrap_or_default();
     match command {
         "/start" | "/menu" => {
             turn.state.draft = Default::default();
-            menu::show(&mut turn).await
+            menu::show(turn).await
         }
-        "/help" => menu::help(&mut turn).await,
-        "/language" => menu::pick_language(&mut turn).await,
-        "/paysupport" => balance::paysupport(&mut turn).await,
-        "/balance" => balance::show(&mut turn).await,
-        "/gallery" => gallery::show_first(&mut turn).await,
+        "/help" => menu::help(turn).await,
+        "/language" => menu::pick_language(turn).await,
+        "/paysupport" => balance::paysupport(turn).await,
+        "/balance" => balance::show(turn).await,
+        "/gallery" => gallery::show_first(turn).await,
         _ if turn.state.screen == Screen::AwaitPrompt && !text.is_empty() && !command.starts_with('/') => {
-            create::prompt_received(&mut turn, &text).await
+            create::prompt_received(turn, &text).await
         }
         _ if turn.state.screen == Screen::AwaitAvatarName && !text.is_empty() && !command.starts_with('/') => {
-            avatars::name_received(&mut turn, &text).await
+            avatars::name_received(turn, &text).await
         }
-        "/avatars" => avatars::list(&mut turn).await,
+        "/avatars" => avatars::list(turn).await,
         _ => {
             let t = turn.t();
             turn.send(t.unknown_command, None).await.map(drop)
         }
+    }
+}
+
+/// Over a budget, the user hears how long to wait (in seconds, as the API said).
+async fn tell_rate_limit(turn: &mut Turn<'_>, result: Result<()>) -> Result<()> {
+    match result {
+        Err(BotError::Api(ApiError::Refused { code, extensions, .. })) if code == "RATE_LIMITED" => {
+            let seconds = extensions["retryAfter"].as_u64().unwrap_or(60);
+            let text = texts::fill(turn.t().slow_down, &[("seconds", &seconds)]);
+            turn.send(&text, None).await.map(drop)
+        }
+        other => other,
     }
 }
 
@@ -95,7 +112,8 @@ async fn on_callback(bot: &BotCtx, query: CallbackQuery) -> Result<()> {
     let origin = Origin { message_id: message.id, is_photo: message.photo().is_some(), markup: message.reply_markup().cloned() };
     let mut turn = Turn::begin(bot, message.chat.id, &query.from, None, Some(origin)).await?;
     let Some(callback) = query.data.as_deref().and_then(Callback::decode) else { return Ok(()) };
-    let result = route(&mut turn, callback).await;
+    let routed = route(&mut turn, callback).await;
+    let result = tell_rate_limit(&mut turn, routed).await;
     let t = turn.t();
     match result {
         Err(error) if error.is_transient() => Err(error),
