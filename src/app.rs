@@ -58,6 +58,8 @@ pub struct App {
     pub instance_id: String,
     /// The bot, when `TELEGRAM_BOT_TOKEN` is set.
     pub telegram: Option<TelegramBot>,
+    /// Open WebSockets per user, for their cap.
+    pub sockets: Arc<crate::http::SocketCounts>,
 }
 
 #[derive(Clone)]
@@ -160,6 +162,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         metrics,
         instance_id,
         telegram,
+        sockets: Arc::default(),
     })))
 }
 

@@ -65,6 +65,7 @@ pub struct Config {
     /// `X-Forwarded-For`, which our proxy wrote, rather than the proxy's own.
     pub trust_proxy: bool,
     pub limits: Limits,
+    pub websocket: WebSocketSettings,
     /// Leases and retries of Telegram updates.
     pub inbox: InboxSettings,
     /// Leases and retries of notifications (written only when the bot is on).
@@ -133,6 +134,18 @@ pub struct Limits {
     /// statements (`AISHA_MAX_REQUEST_STATEMENTS`).
     pub request_timeout: Duration,
     pub max_request_statements: usize,
+}
+
+/// The bounds of a subscription socket.
+#[derive(Clone, Copy, Debug)]
+pub struct WebSocketSettings {
+    /// `connection_init` must come within this (`AISHA_WS_INIT_TIMEOUT_SECS`), or 4408.
+    pub init_timeout: Duration,
+    /// The server pings this often; a peer silent for two pings is closed.
+    pub ping_interval: Duration,
+    pub max_subscriptions: usize,
+    /// Per user and instance.
+    pub max_sockets_per_user: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -232,6 +245,12 @@ impl Config {
             image_url_ttl: Duration::from_secs(vars.parse("AISHA_IMAGE_URL_TTL_SECS")?.unwrap_or(3600)),
             graphiql,
             trust_proxy: vars.parse::<bool>("AISHA_TRUST_PROXY")?.unwrap_or(false),
+            websocket: WebSocketSettings {
+                init_timeout: Duration::from_secs(positive(&vars, "AISHA_WS_INIT_TIMEOUT_SECS", 10)?.into()),
+                ping_interval: Duration::from_secs(15),
+                max_subscriptions: 32,
+                max_sockets_per_user: 16,
+            },
             limits: Limits {
                 max_query_depth: vars.parse("AISHA_MAX_QUERY_DEPTH")?.unwrap_or(16),
                 max_query_complexity: vars.parse("AISHA_MAX_QUERY_COMPLEXITY")?.unwrap_or(2000),

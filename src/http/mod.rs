@@ -11,6 +11,8 @@ mod uploads;
 mod web_client;
 mod websocket;
 
+pub use websocket::sockets::SocketCounts;
+
 use axum::{
     Router,
     extract::DefaultBodyLimit,

@@ -22,3 +22,4 @@ mod storage;
 mod telegram;
 mod uploads;
 mod websocket;
+mod websocket_protocol;

@@ -16,7 +16,7 @@ use crate::domain::users::{TelegramProfile, User, UserService};
 use crate::domain::{Error, Result, time::now_micros};
 
 /// Who is making a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Principal {
     User(i64),
     /// A user acting through our own bot (the update came through the verified webhook). The
@@ -34,6 +34,26 @@ pub struct AuthService {
     bot_token: Option<SecretString>,
     admin_token: Option<SecretString>,
     tokens: Arc<TokenCache>,
+    watchers: Arc<RevocationWatchers>,
+}
+
+/// Whoever holds a token open (a WebSocket) learns at once when it is revoked, on any instance.
+#[derive(Default)]
+struct RevocationWatchers(std::sync::Mutex<std::collections::HashMap<String, tokio::sync::watch::Sender<bool>>>);
+
+impl RevocationWatchers {
+    fn watch(&self, token_hash: &str) -> tokio::sync::watch::Receiver<bool> {
+        let mut watchers = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget the tokens nobody watches any more.
+        watchers.retain(|_, sender| sender.receiver_count() > 0);
+        watchers.entry(token_hash.to_owned()).or_insert_with(|| tokio::sync::watch::channel(false).0).subscribe()
+    }
+
+    fn revoked(&self, token_hash: &str) {
+        if let Some(sender) = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(token_hash) {
+            sender.send_replace(true);
+        }
+    }
 }
 
 impl AuthService {
@@ -44,7 +64,7 @@ impl AuthService {
         bot_token: Option<SecretString>,
         admin_token: Option<SecretString>,
     ) -> Self {
-        AuthService { db, users, bus, bot_token, admin_token, tokens: Arc::default() }
+        AuthService { db, users, bus, bot_token, admin_token, tokens: Arc::default(), watchers: Arc::default() }
     }
 
     /// Evicts tokens revoked on any instance from this instance's cache; runs until the bus ends.
@@ -53,6 +73,7 @@ impl AuthService {
         while let Some(event) = events.next().await {
             if let Event::TokenRevoked { token_hash, .. } = event {
                 self.tokens.evict(&token_hash);
+                self.watchers.revoked(&token_hash);
             }
         }
     }
@@ -115,12 +136,18 @@ impl AuthService {
     }
 
     /// Revokes the token; true when it was live.
+    /// Turns `true` when `token` is revoked (here or on another instance).
+    pub fn watch_revocation(&self, token: &str) -> tokio::sync::watch::Receiver<bool> {
+        self.watchers.watch(&hash(token))
+    }
+
     pub async fn revoke(&self, token: &str) -> Result<bool> {
         let token_hash = hash(token);
         let sql = "UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING user_id";
         let db = &self.db;
         let row = db.query_one_raw(statement(db, sql, [now_micros().into(), token_hash.clone().into()])).await?;
         self.tokens.evict(&token_hash);
+        self.watchers.revoked(&token_hash);
         let Some(row) = row else { return Ok(false) };
         let event = Event::TokenRevoked { user_id: row.try_get_by_index(0)?, token_hash };
         if let Err(error) = self.bus.publish(&event).await {

@@ -1,6 +1,10 @@
-//! Subscriptions over WebSocket (`graphql-transport-ws` and the legacy `graphql-ws`). The
-//! `connection_init` payload must carry `{"authorization": "Bearer <token>"}`; without a valid
-//! token the connection is refused.
+//! Subscriptions over WebSocket: `graphql-transport-ws` by our own server (`transport`, the
+//! spec's close codes), and the legacy `graphql-ws` (subscriptions-transport-ws) by
+//! async-graphql's, with its own semantics. The `connection_init` payload must carry
+//! `{"authorization": "Bearer <token>"}`; without a valid token the connection is refused.
+
+pub mod sockets;
+mod transport;
 
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -25,12 +29,18 @@ pub async fn upgrade(app: AppState, request: Request) -> Response {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    upgrade
+    let upgrade = upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         // Clients send small messages. tungstenite zeroes its whole read buffer on every read
         // (128 KiB by default), which dominated the cost of fanning an event out to many sockets.
         .read_buffer_size(READ_BUFFER_BYTES)
-        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_message_size(MAX_MESSAGE_BYTES);
+    // The upgrade prefers graphql-transport-ws (first in the list) whenever the client offers it.
+    let offered = parts.headers.get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|v| v.to_str().ok());
+    if offered.flat_map(|v| v.split(',')).any(|p| p.trim() == "graphql-transport-ws") {
+        return upgrade.on_upgrade(move |socket| transport::serve(socket, app));
+    }
+    upgrade
         .on_upgrade(move |socket| async move {
             let schema = app.schema.clone();
             GraphQLWebSocket::new(socket, schema, protocol)
@@ -40,12 +50,18 @@ pub async fn upgrade(app: AppState, request: Request) -> Response {
         })
 }
 
-async fn connection_init(app: AppState, payload: serde_json::Value) -> async_graphql::Result<Data> {
-    let token = ["authorization", "Authorization"]
+/// The token in a `connection_init` payload: `{"authorization": "Bearer <token>"}`.
+fn bearer_token(payload: &serde_json::Value) -> Option<String> {
+    ["authorization", "Authorization"]
         .iter()
         .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned())
         .filter(|t| !t.is_empty())
+}
+
+/// The legacy protocol's `connection_init`.
+async fn connection_init(app: AppState, payload: serde_json::Value) -> async_graphql::Result<Data> {
+    let token = bearer_token(&payload)
         .ok_or_else(|| async_graphql::Error::new("connection_init needs {\"authorization\": \"Bearer <token>\"}"))?;
     let principal = app
         .services
