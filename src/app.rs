@@ -315,10 +315,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let limits = app.config.connections;
     let router = crate::http::router(app);
-    // The peer's address feeds the per-address rate limits.
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+    crate::http::server::serve(listener, router, limits, shutdown).await.context("serving HTTP")
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -66,6 +66,8 @@ pub struct Config {
     pub trust_proxy: bool,
     pub limits: Limits,
     pub websocket: WebSocketSettings,
+    /// How slow a client may be (headers, idle keep-alive, bodies).
+    pub connections: crate::http::server::ConnectionLimits,
     /// Leases and retries of Telegram updates.
     pub inbox: InboxSettings,
     /// Leases and retries of notifications (written only when the bot is on).
@@ -245,6 +247,7 @@ impl Config {
             image_url_ttl: Duration::from_secs(vars.parse("AISHA_IMAGE_URL_TTL_SECS")?.unwrap_or(3600)),
             graphiql,
             trust_proxy: vars.parse::<bool>("AISHA_TRUST_PROXY")?.unwrap_or(false),
+            connections: crate::http::server::ConnectionLimits::default(),
             websocket: WebSocketSettings {
                 init_timeout: Duration::from_secs(positive(&vars, "AISHA_WS_INIT_TIMEOUT_SECS", 10)?.into()),
                 ping_interval: Duration::from_secs(15),

@@ -62,8 +62,10 @@ pub async fn post(State(app): State<AppState>, request: Request) -> Response {
     if !essence.eq_ignore_ascii_case("application/json") {
         return plain_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "Content-Type must be application/json (or multipart/form-data for uploads)");
     }
-    let Ok(body) = axum::body::to_bytes(body, app.config.limits.max_body_bytes).await else {
-        return plain_error(StatusCode::PAYLOAD_TOO_LARGE, media, "the body is too large");
+    let body = match axum::body::to_bytes(body, app.config.limits.max_body_bytes).await {
+        Ok(body) => body,
+        Err(error) if is_too_slow(&error) => return plain_error(StatusCode::REQUEST_TIMEOUT, media, "the body came too slowly"),
+        Err(_) => return plain_error(StatusCode::PAYLOAD_TOO_LARGE, media, "the body is too large"),
     };
     let params = match serde_json::from_slice::<Json>(&body) {
         Ok(Json::Object(map)) => params_from(map, false),
@@ -74,6 +76,20 @@ pub async fn post(State(app): State<AppState>, request: Request) -> Response {
         Ok(params) => execute(&app, viewer(&headers).at(address), params, media, false).await,
         Err(message) => plain_error(StatusCode::BAD_REQUEST, media, &message),
     }
+}
+
+/// Whether reading the body failed because it stalled (see `server`), not because of its size.
+fn is_too_slow(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        // An io::Error hides its inner error from `source()`: look inside.
+        let inner = current.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
+        if current.is::<super::server::BodyTooSlow>() || inner.is_some_and(|e| e.is::<super::server::BodyTooSlow>()) {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 /// Where the request comes from, for the per-address budgets.

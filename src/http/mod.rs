@@ -7,6 +7,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod observe;
+pub mod server;
 mod uploads;
 mod web_client;
 mod websocket;

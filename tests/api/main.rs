@@ -20,6 +20,7 @@ mod rate_limits;
 mod schema;
 mod storage;
 mod telegram;
+mod timeouts;
 mod uploads;
 mod websocket;
 mod websocket_protocol;
