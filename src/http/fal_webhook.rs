@@ -14,6 +14,10 @@ use crate::domain::jobs::{ProviderOutcome, WebhookResult};
 use crate::providers::fal::webhook::{SignedHeaders, WebhookError};
 
 pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+    // Without FAL there is nothing to call us back: the path does not exist.
+    if app.config.fal.key.is_none() {
+        return (StatusCode::NOT_FOUND, "FAL is not configured");
+    }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(request_id), Some(user_id), Some(timestamp), Some(signature)) = (
         header("x-fal-webhook-request-id"),

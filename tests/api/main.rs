@@ -15,6 +15,7 @@ mod inbox;
 mod leases;
 mod limits;
 mod notifications;
+mod outbound;
 mod payments;
 mod rate_limits;
 mod schema;

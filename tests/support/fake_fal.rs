@@ -77,6 +77,8 @@ struct Settings {
     upload_delay: Duration,
     /// How long a status request takes to answer.
     status_delay: Duration,
+    /// Where the handed-back status, response and cancel URLs point, if not here.
+    handle_base: Option<String>,
 }
 
 #[derive(Clone)]
@@ -101,6 +103,7 @@ impl FakeFal {
                 latency_by_model: Vec::new(),
                 upload_delay: Duration::ZERO,
                 status_delay: Duration::ZERO,
+                handle_base: None,
             })),
             recorded: Arc::default(),
             key: Arc::new(SigningKey::from_bytes(&[7u8; 32])),
@@ -140,6 +143,11 @@ impl FakeFal {
     }
 
     /// Status requests take this long to answer.
+    /// Hands back status, response and cancel URLs under `base` (another host, say).
+    pub fn hand_back_urls_on(&self, base: &str) {
+        self.settings.lock().expect("lock").handle_base = Some(base.to_owned());
+    }
+
     pub fn slow_status(&self, delay: Duration) {
         self.settings.lock().expect("lock").status_delay = delay;
     }
@@ -326,7 +334,8 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
     if let Some(url) = webhook {
         tokio::spawn(deliver(fake.clone(), id.clone(), url, latency));
     }
-    let base = format!("{}/{root}/requests/{id}", fake.url);
+    let elsewhere = fake.settings.lock().expect("lock").handle_base.clone();
+    let base = elsewhere.unwrap_or_else(|| format!("{}/{root}/requests/{id}", fake.url));
     axum::Json(json!({
         "request_id": id, "gateway_request_id": id, "status": "IN_QUEUE", "queue_position": 3,
         "status_url": format!("{base}/status"), "response_url": base, "cancel_url": format!("{base}/cancel"),

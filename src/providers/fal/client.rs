@@ -10,6 +10,24 @@ use url::Url;
 use crate::providers::{ProducedFile, ProviderError};
 
 const ATTEMPTS: u32 = 4;
+/// The largest answer we read: a LoRA's weights are the biggest thing FAL sends (tens of MB).
+const MAX_REPLY_BYTES: usize = 512 * 1024 * 1024;
+
+/// The body, refused once it passes `MAX_REPLY_BYTES` (announced or as it streams).
+async fn read_capped(mut response: reqwest::Response) -> Result<bytes::Bytes, ProviderError> {
+    let too_big = || ProviderError::Failed(format!("FAL's answer is larger than {} MB", MAX_REPLY_BYTES / 1_048_576));
+    if response.content_length().is_some_and(|n| n > MAX_REPLY_BYTES as u64) {
+        return Err(too_big());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| ProviderError::Transient(e.to_string()))? {
+        if body.len() + chunk.len() > MAX_REPLY_BYTES {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
 pub struct Client {
@@ -40,9 +58,15 @@ impl Reply {
 
 impl Client {
     pub fn new(key: &str) -> Self {
+        // Redirects only within a host, and a few: the key never follows one elsewhere.
+        let same_host = reqwest::redirect::Policy::custom(|attempt| {
+            let from = attempt.previous().last().and_then(|u| u.host_str().map(str::to_owned));
+            if attempt.previous().len() < 5 && from.as_deref() == attempt.url().host_str() { attempt.follow() } else { attempt.stop() }
+        });
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(120))
+            .redirect(same_host)
             .build()
             .unwrap_or_default();
         Client { http, authorization: format!("Key {key}") }
@@ -100,7 +124,7 @@ impl Client {
                     let content_type =
                         response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
                     let retryable = status == 429 || status >= 500;
-                    let body = response.bytes().await.map_err(|e| ProviderError::Transient(e.to_string()))?;
+                    let body = read_capped(response).await?;
                     if !retryable {
                         return Ok(Reply { status, body, content_type });
                     }

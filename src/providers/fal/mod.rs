@@ -69,6 +69,18 @@ pub fn flux_image_size(ratio: crate::domain::generations::AspectRatio) -> &'stat
     }
 }
 
+impl FalProvider {
+    /// A URL FAL handed back, if it is on the queue's own host: the key goes nowhere else.
+    fn on_queue_host(&self, url: &str, what: &str) -> Result<Url, ProviderError> {
+        let url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("bad {what}: {e}")))?;
+        if url.origin() != self.queue_url.origin() {
+            tracing::error!(%url, "FAL handed back a {what} on another host; it is not followed");
+            return Err(ProviderError::Failed(format!("FAL handed back a {what} on another host")));
+        }
+        Ok(url)
+    }
+}
+
 fn describe_failure(body: &Value) -> String {
     let detail = body.get("detail").or_else(|| body.get("error")).or_else(|| body.get("error_type"));
     match detail {
@@ -110,7 +122,7 @@ impl ImageProvider for FalProvider {
 
     async fn status(&self, _spec: &JobSpec, handle: &ProviderHandle) -> Result<ProviderStatus, ProviderError> {
         let url = handle.status_url.as_deref().ok_or_else(|| ProviderError::Failed("no status_url stored".into()))?;
-        let mut url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("bad status_url: {e}")))?;
+        let mut url = self.on_queue_host(url, "status_url")?;
         url.query_pairs_mut().append_pair("logs", "1");
         let body = self.client.get(url).await?.success_json()?;
         Ok(match body.get("status").and_then(Value::as_str).unwrap_or("") {
@@ -125,7 +137,7 @@ impl ImageProvider for FalProvider {
 
     async fn result(&self, _spec: &JobSpec, handle: &ProviderHandle) -> Result<Vec<ProducedFile>, ProviderError> {
         let url = handle.response_url.as_deref().ok_or_else(|| ProviderError::Failed("no response_url stored".into()))?;
-        let url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("bad response_url: {e}")))?;
+        let url = self.on_queue_host(url, "response_url")?;
         let output = self.client.get(url).await?.success_json()?;
         self.files_from_output(&output).await
     }
@@ -174,7 +186,7 @@ impl ImageProvider for FalProvider {
 
     async fn cancel(&self, handle: &ProviderHandle) -> Result<(), ProviderError> {
         let Some(url) = handle.cancel_url.as_deref() else { return Ok(()) };
-        let url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("bad cancel_url: {e}")))?;
+        let url = self.on_queue_host(url, "cancel_url")?;
         let reply: Reply = self.client.put(url).await?;
         // ALREADY_COMPLETED and NOT_FOUND are answers too: nothing left to cancel.
         tracing::debug!(status = reply.status, "FAL cancel answered");

@@ -1,0 +1,47 @@
+//! What the server calls out to: FAL's key goes only to FAL's own host, and the FAL webhook
+//! path does not exist where FAL is not configured.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::db_test;
+use crate::support::fake_fal::{FakeFal, Mode};
+use crate::support::{Db, eventually, spawn_app, spawn_app_with, use_fal};
+
+db_test!(a_status_url_on_another_host_never_receives_the_key, |db: Db| async move {
+    // "Elsewhere": a listener that counts whoever connects to it.
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = elsewhere.local_addr().expect("address");
+    let visits = Arc::new(AtomicUsize::new(0));
+    let counted = visits.clone();
+    tokio::spawn(async move {
+        while let Ok((_stream, _)) = elsewhere.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(100)).await;
+    fal.hand_back_urls_on(&format!("http://{address}/requests/stolen"));
+    let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
+    let (token, _) = app.sign_in(9500, "careful").await;
+    let before = app.balance(&token).await;
+    let create = "mutation { createGeneration(input: { model: \"fal-ai/imagen4/preview\", prompt: \"a lighthouse\" }) { id } }";
+    let id = app.gql(Some(&token), create, json!({})).await.data("createGeneration")["id"].clone();
+    let status = "query($id: ID!) { generation(id: $id) { status error } }";
+    let app_ref = &app;
+    let failed = || async {
+        app_ref.gql(Some(&token), status, json!({ "id": id })).await.data("generation")["status"] == "FAILED"
+    };
+    assert!(eventually(failed).await, "the job did not fail");
+    assert_eq!(visits.load(Ordering::SeqCst), 0, "the other host was called");
+    assert_eq!(app.balance(&token).await, before, "the failed job was not refunded");
+});
+
+#[tokio::test]
+async fn the_fal_webhook_is_not_found_without_fal() {
+    let app = spawn_app(Db::Sqlite).await;
+    let response = app.http.post(format!("{}/webhooks/fal", app.url)).body("{}").send().await.expect("sent");
+    assert_eq!(response.status(), 404);
+}
