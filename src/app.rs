@@ -118,7 +118,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let generations = GenerationService::new(db.clone(), credits.clone(), bus.clone(), jobs.clone(), rate_limits.clone());
     let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
-    let auth = AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone());
+    let auth = AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone(), config.auth);
     let stars = config.telegram.as_ref().map(crate::telegram::stars_gateway);
     let payments =
         PaymentService::new(db.clone(), credits.clone(), users.clone(), notifications.clone(), config.credit_packages.clone(), stars);

@@ -64,6 +64,9 @@ pub struct Config {
     /// Behind a reverse proxy (`AISHA_TRUST_PROXY`): the client's address is the last one of
     /// `X-Forwarded-For`, which our proxy wrote, rather than the proxy's own.
     pub trust_proxy: bool,
+    pub auth: crate::domain::auth::AuthSettings,
+    /// `/metrics` asks for this bearer token when it is set (`AISHA_METRICS_TOKEN`).
+    pub metrics_token: Option<SecretString>,
     pub limits: Limits,
     pub websocket: WebSocketSettings,
     /// How slow a client may be (headers, idle keep-alive, bodies).
@@ -189,7 +192,7 @@ impl Config {
             bind,
             public_url,
             env,
-            admin_token: vars.secret("AISHA_ADMIN_TOKEN"),
+            admin_token: admin_token(&vars)?,
             database_url,
             redis_url: vars.get("REDIS_URL"),
             redis_prefix: vars.get("AISHA_REDIS_PREFIX").unwrap_or_else(|| "aisha".into()),
@@ -247,6 +250,12 @@ impl Config {
             image_url_ttl: Duration::from_secs(vars.parse("AISHA_IMAGE_URL_TTL_SECS")?.unwrap_or(3600)),
             graphiql,
             trust_proxy: vars.parse::<bool>("AISHA_TRUST_PROXY")?.unwrap_or(false),
+            metrics_token: vars.secret("AISHA_METRICS_TOKEN"),
+            auth: crate::domain::auth::AuthSettings {
+                sign_in_max_age: Duration::from_secs(positive(&vars, "AISHA_SIGN_IN_MAX_AGE_SECS", 3600)?.into()),
+                token_ttl: Duration::from_secs(u64::from(positive(&vars, "AISHA_TOKEN_TTL_DAYS", 90)?) * 24 * 3600),
+                ..crate::domain::auth::AuthSettings::default()
+            },
             connections: crate::http::server::ConnectionLimits::default(),
             websocket: WebSocketSettings {
                 init_timeout: Duration::from_secs(positive(&vars, "AISHA_WS_INIT_TIMEOUT_SECS", 10)?.into()),
@@ -349,6 +358,14 @@ impl Vars<'_> {
     }
 }
 
+/// The operator's token: long enough that it cannot be guessed.
+fn admin_token(vars: &Vars<'_>) -> Result<Option<SecretString>, ConfigError> {
+    match vars.get("AISHA_ADMIN_TOKEN") {
+        Some(token) if token.chars().count() < 32 => Err(err("AISHA_ADMIN_TOKEN", "must be at least 32 characters")),
+        token => Ok(token.map(SecretString::from)),
+    }
+}
+
 fn positive(vars: &Vars<'_>, name: &'static str, default: u32) -> Result<u32, ConfigError> {
     match vars.parse::<u32>(name)?.unwrap_or(default) {
         0 => Err(err(name, "must be at least 1")),
@@ -394,6 +411,9 @@ mod tests {
             ("AISHA_LOCAL_FAILURE_RATE", "2"),
             ("AISHA_MODEL_PRICES", "nope/model=3"),
             ("AISHA_MODEL_PRICES", "fal-ai/imagen4/preview=-1"),
+            ("AISHA_ADMIN_TOKEN", "short-and-guessable"),
+            ("AISHA_RATE_LIMITS", "paid=0/60"),
+            ("AISHA_WS_INIT_TIMEOUT_SECS", "0"),
         ] {
             let error = with(&[(var, value)]).expect_err(var);
             assert_eq!(error.var, var);

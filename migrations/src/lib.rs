@@ -11,6 +11,7 @@ mod m20261126_000001_initial;
 mod m20261126_000002_gallery_search;
 mod m20261126_000003_avatar_training;
 mod m20261201_000004_nothing_lost;
+mod m20261202_000005_abuse_bounds;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_gallery_search::Migration),
             Box::new(m20261126_000003_avatar_training::Migration),
             Box::new(m20261201_000004_nothing_lost::Migration),
+            Box::new(m20261202_000005_abuse_bounds::Migration),
         ]
     }
 }

@@ -34,7 +34,7 @@ impl CreditMutation {
         if reason.is_empty() || reason.chars().count() > 200 {
             return Err(Error::invalid("reason must be 1-200 characters"));
         }
-        let key = IdempotencyKey::parse(&idempotency_key)?;
+        let key = IdempotencyKey::parse(&idempotency_key)?.within("admin");
         let credits = &services(ctx).credits;
         credits.balance(user_id).await?; // NOT_FOUND before anything else
         let change = BalanceChange { kind: EntryKind::Adjustment, amount, reason: reason.to_owned(), key };

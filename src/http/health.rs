@@ -27,18 +27,35 @@ pub async fn ready(State(app): State<AppState>) -> impl IntoResponse {
     );
     let ready = database.is_ok() && cache.is_ok() && storage.is_ok();
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let show = |r: Result<(), String>| r.err().unwrap_or_else(|| "ok".into());
-    (status, Json(json!({ "database": show(database), "cache": show(cache), "storage": show(storage) })))
+    // Only ok or failing: the reasons (hosts, users, driver messages) go to the log.
+    let show = |name: &str, r: Result<(), String>| match r {
+        Ok(()) => "ok",
+        Err(error) => {
+            tracing::warn!(dependency = name, %error, "not ready");
+            "failing"
+        }
+    };
+    let body = json!({ "database": show("database", database), "cache": show("cache", cache), "storage": show("storage", storage) });
+    (status, Json(body))
 }
 
 async fn check(probe: impl Future<Output = Result<(), String>>) -> Result<(), String> {
     tokio::time::timeout(CHECK_TIMEOUT, probe).await.unwrap_or_else(|_| Err("timed out".into()))
 }
 
-pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+/// Prometheus metrics; behind `Authorization: Bearer <AISHA_METRICS_TOKEN>` when it is set.
+pub async fn metrics(State(app): State<AppState>, headers: axum::http::HeaderMap) -> axum::response::Response {
+    use secrecy::ExposeSecret;
+    if let Some(expected) = &app.config.metrics_token {
+        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let matches = given.is_some_and(|given| crate::domain::auth::constant_time_eq(given.as_bytes(), expected.expose_secret().as_bytes()));
+        if !matches {
+            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "metrics need the metrics token").into_response();
+        }
+    }
     let mut text = app.metrics.render();
     text.push_str(&backlogs(&app).await);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// What waits in the database, read at each scrape: jobs not yet submitted, Telegram updates

@@ -193,6 +193,7 @@ db_test!(fal_failures_end_failed_with_exactly_one_refund, |db: Db| async move {
     let failed = wait_for(&app, &token, first.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
     assert_eq!(failed["status"], "FAILED");
     assert!(failed["error"].as_str().expect("error").contains("422"), "{failed}");
+    assert!(!failed["error"].as_str().expect("error").contains("prompt rejected"), "FAL's own words reached the user: {failed}");
 
     fal.set_mode(Mode::StatusError);
     let second = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "crashes" })).await;

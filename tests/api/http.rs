@@ -128,7 +128,8 @@ async fn readiness_fails_when_redis_is_configured_but_down() {
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["database"], "ok");
-    assert_ne!(body["cache"], "ok");
+    // Only ok or failing: the reason (the address, the driver's words) is for the log.
+    assert_eq!(body, serde_json::json!({ "database": "ok", "cache": "failing", "storage": "ok" }));
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod avatars;
 mod cache;
 mod credits;
 mod engine;
+mod exposure;
 mod gallery;
 mod generations;
 mod http;

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 pub const BOT_TOKEN: &str = "123456:TEST-bot-token";
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,5 +5,5 @@ mod service;
 mod telegram;
 mod token_cache;
 
-pub use service::{AuthService, Principal, constant_time_eq};
+pub use service::{AuthService, AuthSettings, Principal, constant_time_eq};
 pub use telegram::{InitDataError, sign_telegram_data, verify_telegram_data};

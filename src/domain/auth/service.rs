@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use futures_util::StreamExt;
@@ -33,8 +34,29 @@ pub struct AuthService {
     bus: Arc<dyn EventBus>,
     bot_token: Option<SecretString>,
     admin_token: Option<SecretString>,
+    settings: AuthSettings,
     tokens: Arc<TokenCache>,
     watchers: Arc<RevocationWatchers>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct AuthSettings {
+    /// Telegram sign-in data older than this is refused (`AISHA_SIGN_IN_MAX_AGE_SECS`).
+    pub sign_in_max_age: Duration,
+    /// A token lives this long after its last use (`AISHA_TOKEN_TTL_DAYS`).
+    pub token_ttl: Duration,
+    /// Live tokens per user; signing in once more revokes the oldest.
+    pub max_live_tokens: usize,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings { sign_in_max_age: Duration::from_secs(super::telegram::MAX_AGE_SECS.unsigned_abs()), token_ttl: Duration::from_secs(90 * 24 * 3600), max_live_tokens: 20 }
+    }
+}
+
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
 /// Whoever holds a token open (a WebSocket) learns at once when it is revoked, on any instance.
@@ -63,8 +85,9 @@ impl AuthService {
         bus: Arc<dyn EventBus>,
         bot_token: Option<SecretString>,
         admin_token: Option<SecretString>,
+        settings: AuthSettings,
     ) -> Self {
-        AuthService { db, users, bus, bot_token, admin_token, tokens: Arc::default(), watchers: Arc::default() }
+        AuthService { db, users, bus, bot_token, admin_token, settings, tokens: Arc::default(), watchers: Arc::default() }
     }
 
     /// Evicts tokens revoked on any instance from this instance's cache; runs until the bus ends.
@@ -85,7 +108,8 @@ impl AuthService {
             .as_ref()
             .ok_or_else(|| Error::Unavailable("Telegram sign-in is not configured on this server".into()))?;
         let now_secs = now_micros() / 1_000_000;
-        let profile = verify_telegram_data(init_data, bot_token.expose_secret(), now_secs)
+        let max_age = self.settings.sign_in_max_age.as_secs() as i64;
+        let profile = verify_telegram_data(init_data, bot_token.expose_secret(), now_secs, max_age)
             .map_err(|e| Error::invalid(e.to_string()))?;
         let user = self.users.sign_up_or_refresh(&profile, None).await?;
         let token = self.issue_token(user.id).await?;
@@ -97,10 +121,30 @@ impl AuthService {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let token = format!("aisha_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
-        let sql = "INSERT INTO auth_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)";
+        let now = now_micros();
+        let expires_at = now + micros(self.settings.token_ttl);
+        let sql = "INSERT INTO auth_tokens (user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)";
         let db = &self.db;
-        db.execute_raw(statement(db, sql, [user_id.into(), hash(&token).into(), now_micros().into()])).await?;
+        db.execute_raw(statement(db, sql, [user_id.into(), hash(&token).into(), now.into(), expires_at.into()])).await?;
+        self.revoke_beyond_quota(user_id, now).await?;
         Ok(token)
+    }
+
+    /// A user keeps at most `max_live_tokens`: the oldest go first (and their sockets close).
+    async fn revoke_beyond_quota(&self, user_id: i64, now: i64) -> Result<()> {
+        let sql = "UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id NOT IN \
+                   (SELECT id FROM auth_tokens WHERE user_id = $2 AND revoked_at IS NULL ORDER BY id DESC LIMIT $3) RETURNING token_hash";
+        let keep = self.settings.max_live_tokens as i64;
+        let rows = self.db.query_all_raw(statement(&self.db, sql, [now.into(), user_id.into(), keep.into()])).await?;
+        for row in rows {
+            let token_hash: String = row.try_get_by_index(0)?;
+            self.tokens.evict(&token_hash);
+            self.watchers.revoked(&token_hash);
+            if let Err(error) = self.bus.publish(&Event::TokenRevoked { user_id, token_hash }).await {
+                tracing::warn!(%error, "could not announce a token revoked over the quota");
+            }
+        }
+        Ok(())
     }
 
     /// Resolves a bearer token; an unknown or revoked one is `Unauthenticated`.
@@ -116,10 +160,22 @@ impl AuthService {
         if let Some(principal) = self.tokens.get(&token_hash) {
             return Ok(principal);
         }
-        let sql = "SELECT user_id FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
-        let row = self.db.query_one_raw(statement(&self.db, sql, [token_hash.clone().into()])).await?;
-        let user_id: i64 = row.ok_or(Error::Unauthenticated)?.try_get_by_index(0)?;
-        self.tokens.put(&token_hash, user_id);
+        let now = now_micros();
+        let sql = "SELECT user_id, expires_at FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2";
+        let row = self.db.query_one_raw(statement(&self.db, sql, [token_hash.clone().into(), now.into()])).await?;
+        let row = row.ok_or(Error::Unauthenticated)?;
+        let (user_id, expires_at): (i64, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+        // Use renews the token, at most once a day.
+        let ttl = micros(self.settings.token_ttl);
+        let expires_at = if expires_at - now < ttl - micros(Duration::from_secs(24 * 3600)) {
+            let sql = "UPDATE auth_tokens SET expires_at = $1 WHERE token_hash = $2";
+            self.db.execute_raw(statement(&self.db, sql, [(now + ttl).into(), token_hash.clone().into()])).await?;
+            now + ttl
+        } else {
+            expires_at
+        };
+        let left = Duration::from_micros(u64::try_from(expires_at - now).unwrap_or(0));
+        self.tokens.put_for(&token_hash, user_id, left);
         Ok(Principal::User(user_id))
     }
 
@@ -135,12 +191,12 @@ impl AuthService {
         Ok(Principal::BotUser(user.id))
     }
 
-    /// Revokes the token; true when it was live.
     /// Turns `true` when `token` is revoked (here or on another instance).
     pub fn watch_revocation(&self, token: &str) -> tokio::sync::watch::Receiver<bool> {
         self.watchers.watch(&hash(token))
     }
 
+    /// Revokes the token; true when it was live.
     pub async fn revoke(&self, token: &str) -> Result<bool> {
         let token_hash = hash(token);
         let sql = "UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING user_id";

@@ -10,7 +10,8 @@ use crate::domain::users::TelegramProfile;
 type HmacSha256 = Hmac<Sha256>;
 
 /// Data older than this is refused (a replayed sign-in).
-pub const MAX_AGE_SECS: i64 = 24 * 60 * 60;
+/// The default for `AISHA_SIGN_IN_MAX_AGE_SECS`: an hour.
+pub const MAX_AGE_SECS: i64 = 60 * 60;
 /// Clocks differ; data from slightly in the future is accepted.
 const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
@@ -25,7 +26,7 @@ pub enum InitDataError {
 }
 
 /// Verifies `raw` against the bot token and returns who signed in.
-pub fn verify_telegram_data(raw: &str, bot_token: &str, now_secs: i64) -> Result<TelegramProfile, InitDataError> {
+pub fn verify_telegram_data(raw: &str, bot_token: &str, now_secs: i64, max_age_secs: i64) -> Result<TelegramProfile, InitDataError> {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw.trim().trim_start_matches('?').as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -50,7 +51,7 @@ pub fn verify_telegram_data(raw: &str, bot_token: &str, now_secs: i64) -> Result
         .ok_or(InitDataError::Malformed("no auth_date"))?
         .parse()
         .map_err(|_| InitDataError::Malformed("auth_date is not a number"))?;
-    if now_secs - auth_date > MAX_AGE_SECS || auth_date - now_secs > MAX_CLOCK_SKEW_SECS {
+    if now_secs - auth_date > max_age_secs || auth_date - now_secs > MAX_CLOCK_SKEW_SECS {
         return Err(InitDataError::Expired);
     }
     if is_mini_app {
@@ -123,7 +124,7 @@ mod tests {
 
     #[test]
     fn accepts_a_signed_mini_app_payload() {
-        let profile = verify_telegram_data(&mini_app(NOW - 60), TOKEN, NOW).expect("valid");
+        let profile = verify_telegram_data(&mini_app(NOW - 60), TOKEN, NOW, MAX_AGE_SECS).expect("valid");
         assert_eq!(profile.telegram_id, 42);
         assert_eq!(profile.language_code.as_deref(), Some("ru"));
     }
@@ -132,15 +133,15 @@ mod tests {
     fn accepts_login_widget_fields() {
         let date = (NOW - 10).to_string();
         let raw = sign_telegram_data(&[("id", "7"), ("first_name", "Bo"), ("auth_date", &date)], TOKEN, false);
-        assert_eq!(verify_telegram_data(&raw, TOKEN, NOW).expect("valid").telegram_id, 7);
+        assert_eq!(verify_telegram_data(&raw, TOKEN, NOW, MAX_AGE_SECS).expect("valid").telegram_id, 7);
     }
 
     #[test]
     fn refuses_forged_stale_and_malformed_data() {
         let forged = mini_app(NOW).replace("Ann", "Eve");
-        assert_eq!(verify_telegram_data(&forged, TOKEN, NOW), Err(InitDataError::BadSignature));
-        assert_eq!(verify_telegram_data(&mini_app(NOW), "other:token", NOW), Err(InitDataError::BadSignature));
-        assert_eq!(verify_telegram_data(&mini_app(NOW - MAX_AGE_SECS - 1), TOKEN, NOW), Err(InitDataError::Expired));
-        assert!(matches!(verify_telegram_data("user=1", TOKEN, NOW), Err(InitDataError::Malformed(_))));
+        assert_eq!(verify_telegram_data(&forged, TOKEN, NOW, MAX_AGE_SECS), Err(InitDataError::BadSignature));
+        assert_eq!(verify_telegram_data(&mini_app(NOW), "other:token", NOW, MAX_AGE_SECS), Err(InitDataError::BadSignature));
+        assert_eq!(verify_telegram_data(&mini_app(NOW - MAX_AGE_SECS - 1), TOKEN, NOW, MAX_AGE_SECS), Err(InitDataError::Expired));
+        assert!(matches!(verify_telegram_data("user=1", TOKEN, NOW, MAX_AGE_SECS), Err(InitDataError::Malformed(_))));
     }
 }

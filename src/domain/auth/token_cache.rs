@@ -28,20 +28,26 @@ impl TokenCache {
     pub fn user(&self, key: &str) -> Option<i64> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         match entries.get(key) {
-            Some((user, at)) if at.elapsed() < TTL => Some(*user),
+            Some((user, expires)) if *expires > Instant::now() => Some(*user),
             _ => None,
         }
     }
 
     pub fn put(&self, token_hash: &str, user_id: i64) {
+        self.put_for(token_hash, user_id, TTL);
+    }
+
+    /// Remembers for `valid_for` at most (a token about to expire is not kept past its end).
+    pub fn put_for(&self, token_hash: &str, user_id: i64, valid_for: Duration) {
+        let now = Instant::now();
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (_, at)| at.elapsed() < TTL);
+            entries.retain(|_, (_, expires)| *expires > now);
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
         }
-        entries.insert(token_hash.to_owned(), (user_id, Instant::now()));
+        entries.insert(token_hash.to_owned(), (user_id, now + valid_for.min(TTL)));
     }
 
     pub fn evict(&self, token_hash: &str) {

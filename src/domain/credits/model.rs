@@ -62,6 +62,11 @@ impl IdempotencyKey {
         Ok(IdempotencyKey(key.to_owned()))
     }
 
+    /// The same key in a namespace of its own (an operator's keys never meet the server's).
+    pub fn within(self, namespace: &str) -> Self {
+        IdempotencyKey(format!("{namespace}:{}", self.0))
+    }
+
     /// A key built by the server itself (e.g. `bonus:welcome`), known to be valid.
     pub(crate) fn internal(key: String) -> Self {
         IdempotencyKey(key)

@@ -52,7 +52,9 @@ impl Reply {
             }
             return Ok(json);
         }
-        Err(ProviderError::Failed(format!("FAL answered {}: {}", self.status, super::describe_failure(&json))))
+        // FAL's own words go to the log; the user reads a plain reason.
+        tracing::warn!(status = self.status, detail = %super::describe_failure(&json), "FAL refused a request");
+        Err(ProviderError::Failed(format!("the image service refused the request (HTTP {})", self.status)))
     }
 }
 

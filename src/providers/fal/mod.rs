@@ -131,7 +131,10 @@ impl ImageProvider for FalProvider {
             },
             "IN_PROGRESS" => ProviderStatus::Running { progress: None },
             "COMPLETED" => ProviderStatus::Completed,
-            other => ProviderStatus::Failed { reason: format!("FAL reported status {other:?}: {}", describe_failure(&body)) },
+            other => {
+                tracing::warn!(status = other, detail = %describe_failure(&body), "FAL reported a failed job");
+                ProviderStatus::Failed { reason: format!("the image service reported {other:?}") }
+            }
         })
     }
 
@@ -154,7 +157,10 @@ impl ImageProvider for FalProvider {
             .get("images")
             .and_then(Value::as_array)
             .filter(|images| !images.is_empty())
-            .ok_or_else(|| ProviderError::Failed(format!("FAL returned no images: {}", describe_failure(output))))?;
+            .ok_or_else(|| {
+                tracing::warn!(detail = %describe_failure(output), "FAL returned no images");
+                ProviderError::Failed("the image service returned no images".into())
+            })?;
         let mut images = Vec::with_capacity(files.len());
         for file in files {
             let url = file.get("url").and_then(Value::as_str).ok_or_else(|| ProviderError::Failed("an image without url".into()))?;
