@@ -144,3 +144,52 @@ fn refusal(error: multer::Error) -> UploadError {
 fn megabytes(bytes: u64) -> String {
     format!("{:.0} MB", bytes as f64 / 1_048_576.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: UploadLimits = UploadLimits { max_files: 3, max_file_bytes: 64 };
+
+    async fn parse(body: Vec<u8>) -> Result<usize, UploadError> {
+        let incoming = begin("multipart/form-data; boundary=B", Body::from(body), LIMITS).await?;
+        let files = incoming.file_count();
+        incoming.read_files().await?;
+        Ok(files)
+    }
+
+    proptest::proptest! {
+        /// Whatever the body, the reader answers with a request or an error: no panic, and
+        /// never more files than the limit.
+        #[test]
+        fn any_body_is_read_or_refused(body in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+            if let Ok(files) = runtime.block_on(parse(body)) {
+                proptest::prop_assert!(files <= LIMITS.max_files);
+            }
+        }
+
+        /// Well-formed requests with arbitrary maps: more files than allowed, parts the map
+        /// does not name, or a file over its cap, are refused.
+        #[test]
+        fn maps_are_counted_exactly(named in 0usize..6, sent in 0usize..6, size in 0usize..100) {
+            let map: serde_json::Map<String, serde_json::Value> =
+                (0..named).map(|i| (i.to_string(), serde_json::json!([format!("variables.f.{i}")]))).collect();
+            let mut body = format!(
+                "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{{\"query\":\"{{ __typename }}\"}}\r\n\
+                 --B\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{}\r\n",
+                serde_json::Value::Object(map)
+            ).into_bytes();
+            for i in 0..sent {
+                body.extend(format!("--B\r\nContent-Disposition: form-data; name=\"{i}\"; filename=\"f\"\r\n\r\n").into_bytes());
+                body.extend(std::iter::repeat_n(b'x', size));
+                body.extend(b"\r\n");
+            }
+            body.extend(b"--B--\r\n");
+            let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+            let accepted = runtime.block_on(parse(body)).is_ok();
+            let fits = named <= LIMITS.max_files && sent == named && (sent == 0 || size as u64 <= LIMITS.max_file_bytes);
+            proptest::prop_assert_eq!(accepted, fits);
+        }
+    }
+}

@@ -247,4 +247,22 @@ mod tests {
             assert_eq!(Callback::decode(forged), None, "{forged:?}");
         }
     }
+
+    proptest::proptest! {
+        /// Whatever a client puts in callback data, decoding answers without panicking.
+        #[test]
+        fn any_callback_data_is_decoded_or_refused(data in "\\PC{0,80}") {
+            let _ = Callback::decode(&data);
+        }
+
+        /// What we encode fits Telegram's 64 bytes and decodes to itself, for any id we hand out.
+        #[test]
+        fn encoded_ids_round_trip(id in "[A-Za-z0-9_-]{1,48}") {
+            for callback in [Callback::OpenAvatar(id.clone()), Callback::Refund(id.clone()), Callback::DeleteAvatar(id.clone())] {
+                let data = callback.encode();
+                proptest::prop_assert!(data.len() <= MAX_LEN);
+                proptest::prop_assert_eq!(Callback::decode(&data), Some(callback));
+            }
+        }
+    }
 }

@@ -144,4 +144,31 @@ mod tests {
         assert_eq!(verify_telegram_data(&mini_app(NOW - MAX_AGE_SECS - 1), TOKEN, NOW, MAX_AGE_SECS), Err(InitDataError::Expired));
         assert!(matches!(verify_telegram_data("user=1", TOKEN, NOW, MAX_AGE_SECS), Err(InitDataError::Malformed(_))));
     }
+
+    proptest::proptest! {
+        /// Arbitrary sign-in data is refused, never accepted and never a panic.
+        #[test]
+        fn arbitrary_init_data_is_refused(raw in "\\PC{0,300}") {
+            proptest::prop_assert!(verify_telegram_data(&raw, TOKEN, NOW, MAX_AGE_SECS).is_err());
+        }
+
+        /// Fields shaped like Telegram's but unsigned (or signed with another token) are refused.
+        #[test]
+        fn forged_fields_are_refused(id in 1i64..i64::MAX, name in "\\PC{0,40}", hash in "[0-9a-f]{64}") {
+            let user = serde_json::json!({ "id": id, "first_name": name }).to_string();
+            let forged = format!("auth_date={NOW}&user={}&hash={hash}", form_urlencoded::byte_serialize(user.as_bytes()).collect::<String>());
+            proptest::prop_assert!(verify_telegram_data(&forged, TOKEN, NOW, MAX_AGE_SECS).is_err());
+            let other = sign_telegram_data(&[("auth_date", &NOW.to_string()), ("user", &user)], "999:OTHER", true);
+            proptest::prop_assert!(verify_telegram_data(&other, TOKEN, NOW, MAX_AGE_SECS).is_err());
+        }
+
+        /// What Telegram signs is accepted, whatever the user's name.
+        #[test]
+        fn signed_data_is_accepted(id in 1i64..1_000_000_000_000, name in "\\PC{1,40}") {
+            let user = serde_json::json!({ "id": id, "first_name": name }).to_string();
+            let signed = sign_telegram_data(&[("auth_date", &NOW.to_string()), ("user", &user)], TOKEN, true);
+            let profile = verify_telegram_data(&signed, TOKEN, NOW, MAX_AGE_SECS);
+            proptest::prop_assert_eq!(profile.map(|p| p.telegram_id), Ok(id));
+        }
+    }
 }
