@@ -18,6 +18,7 @@ mod limits;
 mod notifications;
 mod outbound;
 mod payments;
+mod quotas;
 mod rate_limits;
 mod schema;
 mod storage;

@@ -50,6 +50,25 @@ pub async fn insert(db: &impl ConnectionTrait, a: NewAvatar<'_>) -> Result<i64> 
     Ok(row.try_get_by_index(0)?)
 }
 
+/// Holds the owner's row until the transaction ends, so that racing creations count each other.
+pub async fn lock_owner(db: &impl ConnectionTrait, user_id: i64) -> Result<()> {
+    db.execute_raw(statement(db, "UPDATE users SET updated_at = updated_at WHERE id = $1", [user_id.into()])).await?;
+    Ok(())
+}
+
+pub async fn count(db: &impl ConnectionTrait, user_id: i64) -> Result<i64> {
+    let row = db.query_one_raw(statement(db, "SELECT COUNT(*) FROM avatars WHERE user_id = $1", [user_id.into()])).await?;
+    Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(0))
+}
+
+/// Keeps only the newest `keep` refused photos of an avatar (their rows tell why; nothing else
+/// of them is stored).
+pub async fn forget_old_rejections(db: &impl ConnectionTrait, avatar_id: i64, keep: i64) -> Result<u64> {
+    let sql = "DELETE FROM avatar_photos WHERE avatar_id = $1 AND status = 'REJECTED' AND id NOT IN \
+               (SELECT id FROM avatar_photos WHERE avatar_id = $1 AND status = 'REJECTED' ORDER BY id DESC LIMIT $2)";
+    Ok(db.execute_raw(statement(db, sql, [avatar_id.into(), keep.into()])).await?.rows_affected())
+}
+
 /// The avatar, when it is this user's.
 pub async fn find(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Option<Avatar>> {
     let sql = format!("SELECT {COLUMNS} FROM avatars a WHERE a.id = $1 AND a.user_id = $2");

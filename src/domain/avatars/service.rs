@@ -59,6 +59,11 @@ impl AvatarService {
         let trigger_phrase = format!("aisha_{letters}");
         let now = now_micros();
         let tx = self.db.begin().await?;
+        repo::lock_owner(&tx, user_id).await?;
+        if repo::count(&tx, user_id).await? >= MAX_AVATARS {
+            tx.rollback().await?;
+            return Err(Error::invalid(format!("you can keep at most {MAX_AVATARS} avatars; delete one to make another")));
+        }
         let id = repo::insert(&tx, NewAvatar { user_id, name, training_type, is_main: false, trigger_phrase: &trigger_phrase, now }).await?;
         if is_main {
             repo::set_main(&tx, user_id, id, now).await?;
@@ -182,6 +187,7 @@ impl AvatarService {
             };
             added.push(id);
         }
+        repo::forget_old_rejections(&tx, avatar_id, MAX_KEPT_REJECTIONS).await?;
         tx.commit().await?;
         let photos = repo::photos(&self.db, avatar_id).await?.into_iter().filter(|p| added.contains(&p.id)).collect();
         Ok((self.changed(user_id, avatar_id).await?, photos))
@@ -310,6 +316,11 @@ impl AvatarService {
 }
 
 /// Takes the avatar's row lock for this transaction, if photos may change.
+/// Avatars a user may keep.
+pub const MAX_AVATARS: i64 = 20;
+/// Refused photos remembered per avatar (the newest).
+const MAX_KEPT_REJECTIONS: i64 = 20;
+
 const NOT_EDITABLE: &str = "photos can be changed before training, or after a training that did not succeed";
 
 async fn lock_editable(tx: &impl ConnectionTrait, avatar_id: i64, now: i64) -> Result<bool> {
