@@ -45,3 +45,47 @@ async fn the_fal_webhook_is_not_found_without_fal() {
     let response = app.http.post(format!("{}/webhooks/fal", app.url)).body("{}").send().await.expect("sent");
     assert_eq!(response.status(), 404);
 }
+
+async fn post_webhook(app: &crate::support::TestApp, headers: &[(&'static str, String)], body: &[u8]) -> u16 {
+    let mut request = app.http.post(format!("{}/webhooks/fal", app.url)).header("content-type", "application/json").body(body.to_vec());
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    request.send().await.expect("sent").status().as_u16()
+}
+
+#[tokio::test]
+async fn concurrent_webhooks_fetch_the_keys_once_and_a_failed_fetch_is_remembered() {
+    let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(100)).await;
+    let app = spawn_app_with(Db::Sqlite, |c| use_fal(c, &fal)).await;
+    let now = chrono::Utc::now().timestamp();
+    let deliveries = (0..20).map(|n| {
+        let id = format!("unknown-{n}");
+        let body = fal.webhook_body(&id).to_string().into_bytes();
+        (fal.sign(&id, now, &body), body)
+    });
+    let deliveries: Vec<_> = deliveries.collect();
+    futures_util::future::join_all(deliveries.iter().map(|(headers, body)| post_webhook(&app, headers, body))).await;
+    assert_eq!(fal.jwks_fetches(), 1, "twenty concurrent verifications fetched the keys more than once");
+
+    // Keys that cannot be fetched: the first failure answers for the next ten seconds.
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let jwks_url = format!("http://{}/jwks.json", elsewhere.local_addr().expect("address"));
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counted = attempts.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = elsewhere.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream); // no answer: the fetch fails
+        }
+    });
+    let app = spawn_app_with(Db::Sqlite, |c| {
+        use_fal(c, &fal);
+        c.fal.jwks_url = jwks_url.parse().expect("url");
+    })
+    .await;
+    for (headers, body) in &deliveries[..10] {
+        assert_eq!(post_webhook(&app, headers, body).await, 503);
+    }
+    assert_eq!(attempts.load(Ordering::SeqCst), 1, "every webhook tried the unreachable keys again");
+}

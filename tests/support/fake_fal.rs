@@ -62,6 +62,8 @@ struct Recorded {
     uploads: HashMap<String, Vec<u8>>,
     /// (model, when) of every submission.
     submitted_at: Vec<(String, Instant)>,
+    /// How often the signing keys were fetched.
+    jwks_fetches: usize,
 }
 
 struct Settings {
@@ -161,6 +163,10 @@ impl FakeFal {
         self.settings.lock().expect("lock").deliveries = n;
     }
 
+    pub fn jwks_fetches(&self) -> usize {
+        self.recorded.lock().expect("lock").jwks_fetches
+    }
+
     pub fn submissions(&self) -> usize {
         self.recorded.lock().expect("lock").submissions.len()
     }
@@ -227,6 +233,9 @@ fn result_payload(base: &str, request_id: &str, (count, training): (usize, bool)
 }
 
 async fn jwks(State(fake): State<FakeFal>) -> impl IntoResponse {
+    fake.recorded.lock().expect("lock").jwks_fetches += 1;
+    // Slow enough for concurrent verifications to overlap, as over a real network.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(fake.key.verifying_key().to_bytes());
     axum::Json(json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": "test" }] }))
 }

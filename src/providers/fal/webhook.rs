@@ -1,6 +1,7 @@
 //! FAL webhook signatures: ED25519 over `request_id \n user_id \n timestamp \n hex(sha256(body))`,
 //! checked against the keys published at `FAL_JWKS_URL` (cached for a day, fetched again when a
-//! signature matches no cached key), with the timestamp within 300 s of now.
+//! signature matches no cached key; one fetch at a time, a failure remembered for 10 s), with
+//! the timestamp within 300 s of now.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,9 @@ const MAX_SKEW_SECS: i64 = 300;
 const CACHE_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 /// A signature that matches no cached key triggers a refetch, at most this often.
 const REFETCH_AFTER: Duration = Duration::from_secs(60);
+/// A failed fetch is the answer for this long: a flood of webhooks while FAL's keys are
+/// unreachable does not become a flood of fetches.
+const FAILURE_MEMO: Duration = Duration::from_secs(10);
 
 /// The four signature headers, as received.
 pub struct SignedHeaders<'a> {
@@ -40,12 +44,15 @@ pub struct WebhookVerifier {
     http: reqwest::Client,
     jwks_url: Url,
     keys: RwLock<Option<(Instant, Vec<VerifyingKey>)>>,
+    /// Held while fetching: concurrent requests wait for one fetch instead of making their own.
+    fetching: tokio::sync::Mutex<()>,
+    failed: std::sync::Mutex<Option<(Instant, String)>>,
 }
 
 impl WebhookVerifier {
     pub fn new(jwks_url: Url) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        WebhookVerifier { http, jwks_url, keys: RwLock::new(None) }
+        WebhookVerifier { http, jwks_url, keys: RwLock::new(None), fetching: tokio::sync::Mutex::new(()), failed: std::sync::Mutex::new(None) }
     }
 
     pub async fn verify(&self, headers: &SignedHeaders<'_>, body: &[u8], now_secs: i64) -> Result<(), WebhookError> {
@@ -74,14 +81,41 @@ impl WebhookVerifier {
     }
 
     async fn keys(&self, refresh: bool) -> Result<Vec<VerifyingKey>, WebhookError> {
-        if !refresh
-            && let Some((fetched, keys)) = self.keys.read().await.as_ref()
-                && fetched.elapsed() < CACHE_FOR {
-                    return Ok(keys.clone());
-                }
-        let keys = self.fetch().await?;
-        *self.keys.write().await = Some((Instant::now(), keys.clone()));
-        Ok(keys)
+        let asked = Instant::now();
+        let cached = || async {
+            let keys = self.keys.read().await;
+            keys.as_ref().filter(|(fetched, _)| !refresh && fetched.elapsed() < CACHE_FOR).map(|(_, keys)| keys.clone())
+        };
+        if let Some(keys) = cached().await {
+            return Ok(keys);
+        }
+        let _fetching = self.fetching.lock().await;
+        // A fetch that ended while this one waited answers for it too.
+        if let Some((fetched, keys)) = self.keys.read().await.as_ref()
+            && *fetched >= asked
+        {
+            return Ok(keys.clone());
+        }
+        if let Some(keys) = cached().await {
+            return Ok(keys);
+        }
+        let remembered = self.failed.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some((failed_at, error)) = remembered
+            && failed_at.elapsed() < FAILURE_MEMO
+        {
+            return Err(WebhookError::KeysUnavailable(error));
+        }
+        match self.fetch().await {
+            Ok(keys) => {
+                *self.keys.write().await = Some((Instant::now(), keys.clone()));
+                *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                Ok(keys)
+            }
+            Err(error) => {
+                *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), error.to_string()));
+                Err(error)
+            }
+        }
     }
 
     async fn fetch(&self) -> Result<Vec<VerifyingKey>, WebhookError> {
