@@ -21,7 +21,7 @@ fn photo(n: usize) -> Vec<u8> {
     render_png(&format!("selfie {n}"), Some(n as i64), 0, AspectRatio::Square.size(600))
 }
 
-async fn create_avatar(app: &TestApp, token: &str, name: &str) -> String {
+pub(crate) async fn create_avatar(app: &TestApp, token: &str, name: &str) -> String {
     let query = format!("mutation($i: CreateAvatarInput!) {{ createAvatar(input: $i) {{ {AVATAR} }} }}");
     let created = app.gql(Some(token), &query, json!({ "i": { "name": name, "trainingType": "PORTRAIT" } })).await;
     assert_eq!(created.data("createAvatar")["status"], "DRAFT");
@@ -29,7 +29,7 @@ async fn create_avatar(app: &TestApp, token: &str, name: &str) -> String {
 }
 
 /// `addAvatarPhotos` as the GraphQL multipart request spec has it; returns the response body.
-async fn upload(app: &TestApp, token: &str, avatar_id: &str, files: Vec<(String, Vec<u8>)>) -> Value {
+pub(crate) async fn upload(app: &TestApp, token: &str, avatar_id: &str, files: Vec<(String, Vec<u8>)>) -> Value {
     let query = format!("mutation($id: ID!, $photos: [Upload!]!) {{ addAvatarPhotos(avatarId: $id, photos: $photos) {{ {AVATAR} }} }}");
     let nulls: Vec<Value> = files.iter().map(|_| Value::Null).collect();
     let operations = json!({ "query": query, "variables": { "id": avatar_id, "photos": nulls } });

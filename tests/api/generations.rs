@@ -10,7 +10,6 @@ use crate::support::{Db, TestApp, restart_app, spawn_app, spawn_app_with, use_fa
 const CREATE: &str = "mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id status progress cost error } }";
 const GET: &str = "query($id: ID!) { generation(id: $id) { id status progress cost error images { url width height contentType type byteSize sha256 } } }";
 
-
 async fn create(app: &TestApp, token: &str, input: Value) -> crate::support::GqlResponse {
     app.gql(Some(token), CREATE, json!({ "input": input })).await
 }
@@ -257,14 +256,6 @@ fn use_fal_webhooks(config: &mut aisha::config::Config, fal: &FakeFal) {
     config.fal.webhook_poll_interval = Duration::from_secs(60);
 }
 
-async fn post_webhook(app: &TestApp, headers: &[(&'static str, String)], body: &[u8]) -> u16 {
-    let mut request = app.http.post(format!("{}/webhooks/fal", app.url)).header("content-type", "application/json").body(body.to_vec());
-    for (name, value) in headers {
-        request = request.header(*name, value);
-    }
-    request.send().await.expect("sent").status().as_u16()
-}
-
 db_test!(fal_by_webhook_completes_once_however_often_it_is_delivered, |db: Db| async move {
     let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(150)).await;
     fal.deliver_webhooks_times(10);
@@ -306,18 +297,18 @@ db_test!(forged_or_stale_fal_webhooks_get_401_and_change_nothing, |db: Db| async
     let forged = crate::support::fake_fal::sign_with(&forger, &request_id, now, &body);
     let stale = fal.sign(&request_id, now - 400, &body);
     let signed_for_another_body = fal.sign(&request_id, now, b"{}");
-    assert_eq!(post_webhook(&app, &forged, &body).await, 401);
-    assert_eq!(post_webhook(&app, &stale, &body).await, 401);
-    assert_eq!(post_webhook(&app, &signed_for_another_body, &body).await, 401);
-    assert_eq!(post_webhook(&app, &[], &body).await, 401);
+    assert_eq!(app.post_fal_webhook(&forged, &body).await, 401);
+    assert_eq!(app.post_fal_webhook(&stale, &body).await, 401);
+    assert_eq!(app.post_fal_webhook(&signed_for_another_body, &body).await, 401);
+    assert_eq!(app.post_fal_webhook(&[], &body).await, 401);
     let still = app.gql(Some(&token), GET, json!({ "id": id })).await;
     assert!(["QUEUED", "RUNNING"].contains(&still.data("generation")["status"].as_str().expect("status")));
     assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 0);
 
     let genuine = fal.sign(&request_id, now, &body);
-    assert_eq!(post_webhook(&app, &genuine, &body).await, 200);
+    assert_eq!(app.post_fal_webhook(&genuine, &body).await, 200);
     assert_eq!(wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await["status"], "COMPLETED");
-    assert_eq!(post_webhook(&app, &genuine, &body).await, 200, "a redelivery is acknowledged");
+    assert_eq!(app.post_fal_webhook(&genuine, &body).await, 200, "a redelivery is acknowledged");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 1);
 });
 

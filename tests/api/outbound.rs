@@ -46,14 +46,6 @@ async fn the_fal_webhook_is_not_found_without_fal() {
     assert_eq!(response.status(), 404);
 }
 
-async fn post_webhook(app: &crate::support::TestApp, headers: &[(&'static str, String)], body: &[u8]) -> u16 {
-    let mut request = app.http.post(format!("{}/webhooks/fal", app.url)).header("content-type", "application/json").body(body.to_vec());
-    for (name, value) in headers {
-        request = request.header(*name, value);
-    }
-    request.send().await.expect("sent").status().as_u16()
-}
-
 #[tokio::test]
 async fn concurrent_webhooks_fetch_the_keys_once_and_a_failed_fetch_is_remembered() {
     let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(100)).await;
@@ -65,7 +57,7 @@ async fn concurrent_webhooks_fetch_the_keys_once_and_a_failed_fetch_is_remembere
         (fal.sign(&id, now, &body), body)
     });
     let deliveries: Vec<_> = deliveries.collect();
-    futures_util::future::join_all(deliveries.iter().map(|(headers, body)| post_webhook(&app, headers, body))).await;
+    futures_util::future::join_all(deliveries.iter().map(|(headers, body)| app.post_fal_webhook(headers, body))).await;
     assert_eq!(fal.jwks_fetches(), 1, "twenty concurrent verifications fetched the keys more than once");
 
     // Keys that cannot be fetched: the first failure answers for the next ten seconds.
@@ -85,7 +77,7 @@ async fn concurrent_webhooks_fetch_the_keys_once_and_a_failed_fetch_is_remembere
     })
     .await;
     for (headers, body) in &deliveries[..10] {
-        assert_eq!(post_webhook(&app, headers, body).await, 503);
+        assert_eq!(app.post_fal_webhook(headers, body).await, 503);
     }
     assert_eq!(attempts.load(Ordering::SeqCst), 1, "every webhook tried the unreachable keys again");
 }

@@ -2,9 +2,9 @@
 //! the refused photos remembered per avatar.
 
 use futures_util::future::join_all;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
+use crate::avatars::{create_avatar, upload};
 use crate::db_test;
 use crate::support::{Db, spawn_app};
 
@@ -32,18 +32,10 @@ db_test!(a_user_keeps_at_most_twenty_avatars_even_when_creations_race, |db: Db| 
 db_test!(an_avatar_remembers_only_its_newest_twenty_refused_photos, |db: Db| async move {
     let app = spawn_app(db).await;
     let (token, _) = app.sign_in(9710, "clumsy").await;
-    let id = app.gql(Some(&token), CREATE, json!({ "n": "Me" })).await.data("createAvatar")["id"].as_str().expect("id").to_owned();
-    let query = "mutation($id: ID!, $p: [Upload!]!) { addAvatarPhotos(avatarId: $id, photos: $p) { photos { status } } }";
+    let id = create_avatar(&app, &token, "Me").await;
     for batch in 0..3 {
-        let nulls: Vec<Value> = (0..10).map(|_| Value::Null).collect();
-        let operations = json!({ "query": query, "variables": { "id": id, "p": nulls } });
-        let map: serde_json::Map<String, Value> = (0..10).map(|i| (i.to_string(), json!([format!("variables.p.{i}")]))).collect();
-        let mut form = Form::new().text("operations", operations.to_string()).text("map", Value::Object(map).to_string());
-        for i in 0..10 {
-            form = form.part(i.to_string(), Part::bytes(format!("not a photo {batch}-{i}").into_bytes()).file_name(format!("{batch}-{i}.txt")));
-        }
-        let response = app.http.post(format!("{}/graphql", app.url)).bearer_auth(&token).multipart(form).send().await.expect("upload");
-        let body: Value = response.json().await.expect("JSON");
+        let files = (0..10).map(|i| (format!("{batch}-{i}.txt"), format!("not a photo {batch}-{i}").into_bytes())).collect();
+        let body = upload(&app, &token, &id, files).await;
         assert!(body["errors"].is_null(), "{body}");
     }
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM avatar_photos WHERE status = 'REJECTED'").await, 20);

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::db_test;
-use crate::support::bot::{bot_app_with, id_of, screen, user};
+use crate::support::bot::{ask_for_pictures, bot_app_with, id_of, screen, user};
 use crate::support::{Db, TestApp, redis_url, spawn_app_with};
 use aisha::domain::rate_limits::RateLimitSettings;
 
@@ -128,14 +128,7 @@ db_test!(the_bot_tells_the_user_how_long_to_wait, |db: Db| async move {
     // The same user spends the budget through the API first.
     let (token, _) = app.sign_in(dana.id, "user9340").await;
     assert!(app.gql(Some(&token), CREATE, json!({})).await.body["errors"].is_null());
-    dana.press(&fake, id_of(&menu), "Create image").await;
-    screen(&fake, dana.id, "Describe the picture").await;
-    dana.says("a red fox in the snow").await;
-    let ratio = screen(&fake, dana.id, "Which format").await;
-    dana.press(&fake, id_of(&ratio), "16:9").await;
-    let count = screen(&fake, dana.id, "How many").await;
-    dana.press(&fake, id_of(&count), "1").await;
-    let confirm = screen(&fake, dana.id, "Price:").await;
+    let confirm = ask_for_pictures(&fake, &dana, &menu, "a red fox in the snow", "16:9", "1").await;
     dana.press(&fake, id_of(&confirm), "Create for").await;
     let told = screen(&fake, dana.id, "Too many requests in a row").await;
     assert!(told["text"].as_str().is_some_and(|t| t.contains("Try again in") && t.contains(" s.")), "{told}");

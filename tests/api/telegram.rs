@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::db_test;
-use crate::support::bot::{bot_app, id_of, screen, user};
+use crate::support::bot::{ask_for_pictures, bot_app, id_of, screen, user};
 use crate::support::{WEBHOOK_SECRET, eventually};
 
 async fn settle() {
@@ -61,14 +61,8 @@ db_test!(the_imagen_flow_delivers_photos_that_the_api_gallery_shows, |db| async 
     let dana = user(&app, 7004, "en");
     dana.says("/start").await;
     let menu = screen(&fake, dana.id, "Balance: 10").await;
-    dana.press(&fake, id_of(&menu), "Create image").await;
-    screen(&fake, dana.id, "Describe the picture").await;
-    dana.says("a red fox in the snow").await;
-    let ratio = screen(&fake, dana.id, "Which format").await;
-    dana.press(&fake, id_of(&ratio), "16:9").await;
-    let count = screen(&fake, dana.id, "How many").await;
-    dana.press(&fake, id_of(&count), "2").await;
-    let confirm = screen(&fake, dana.id, "Price: 10 credits (balance 10)").await;
+    let confirm = ask_for_pictures(&fake, &dana, &menu, "a red fox in the snow", "16:9", "2").await;
+    assert!(confirm["text"].as_str().is_some_and(|t| t.contains("Price: 10 credits (balance 10)")), "{confirm}");
     dana.press(&fake, id_of(&confirm), "Create for 10").await;
 
     // One album of two photos, uploaded as bytes (our links are local), then the result keyboard.

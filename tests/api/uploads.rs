@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::avatars::create_avatar;
 use crate::db_test;
 use crate::support::{Db, TestApp, spawn_app_with};
 
@@ -106,13 +107,6 @@ fn complete(answer: &[u8]) -> bool {
     length.is_some_and(|length| body.len() >= length)
 }
 
-async fn new_avatar(app: &TestApp, token: &str) -> String {
-    let created = app
-        .gql(Some(token), "mutation { createAvatar(input: { name: \"Me\", trainingType: PORTRAIT }) { id } }", json!({}))
-        .await;
-    created.data("createAvatar")["id"].as_str().expect("id").to_owned()
-}
-
 fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
 }
@@ -143,7 +137,7 @@ db_test!(an_anonymous_upload_is_refused_before_its_body_is_read, |db: Db| async 
 db_test!(files_are_counted_exactly_and_capped_while_they_stream, |db: Db| async move {
     let app = spawn_app_with(db, |c| c.limits.max_upload_bytes = 64 * 1024).await;
     let (token, _) = app.sign_in(9110, "counted").await;
-    let avatar = new_avatar(&app, &token).await;
+    let avatar = create_avatar(&app, &token, "Me").await;
 
     // A map naming 21 files is refused before the first of them.
     let (status, answer) = answer_without_the_rest(&app, Some(&token), 1_000_000, up_to_the_files(&avatar, 21).as_bytes()).await;
@@ -183,7 +177,7 @@ db_test!(an_upload_to_an_avatar_that_cannot_take_it_is_refused_before_its_files,
     let app = spawn_app_with(db, |_| {}).await;
     let (owner, _) = app.sign_in(9120, "owner").await;
     let (intruder, _) = app.sign_in(9121, "intruder").await;
-    let avatar = new_avatar(&app, &owner).await;
+    let avatar = create_avatar(&app, &owner, "Me").await;
     // Only `operations` and `map` are sent: the verdict comes without a byte of the photos.
     let head = up_to_the_files(&avatar, 3);
     let (status, answer) = answer_without_the_rest(&app, Some(&intruder), 30_000_000, head.as_bytes()).await;

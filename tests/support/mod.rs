@@ -155,6 +155,15 @@ async fn start(place: Place, adjust: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// Delivers a FAL webhook (signature headers and body as given); returns the status.
+    pub async fn post_fal_webhook(&self, headers: &[(&'static str, String)], body: &[u8]) -> u16 {
+        let mut request = self.http.post(format!("{}/webhooks/fal", self.url)).header("content-type", "application/json").body(body.to_vec());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.expect("sent").status().as_u16()
+    }
+
     /// Kills the app as a crash would: workers and server stop wherever they are. Returns its
     /// data for `restart_app`.
     pub async fn kill(mut self) -> Place {

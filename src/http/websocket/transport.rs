@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-
 use async_graphql::{Data, Executor, Response};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
@@ -45,7 +44,7 @@ enum ClientMessage {
 /// The connection after the ack: who it is for, and what it must give up if revoked.
 struct Session {
     principal: Principal,
-    revoked: Option<tokio::sync::watch::Receiver<bool>>,
+    revoked: tokio::sync::watch::Receiver<bool>,
     _slot: SocketSlot,
 }
 
@@ -79,7 +78,7 @@ pub async fn serve(socket: WebSocket, app: AppState) {
     let mut active: HashMap<String, Active> = HashMap::new();
 
     let close = loop {
-        let watch = session.as_ref().and_then(|s| s.revoked.clone());
+        let watch = session.as_ref().map(|s| s.revoked.clone());
         let revoked = async move {
             match watch {
                 Some(mut watch) => {
@@ -165,7 +164,7 @@ async fn handle(
             }
             let (principal, token) = authenticate(app, payload.unwrap_or_default()).await.ok_or(Close(4403, "Forbidden"))?;
             let slot = app.sockets.take(principal, app.config.websocket.max_sockets_per_user).ok_or(Close(4429, "too many sockets for this user"))?;
-            let revoked = token.map(|t| app.services.auth.watch_revocation(&t));
+            let revoked = app.services.auth.watch_revocation(&token);
             *session = Some(Session { principal, revoked, _slot: slot });
             Ok(Some(json!({ "type": "connection_ack" })))
         }
@@ -207,9 +206,9 @@ async fn handle(
 }
 
 /// The principal and token behind `{"authorization": "Bearer <token>"}`; None when invalid.
-async fn authenticate(app: &AppState, payload: Value) -> Option<(Principal, Option<String>)> {
+async fn authenticate(app: &AppState, payload: Value) -> Option<(Principal, String)> {
     let token = super::bearer_token(&payload)?;
     let principal = app.services.auth.authenticate(&token).await.ok()?;
-    Some((principal, Some(token)))
+    Some((principal, token))
 }
 
