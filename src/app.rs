@@ -11,6 +11,7 @@ use crate::adapters::{
     bus::{EventBus, MemoryBus, RedisBus},
     cache::{Cache, MemoryCache, RedisCache},
     db::{self, Durability, leases::Leases},
+    outbound::Downloads,
     storage::{LinkCache, LocalStorage, S3Storage, Storage},
 };
 use crate::config::{Config, Environment};
@@ -247,7 +248,8 @@ fn provider(config: &Config) -> anyhow::Result<Arc<dyn ImageProvider>> {
                 Some(base) => Some(base.join("webhooks/fal").context("FAL_WEBHOOK_URL_BASE")?),
                 None => None,
             };
-            Arc::new(FalProvider::new(key.expose_secret(), config.fal.queue_url.clone(), config.fal.storage_url.clone(), webhook))
+            let downloads = Downloads::new(config.downloads);
+            Arc::new(FalProvider::new(key.expose_secret(), config.fal.queue_url.clone(), config.fal.storage_url.clone(), webhook, downloads))
         }
         None => Arc::new(LocalProvider::new(LocalProviderConfig {
             latency: config.local.latency,

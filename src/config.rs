@@ -8,6 +8,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use secrecy::SecretString;
 use url::Url;
 
+use crate::adapters::outbound::DownloadSettings;
 use crate::domain::generations::{ModelSpec, apply_prices, default_catalog};
 use crate::domain::inbox::InboxSettings;
 use crate::domain::notifications::NotificationSettings;
@@ -77,6 +78,8 @@ pub struct Config {
     pub notifications: NotificationSettings,
     /// Budgets per user and per address (`AISHA_RATE_LIMITS`).
     pub rate_limits: RateLimitSettings,
+    /// Result and LoRA downloads from addresses FAL hands back.
+    pub downloads: DownloadSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -280,6 +283,11 @@ impl Config {
             notifications: NotificationSettings::default(),
             rate_limits: RateLimitSettings::parse(&vars.get("AISHA_RATE_LIMITS").unwrap_or_default())
                 .map_err(|e| err("AISHA_RATE_LIMITS", e))?,
+            downloads: DownloadSettings {
+                max_bytes: positive(&vars, "AISHA_MAX_DOWNLOAD_BYTES", 512 * 1024 * 1024)?.into(),
+                timeout: Duration::from_secs(120),
+                allow_private: vars.parse::<bool>("AISHA_ALLOW_PRIVATE_DOWNLOADS")?.unwrap_or(env == Environment::Dev),
+            },
             data_dir,
         })
     }

@@ -4,4 +4,5 @@
 pub mod bus;
 pub mod cache;
 pub mod db;
+pub mod outbound;
 pub mod storage;

@@ -9,6 +9,7 @@ pub mod local;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::adapters::outbound::DownloadError;
 use crate::domain::generations::AspectRatio;
 
 /// What to make: images, or (with `training`) an avatar's LoRA weights.
@@ -74,6 +75,15 @@ pub enum ProviderError {
     /// The provider refused or failed the job: it ends `FAILED` and is refunded.
     #[error("{0}")]
     Failed(String),
+}
+
+impl From<DownloadError> for ProviderError {
+    fn from(error: DownloadError) -> Self {
+        match error {
+            DownloadError::Refused(reason) => ProviderError::Failed(format!("the result could not be fetched: {reason}")),
+            DownloadError::Transient(reason) => ProviderError::Transient(reason),
+        }
+    }
 }
 
 #[async_trait::async_trait]

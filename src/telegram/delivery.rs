@@ -123,7 +123,7 @@ pub async fn send_photos(bot: &BotCtx, actor: &Actor, chat: ChatId, images: &[Va
     let mut inputs = Vec::new();
     for image in images.iter().take(10) {
         let url = image["url"].as_str().unwrap_or_default();
-        inputs.push(outgoing::photo(&bot.http, url, image["telegramFileId"].as_str()).await);
+        inputs.push(outgoing::photo(&bot.own_links, url, image["telegramFileId"].as_str()).await);
     }
     let ids: Vec<&str> = images.iter().map(|i| i["id"].as_str().unwrap_or_default()).collect();
     if inputs.len() == 1 {

@@ -28,6 +28,7 @@ use secrecy::ExposeSecret;
 use teloxide::{RequestError, payloads::SetWebhookSetters, prelude::Requester, types::AllowedUpdate};
 use tokio_util::sync::CancellationToken;
 
+use crate::adapters::outbound::{DownloadSettings, Downloads};
 use crate::adapters::{bus::EventBus, cache::Cache};
 use crate::config::{Config, TelegramConfig};
 use crate::domain::Services;
@@ -49,7 +50,8 @@ pub struct BotCtx {
     pub gql: GraphqlClient,
     pub cache: Arc<dyn Cache>,
     /// Fetches our own image links when Telegram cannot reach them.
-    pub http: reqwest::Client,
+    /// Fetches our own signed image links, for Telegram when it cannot reach them itself.
+    pub own_links: Downloads,
     pub metrics: Arc<Metrics>,
 }
 
@@ -115,7 +117,11 @@ impl TelegramBot {
             limiter: Limiter::new(config.messages_per_sec_chat, config.messages_per_sec_overall),
             gql: GraphqlClient::new(schema)?,
             cache,
-            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?,
+            own_links: Downloads::new(DownloadSettings {
+                max_bytes: 50 * 1024 * 1024,
+                timeout: std::time::Duration::from_secs(30),
+                allow_private: true,
+            }),
             metrics: metrics.clone(),
         });
         let dispatcher = Arc::new(Dispatcher::new(ctx.clone(), services.inbox.clone()));

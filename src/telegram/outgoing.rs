@@ -10,12 +10,16 @@ use teloxide::{
     types::{FileId, InputFile},
 };
 
+use crate::adapters::outbound::{self, Downloads};
 use crate::config::TelegramConfig;
 
 pub type BotApi = Bot;
 
+/// The Bot API client: teloxide's timeouts, and redirects only within the API's host (a file
+/// download carries the token in its path).
 pub fn connect(config: &TelegramConfig) -> BotApi {
-    Bot::new(config.bot_token.expose_secret()).set_api_url(config.api_url.clone())
+    let http = teloxide::net::default_reqwest_settings().redirect(outbound::same_host_redirects()).build().unwrap_or_default();
+    Bot::with_client(config.bot_token.expose_secret(), http).set_api_url(config.api_url.clone())
 }
 
 /// Sends a request, waiting out up to three 429s (`retry_after`).
@@ -54,7 +58,7 @@ pub fn is_unchanged(error: &RequestError) -> bool {
 
 /// A picture as Telegram should get it: by the file id it gave us before; by URL when Telegram
 /// can fetch that URL; otherwise as bytes, downloaded from our own (signed) link.
-pub async fn photo(http: &reqwest::Client, url: &str, file_id: Option<&str>) -> InputFile {
+pub async fn photo(own_links: &Downloads, url: &str, file_id: Option<&str>) -> InputFile {
     if let Some(id) = file_id {
         return InputFile::file_id(FileId(id.to_owned()));
     }
@@ -62,8 +66,8 @@ pub async fn photo(http: &reqwest::Client, url: &str, file_id: Option<&str>) -> 
     if reachable_by_telegram(&parsed) {
         return InputFile::url(parsed);
     }
-    match download(http, url).await {
-        Ok(bytes) => InputFile::memory(bytes).file_name("image.png"),
+    match own_links.get(&parsed).await {
+        Ok(file) => InputFile::memory(file.bytes).file_name("image.png"),
         Err(error) => {
             tracing::warn!(%error, "could not fetch an image to upload it to Telegram");
             InputFile::url(parsed)
@@ -71,25 +75,14 @@ pub async fn photo(http: &reqwest::Client, url: &str, file_id: Option<&str>) -> 
     }
 }
 
-async fn download(http: &reqwest::Client, url: &str) -> reqwest::Result<bytes::Bytes> {
-    http.get(url).send().await?.error_for_status()?.bytes().await
-}
-
 /// Telegram fetches URLs from the internet: a loopback, private or dotless host is out of its
 /// reach (the embedded defaults serve `http://127.0.0.1:8080/files/…`).
 fn reachable_by_telegram(url: &url::Url) -> bool {
     match url.host() {
-        Some(url::Host::Ipv4(ip)) => is_public(IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => is_public(IpAddr::V6(ip)),
+        Some(url::Host::Ipv4(ip)) => outbound::is_public(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => outbound::is_public(IpAddr::V6(ip)),
         Some(url::Host::Domain(domain)) => domain.contains('.') && !domain.ends_with(".local") && domain != "localhost",
         None => false,
-    }
-}
-
-fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(ip) => !(ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()),
-        IpAddr::V6(ip) => !(ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00),
     }
 }
 

@@ -9,7 +9,18 @@ use serde_json::json;
 
 use crate::db_test;
 use crate::support::fake_fal::{FakeFal, Mode};
-use crate::support::{Db, eventually, spawn_app, spawn_app_with, use_fal};
+use crate::support::{Db, TestApp, eventually, spawn_app, spawn_app_with, use_fal};
+
+/// Starts a generation and waits for it to fail; its error.
+async fn generation_fails(app: &TestApp, token: &str) -> String {
+    let create = "mutation { createGeneration(input: { model: \"fal-ai/imagen4/preview\", prompt: \"a lighthouse\" }) { id } }";
+    let id = app.gql(Some(token), create, json!({})).await.data("createGeneration")["id"].clone();
+    let status = "query($id: ID!) { generation(id: $id) { status error } }";
+    let failed = || async { app.gql(Some(token), status, json!({ "id": id })).await.data("generation")["status"] == "FAILED" };
+    assert!(eventually(failed).await, "the job did not fail");
+    let answer = app.gql(Some(token), status, json!({ "id": id })).await;
+    answer.data("generation")["error"].as_str().unwrap_or_default().to_owned()
+}
 
 db_test!(a_status_url_on_another_host_never_receives_the_key, |db: Db| async move {
     // "Elsewhere": a listener that counts whoever connects to it.
@@ -27,14 +38,8 @@ db_test!(a_status_url_on_another_host_never_receives_the_key, |db: Db| async mov
     let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
     let (token, _) = app.sign_in(9500, "careful").await;
     let before = app.balance(&token).await;
-    let create = "mutation { createGeneration(input: { model: \"fal-ai/imagen4/preview\", prompt: \"a lighthouse\" }) { id } }";
-    let id = app.gql(Some(&token), create, json!({})).await.data("createGeneration")["id"].clone();
-    let status = "query($id: ID!) { generation(id: $id) { status error } }";
-    let app_ref = &app;
-    let failed = || async {
-        app_ref.gql(Some(&token), status, json!({ "id": id })).await.data("generation")["status"] == "FAILED"
-    };
-    assert!(eventually(failed).await, "the job did not fail");
+    let error = generation_fails(&app, &token).await;
+    assert!(!error.is_empty(), "the failed job gives no reason");
     assert_eq!(visits.load(Ordering::SeqCst), 0, "the other host was called");
     assert_eq!(app.balance(&token).await, before, "the failed job was not refunded");
 });
@@ -80,4 +85,41 @@ async fn concurrent_webhooks_fetch_the_keys_once_and_a_failed_fetch_is_remembere
         assert_eq!(app.post_fal_webhook(headers, body).await, 503);
     }
     assert_eq!(attempts.load(Ordering::SeqCst), 1, "every webhook tried the unreachable keys again");
+}
+
+#[tokio::test]
+async fn in_prod_a_result_link_to_a_private_address_is_never_fetched() {
+    let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(50)).await;
+    let app = spawn_app_with(Db::Sqlite, |c| {
+        use_fal(c, &fal);
+        c.downloads.allow_private = false;
+    })
+    .await;
+    let (token, _) = app.sign_in(9501, "careful").await;
+    let before = app.balance(&token).await;
+    // An address in the link, then a name that resolves to one.
+    let error = generation_fails(&app, &token).await;
+    assert!(error.contains("private address"), "the reason was {error:?}");
+    let port = fal.url.rsplit(':').next().expect("port");
+    fal.hand_back_files_on(&format!("http://localhost:{port}"));
+    let error = generation_fails(&app, &token).await;
+    assert!(error.contains("private address"), "the reason was {error:?}");
+    assert_eq!(fal.file_fetches(), 0, "a private address was fetched");
+    assert_eq!(app.balance(&token).await, before, "the failed jobs were not refunded");
+}
+
+#[tokio::test]
+async fn a_result_larger_than_the_download_cap_fails_the_job() {
+    let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(50)).await;
+    let app = spawn_app_with(Db::Sqlite, |c| {
+        use_fal(c, &fal);
+        c.downloads.max_bytes = 100;
+    })
+    .await;
+    let (token, _) = app.sign_in(9502, "careful").await;
+    let before = app.balance(&token).await;
+    let error = generation_fails(&app, &token).await;
+    assert!(error.contains("larger than"), "the reason was {error:?}");
+    assert_eq!(fal.file_fetches(), 1, "the file was not asked for once");
+    assert_eq!(app.balance(&token).await, before, "the failed job was not refunded");
 }

@@ -64,6 +64,8 @@ struct Recorded {
     submitted_at: Vec<(String, Instant)>,
     /// How often the signing keys were fetched.
     jwks_fetches: usize,
+    /// How often a result file was downloaded.
+    file_fetches: usize,
 }
 
 struct Settings {
@@ -81,6 +83,8 @@ struct Settings {
     status_delay: Duration,
     /// Where the handed-back status, response and cancel URLs point, if not here.
     handle_base: Option<String>,
+    /// Where the result files' URLs point, if not here (another name for this server, say).
+    files_base: Option<String>,
 }
 
 #[derive(Clone)]
@@ -106,6 +110,7 @@ impl FakeFal {
                 upload_delay: Duration::ZERO,
                 status_delay: Duration::ZERO,
                 handle_base: None,
+                files_base: None,
             })),
             recorded: Arc::default(),
             key: Arc::new(SigningKey::from_bytes(&[7u8; 32])),
@@ -148,6 +153,19 @@ impl FakeFal {
     /// Hands back status, response and cancel URLs under `base` (another host, say).
     pub fn hand_back_urls_on(&self, base: &str) {
         self.settings.lock().expect("lock").handle_base = Some(base.to_owned());
+    }
+
+    /// Hands back result file URLs under `base` instead of this server's address.
+    pub fn hand_back_files_on(&self, base: &str) {
+        self.settings.lock().expect("lock").files_base = Some(base.to_owned());
+    }
+
+    pub fn file_fetches(&self) -> usize {
+        self.recorded.lock().expect("lock").file_fetches
+    }
+
+    fn files_base(&self) -> String {
+        self.settings.lock().expect("lock").files_base.clone().unwrap_or_else(|| self.url.clone())
     }
 
     pub fn slow_status(&self, delay: Duration) {
@@ -200,7 +218,7 @@ impl FakeFal {
         match mode {
             Mode::Succeed | Mode::NeverFinish => json!({
                 "request_id": request_id, "gateway_request_id": request_id, "status": "OK",
-                "payload": result_payload(&self.url, request_id, job(self, request_id).map_or((1, false), |j| (j.3, j.4))), "error": null,
+                "payload": result_payload(&self.files_base(), request_id, job(self, request_id).map_or((1, false), |j| (j.3, j.4))), "error": null,
             }),
             Mode::ResultError | Mode::StatusError => json!({
                 "request_id": request_id, "gateway_request_id": request_id, "status": "ERROR",
@@ -240,7 +258,8 @@ async fn jwks(State(fake): State<FakeFal>) -> impl IntoResponse {
     axum::Json(json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": "test" }] }))
 }
 
-async fn file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+async fn file(State(fake): State<FakeFal>, axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    fake.recorded.lock().expect("lock").file_fetches += 1;
     if name.ends_with(".safetensors") {
         return ([("content-type", "application/octet-stream")], format!("fake LoRA weights {name}")).into_response();
     }
@@ -407,5 +426,5 @@ fn result(fake: &FakeFal, id: &str) -> Response {
         let detail = json!({ "detail": [{ "loc": ["body", "prompt"], "msg": "prompt rejected by the safety filter", "type": "value_error" }] });
         return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(detail)).into_response();
     }
-    axum::Json(result_payload(&fake.url, id, (count, training))).into_response()
+    axum::Json(result_payload(&fake.files_base(), id, (count, training))).into_response()
 }

@@ -7,31 +7,19 @@ use base64::Engine;
 use serde_json::Value;
 use url::Url;
 
+use crate::adapters::outbound::{self, Downloads};
 use crate::providers::{ProducedFile, ProviderError};
 
 const ATTEMPTS: u32 = 4;
 /// The largest answer we read: a LoRA's weights are the biggest thing FAL sends (tens of MB).
-const MAX_REPLY_BYTES: usize = 512 * 1024 * 1024;
+const MAX_REPLY_BYTES: u64 = 512 * 1024 * 1024;
 
-/// The body, refused once it passes `MAX_REPLY_BYTES` (announced or as it streams).
-async fn read_capped(mut response: reqwest::Response) -> Result<bytes::Bytes, ProviderError> {
-    let too_big = || ProviderError::Failed(format!("FAL's answer is larger than {} MB", MAX_REPLY_BYTES / 1_048_576));
-    if response.content_length().is_some_and(|n| n > MAX_REPLY_BYTES as u64) {
-        return Err(too_big());
-    }
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| ProviderError::Transient(e.to_string()))? {
-        if body.len() + chunk.len() > MAX_REPLY_BYTES {
-            return Err(too_big());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
 pub struct Client {
     http: reqwest::Client,
+    /// Result files: capped, and in `prod` never from a private address.
+    downloads: Downloads,
     authorization: String,
 }
 
@@ -39,7 +27,6 @@ pub struct Client {
 pub struct Reply {
     pub status: u16,
     pub body: bytes::Bytes,
-    pub content_type: Option<String>,
 }
 
 impl Reply {
@@ -59,19 +46,14 @@ impl Reply {
 }
 
 impl Client {
-    pub fn new(key: &str) -> Self {
-        // Redirects only within a host, and a few: the key never follows one elsewhere.
-        let same_host = reqwest::redirect::Policy::custom(|attempt| {
-            let from = attempt.previous().last().and_then(|u| u.host_str().map(str::to_owned));
-            if attempt.previous().len() < 5 && from.as_deref() == attempt.url().host_str() { attempt.follow() } else { attempt.stop() }
-        });
+    pub fn new(key: &str, downloads: Downloads) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(120))
-            .redirect(same_host)
+            .redirect(outbound::same_host_redirects())
             .build()
             .unwrap_or_default();
-        Client { http, authorization: format!("Key {key}") }
+        Client { http, downloads, authorization: format!("Key {key}") }
     }
 
     pub async fn post_json(&self, url: Url, body: &Value) -> Result<Reply, ProviderError> {
@@ -102,12 +84,9 @@ impl Client {
             return Ok(ProducedFile { bytes: bytes.into(), content_type: content_type.to_owned() });
         }
         let url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("a bad image URL: {e}")))?;
-        let reply = self.send(|| self.http.get(url.clone())).await?;
-        if !(200..300).contains(&reply.status) {
-            return Err(ProviderError::Failed(format!("downloading an image answered {}", reply.status)));
-        }
+        let reply = self.downloads.get(&url).await?;
         let content_type = declared_type.map(str::to_owned).or(reply.content_type).unwrap_or_else(|| "image/png".into());
-        Ok(ProducedFile { bytes: reply.body, content_type })
+        Ok(ProducedFile { bytes: reply.bytes, content_type })
     }
 
     async fn send(&self, request: impl Fn() -> reqwest::RequestBuilder) -> Result<Reply, ProviderError> {
@@ -123,12 +102,10 @@ impl Client {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.parse::<u64>().ok())
                         .map(|s| Duration::from_secs(s.min(30)));
-                    let content_type =
-                        response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
                     let retryable = status == 429 || status >= 500;
-                    let body = read_capped(response).await?;
+                    let body = outbound::read_capped(response, MAX_REPLY_BYTES).await?;
                     if !retryable {
-                        return Ok(Reply { status, body, content_type });
+                        return Ok(Reply { status, body });
                     }
                     last_error = format!("FAL answered {status}");
                     if attempt < ATTEMPTS {

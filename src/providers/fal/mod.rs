@@ -10,6 +10,8 @@ pub mod webhook;
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::adapters::outbound::Downloads;
+
 use self::client::{Client, Reply};
 use super::{ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus};
 
@@ -23,8 +25,8 @@ pub struct FalProvider {
 }
 
 impl FalProvider {
-    pub fn new(key: &str, queue_url: Url, storage_url: Url, webhook_url: Option<Url>) -> Self {
-        FalProvider { client: Client::new(key), queue_url, storage_url, webhook_url }
+    pub fn new(key: &str, queue_url: Url, storage_url: Url, webhook_url: Option<Url>, downloads: Downloads) -> Self {
+        FalProvider { client: Client::new(key, downloads), queue_url, storage_url, webhook_url }
     }
 }
 

@@ -97,6 +97,21 @@ pub fn photo_file(message: &Message) -> Option<FileId> {
     is_image.then(|| document.file.id.clone())
 }
 
+/// A Telegram file, or `None` once it streams past `MAX_DOWNLOAD`, whatever `getFile` said.
+async fn download_capped(turn: &Turn<'_>, path: &str) -> Result<Option<Vec<u8>>> {
+    use futures_util::StreamExt as _;
+    let mut stream = turn.bot.api.download_file_stream(path);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(teloxide::RequestError::from)?;
+        if (bytes.len() + chunk.len()) as u64 > MAX_DOWNLOAD {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
+}
+
 /// A photo arrived: download it from Telegram and hand it to the API, which judges it. The
 /// count message is updated; a refusal gets a message of its own.
 pub async fn photo_received(turn: &mut Turn<'_>, file_id: FileId) -> Result<()> {
@@ -106,12 +121,14 @@ pub async fn photo_received(turn: &mut Turn<'_>, file_id: FileId) -> Result<()> 
         _ => return turn.send(t.unknown_command, None).await.map(drop),
     };
     let file = turn.bot.api.get_file(file_id).await?;
-    if u64::from(file.size) > MAX_DOWNLOAD {
+    let bytes = match u64::from(file.size) {
+        size if size > MAX_DOWNLOAD => None,
+        _ => download_capped(turn, &file.path).await?,
+    };
+    let Some(bytes) = bytes else {
         let reason = fill(t.photo_rejected, &[("reason", &"> 20 MB")]);
         return turn.send(&reason, None).await.map(drop);
-    }
-    let mut bytes = Vec::with_capacity(file.size as usize);
-    turn.bot.api.download_file(&file.path, &mut bytes).await.map_err(teloxide::RequestError::from)?;
+    };
     let name = file.path.rsplit('/').next().unwrap_or("photo.jpg").to_owned();
     let upload = to_upload(name, bytes)?;
     let variables = json!({ "id": avatar_id, "photos": [null] });

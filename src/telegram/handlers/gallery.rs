@@ -242,7 +242,7 @@ async fn render(turn: &mut Turn<'_>, card: CardImage) -> Result<()> {
         1024,
     );
     let keyboard = keyboards::card(t, &card.id, card.favorite, index, total);
-    let photo = outgoing::photo(&turn.bot.http, &card.url, card.telegram_file_id.as_deref()).await;
+    let photo = outgoing::photo(&turn.bot.own_links, &card.url, card.telegram_file_id.as_deref()).await;
     let on_card = turn.origin.as_ref().filter(|o| o.is_photo).map(|o| o.message_id);
     let message = match on_card {
         Some(message_id) => {
