@@ -184,3 +184,51 @@ async fn with_redis_signing_out_on_one_instance_closes_the_socket_on_another() {
     assert_eq!(first.gql(Some(&token), "mutation { signOut }", json!({})).await.data("signOut"), true);
     assert_eq!(close_code(&mut socket).await, Some(4403));
 }
+
+async fn legacy_acked(app: &TestApp, token: &str) -> Socket {
+    let mut request = format!("ws://{}/graphql", app.addr).into_client_request().expect("request");
+    request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-ws"));
+    let mut socket = tokio_tungstenite::connect_async(request).await.expect("websocket connects").0;
+    send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    assert_eq!(next(&mut socket).await["type"], "connection_ack");
+    socket
+}
+
+db_test!(legacy_graphql_ws_sockets_have_the_same_bounds, |db: Db| async move {
+    let app = spawn_app_with(db, |c| {
+        c.websocket.init_timeout = Duration::from_millis(300);
+        c.websocket.max_subscriptions = 2;
+    })
+    .await;
+    let (token, _) = app.sign_in(9440, "old-client").await;
+
+    // No connection_init: closed after the deadline.
+    let mut request = format!("ws://{}/graphql", app.addr).into_client_request().expect("request");
+    request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-ws"));
+    let mut silent = tokio_tungstenite::connect_async(request).await.expect("websocket connects").0;
+    assert_eq!(close_code(&mut silent).await, Some(4408));
+
+    // Two subscriptions run; a third is refused until one stops.
+    let mut socket = legacy_acked(&app, &token).await;
+    let start = |id: &str| json!({ "id": id, "type": "start", "payload": { "query": BALANCE } });
+    send(&mut socket, start("1")).await;
+    send(&mut socket, start("2")).await;
+    send(&mut socket, start("3")).await;
+    let refusal = next(&mut socket).await;
+    assert_eq!((refusal["type"].as_str(), refusal["id"].as_str()), (Some("error"), Some("3")), "{refusal}");
+    assert_eq!(refusal["payload"]["extensions"]["code"], "TOO_MANY_SUBSCRIPTIONS");
+    send(&mut socket, json!({ "id": "1", "type": "stop" })).await;
+    send(&mut socket, start("4")).await;
+    send(&mut socket, start("5")).await;
+    let refusal = loop {
+        let message = next(&mut socket).await;
+        if message["type"] == "error" {
+            break message;
+        }
+    };
+    assert_eq!(refusal["id"], "5", "the subscription after a stop was refused: {refusal}");
+
+    // Signing out closes it.
+    assert_eq!(app.gql(Some(&token), "mutation { signOut }", json!({})).await.data("signOut"), true);
+    assert_eq!(close_code(&mut socket).await, Some(4403));
+});

@@ -3,18 +3,17 @@
 //! async-graphql's, with its own semantics. The `connection_init` payload must carry
 //! `{"authorization": "Bearer <token>"}`; without a valid token the connection is refused.
 
+mod legacy;
 pub mod sockets;
 mod transport;
 
-use async_graphql::Data;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql_axum::GraphQLProtocol;
 use axum::{
     extract::{FromRequestParts, Request, WebSocketUpgrade},
     response::{IntoResponse, Response},
 };
 
 use crate::app::AppState;
-use crate::graphql::Viewer;
 
 const READ_BUFFER_BYTES: usize = 4 * 1024;
 const MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -40,16 +39,8 @@ pub async fn upgrade(app: AppState, request: Request) -> Response {
     if offered.flat_map(|v| v.split(',')).any(|p| p.trim() == "graphql-transport-ws") {
         return upgrade.on_upgrade(move |socket| transport::serve(socket, app));
     }
-    upgrade
-        .on_upgrade(move |socket| async move {
-            let schema = app.schema.clone();
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| connection_init(app, payload))
-                .serve()
-                .await
-        })
+    upgrade.on_upgrade(move |socket| legacy::serve(socket, app, protocol))
 }
-
 /// The token in a `connection_init` payload: `{"authorization": "Bearer <token>"}`.
 fn bearer_token(payload: &serde_json::Value) -> Option<String> {
     ["authorization", "Authorization"]
@@ -57,19 +48,4 @@ fn bearer_token(payload: &serde_json::Value) -> Option<String> {
         .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned())
         .filter(|t| !t.is_empty())
-}
-
-/// The legacy protocol's `connection_init`.
-async fn connection_init(app: AppState, payload: serde_json::Value) -> async_graphql::Result<Data> {
-    let token = bearer_token(&payload)
-        .ok_or_else(|| async_graphql::Error::new("connection_init needs {\"authorization\": \"Bearer <token>\"}"))?;
-    let principal = app
-        .services
-        .auth
-        .authenticate(&token)
-        .await
-        .map_err(|_| async_graphql::Error::new("invalid token"))?;
-    let mut data = Data::default();
-    data.insert(Viewer::known(principal));
-    Ok(data)
 }
