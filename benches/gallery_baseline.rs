@@ -45,11 +45,7 @@ async fn main() {
         eprintln!("usage: gallery_baseline <database url> <bind address> <token>");
         std::process::exit(2);
     };
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .connect(database_url)
-        .await
-        .expect("connects to PostgreSQL");
+    let pool = PgPoolOptions::new().max_connections(16).connect(database_url).await.expect("connects to PostgreSQL");
     let held = if std::env::var_os("BASELINE_HOLD").is_some() {
         let mut idle = Vec::new();
         for _ in 0..16 {
@@ -59,10 +55,8 @@ async fn main() {
     } else {
         None
     };
-    let app = Router::new()
-        .route("/graphql", post(page))
-        .route("/healthz", get(|| async { "ok" }))
-        .with_state(Baseline {
+    let app =
+        Router::new().route("/graphql", post(page)).route("/healthz", get(|| async { "ok" })).with_state(Baseline {
             pool,
             held,
             token: token.clone(),
@@ -122,9 +116,5 @@ async fn page(State(baseline): State<Baseline>, headers: HeaderMap) -> Response 
         })
         .collect();
     let body = json!({ "data": { "gallery": { "edges": edges } } });
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }

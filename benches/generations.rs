@@ -35,7 +35,11 @@ async fn main() {
 
 fn rss(pid: &str) -> String {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0.0);
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
     format!("{:.1} MB", kb / 1024.0)
 }
 
@@ -57,14 +61,16 @@ async fn subscribe(base: &str, token: &str, query: &str, variables: Value) -> So
     request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
     // A small read buffer: tungstenite zeroes it on every read, which would load the client.
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
-    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), false).await.expect("connect");
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), false).await.expect("connect");
     let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
     socket.send(Message::text(init.to_string())).await.expect("init");
     loop {
         if let Some(Ok(Message::Text(text))) = socket.next().await
-            && text.contains("connection_ack") {
-                break;
-            }
+            && text.contains("connection_ack")
+        {
+            break;
+        }
     }
     let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } });
     socket.send(Message::text(subscribe.to_string())).await.expect("subscribe");
@@ -95,7 +101,8 @@ async fn jobs(base: &str, token: &str) {
     });
     let mut completed = std::collections::HashSet::new();
     while completed.len() < JOBS {
-        let message = tokio::time::timeout(Duration::from_secs(120), updates.next()).await.expect("updates keep coming");
+        let message =
+            tokio::time::timeout(Duration::from_secs(120), updates.next()).await.expect("updates keep coming");
         if let Some(Ok(Message::Text(text))) = message {
             let value: Value = serde_json::from_str(&text).expect("json");
             let update = &value["payload"]["data"]["myGenerationUpdates"];
@@ -120,7 +127,8 @@ async fn fanout(base: &str, token: &str) {
     const SUBSCRIBERS: usize = 1000;
     let http = reqwest::Client::new();
     let create = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"fan-out\" }) { id } }";
-    let id = gql(&http, base, token, create, json!({})).await["createGeneration"]["id"].as_str().expect("id").to_owned();
+    let id =
+        gql(&http, base, token, create, json!({})).await["createGeneration"]["id"].as_str().expect("id").to_owned();
     let query = "subscription($id: ID!) { generationUpdated(id: $id) { status progress updatedAt } }";
     let connecting = Instant::now();
     let sockets = join_all((0..SUBSCRIBERS).map(|_| subscribe(base, token, query, json!({ "id": id })))).await;
@@ -138,7 +146,8 @@ async fn fanout(base: &str, token: &str) {
                 break;
             }
             let update = &value["payload"]["data"]["generationUpdated"];
-            let at = chrono::DateTime::parse_from_rfc3339(update["updatedAt"].as_str().unwrap_or_default()).expect("time");
+            let at =
+                chrono::DateTime::parse_from_rfc3339(update["updatedAt"].as_str().unwrap_or_default()).expect("time");
             let delay = (chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0);
             // The first message is the snapshot (possibly old): only changes count.
             if !first && at >= connected_at {
@@ -151,7 +160,10 @@ async fn fanout(base: &str, token: &str) {
     .await;
     let mut all: Vec<i64> = delays.iter().flatten().copied().collect();
     all.sort_unstable();
-    let at = |q: f64| all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
+    let at = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64
+            / 1000.0
+    };
     let per_subscriber = delays.iter().map(Vec::len).min().unwrap_or(0);
     println!(
         "fanout: {} deliveries ({} per subscriber at least): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",

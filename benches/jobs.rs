@@ -103,14 +103,21 @@ async fn main() {
     let failed = count(&db, "SELECT COUNT(*) FROM generations WHERE status = 'FAILED'").await;
     let submissions = fal.submissions();
     println!("{created} jobs from {} users accepted in {:.2} s", users_count(), accepted.as_secs_f64());
-    println!("all submitted to FAL after {:.2} s ({submissions} submissions)", all_submitted.unwrap_or(finished).as_secs_f64());
+    println!(
+        "all submitted to FAL after {:.2} s ({submissions} submissions)",
+        all_submitted.unwrap_or(finished).as_secs_f64()
+    );
     println!(
         "completed {completed}, failed {failed}, in {:.2} s with {:.0} s of provider latency: {:.0} jobs/s",
         finished.as_secs_f64(),
         LATENCY.as_secs_f64(),
         completed as f64 / finished.as_secs_f64()
     );
-    println!("server CPU {:.2} s in all, {:.2} ms per job; RSS peak {peak_rss:.1} MB", cpu, cpu * 1000.0 / created.max(1) as f64);
+    println!(
+        "server CPU {:.2} s in all, {:.2} ms per job; RSS peak {peak_rss:.1} MB",
+        cpu,
+        cpu * 1000.0 / created.max(1) as f64
+    );
     let _ = server.kill().await;
 }
 
@@ -118,7 +125,9 @@ async fn main() {
 async fn users(db: &sea_orm::DatabaseConnection) -> Vec<String> {
     let mut tokens = Vec::with_capacity(users_count());
     for n in 0..users_count() {
-        let sql = format!("INSERT INTO users (username, balance, created_at, updated_at) VALUES ('bench{n}', 100000, 0, 0) RETURNING id");
+        let sql = format!(
+            "INSERT INTO users (username, balance, created_at, updated_at) VALUES ('bench{n}', 100000, 0, 0) RETURNING id"
+        );
         let row = db.query_one_raw(aisha::adapters::db::statement(db, &sql, [])).await.expect("insert").expect("row");
         let id: i64 = row.try_get_by_index(0).expect("id");
         let token = format!("aisha_bench_{n}_{:016x}", rand::random::<u64>());
@@ -140,7 +149,8 @@ fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
     // After the command: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
-    fields.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0) + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
+    fields.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
 }
 
 fn ticks_per_second() -> f64 {
@@ -149,6 +159,10 @@ fn ticks_per_second() -> f64 {
 
 fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0.0);
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
     kb / 1024.0
 }

@@ -93,7 +93,11 @@ async fn main() {
     let failures = results.iter().filter(|(_, status)| *status != 200).count();
     results.sort();
     let pick = |q: f64| results[((results.len() as f64 * q) as usize).min(results.len() - 1)].0;
-    println!("sent {total} updates in {:.2} s ({:.0}/s), {failures} not acknowledged with 200", sending.as_secs_f64(), total as f64 / sending.as_secs_f64());
+    println!(
+        "sent {total} updates in {:.2} s ({:.0}/s), {failures} not acknowledged with 200",
+        sending.as_secs_f64(),
+        total as f64 / sending.as_secs_f64()
+    );
     println!(
         "acknowledgement: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         ms(pick(0.50)),
@@ -110,7 +114,10 @@ async fn main() {
     let processed_after = counter(&http, &base, "processed").await;
     let duplicates = counter(&http, &base, "duplicate").await;
     let replies = fake.calls_to("sendMessage").len();
-    println!("processed {processed_after} of {total} (all by {:.1} s after the first update), duplicates dropped {duplicates}, replies sent {replies}", drained.as_secs_f64());
+    println!(
+        "processed {processed_after} of {total} (all by {:.1} s after the first update), duplicates dropped {duplicates}, replies sent {replies}",
+        drained.as_secs_f64()
+    );
     println!("exactly once: {}", processed_after == total && replies as u64 == total && duplicates == 500);
     let cpu = cpu_ticks(pid).saturating_sub(cpu_before) as f64 / 100.0;
     let sql = metric(&http, &base, "aisha_sql_statements_total ").await.saturating_sub(sql_before);
@@ -163,7 +170,8 @@ async fn metric(http: &reqwest::Client, base: &str, prefix: &str) -> u64 {
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-    fields.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0) + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
+    fields.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -172,6 +180,10 @@ fn ms(d: Duration) -> f64 {
 
 fn rss(pid: u32) -> String {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0.0);
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
     format!("{:.1} MB", kb / 1024.0)
 }

@@ -30,13 +30,13 @@ use crate::domain::{
     rate_limits::RateLimiter,
     users::UserService,
 };
+use crate::graphql::{self, DocumentCache, ObservedSchema, SchemaDeps};
+use crate::metrics::Metrics;
 use crate::providers::{
     ImageProvider,
     fal::{FalProvider, webhook::WebhookVerifier},
     local::{LocalProvider, LocalProviderConfig},
 };
-use crate::graphql::{self, DocumentCache, ObservedSchema, SchemaDeps};
-use crate::metrics::Metrics;
 use crate::telegram::TelegramBot;
 
 /// Everything a request handler may need; cloned cheaply as [`AppState`].
@@ -88,10 +88,12 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let claimant = Arc::new(Claimant::new(&instance_id));
     let credits = CreditService::new(db.clone(), bus.clone());
     let stats = StatsCache::new(cache.clone());
-    let leases = db::is_postgres(&db).then(|| Arc::new(Leases::new(db.get_postgres_connection_pool().clone(), metrics.clone())));
+    let leases =
+        db::is_postgres(&db).then(|| Arc::new(Leases::new(db.get_postgres_connection_pool().clone(), metrics.clone())));
     let gallery = GalleryService::new(db.clone(), leases, storage.clone(), stats.clone(), config.image_url_ttl);
     // Notifications are written only when a channel delivers them (today: the bot).
-    let notification_settings = NotificationSettings { enabled: config.telegram.is_some(), ..config.notifications.clone() };
+    let notification_settings =
+        NotificationSettings { enabled: config.telegram.is_some(), ..config.notifications.clone() };
     let notifications = NotificationService::new(db.clone(), notification_settings, claimant.clone());
     // The bot's inbox has pools of its own: acknowledgements (flushed) never wait for the
     // handlers' connections, and its bookkeeping (relaxed) never queues on their flushes.
@@ -116,13 +118,21 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         claimant,
     });
     let rate_limits = RateLimiter::new(cache.clone(), config.rate_limits);
-    let generations = GenerationService::new(db.clone(), credits.clone(), bus.clone(), jobs.clone(), rate_limits.clone());
+    let generations =
+        GenerationService::new(db.clone(), credits.clone(), bus.clone(), jobs.clone(), rate_limits.clone());
     let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
-    let auth = AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone(), config.auth);
+    let auth =
+        AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone(), config.auth);
     let stars = config.telegram.as_ref().map(crate::telegram::stars_gateway);
-    let payments =
-        PaymentService::new(db.clone(), credits.clone(), users.clone(), notifications.clone(), config.credit_packages.clone(), stars);
+    let payments = PaymentService::new(
+        db.clone(),
+        credits.clone(),
+        users.clone(),
+        notifications.clone(),
+        config.credit_packages.clone(),
+        stars,
+    );
     let avatars = AvatarService::new(
         db.clone(),
         storage.clone(),
@@ -132,7 +142,19 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         rate_limits.clone(),
         AvatarSettings { training_price: config.training_price, url_ttl: config.image_url_ttl },
     );
-    let services = Services { users, credits, auth, generations, jobs, gallery, payments, avatars, inbox, notifications, rate_limits };
+    let services = Services {
+        users,
+        credits,
+        auth,
+        generations,
+        jobs,
+        gallery,
+        payments,
+        avatars,
+        inbox,
+        notifications,
+        rate_limits,
+    };
     let schema = graphql::build(SchemaDeps {
         services: services.clone(),
         bus: bus.clone(),
@@ -232,7 +254,10 @@ fn job_settings(config: &Config) -> JobSettings {
 }
 
 /// A pool whose statements count in `/metrics`.
-fn counted(pool: Result<DatabaseConnection, sea_orm::DbErr>, metrics: &Arc<Metrics>) -> anyhow::Result<DatabaseConnection> {
+fn counted(
+    pool: Result<DatabaseConnection, sea_orm::DbErr>,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<DatabaseConnection> {
     let mut pool = pool.context("connecting to the database")?;
     let sql_metrics = metrics.clone();
     pool.set_metric_callback(move |info| sql_metrics.record_sql(info.elapsed));
@@ -249,7 +274,13 @@ fn provider(config: &Config) -> anyhow::Result<Arc<dyn ImageProvider>> {
                 None => None,
             };
             let downloads = Downloads::new(config.downloads);
-            Arc::new(FalProvider::new(key.expose_secret(), config.fal.queue_url.clone(), config.fal.storage_url.clone(), webhook, downloads))
+            Arc::new(FalProvider::new(
+                key.expose_secret(),
+                config.fal.queue_url.clone(),
+                config.fal.storage_url.clone(),
+                webhook,
+                downloads,
+            ))
         }
         None => Arc::new(LocalProvider::new(LocalProviderConfig {
             latency: config.local.latency,
@@ -265,7 +296,8 @@ async fn open_storage(config: &Config) -> anyhow::Result<(Arc<dyn Storage>, Opti
         let storage = S3Storage::connect(s3).await.context("connecting to S3 (S3_ENDPOINT)")?;
         return Ok((Arc::new(storage), None));
     }
-    let local = Arc::new(LocalStorage::open(&config.data_dir, config.public_url.clone()).context("opening the data folder")?);
+    let local =
+        Arc::new(LocalStorage::open(&config.data_dir, config.public_url.clone()).context("opening the data folder")?);
     Ok((local.clone(), Some(local)))
 }
 
@@ -289,7 +321,11 @@ async fn connect_redis(config: &Config) -> anyhow::Result<(Arc<dyn Cache>, Arc<d
 /// Serves until `signal` resolves, with everything that runs beside; then stops claiming work,
 /// releases what this instance holds, lets requests in flight finish, and returns within
 /// `AISHA_SHUTDOWN_GRACE_SECS`.
-pub async fn run_until_stopped(app: AppState, listener: TcpListener, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run_until_stopped(
+    app: AppState,
+    listener: TcpListener,
+    signal: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let background = start_background(&app);
     let grace = app.config.shutdown_grace;
     let stopping = CancellationToken::new();

@@ -184,9 +184,9 @@ impl Config {
             Some("prod") => Environment::Prod,
             Some(other) => return Err(err("AISHA_ENV", format!("expected dev or prod, got {other:?}"))),
         };
-        let database_url = vars.get("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", data_dir.join("aisha.sqlite").display())
-        });
+        let database_url = vars
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("aisha.sqlite").display()));
         if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
             return Err(err("DATABASE_URL", "expected sqlite://… or postgres://…"));
         }
@@ -214,16 +214,16 @@ impl Config {
                     Some(_) => return Err(err("AISHA_TRAINING_ARCHIVE", "must be storage or fal")),
                 },
                 poll_interval: Duration::from_millis(vars.parse("AISHA_FAL_POLL_MS")?.unwrap_or(1000)),
-                webhook_poll_interval: Duration::from_millis(vars.parse("AISHA_FAL_WEBHOOK_POLL_MS")?.unwrap_or(15_000)),
+                webhook_poll_interval: Duration::from_millis(
+                    vars.parse("AISHA_FAL_WEBHOOK_POLL_MS")?.unwrap_or(15_000),
+                ),
             },
             telegram: TelegramConfig::from_vars(&vars)?,
             workers: vars.parse("AISHA_WORKERS")?.unwrap_or(4),
             job_per_user: positive(&vars, "AISHA_JOB_USER_CONCURRENCY", 4)? as usize,
             shutdown_grace: Duration::from_secs(positive(&vars, "AISHA_SHUTDOWN_GRACE_SECS", 20)?.into()),
             job_deadline: Duration::from_secs(vars.parse("AISHA_JOB_DEADLINE_SECS")?.unwrap_or(600)),
-            training_deadline: Duration::from_secs(
-                vars.parse("AISHA_TRAINING_DEADLINE_SECS")?.unwrap_or(7200),
-            ),
+            training_deadline: Duration::from_secs(vars.parse("AISHA_TRAINING_DEADLINE_SECS")?.unwrap_or(7200)),
             job_lease: Duration::from_secs(vars.parse("AISHA_JOB_LEASE_SECS")?.unwrap_or(30)),
             job_idle_interval: Duration::from_millis(vars.parse("AISHA_JOB_POLL_MS")?.unwrap_or(500)),
             welcome_bonus: vars.parse_non_negative("AISHA_WELCOME_BONUS")?.unwrap_or(10),
@@ -304,9 +304,7 @@ impl S3Config {
             endpoint,
             region: vars.get("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
             access_key_id: vars.require("S3_ACCESS_KEY_ID", "required when S3_ENDPOINT is set")?,
-            secret_access_key: vars
-                .require("S3_SECRET_ACCESS_KEY", "required when S3_ENDPOINT is set")?
-                .into(),
+            secret_access_key: vars.require("S3_SECRET_ACCESS_KEY", "required when S3_ENDPOINT is set")?.into(),
             bucket_images: vars.get("S3_BUCKET_IMAGES").unwrap_or_else(|| "imagen4".into()),
             bucket_photos: vars.get("S3_BUCKET_PHOTOS").unwrap_or_else(|| "photos".into()),
         }))
@@ -353,9 +351,7 @@ impl Vars<'_> {
         T: std::str::FromStr,
         T::Err: std::fmt::Display,
     {
-        self.get(name)
-            .map(|raw| raw.trim().parse::<T>().map_err(|e| err(name, format!("{raw:?}: {e}"))))
-            .transpose()
+        self.get(name).map(|raw| raw.trim().parse::<T>().map_err(|e| err(name, format!("{raw:?}: {e}")))).transpose()
     }
 
     fn parse_non_negative(&self, name: &'static str) -> Result<Option<i64>, ConfigError> {

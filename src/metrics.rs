@@ -150,7 +150,11 @@ impl Metrics {
             for (class, counter) in STATUS_CLASSES.iter().zip(&stats.by_status) {
                 let n = counter.load(Relaxed);
                 if n > 0 {
-                    let _ = writeln!(out, "aisha_http_requests_total{{route=\"{}\",status=\"{class}\"}} {n}", route.label());
+                    let _ = writeln!(
+                        out,
+                        "aisha_http_requests_total{{route=\"{}\",status=\"{class}\"}} {n}",
+                        route.label()
+                    );
                 }
             }
         }
@@ -165,9 +169,13 @@ impl Metrics {
             let mut cumulative = 0;
             for (upper, bucket) in BUCKETS.iter().zip(&stats.buckets) {
                 cumulative += bucket.load(Relaxed);
-                let _ = writeln!(out, "aisha_http_request_duration_seconds_bucket{{route=\"{label}\",le=\"{upper}\"}} {cumulative}");
+                let _ = writeln!(
+                    out,
+                    "aisha_http_request_duration_seconds_bucket{{route=\"{label}\",le=\"{upper}\"}} {cumulative}"
+                );
             }
-            let _ = writeln!(out, "aisha_http_request_duration_seconds_bucket{{route=\"{label}\",le=\"+Inf\"}} {count}");
+            let _ =
+                writeln!(out, "aisha_http_request_duration_seconds_bucket{{route=\"{label}\",le=\"+Inf\"}} {count}");
             let sum = stats.sum_micros.load(Relaxed) as f64 / 1e6;
             let _ = writeln!(out, "aisha_http_request_duration_seconds_sum{{route=\"{label}\"}} {sum}");
             let _ = writeln!(out, "aisha_http_request_duration_seconds_count{{route=\"{label}\"}} {count}");
@@ -183,7 +191,9 @@ impl Metrics {
         out.push_str("# HELP aisha_sql_seconds_total Time spent in SQL statements.\n");
         out.push_str("# TYPE aisha_sql_seconds_total counter\n");
         let _ = writeln!(out, "aisha_sql_seconds_total {}", self.sql_micros.load(Relaxed) as f64 / 1e6);
-        out.push_str("# HELP aisha_telegram_updates_total Telegram updates: received (new), duplicate (dropped), processed.\n");
+        out.push_str(
+            "# HELP aisha_telegram_updates_total Telegram updates: received (new), duplicate (dropped), processed.\n",
+        );
         out.push_str("# TYPE aisha_telegram_updates_total counter\n");
         for (label, counter) in [
             ("received", &self.telegram_received),

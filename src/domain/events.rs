@@ -9,12 +9,22 @@ use super::generations::Generation;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    BalanceChanged { user_id: i64, balance: i64, entry_id: i64 },
+    BalanceChanged {
+        user_id: i64,
+        balance: i64,
+        entry_id: i64,
+    },
     /// A generation's new state, whole, so that subscribers need no database read.
     GenerationUpdated(Box<Generation>),
     /// An avatar's new state (photos, training progress, result).
     AvatarUpdated(Box<Avatar>),
-    AvatarDeleted { user_id: i64, avatar_id: i64 },
+    AvatarDeleted {
+        user_id: i64,
+        avatar_id: i64,
+    },
     /// A bearer token was revoked: every instance forgets it.
-    TokenRevoked { user_id: i64, token_hash: String },
+    TokenRevoked {
+        user_id: i64,
+        token_hash: String,
+    },
 }

@@ -73,7 +73,8 @@ impl RateLimitSettings {
     pub fn parse(text: &str) -> std::result::Result<Self, String> {
         let mut settings = RateLimitSettings::default();
         for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let (name, budget) = item.split_once('=').ok_or_else(|| format!("{item:?}: expected name=count/seconds"))?;
+            let (name, budget) =
+                item.split_once('=').ok_or_else(|| format!("{item:?}: expected name=count/seconds"))?;
             let (count, seconds) = budget.split_once('/').ok_or_else(|| format!("{item:?}: expected count/seconds"))?;
             let count: u32 = count.trim().parse().map_err(|_| format!("{item:?}: the count is not a number"))?;
             let seconds: u64 = seconds.trim().parse().map_err(|_| format!("{item:?}: the seconds are not a number"))?;
@@ -127,7 +128,9 @@ impl RateLimiter {
         match self.cache.take(&key, self.settings.rate(action, caller)).await {
             Ok(None) => Ok(()),
             // Whole seconds, rounded up: "retry after 0 s" would be a lie.
-            Ok(Some(wait)) => Err(Error::RateLimited { retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }),
+            Ok(Some(wait)) => {
+                Err(Error::RateLimited { retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) })
+            }
             Err(error) => {
                 tracing::warn!(%error, "the rate-limit store cannot be reached; letting the request through");
                 Ok(())

@@ -1,7 +1,7 @@
 //! The operator's view of what may be stuck: every user's jobs (and a refund for one that is),
 //! and the Telegram updates that failed every attempt (and a retry). Admin only.
 
-use super::pagination::{page_cost};
+use super::pagination::page_cost;
 use async_graphql::{
     Context, Enum, ID, Object,
     connection::{Connection, Edge, EmptyFields},
@@ -57,7 +57,9 @@ impl AdminQuery {
         let before_id = after.as_deref().map(|c| decode_id_cursor("upd", c)).transpose()?;
         let (updates, more) = services(ctx).inbox.list(status.into(), before_id, limit).await?;
         let mut connection = Connection::new(before_id.is_some(), more);
-        connection.edges.extend(updates.into_iter().map(|u| Edge::new(id_cursor("upd", u.update_id), TelegramUpdate(u))));
+        connection
+            .edges
+            .extend(updates.into_iter().map(|u| Edge::new(id_cursor("upd", u.update_id), TelegramUpdate(u))));
         Ok(connection)
     }
 }

@@ -21,7 +21,10 @@ enum Credentials {
     Bearer(String),
     Known(Principal),
     /// The sender of a Telegram update, as our bot saw it.
-    Telegram { profile: TelegramProfile, start_payload: Option<String> },
+    Telegram {
+        profile: TelegramProfile,
+        start_payload: Option<String>,
+    },
 }
 
 impl Viewer {

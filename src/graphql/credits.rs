@@ -60,10 +60,9 @@ impl CreditSubscription {
         let bus = ctx.data_unchecked::<std::sync::Arc<dyn EventBus>>();
         Ok(bus.subscribe().filter_map(move |event| async move {
             match event {
-                Event::BalanceChanged { user_id: owner, balance, entry_id } if owner == user_id => Some(BalanceUpdate {
-                    balance,
-                    transaction_id: super::ids::encode(Kind::Transaction, entry_id),
-                }),
+                Event::BalanceChanged { user_id: owner, balance, entry_id } if owner == user_id => {
+                    Some(BalanceUpdate { balance, transaction_id: super::ids::encode(Kind::Transaction, entry_id) })
+                }
                 _ => None,
             }
         }))

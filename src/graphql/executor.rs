@@ -52,9 +52,12 @@ impl ObservedSchema {
 
     /// Replaces async-graphql's "too complex" with the cost and the limit.
     async fn explain_cost(&self, response: &mut Response, again: Request) {
-        let Some(error) = response.errors.iter_mut().find(|e| e.message == TOO_COMPLEX && e.path.is_empty()) else { return };
+        let Some(error) = response.errors.iter_mut().find(|e| e.message == TOO_COMPLEX && e.path.is_empty()) else {
+            return;
+        };
         if let Ok(cost) = self.cost(again).await {
-            error.message = format!("the query costs {cost}, over the limit of {}: ask for fewer items or fields", self.cost_limit);
+            error.message =
+                format!("the query costs {cost}, over the limit of {}: ask for fewer items or fields", self.cost_limit);
             let extensions = error.extensions.get_or_insert_with(Default::default);
             extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
             extensions.set("cost", cost as u64);
@@ -115,7 +118,11 @@ impl ExtensionFactory for Costing {
 
 #[async_trait::async_trait]
 impl Extension for Costing {
-    async fn validation(&self, ctx: &ExtensionContext<'_>, next: NextValidation<'_>) -> Result<ValidationResult, Vec<ServerError>> {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
         let validated = next.run(ctx).await?;
         let mut measured = ServerError::new("measured, not run", None);
         measured.extensions.get_or_insert_with(Default::default).set("cost", validated.complexity as u64);
@@ -134,7 +141,9 @@ pub fn classify(error: &mut ServerError) -> &'static str {
             Error::InsufficientCredits { needed, available } => {
                 ("INSUFFICIENT_CREDITS", vec![("needed", Value::from(*needed)), ("available", Value::from(*available))])
             }
-            Error::RateLimited { retry_after_secs } => ("RATE_LIMITED", vec![("retryAfter", Value::from(*retry_after_secs))]),
+            Error::RateLimited { retry_after_secs } => {
+                ("RATE_LIMITED", vec![("retryAfter", Value::from(*retry_after_secs))])
+            }
             Error::Unavailable(_) => ("UNAVAILABLE", vec![]),
             Error::Database(_) | Error::Internal(_) => {
                 tracing::error!(error = %domain, path = ?error.path, "internal error in a GraphQL operation");

@@ -10,8 +10,8 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 
 use super::context::{current_bot_user, current_user, services};
-use super::images::{Image, ImageType};
 use super::ids::{Kind, decode_as, encode};
+use super::images::{Image, ImageType};
 use super::loaders::GenerationLoader;
 use super::pagination::{decode_cursor, encode_cursor, page_size};
 use crate::domain::{
@@ -118,8 +118,12 @@ impl GalleryQuery {
         let request = match (first, after.as_deref(), last, before.as_deref()) {
             (Some(_), _, Some(_), _) => return Err(Error::invalid("give first or last, not both")),
             (_, Some(_), _, Some(_)) => return Err(Error::invalid("give after or before, not both")),
-            (first, after, None, None) => PageRequest::First(page_size(ctx, first, 20)?, after.map(decode_gallery_cursor).transpose()?),
-            (None, None, last, before) => PageRequest::Last(page_size(ctx, last, 20)?, before.map(decode_gallery_cursor).transpose()?),
+            (first, after, None, None) => {
+                PageRequest::First(page_size(ctx, first, 20)?, after.map(decode_gallery_cursor).transpose()?)
+            }
+            (None, None, last, before) => {
+                PageRequest::Last(page_size(ctx, last, 20)?, before.map(decode_gallery_cursor).transpose()?)
+            }
             _ => return Err(Error::invalid("first/after and last/before cannot be mixed")),
         };
         let page = services(ctx).gallery.page(user, &filter, request).await?;
@@ -132,7 +136,8 @@ impl GalleryQuery {
         } else {
             None
         };
-        let mut connection = Connection::with_additional_fields(page.has_previous, page.has_next, GalleryTotal { user, filter });
+        let mut connection =
+            Connection::with_additional_fields(page.has_previous, page.has_next, GalleryTotal { user, filter });
         connection.edges.extend(page.images.into_iter().map(|image| {
             let cursor = GalleryCursor::of(&image);
             let node = match &generations {

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 
 use super::context::{current_user, services};
-use super::images::{Image, ImageType};
 use super::ids::{Kind, decode_as, encode};
+use super::images::{Image, ImageType};
 use super::pagination::{decode_id_cursor, id_cursor, page_size};
 use crate::domain::{
     self, Result,
@@ -51,7 +51,8 @@ impl GenerationQuery {
         let before_id = after.as_deref().map(|c| decode_id_cursor("gen", c)).transpose()?;
         let status = status.map(GenerationStatus::from);
         let (items, has_next) = services(ctx).generations.list(user, status, before_id, limit).await?;
-        let mut connection = Connection::with_additional_fields(before_id.is_some(), has_next, GenerationsTotal { user, status });
+        let mut connection =
+            Connection::with_additional_fields(before_id.is_some(), has_next, GenerationsTotal { user, status });
         connection.edges.extend(items.into_iter().map(|g| Edge::new(id_cursor("gen", g.id), Generation(g))));
         Ok(connection)
     }

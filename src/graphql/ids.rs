@@ -47,7 +47,7 @@ impl Kind {
             Kind::Job,
         ]
         .into_iter()
-            .find(|k| k.name() == name)
+        .find(|k| k.name() == name)
     }
 }
 

@@ -56,7 +56,10 @@ impl Image {
         Image { image, generation: None }
     }
 
-    pub fn with_generation(image: domain::gallery::Image, generation: Option<Arc<domain::generations::Generation>>) -> Self {
+    pub fn with_generation(
+        image: domain::gallery::Image,
+        generation: Option<Arc<domain::generations::Generation>>,
+    ) -> Self {
         Image { image, generation: Some(generation) }
     }
 }

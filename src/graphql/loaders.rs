@@ -27,7 +27,8 @@ impl Loader<i64> for AvatarPhotoLoader {
     type Error = Arc<domain::Error>;
 
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let mut by_avatar: HashMap<i64, Vec<domain::avatars::AvatarPhoto>> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        let mut by_avatar: HashMap<i64, Vec<domain::avatars::AvatarPhoto>> =
+            ids.iter().map(|id| (*id, Vec::new())).collect();
         for photo in self.0.avatars.photos_of(ids).await.map_err(Arc::new)? {
             by_avatar.entry(photo.avatar_id).or_default().push(photo);
         }

@@ -60,7 +60,11 @@ pub struct MutationRoot(
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(credits::CreditSubscription, generations::GenerationSubscription, avatars::AvatarSubscription);
+pub struct SubscriptionRoot(
+    credits::CreditSubscription,
+    generations::GenerationSubscription,
+    avatars::AvatarSubscription,
+);
 
 pub type AishaSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -96,7 +100,11 @@ pub fn build(deps: SchemaDeps) -> ObservedSchema {
     // The same schema three times: the second skips the validation rules, for documents that
     // passed them already with the same (no) variables (see `DocumentCache`); the third
     // measures what a request costs.
-    let schemas = [schema(ValidationMode::Strict, false), schema(ValidationMode::Fast, false), schema(ValidationMode::Strict, true)];
+    let schemas = [
+        schema(ValidationMode::Strict, false),
+        schema(ValidationMode::Fast, false),
+        schema(ValidationMode::Strict, true),
+    ];
     ObservedSchema::new(schemas, deps.limits.max_query_complexity, deps.metrics)
 }
 

@@ -1,13 +1,13 @@
 //! `node(id)`: any object by its global ID, for its owner only.
 
-use super::pagination::{ROW_COST};
+use super::pagination::ROW_COST;
 use async_graphql::{Context, ID, Interface, Object};
 
-use super::context::{current_user, services};
-use super::ids::{Kind, decode};
 use super::avatars::Avatar;
+use super::context::{current_user, services};
 use super::gallery::SavedFilter;
 use super::generations::Generation;
+use super::ids::{Kind, decode};
 use super::images::Image;
 use super::payments::StarPayment;
 use super::users::{Transaction, User};
@@ -38,10 +38,14 @@ impl NodeQuery {
         match decode(&id)? {
             (Kind::User, user_id) if user_id == viewer => Ok(Node::User(User(services.users.get(user_id).await?))),
             (Kind::User, _) => Err(Error::NotFound("user")),
-            (Kind::Transaction, entry_id) => Ok(Node::Transaction(Transaction(services.credits.entry(viewer, entry_id).await?))),
+            (Kind::Transaction, entry_id) => {
+                Ok(Node::Transaction(Transaction(services.credits.entry(viewer, entry_id).await?)))
+            }
             (Kind::Generation, id) => Ok(Node::Generation(Generation(services.generations.get(viewer, id).await?))),
             (Kind::Image, id) => Ok(Node::Image(Image::new(services.gallery.image(viewer, id).await?))),
-            (Kind::SavedFilter, id) => Ok(Node::SavedFilter(SavedFilter(services.gallery.saved_filter(viewer, id).await?))),
+            (Kind::SavedFilter, id) => {
+                Ok(Node::SavedFilter(SavedFilter(services.gallery.saved_filter(viewer, id).await?)))
+            }
             (Kind::Avatar, id) => Ok(Node::Avatar(Avatar(services.avatars.get(viewer, id).await?))),
             (Kind::StarPayment, id) => Ok(Node::StarPayment(StarPayment(services.payments.payment(viewer, id).await?))),
             (Kind::AvatarPhoto, _) => Err(Error::NotFound("photo")),

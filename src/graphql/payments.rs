@@ -2,7 +2,7 @@
 //! before a payment, the payment itself (for our bot only: only Telegram can vouch that Stars
 //! were paid), the payer's payment history and refunds.
 
-use super::pagination::{ROW_COST};
+use super::pagination::ROW_COST;
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, SimpleObject,
     connection::{Connection, Edge},

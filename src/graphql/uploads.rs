@@ -10,7 +10,12 @@ use crate::domain::{Error, Services, auth::Principal};
 
 /// Refuses an upload the operation would refuse anyway, before its bytes are read. Operations
 /// that do not take photos are left to execution.
-pub async fn check_uploads(services: &Services, principal: Principal, request: &Request, files: usize) -> Result<(), ServerError> {
+pub async fn check_uploads(
+    services: &Services,
+    principal: Principal,
+    request: &Request,
+    files: usize,
+) -> Result<(), ServerError> {
     let document = async_graphql::parser::parse_query(&request.query).map_err(|e| {
         let mut error = ServerError::new(e.to_string(), None);
         error.extensions.get_or_insert_with(Default::default).set("code", "GRAPHQL_PARSE_FAILED");

@@ -1,7 +1,10 @@
 //! `me`, the `User` type and its ledger (`transactions`).
 
-use super::pagination::{page_cost};
-use async_graphql::{Context, Enum, ID, Object, connection::{Connection, Edge}};
+use super::pagination::page_cost;
+use async_graphql::{
+    Context, Enum, ID, Object,
+    connection::{Connection, Edge},
+};
 use chrono::{DateTime, Utc};
 
 use super::context::{current_user, services};
@@ -82,10 +85,9 @@ impl User {
         let limit = page_size(ctx, first, 20)?;
         let before_id = after.as_deref().map(|c| decode_id_cursor("tx", c)).transpose()?;
         let (entries, has_next) = services(ctx).credits.transactions(self.0.id, before_id, limit).await?;
-        let mut connection = Connection::with_additional_fields(before_id.is_some(), has_next, TransactionsTotal(self.0.id));
-        connection
-            .edges
-            .extend(entries.into_iter().map(|e| Edge::new(id_cursor("tx", e.id), Transaction(e))));
+        let mut connection =
+            Connection::with_additional_fields(before_id.is_some(), has_next, TransactionsTotal(self.0.id));
+        connection.edges.extend(entries.into_iter().map(|e| Edge::new(id_cursor("tx", e.id), Transaction(e))));
         Ok(connection)
     }
 

@@ -55,7 +55,9 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
         },
         _ => ProviderOutcome::Failed(match payload.get("error") {
             Some(Value::String(message)) => message.clone(),
-            _ => format!("FAL reported an error: {}", payload.get("payload").map_or_else(String::new, Value::to_string)),
+            _ => {
+                format!("FAL reported an error: {}", payload.get("payload").map_or_else(String::new, Value::to_string))
+            }
         }),
     };
     match app.services.jobs.on_provider_webhook(&request_id, outcome).await {

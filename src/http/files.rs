@@ -17,7 +17,11 @@ pub struct Signed {
     signature: String,
 }
 
-pub async fn serve(State(app): State<AppState>, Path((bucket, key)): Path<(String, String)>, link: Result<Query<Signed>, QueryRejection>) -> Response {
+pub async fn serve(
+    State(app): State<AppState>,
+    Path((bucket, key)): Path<(String, String)>,
+    link: Result<Query<Signed>, QueryRejection>,
+) -> Response {
     let (Some(local), Some(bucket), Ok(Query(link))) = (app.local_files.as_ref(), Bucket::parse(&bucket), link) else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -60,11 +60,17 @@ pub async fn post(State(app): State<AppState>, request: Request) -> Response {
         return multipart(&app, viewer(&headers).at(address), &headers, &content_type, body, media).await;
     }
     if !essence.eq_ignore_ascii_case("application/json") {
-        return plain_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "Content-Type must be application/json (or multipart/form-data for uploads)");
+        return plain_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "Content-Type must be application/json (or multipart/form-data for uploads)",
+        );
     }
     let body = match axum::body::to_bytes(body, app.config.limits.max_body_bytes).await {
         Ok(body) => body,
-        Err(error) if is_too_slow(&error) => return plain_error(StatusCode::REQUEST_TIMEOUT, media, "the body came too slowly"),
+        Err(error) if is_too_slow(&error) => {
+            return plain_error(StatusCode::REQUEST_TIMEOUT, media, "the body came too slowly");
+        }
         Err(_) => return plain_error(StatusCode::PAYLOAD_TOO_LARGE, media, "the body is too large"),
     };
     let params = match serde_json::from_slice::<Json>(&body) {
@@ -107,23 +113,37 @@ fn client_address(app: &AppState, parts: &axum::http::request::Parts) -> Option<
 /// The GraphQL multipart request spec (file uploads). Who asks is known, and the announced size
 /// checked, before any of the body is read; the operation and the number of files are checked
 /// before any file is (see `uploads`).
-async fn multipart(app: &AppState, viewer: Viewer, headers: &HeaderMap, content_type: &str, body: Body, media: MediaType) -> Response {
-    let limits = UploadLimits { max_files: app.config.limits.max_upload_files, max_file_bytes: app.config.limits.max_upload_bytes };
+async fn multipart(
+    app: &AppState,
+    viewer: Viewer,
+    headers: &HeaderMap,
+    content_type: &str,
+    body: Body,
+    media: MediaType,
+) -> Response {
+    let limits = UploadLimits {
+        max_files: app.config.limits.max_upload_files,
+        max_file_bytes: app.config.limits.max_upload_bytes,
+    };
     let principal = match viewer.principal(&app.services).await {
         Ok(Some(principal)) => principal,
         Ok(None) | Err(_) => {
-            let mut response = coded_error(StatusCode::UNAUTHORIZED, media, "UNAUTHENTICATED", "uploads need a valid bearer token");
+            let mut response =
+                coded_error(StatusCode::UNAUTHORIZED, media, "UNAUTHENTICATED", "uploads need a valid bearer token");
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             return response;
         }
     };
-    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let announced =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|length| length > limits.max_request_bytes()) {
         let message = format!("an upload request may be at most {} bytes", limits.max_request_bytes());
         return coded_error(StatusCode::PAYLOAD_TOO_LARGE, media, "PAYLOAD_TOO_LARGE", &message);
     }
     let refused = |error: UploadError| match error {
-        UploadError::TooLarge(message) => coded_error(StatusCode::PAYLOAD_TOO_LARGE, media, "PAYLOAD_TOO_LARGE", &message),
+        UploadError::TooLarge(message) => {
+            coded_error(StatusCode::PAYLOAD_TOO_LARGE, media, "PAYLOAD_TOO_LARGE", &message)
+        }
         other => plain_error(StatusCode::BAD_REQUEST, media, &other.to_string()),
     };
     let incoming = match uploads::begin(content_type, body, limits).await {
@@ -196,8 +216,8 @@ fn params_from(mut map: Map<String, Json>, json_in_strings: bool) -> Result<Para
 }
 
 async fn execute(app: &AppState, viewer: Viewer, params: Params, media: MediaType, is_get: bool) -> Response {
-    let mut request = async_graphql::Request::new(params.query)
-        .variables(Variables::from_json(Json::Object(params.variables)));
+    let mut request =
+        async_graphql::Request::new(params.query).variables(Variables::from_json(Json::Object(params.variables)));
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -209,7 +229,13 @@ async fn execute(app: &AppState, viewer: Viewer, params: Params, media: MediaTyp
     run(app, viewer, request, media, is_get).await
 }
 
-async fn run(app: &AppState, viewer: Viewer, mut request: async_graphql::Request, media: MediaType, is_get: bool) -> Response {
+async fn run(
+    app: &AppState,
+    viewer: Viewer,
+    mut request: async_graphql::Request,
+    media: MediaType,
+    is_get: bool,
+) -> Response {
     // Parse here (or take the cached document): a GET must not run a mutation.
     let validated = match app.documents.prepare(&mut request) {
         Err(mut error) => {
@@ -239,13 +265,16 @@ async fn run(app: &AppState, viewer: Viewer, mut request: async_graphql::Request
     };
     // What a document that passes validation without variables looks like; it is remembered so
     // that its next requests skip the rules (their verdict cannot change).
-    let unvalidated = (!validated && request.variables.is_empty()).then(|| (request.query.clone(), request.operation_name.clone()));
+    let unvalidated =
+        (!validated && request.variables.is_empty()).then(|| (request.query.clone(), request.operation_name.clone()));
     let request = request.data(viewer);
     let limits = &app.config.limits;
     let execution = async {
         if validated { app.schema.execute_prevalidated(request).await } else { app.schema.execute(request).await }
     };
-    let bounded = tokio::time::timeout(limits.request_timeout, RequestBudget::run(limits.max_request_statements, execution)).await;
+    let bounded =
+        tokio::time::timeout(limits.request_timeout, RequestBudget::run(limits.max_request_statements, execution))
+            .await;
     let response = match bounded {
         Ok(Ok(response)) => response,
         Ok(Err(exceeded)) => {
@@ -254,7 +283,8 @@ async fn run(app: &AppState, viewer: Viewer, mut request: async_graphql::Request
         }
         Err(_) => {
             app.metrics.record_error("REQUEST_TIMEOUT");
-            let message = format!("the request took longer than {} s and was stopped", limits.request_timeout.as_secs());
+            let message =
+                format!("the request took longer than {} s and was stopped", limits.request_timeout.as_secs());
             return stopped(media, "REQUEST_TIMEOUT", &message);
         }
     };
@@ -289,9 +319,8 @@ async fn within_budget(app: &AppState, viewer: &Viewer, action: Action) -> Resul
         }
     };
     match tokio::join!(by_address, by_token) {
-        (Err(DomainError::RateLimited { retry_after_secs }), _) | (_, Err(DomainError::RateLimited { retry_after_secs })) => {
-            Err(retry_after_secs)
-        }
+        (Err(DomainError::RateLimited { retry_after_secs }), _)
+        | (_, Err(DomainError::RateLimited { retry_after_secs })) => Err(retry_after_secs),
         _ => Ok(()),
     }
 }
@@ -332,7 +361,11 @@ fn negotiate(headers: &HeaderMap) -> Result<MediaType, Response> {
         }
     }
     media.ok_or_else(|| {
-        plain_error(StatusCode::NOT_ACCEPTABLE, MediaType::Json, "accept application/graphql-response+json or application/json")
+        plain_error(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            "accept application/graphql-response+json or application/json",
+        )
     })
 }
 
@@ -372,4 +405,3 @@ fn json_response(status: StatusCode, media: MediaType, body: &impl serde::Serial
         }
     }
 }
-

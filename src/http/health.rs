@@ -47,10 +47,18 @@ async fn check(probe: impl Future<Output = Result<(), String>>) -> Result<(), St
 pub async fn metrics(State(app): State<AppState>, headers: axum::http::HeaderMap) -> axum::response::Response {
     use secrecy::ExposeSecret;
     if let Some(expected) = &app.config.metrics_token {
-        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        let matches = given.is_some_and(|given| crate::domain::auth::constant_time_eq(given.as_bytes(), expected.expose_secret().as_bytes()));
+        let given =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let matches = given.is_some_and(|given| {
+            crate::domain::auth::constant_time_eq(given.as_bytes(), expected.expose_secret().as_bytes())
+        });
         if !matches {
-            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "metrics need the metrics token").into_response();
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "metrics need the metrics token",
+            )
+                .into_response();
         }
     }
     let mut text = app.metrics.render();
@@ -61,8 +69,8 @@ pub async fn metrics(State(app): State<AppState>, headers: axum::http::HeaderMap
 /// What waits in the database, read at each scrape: jobs not yet submitted, Telegram updates
 /// not yet handled, notifications not yet delivered, and how long the oldest of each waited.
 async fn backlogs(app: &AppState) -> String {
-    use std::fmt::Write;
     use crate::domain::jobs::JobKind;
+    use std::fmt::Write;
     let services = &app.services;
     let (images, trainings, inbox, notifications) = tokio::join!(
         services.jobs.queue_depth(JobKind::Image),
@@ -73,11 +81,20 @@ async fn backlogs(app: &AppState) -> String {
     let mut out = String::new();
     out.push_str("# HELP aisha_backlog Work waiting in the database, and the age in seconds of its oldest item.\n");
     out.push_str("# TYPE aisha_backlog gauge\n");
-    for (queue, backlog) in [("image_jobs", images), ("training_jobs", trainings), ("telegram_updates", inbox), ("notifications", notifications)] {
+    for (queue, backlog) in [
+        ("image_jobs", images),
+        ("training_jobs", trainings),
+        ("telegram_updates", inbox),
+        ("notifications", notifications),
+    ] {
         match backlog {
             Ok((count, oldest)) => {
                 let _ = writeln!(out, "aisha_backlog{{queue=\"{queue}\"}} {count}");
-                let _ = writeln!(out, "aisha_backlog_oldest_seconds{{queue=\"{queue}\"}} {}", oldest.map_or(0.0, |d| d.as_secs_f64()));
+                let _ = writeln!(
+                    out,
+                    "aisha_backlog_oldest_seconds{{queue=\"{queue}\"}} {}",
+                    oldest.map_or(0.0, |d| d.as_secs_f64())
+                );
             }
             Err(error) => tracing::warn!(%error, queue, "could not read a backlog for /metrics"),
         }

@@ -34,9 +34,7 @@ pub fn router(app: AppState) -> Router {
         .route("/", get(web_client::page))
         .route("/app/{name}", get(web_client::asset));
     if app.config.graphiql {
-        router = router
-            .route("/graphiql", get(graphiql::page))
-            .route("/graphiql/assets/{name}", get(graphiql::asset));
+        router = router.route("/graphiql", get(graphiql::page)).route("/graphiql/assets/{name}", get(graphiql::asset));
     }
     let mut router = router.with_state(app.clone());
     if let Some(telegram) = &app.telegram {

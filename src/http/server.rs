@@ -34,11 +34,20 @@ pub struct ConnectionLimits {
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        ConnectionLimits { header_timeout: Duration::from_secs(10), body_idle: Duration::from_secs(10), body_min_bytes_per_sec: 1024 }
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(10),
+            body_idle: Duration::from_secs(10),
+            body_min_bytes_per_sec: 1024,
+        }
     }
 }
 
-pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimits, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let (stopping, stopped) = tokio::sync::watch::channel(false);
     let connections = TaskTracker::new();
     tokio::pin!(shutdown);
@@ -66,7 +75,8 @@ pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimi
             let mut builder = Builder::new(TokioExecutor::new());
             builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
             builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(limits.header_timeout));
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
+            let connection =
+                builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
             tokio::pin!(connection);
             loop {
                 tokio::select! {
@@ -98,7 +108,9 @@ fn guarded(body: Body, limits: ConnectionLimits) -> Body {
             Ok(chunk) => {
                 let received = received + chunk.len() as u64;
                 let elapsed = started.elapsed();
-                if elapsed > limits.body_idle && received < limits.body_min_bytes_per_sec.saturating_mul(elapsed.as_secs()) {
+                if elapsed > limits.body_idle
+                    && received < limits.body_min_bytes_per_sec.saturating_mul(elapsed.as_secs())
+                {
                     return Some((Err(BodyTooSlow.into()), None));
                 }
                 Some((Ok(chunk), Some((chunks, received))))
@@ -119,4 +131,3 @@ impl From<BodyTooSlow> for std::io::Error {
         std::io::Error::new(std::io::ErrorKind::TimedOut, error)
     }
 }
-

@@ -55,14 +55,19 @@ pub async fn begin(content_type: &str, body: Body, limits: UploadLimits) -> Resu
         .for_field("operations", MAX_OPERATIONS_BYTES)
         .for_field("map", MAX_MAP_BYTES);
     let stream = body.into_data_stream().map_err(std::io::Error::other);
-    let mut multipart = multer::Multipart::with_constraints(stream, boundary, multer::Constraints::new().size_limit(size));
+    let mut multipart =
+        multer::Multipart::with_constraints(stream, boundary, multer::Constraints::new().size_limit(size));
     let operations = text_field(&mut multipart, "operations").await?;
     let request: async_graphql::Request = serde_json::from_str(&operations)
         .map_err(|e| UploadError::Invalid(format!("operations must be one GraphQL request: {e}")))?;
     let map: HashMap<String, Vec<String>> = serde_json::from_str(&text_field(&mut multipart, "map").await?)
         .map_err(|e| UploadError::Invalid(format!("map must name each file's variables: {e}")))?;
     if map.len() > limits.max_files {
-        return Err(UploadError::TooLarge(format!("at most {} files per request; this one has {}", limits.max_files, map.len())));
+        return Err(UploadError::TooLarge(format!(
+            "at most {} files per request; this one has {}",
+            limits.max_files,
+            map.len()
+        )));
     }
     Ok(Incoming { request, map, multipart })
 }
@@ -111,7 +116,11 @@ impl Incoming {
             file.flush().await?;
             let file = file.into_std().await;
             for path in paths {
-                let value = UploadValue { filename: filename.clone(), content_type: content_type.clone(), content: file.try_clone()? };
+                let value = UploadValue {
+                    filename: filename.clone(),
+                    content_type: content_type.clone(),
+                    content: file.try_clone()?,
+                };
                 request.set_upload(&path, value);
             }
         }
@@ -126,7 +135,10 @@ async fn text_field(multipart: &mut multer::Multipart<'static>, expected: &str) 
     let field = multipart.next_field().await.map_err(refusal)?;
     match field {
         Some(field) if field.name() == Some(expected) => field.text().await.map_err(refusal),
-        _ => Err(UploadError::Invalid(format!("the {expected:?} part must come {}", if expected == "map" { "second" } else { "first" }))),
+        _ => Err(UploadError::Invalid(format!(
+            "the {expected:?} part must come {}",
+            if expected == "map" { "second" } else { "first" }
+        ))),
     }
 }
 
@@ -136,7 +148,9 @@ fn refusal(error: multer::Error) -> UploadError {
             let name = field_name.unwrap_or_default();
             UploadError::TooLarge(format!("the part {name:?} is larger than {}", megabytes(limit)))
         }
-        multer::Error::StreamSizeExceeded { limit } => UploadError::TooLarge(format!("the request is larger than {}", megabytes(limit))),
+        multer::Error::StreamSizeExceeded { limit } => {
+            UploadError::TooLarge(format!("the request is larger than {}", megabytes(limit)))
+        }
         other => UploadError::Invalid(other.to_string()),
     }
 }

@@ -80,7 +80,9 @@ pub enum ProviderError {
 impl From<DownloadError> for ProviderError {
     fn from(error: DownloadError) -> Self {
         match error {
-            DownloadError::Refused(reason) => ProviderError::Failed(format!("the result could not be fetched: {reason}")),
+            DownloadError::Refused(reason) => {
+                ProviderError::Failed(format!("the result could not be fetched: {reason}"))
+            }
             DownloadError::Transient(reason) => ProviderError::Transient(reason),
         }
     }

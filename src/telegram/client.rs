@@ -91,7 +91,12 @@ impl GraphqlClient {
     }
 
     /// Runs the named operation and decodes its `data`.
-    pub async fn run<T: DeserializeOwned>(&self, actor: &Actor, name: &'static str, variables: serde_json::Value) -> Result<T, ApiError> {
+    pub async fn run<T: DeserializeOwned>(
+        &self,
+        actor: &Actor,
+        name: &'static str,
+        variables: serde_json::Value,
+    ) -> Result<T, ApiError> {
         self.run_with_files(actor, name, variables, Vec::new()).await
     }
 
@@ -146,7 +151,10 @@ fn split(document: ExecutableDocument) -> Vec<(String, ExecutableDocument)> {
 
 fn collect_spreads(
     set: &SelectionSet,
-    fragments: &HashMap<async_graphql::Name, async_graphql::Positioned<async_graphql::parser::types::FragmentDefinition>>,
+    fragments: &HashMap<
+        async_graphql::Name,
+        async_graphql::Positioned<async_graphql::parser::types::FragmentDefinition>,
+    >,
     used: &mut Vec<String>,
 ) {
     for selection in &set.items {

@@ -105,7 +105,8 @@ pub async fn settle_progress(bot: &BotCtx, generation: &Value, watch: Watch) -> 
     {
         tracing::debug!(%error, "could not mark a progress message settled");
     }
-    let request = bot.api.edit_message_text(ChatId(watch.chat), MessageId(watch.message), progress_text(generation, watch.lang));
+    let request =
+        bot.api.edit_message_text(ChatId(watch.chat), MessageId(watch.message), progress_text(generation, watch.lang));
     match retrying(request).await {
         Ok(_) => Ok(true),
         Err(error) if outgoing::is_unchanged(&error) => Ok(true),

@@ -114,7 +114,10 @@ impl Dispatcher {
         }
         self.handlers.close();
         if tokio::time::timeout(DRAIN, self.handlers.wait()).await.is_err() {
-            tracing::warn!(left = self.handlers.len(), "Telegram handlers still running at shutdown; their updates are released");
+            tracing::warn!(
+                left = self.handlers.len(),
+                "Telegram handlers still running at shutdown; their updates are released"
+            );
         }
         keeper.abort();
         match self.inbox.release_held().await {
@@ -225,7 +228,8 @@ impl Dispatcher {
     }
 
     async fn run_handler(&self, update: &ClaimedUpdate) -> Result<(), Failure> {
-        let parsed: Update = serde_json::from_str(&update.payload).map_err(|e| Failure::Poison(format!("not an update: {e}")))?;
+        let parsed: Update =
+            serde_json::from_str(&update.payload).map_err(|e| Failure::Poison(format!("not an update: {e}")))?;
         let handler = AssertUnwindSafe(handlers::handle(&self.bot, parsed)).catch_unwind();
         match tokio::time::timeout(HANDLER_TIMEOUT, handler).await {
             Err(_) => Err(Failure::Passing("the handler timed out".into())),

@@ -51,7 +51,10 @@ pub fn counts(t: &Texts, max: u8) -> InlineKeyboardMarkup {
 }
 
 pub fn confirm(t: &Texts, price: i64) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([vec![button(fill(t.btn_confirm, &[("price", &price)]), Callback::ConfirmGeneration)], back(t)])
+    InlineKeyboardMarkup::new([
+        vec![button(fill(t.btn_confirm, &[("price", &price)]), Callback::ConfirmGeneration)],
+        back(t),
+    ])
 }
 
 pub fn not_enough(t: &Texts) -> InlineKeyboardMarkup {
@@ -91,18 +94,27 @@ pub fn card(t: &Texts, image_id: &str, favorite: bool, index: i64, total: i64) -
             button(format!("{index}/{total}"), Callback::Noop),
             button("▶️", Callback::Next(image_id.to_owned())),
         ],
-        vec![button(heart(favorite), Callback::ToggleFavorite(image_id.to_owned())), button("🗑", Callback::AskDelete(image_id.to_owned()))],
+        vec![
+            button(heart(favorite), Callback::ToggleFavorite(image_id.to_owned())),
+            button("🗑", Callback::AskDelete(image_id.to_owned())),
+        ],
         vec![button(t.btn_filters, Callback::Filters), button(t.btn_stats, Callback::Stats)],
         back(t),
     ])
 }
 
 pub fn confirm_delete(t: &Texts, image_id: &str) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([vec![button(t.btn_delete, Callback::Delete(image_id.to_owned())), button(t.btn_cancel, Callback::Back)]])
+    InlineKeyboardMarkup::new([vec![
+        button(t.btn_delete, Callback::Delete(image_id.to_owned())),
+        button(t.btn_cancel, Callback::Back),
+    ]])
 }
 
 pub fn empty_gallery(t: &Texts) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([vec![button(t.btn_create, Callback::Create), button(t.btn_filters, Callback::Filters)], back(t)])
+    InlineKeyboardMarkup::new([
+        vec![button(t.btn_create, Callback::Create), button(t.btn_filters, Callback::Filters)],
+        back(t),
+    ])
 }
 
 pub fn filters(t: &Texts, filter: &CardFilter, saved: &[String]) -> InlineKeyboardMarkup {
@@ -135,26 +147,30 @@ pub fn balance(t: &Texts) -> InlineKeyboardMarkup {
 
 /// One button per refundable payment (id, label), then Back.
 pub fn refundable(t: &Texts, payments: &[(String, String)]) -> InlineKeyboardMarkup {
-    let mut rows: Vec<Vec<_>> = payments.iter().map(|(id, label)| vec![button(label.as_str(), Callback::Refund(id.clone()))]).collect();
+    let mut rows: Vec<Vec<_>> =
+        payments.iter().map(|(id, label)| vec![button(label.as_str(), Callback::Refund(id.clone()))]).collect();
     rows.push(back(t));
     InlineKeyboardMarkup::new(rows)
 }
 
 pub fn confirm_refund(t: &Texts, payment_id: &str, label: &str) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([
-        vec![button(label, Callback::ConfirmRefund(payment_id.to_owned())), button(t.btn_cancel, Callback::PaySupport)],
-    ])
+    InlineKeyboardMarkup::new([vec![
+        button(label, Callback::ConfirmRefund(payment_id.to_owned())),
+        button(t.btn_cancel, Callback::PaySupport),
+    ]])
 }
 
 pub fn packages(t: &Texts, packages: &[(String, String)]) -> InlineKeyboardMarkup {
-    let mut rows: Vec<Vec<_>> = packages.iter().map(|(id, label)| vec![button(label.as_str(), Callback::Buy(id.clone()))]).collect();
+    let mut rows: Vec<Vec<_>> =
+        packages.iter().map(|(id, label)| vec![button(label.as_str(), Callback::Buy(id.clone()))]).collect();
     rows.push(back(t));
     InlineKeyboardMarkup::new(rows)
 }
 
 /// One button per avatar, then "new avatar" and Back.
 pub fn avatars(t: &Texts, avatars: &[(String, String)]) -> InlineKeyboardMarkup {
-    let mut rows: Vec<Vec<_>> = avatars.iter().map(|(id, label)| vec![button(label.as_str(), Callback::OpenAvatar(id.clone()))]).collect();
+    let mut rows: Vec<Vec<_>> =
+        avatars.iter().map(|(id, label)| vec![button(label.as_str(), Callback::OpenAvatar(id.clone()))]).collect();
     rows.push(vec![button(t.btn_new_avatar, Callback::NewAvatar)]);
     rows.push(back(t));
     InlineKeyboardMarkup::new(rows)
@@ -197,9 +213,15 @@ pub fn avatar(t: &Texts, avatar_id: &str, status: &str, photos: i64, price: i64)
 }
 
 pub fn use_avatar(t: &Texts, avatar_id: &str) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([vec![button(t.btn_use_avatar, Callback::UseAvatar(avatar_id.to_owned()))], vec![button(t.btn_menu, Callback::Menu)]])
+    InlineKeyboardMarkup::new([
+        vec![button(t.btn_use_avatar, Callback::UseAvatar(avatar_id.to_owned()))],
+        vec![button(t.btn_menu, Callback::Menu)],
+    ])
 }
 
 pub fn confirm_delete_avatar(t: &Texts, avatar_id: &str) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([vec![button(t.btn_delete, Callback::DeleteAvatar(avatar_id.to_owned())), button(t.btn_cancel, Callback::Back)]])
+    InlineKeyboardMarkup::new([vec![
+        button(t.btn_delete, Callback::DeleteAvatar(avatar_id.to_owned())),
+        button(t.btn_cancel, Callback::Back),
+    ]])
 }

@@ -87,7 +87,11 @@ pub type Result<T> = std::result::Result<T, BotError>;
 impl BotCtx {
     /// Sends a message-like request (a message, photo, album, invoice) to a chat, within the
     /// outgoing limits — waiting for them without holding a work permit — and waits out a 429.
-    pub async fn deliver<R>(&self, chat: teloxide::types::ChatId, request: R) -> std::result::Result<teloxide::requests::Output<R>, RequestError>
+    pub async fn deliver<R>(
+        &self,
+        chat: teloxide::types::ChatId,
+        request: R,
+    ) -> std::result::Result<teloxide::requests::Output<R>, RequestError>
     where
         R: teloxide::requests::Request<Err = RequestError>,
     {
@@ -125,7 +129,12 @@ impl TelegramBot {
             metrics: metrics.clone(),
         });
         let dispatcher = Arc::new(Dispatcher::new(ctx.clone(), services.inbox.clone()));
-        let gate = webhook::Webhook { secret: config.webhook_secret.clone(), inbox: services.inbox.clone(), metrics, dispatcher: dispatcher.clone() };
+        let gate = webhook::Webhook {
+            secret: config.webhook_secret.clone(),
+            inbox: services.inbox.clone(),
+            metrics,
+            dispatcher: dispatcher.clone(),
+        };
         Ok(TelegramBot { router: webhook::router(gate), ctx, dispatcher, services: services.clone() })
     }
 
@@ -139,7 +148,12 @@ impl TelegramBot {
         let notifications = self.services.notifications.clone();
         vec![
             tokio::spawn(self.dispatcher.clone().run(shutdown.clone())),
-            tokio::spawn(notifier::deliver_notifications(self.ctx.clone(), notifications, bus.clone(), shutdown.clone())),
+            tokio::spawn(notifier::deliver_notifications(
+                self.ctx.clone(),
+                notifications,
+                bus.clone(),
+                shutdown.clone(),
+            )),
             tokio::spawn(notifier::follow_progress(self.ctx.clone(), bus, shutdown)),
         ]
     }

@@ -40,7 +40,12 @@ const IDLE: Duration = Duration::from_millis(500);
 const DRAIN: Duration = Duration::from_secs(5);
 
 /// Delivers notifications until `shutdown`, then releases what it still holds.
-pub async fn deliver_notifications(bot: Arc<BotCtx>, notifications: NotificationService, bus: Arc<dyn EventBus>, shutdown: CancellationToken) {
+pub async fn deliver_notifications(
+    bot: Arc<BotCtx>,
+    notifications: NotificationService,
+    bus: Arc<dyn EventBus>,
+    shutdown: CancellationToken,
+) {
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(wake_on_news(bus, wake.clone()));
     let slots = Arc::new(Semaphore::new(SLOTS));
@@ -94,7 +99,9 @@ async fn wake_on_news(bus: Arc<dyn EventBus>, wake: Arc<Notify>) {
     while let Some(event) = events.next().await {
         let news = match &event {
             Event::GenerationUpdated(g) => g.status.is_terminal(),
-            Event::AvatarUpdated(a) => matches!(a.status, AvatarStatus::Ready | AvatarStatus::Failed | AvatarStatus::Cancelled),
+            Event::AvatarUpdated(a) => {
+                matches!(a.status, AvatarStatus::Ready | AvatarStatus::Failed | AvatarStatus::Cancelled)
+            }
             Event::BalanceChanged { .. } => true,
             _ => false,
         };
@@ -138,7 +145,11 @@ fn language(data: &Value, watch: Option<Watch>) -> Lang {
 
 /// A generation ended: on a success the photos (step 1), then the result keyboard; otherwise
 /// the failure on its progress message, or as a message of its own.
-async fn generation_finished(bot: &BotCtx, notifications: &NotificationService, notification: &Notification) -> Result<()> {
+async fn generation_finished(
+    bot: &BotCtx,
+    notifications: &NotificationService,
+    notification: &Notification,
+) -> Result<()> {
     let actor = Actor::User(notification.user_id);
     let id = generation_global_id(notification.subject_id);
     let data: Value = bot.gql.run(&actor, "Delivery", json!({ "id": id })).await?;
@@ -188,7 +199,10 @@ async fn training_finished(bot: &BotCtx, notification: &Notification) -> Result<
     let name = avatar["name"].as_str().unwrap_or_default();
     let (text, keyboard) = match avatar["status"].as_str().unwrap_or_default() {
         "READY" => (fill(t.avatar_ready, &[("name", &name)]), keyboards::use_avatar(t, &id)),
-        _ => (fill(t.avatar_failed, &[("name", &name), ("error", &avatar["error"].as_str().unwrap_or("?"))]), keyboards::main_menu(t)),
+        _ => (
+            fill(t.avatar_failed, &[("name", &name), ("error", &avatar["error"].as_str().unwrap_or("?"))]),
+            keyboards::main_menu(t),
+        ),
     };
     if let Some(watch) = watch
         && edited(bot, watch, &text, keyboard.clone()).await?
@@ -216,7 +230,13 @@ async fn payment_credited(bot: &BotCtx, notification: &Notification) -> Result<(
     let Some(chat) = chat_of(&data) else { return Ok(()) };
     let t = language(&data, None).texts();
     let entry = &data["node"];
-    let text = fill(t.paid, &[("credits", &entry["amount"].as_i64().unwrap_or_default()), ("balance", &entry["balanceAfter"].as_i64().unwrap_or_default())]);
+    let text = fill(
+        t.paid,
+        &[
+            ("credits", &entry["amount"].as_i64().unwrap_or_default()),
+            ("balance", &entry["balanceAfter"].as_i64().unwrap_or_default()),
+        ],
+    );
     bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t))).await?;
     Ok(())
 }

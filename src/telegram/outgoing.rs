@@ -18,7 +18,8 @@ pub type BotApi = Bot;
 /// The Bot API client: teloxide's timeouts, and redirects only within the API's host (a file
 /// download carries the token in its path).
 pub fn connect(config: &TelegramConfig) -> BotApi {
-    let http = teloxide::net::default_reqwest_settings().redirect(outbound::same_host_redirects()).build().unwrap_or_default();
+    let http =
+        teloxide::net::default_reqwest_settings().redirect(outbound::same_host_redirects()).build().unwrap_or_default();
     Bot::with_client(config.bot_token.expose_secret(), http).set_api_url(config.api_url.clone())
 }
 
@@ -43,9 +44,14 @@ where
 /// comes back as an unknown error or a body that is not JSON).
 pub fn is_transient(error: &RequestError) -> bool {
     match error {
-        RequestError::Network(_) | RequestError::Io(_) | RequestError::RetryAfter(_) | RequestError::InvalidJson { .. } => true,
+        RequestError::Network(_)
+        | RequestError::Io(_)
+        | RequestError::RetryAfter(_)
+        | RequestError::InvalidJson { .. } => true,
         RequestError::Api(teloxide::ApiError::Unknown(text)) => {
-            ["Internal Server Error", "Bad Gateway", "Gateway", "Service Unavailable", "Too Many Requests"].iter().any(|s| text.contains(s))
+            ["Internal Server Error", "Bad Gateway", "Gateway", "Service Unavailable", "Too Many Requests"]
+                .iter()
+                .any(|s| text.contains(s))
         }
         RequestError::Api(_) | RequestError::MigrateToChatId(_) => false,
     }

@@ -28,11 +28,15 @@ pub fn stars_gateway(config: &TelegramConfig) -> Arc<dyn StarsGateway> {
 #[async_trait::async_trait]
 impl StarsGateway for TelegramStars {
     async fn refund(&self, telegram_user_id: i64, charge_id: &str) -> Result<(), GatewayError> {
-        let user = UserId(u64::try_from(telegram_user_id).map_err(|_| GatewayError::Refused("not a Telegram user id".into()))?);
+        let user = UserId(
+            u64::try_from(telegram_user_id).map_err(|_| GatewayError::Refused("not a Telegram user id".into()))?,
+        );
         let request = self.api.refund_star_payment(user, teloxide::types::TelegramTransactionId(charge_id.to_owned()));
         match retrying(request).await {
             Ok(_) => Ok(()),
-            Err(RequestError::Api(ApiError::Unknown(text))) if text.contains("CHARGE_ALREADY_REFUNDED") => Err(GatewayError::AlreadyRefunded),
+            Err(RequestError::Api(ApiError::Unknown(text))) if text.contains("CHARGE_ALREADY_REFUNDED") => {
+                Err(GatewayError::AlreadyRefunded)
+            }
             Err(error) if outgoing::is_transient(&error) => Err(GatewayError::Unavailable(error.to_string())),
             Err(error) => Err(GatewayError::Refused(error.to_string())),
         }
@@ -46,7 +50,8 @@ pub async fn reconcile_stars(config: &TelegramConfig, payments: &PaymentService)
     let mut transactions = Vec::new();
     let mut offset = 0u32;
     loop {
-        let page = retrying(api.get_star_transactions().offset(offset).limit(100)).await.context("getStarTransactions")?;
+        let page =
+            retrying(api.get_star_transactions().offset(offset).limit(100)).await.context("getStarTransactions")?;
         let count = page.transactions.len() as u32;
         transactions.extend(page.transactions.iter().map(to_domain));
         if count < 100 {
@@ -71,5 +76,10 @@ fn to_domain(transaction: &TelegramTransaction) -> StarTransaction {
         (None, Some(receiver)) => Direction::Refund { telegram_user_id: receiver.user.id.0 as i64 },
         (None, None) => Direction::Other,
     };
-    StarTransaction { id: transaction.id.0.clone(), amount: i64::from(transaction.amount), at: transaction.date.timestamp_micros(), direction }
+    StarTransaction {
+        id: transaction.id.0.clone(),
+        amount: i64::from(transaction.amount),
+        at: transaction.date.timestamp_micros(),
+        direction,
+    }
 }

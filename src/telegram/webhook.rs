@@ -89,7 +89,11 @@ impl Envelope {
         if let Some(pressed) = &self.callback_query {
             return pressed.message.as_ref().map_or(pressed.from.id, |m| m.chat.id);
         }
-        [&self.pre_checkout_query, &self.shipping_query, &self.inline_query].into_iter().flatten().next().map_or(0, |f| f.from.id)
+        [&self.pre_checkout_query, &self.shipping_query, &self.inline_query]
+            .into_iter()
+            .flatten()
+            .next()
+            .map_or(0, |f| f.from.id)
     }
 }
 
@@ -148,7 +152,8 @@ mod tests {
     fn updates_are_ordered_by_their_chat_and_checks_get_their_lane() {
         let message = envelope(r#"{"update_id":1,"message":{"message_id":1,"chat":{"id":42},"from":{"id":7}}}"#);
         assert_eq!((message.chat_key(), message.lane()), (42, Lane::Chat));
-        let pressed = envelope(r#"{"update_id":2,"callback_query":{"id":"q","from":{"id":7},"message":{"chat":{"id":42}}}}"#);
+        let pressed =
+            envelope(r#"{"update_id":2,"callback_query":{"id":"q","from":{"id":7},"message":{"chat":{"id":42}}}}"#);
         assert_eq!(pressed.chat_key(), 42);
         let check = envelope(r#"{"update_id":3,"pre_checkout_query":{"id":"p","from":{"id":7},"currency":"XTR"}}"#);
         assert_eq!((check.chat_key(), check.lane()), (7, Lane::Checkout));

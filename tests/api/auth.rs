@@ -3,7 +3,8 @@ use serde_json::json;
 use crate::db_test;
 use crate::support::{ADMIN_TOKEN, Db, mini_app_init_data, now_secs, spawn_app};
 
-const SIGN_IN: &str = "mutation($d: String!) { signInWithTelegram(initData: $d) { token user { id telegramId username balance } } }";
+const SIGN_IN: &str =
+    "mutation($d: String!) { signInWithTelegram(initData: $d) { token user { id telegramId username balance } } }";
 const ME: &str = "{ me { id telegramId username balance } }";
 
 db_test!(sign_in_creates_the_user_with_the_welcome_bonus_and_a_working_token, |db: Db| async move {
@@ -119,7 +120,10 @@ async fn signing_out_on_one_instance_revokes_the_token_on_every_instance() {
 
     let mut code = String::new();
     for _ in 0..50 {
-        code = first.gql(Some(&token), ME, json!({})).await.body["errors"][0]["extensions"]["code"].as_str().unwrap_or("").to_owned();
+        code = first.gql(Some(&token), ME, json!({})).await.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
         if code == "UNAUTHENTICATED" {
             break;
         }

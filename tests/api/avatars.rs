@@ -30,7 +30,9 @@ pub(crate) async fn create_avatar(app: &TestApp, token: &str, name: &str) -> Str
 
 /// `addAvatarPhotos` as the GraphQL multipart request spec has it; returns the response body.
 pub(crate) async fn upload(app: &TestApp, token: &str, avatar_id: &str, files: Vec<(String, Vec<u8>)>) -> Value {
-    let query = format!("mutation($id: ID!, $photos: [Upload!]!) {{ addAvatarPhotos(avatarId: $id, photos: $photos) {{ {AVATAR} }} }}");
+    let query = format!(
+        "mutation($id: ID!, $photos: [Upload!]!) {{ addAvatarPhotos(avatarId: $id, photos: $photos) {{ {AVATAR} }} }}"
+    );
     let nulls: Vec<Value> = files.iter().map(|_| Value::Null).collect();
     let operations = json!({ "query": query, "variables": { "id": avatar_id, "photos": nulls } });
     let map: serde_json::Map<String, Value> =
@@ -39,7 +41,8 @@ pub(crate) async fn upload(app: &TestApp, token: &str, avatar_id: &str, files: V
     for (i, (name, bytes)) in files.into_iter().enumerate() {
         form = form.part(i.to_string(), Part::bytes(bytes).file_name(name).mime_str("image/jpeg").expect("mime"));
     }
-    let response = app.http.post(format!("{}/graphql", app.url)).bearer_auth(token).multipart(form).send().await.expect("upload");
+    let response =
+        app.http.post(format!("{}/graphql", app.url)).bearer_auth(token).multipart(form).send().await.expect("upload");
     assert_eq!(response.status(), 200);
     response.json().await.expect("JSON")
 }
@@ -63,9 +66,8 @@ pub(crate) async fn wait_for_avatar(app: &TestApp, token: &str, id: &str, status
 /// Files under the local storage's photos folder.
 fn stored_photos(app: &TestApp) -> usize {
     fn count(dir: &std::path::Path) -> usize {
-        std::fs::read_dir(dir).map_or(0, |entries| {
-            entries.flatten().map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 }).sum()
-        })
+        std::fs::read_dir(dir)
+            .map_or(0, |entries| entries.flatten().map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 }).sum())
     }
     count(&app.app.config.data_dir.join("storage").join("photos"))
 }
@@ -87,7 +89,8 @@ db_test!(photos_are_judged_by_their_bytes_and_refused_ones_store_nothing, |db: D
     let id = create_avatar(&app, &token, "Me").await;
 
     let tiny = render_png("tiny", None, 0, AspectRatio::Square.size(10));
-    let mut files = vec![("notes.jpg".to_owned(), b"this is a text file, not a photo".to_vec()), ("tiny.png".to_owned(), tiny)];
+    let mut files =
+        vec![("notes.jpg".to_owned(), b"this is a text file, not a photo".to_vec()), ("tiny.png".to_owned(), tiny)];
     files.extend((0..10).map(|n| (format!("p{n}.jpg"), photo(n))));
     files.push(("again.png".to_owned(), photo(3)));
     let body = upload(&app, &token, &id, files).await;
@@ -104,7 +107,13 @@ db_test!(photos_are_judged_by_their_bytes_and_refused_ones_store_nothing, |db: D
     assert!(rejected[0].contains("notes.jpg") && rejected[0].contains("not a JPEG, PNG or WebP"), "{rejected:?}");
     assert!(rejected[1].contains("10×10"), "{rejected:?}");
     assert!(rejected[2].contains("already there"), "{rejected:?}");
-    assert!(avatar["photos"].as_array().expect("photos").iter().all(|p| (p["status"] == "ACCEPTED") == p["url"].is_string()));
+    assert!(
+        avatar["photos"]
+            .as_array()
+            .expect("photos")
+            .iter()
+            .all(|p| (p["status"] == "ACCEPTED") == p["url"].is_string())
+    );
     assert_eq!(stored_photos(&app), 10, "refused photos must not be stored");
 
     // Up to 20; a 21st is refused before its bytes are read, and nothing more is stored.
@@ -118,7 +127,8 @@ db_test!(photos_are_judged_by_their_bytes_and_refused_ones_store_nothing, |db: D
 
     // A photo's link serves its bytes.
     let first = avatar_of(&body)["photos"][2].clone();
-    let bytes = app.http.get(first["url"].as_str().expect("url")).send().await.expect("get").bytes().await.expect("bytes");
+    let bytes =
+        app.http.get(first["url"].as_str().expect("url")).send().await.expect("get").bytes().await.expect("bytes");
     assert_eq!(&bytes[..], &photo(0)[..]);
 
     // Removing one makes room again.
@@ -150,13 +160,22 @@ db_test!(training_locally_makes_weights_and_the_avatar_generates_with_them, |db:
 
     // The weights: a safetensors file derived from the uploaded photos.
     let key = app.scalar_string("SELECT lora_key FROM avatars").await;
-    let object = app.app.storage.get(aisha::adapters::storage::Bucket::Photos, &key).await.expect("get").expect("weights stored");
+    let object = app
+        .app
+        .storage
+        .get(aisha::adapters::storage::Bucket::Photos, &key)
+        .await
+        .expect("get")
+        .expect("weights stored");
     let header_len = u64::from_le_bytes(object.bytes[..8].try_into().expect("8 bytes")) as usize;
     let header: Value = serde_json::from_slice(&object.bytes[8..8 + header_len]).expect("a safetensors header");
     assert_eq!(header["__metadata__"]["trigger_phrase"], ready["triggerPhrase"]);
 
     // Photos cannot change any more.
-    assert_eq!(upload(&app, &token, &id, vec![("late.png".into(), photo(40))]).await["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(
+        upload(&app, &token, &id, vec![("late.png".into(), photo(40))]).await["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
 
     // Generating with it: AVATAR images, filterable by the avatar.
     let create = "mutation($i: CreateGenerationInput!) { createGeneration(input: $i) { id } }";
@@ -165,11 +184,16 @@ db_test!(training_locally_makes_weights_and_the_avatar_generates_with_them, |db:
     let get = "query($id: ID!) { generation(id: $id) { status images { type } } }";
     let (app_ref, token_ref, generation_ref) = (&app, token.as_str(), &generation);
     let completed = move || async move {
-        app_ref.gql(Some(token_ref), get, json!({ "id": generation_ref })).await.data("generation")["status"] == "COMPLETED"
+        app_ref.gql(Some(token_ref), get, json!({ "id": generation_ref })).await.data("generation")["status"]
+            == "COMPLETED"
     };
     assert!(eventually(completed).await, "the avatar generation did not complete");
     let gallery = app
-        .gql(Some(&token), "query($a: ID!) { gallery(filter: { avatarIds: [$a] }) { totalCount edges { node { type prompt } } } }", json!({ "a": id }))
+        .gql(
+            Some(&token),
+            "query($a: ID!) { gallery(filter: { avatarIds: [$a] }) { totalCount edges { node { type prompt } } } }",
+            json!({ "a": id }),
+        )
         .await;
     assert_eq!(gallery.data("gallery")["totalCount"], 1);
     assert_eq!(gallery.data("gallery")["edges"][0]["node"]["type"], "AVATAR");
@@ -195,7 +219,9 @@ db_test!(fal_trains_from_the_archive_and_flux_lora_gets_the_stored_weights, |db:
     let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(150)).await;
     let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
     let (token, id) = avatar_with_photos(&app, 303, 12).await;
-    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id })).await.data("startAvatarTraining");
+    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id }))
+        .await
+        .data("startAvatarTraining");
     let ready = wait_for_avatar(&app, &token, &id, &["READY", "FAILED"]).await;
     assert_eq!(ready["status"], "READY", "{ready}");
 
@@ -210,19 +236,27 @@ db_test!(fal_trains_from_the_archive_and_flux_lora_gets_the_stored_weights, |db:
     assert_eq!(archives[0].1.windows(4).filter(|w| *w == b"PK\x03\x04").count(), 12);
     // The weights were copied into our storage.
     let key = app.scalar_string("SELECT lora_key FROM avatars").await;
-    let weights = app.app.storage.get(aisha::adapters::storage::Bucket::Photos, &key).await.expect("get").expect("stored");
+    let weights =
+        app.app.storage.get(aisha::adapters::storage::Bucket::Photos, &key).await.expect("get").expect("stored");
     assert!(String::from_utf8_lossy(&weights.bytes).starts_with("fake LoRA weights"));
 
     // Every aspect ratio maps to FLUX's exact image_size, with the stored weights as the LoRA.
     let create = "mutation($i: CreateGenerationInput!) { createGeneration(input: $i) { id } }";
-    let sizes = [("1:1", "square_hd"), ("16:9", "landscape_16_9"), ("9:16", "portrait_16_9"), ("4:3", "landscape_4_3"), ("3:4", "portrait_4_3")];
+    let sizes = [
+        ("1:1", "square_hd"),
+        ("16:9", "landscape_16_9"),
+        ("9:16", "portrait_16_9"),
+        ("4:3", "landscape_4_3"),
+        ("3:4", "portrait_4_3"),
+    ];
     for (ratio, _) in sizes {
         let input = json!({ "model": "fal-ai/flux-lora", "prompt": "in Paris", "avatarId": id, "aspectRatio": ratio });
         app.gql(Some(&token), create, json!({ "i": input })).await.data("createGeneration");
     }
     let fal_ref = &fal;
     assert!(eventually(move || async move { fal_ref.submissions() == 6 }).await, "five flux-lora submissions expected");
-    let submitted = fal.with_submissions(|s| s[1..].iter().map(|s| (s.model.clone(), s.input.clone())).collect::<Vec<_>>());
+    let submitted =
+        fal.with_submissions(|s| s[1..].iter().map(|s| (s.model.clone(), s.input.clone())).collect::<Vec<_>>());
     assert_eq!(submitted.len(), 5);
     for (model, input) in &submitted {
         assert_eq!(model, "fal-ai/flux-lora");
@@ -247,9 +281,12 @@ db_test!(the_archive_can_go_through_fals_own_storage, |db: Db| async move {
     })
     .await;
     let (token, id) = avatar_with_photos(&app, 308, 10).await;
-    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id })).await.data("startAvatarTraining");
+    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id }))
+        .await
+        .data("startAvatarTraining");
     assert_eq!(wait_for_avatar(&app, &token, &id, &["READY", "FAILED"]).await["status"], "READY");
-    let url = fal.with_submissions(|s| s[0].input["images_data_url"].as_str().map(str::to_owned)).expect("an archive URL");
+    let url =
+        fal.with_submissions(|s| s[0].input["images_data_url"].as_str().map(str::to_owned)).expect("an archive URL");
     assert!(url.starts_with(&format!("{}/uploaded/", fal.url)), "{url}");
     let archives = fal.archives();
     assert_eq!(archives[0].0, 200);
@@ -261,7 +298,9 @@ db_test!(a_failed_training_is_refunded_exactly_once, |db: Db| async move {
     let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
     let (token, id) = avatar_with_photos(&app, 304, 10).await;
     let before = app.balance(&token).await;
-    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id })).await.data("startAvatarTraining");
+    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id }))
+        .await
+        .data("startAvatarTraining");
     let failed = wait_for_avatar(&app, &token, &id, &["READY", "FAILED"]).await;
     assert_eq!(failed["status"], "FAILED", "{failed}");
     assert!(failed["error"].as_str().is_some_and(|e| !e.is_empty()));
@@ -270,7 +309,9 @@ db_test!(a_failed_training_is_refunded_exactly_once, |db: Db| async move {
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 1);
     // A failed avatar can be trained again.
     fal.set_mode(Mode::Succeed);
-    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id })).await.data("startAvatarTraining");
+    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id }))
+        .await
+        .data("startAvatarTraining");
     assert_eq!(wait_for_avatar(&app, &token, &id, &["READY", "FAILED"]).await["status"], "READY");
 });
 
@@ -284,7 +325,10 @@ db_test!(a_training_can_be_cancelled_and_one_past_its_deadline_fails_each_refund
     let fal_ref = &fal;
     assert!(eventually(move || async move { fal_ref.submissions() == 1 }).await, "the training was not submitted");
     let cancel = "mutation($id: ID!) { cancelAvatarTraining(avatarId: $id) { status } }";
-    assert_eq!(app.gql(Some(&token), cancel, json!({ "id": id })).await.data("cancelAvatarTraining")["status"], "CANCELLED");
+    assert_eq!(
+        app.gql(Some(&token), cancel, json!({ "id": id })).await.data("cancelAvatarTraining")["status"],
+        "CANCELLED"
+    );
     // Twice is refused and refunds nothing more.
     assert_eq!(app.gql(Some(&token), cancel, json!({ "id": id })).await.error_code(), "BAD_USER_INPUT");
     assert_eq!(app.balance(&token).await, before);
@@ -309,7 +353,9 @@ db_test!(a_training_survives_a_restart_without_being_submitted_again, |db: Db| a
     let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(1500)).await;
     let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
     let (token, id) = avatar_with_photos(&app, 305, 10).await;
-    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id })).await.data("startAvatarTraining");
+    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id }))
+        .await
+        .data("startAvatarTraining");
     let fal_ref = &fal;
     assert!(eventually(move || async move { fal_ref.submissions() == 1 }).await, "the training was not submitted");
     let place = app.kill().await;
@@ -330,7 +376,8 @@ db_test!(nobody_else_sees_uploads_to_trains_or_uses_an_avatar, |db: Db| async mo
     let (intruder, intruder_id) = app.sign_in(307, "intruder").await;
     app.give_credits(&intruder_id, 1000).await;
     let photo_id = app.scalar_i64("SELECT MIN(id) FROM avatar_photos").await;
-    let photo_gid = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, format!("AvatarPhoto:{photo_id}"));
+    let photo_gid =
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, format!("AvatarPhoto:{photo_id}"));
     let attempts = [
         ("query($id: ID!) { avatar(id: $id) { id } }", json!({ "id": id })),
         ("query($id: ID!) { node(id: $id) { id } }", json!({ "id": id })),
@@ -348,7 +395,14 @@ db_test!(nobody_else_sees_uploads_to_trains_or_uses_an_avatar, |db: Db| async mo
     }
     let body = upload(&app, &intruder, &id, vec![("mine.png".into(), photo(99))]).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{body}");
-    assert!(app.gql(Some(&intruder), "{ avatars { id } }", json!({})).await.data("avatars").as_array().expect("list").is_empty());
+    assert!(
+        app.gql(Some(&intruder), "{ avatars { id } }", json!({}))
+            .await
+            .data("avatars")
+            .as_array()
+            .expect("list")
+            .is_empty()
+    );
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM avatar_photos").await, 10);
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM avatars").await, 1);
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM generations").await, 0);
@@ -362,7 +416,9 @@ db_test!(avatar_updated_follows_the_training_and_ends_with_the_avatar, |db: Db| 
     let mut socket = subscribe(&app, &token, query, json!({ "id": id })).await;
     let first = next_json(&mut socket).await.expect("the snapshot");
     assert_eq!(first["payload"]["data"]["avatarUpdated"]["status"], "DRAFT", "{first}");
-    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id })).await.data("startAvatarTraining");
+    app.gql(Some(&token), "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { id } }", json!({ "id": id }))
+        .await
+        .data("startAvatarTraining");
     let mut statuses = Vec::new();
     while statuses.last() != Some(&"READY".to_owned()) {
         let message = next_json(&mut socket).await.expect("updates until ready");
@@ -371,7 +427,9 @@ db_test!(avatar_updated_follows_the_training_and_ends_with_the_avatar, |db: Db| 
     }
     assert!(statuses.contains(&"TRAINING".to_owned()), "{statuses:?}");
     // Deleting it ends the stream.
-    app.gql(Some(&token), "mutation($id: ID!) { deleteAvatar(id: $id) }", json!({ "id": id })).await.data("deleteAvatar");
+    app.gql(Some(&token), "mutation($id: ID!) { deleteAvatar(id: $id) }", json!({ "id": id }))
+        .await
+        .data("deleteAvatar");
     loop {
         let message = next_json(&mut socket).await.expect("the stream ends with complete");
         if message["type"] == "complete" {

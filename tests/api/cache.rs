@@ -34,7 +34,10 @@ async fn exercise(cache: Arc<dyn Cache>) {
     assert_eq!(cache.take("other bucket", rate).await.expect("take"), None, "buckets are separate");
     // A fast bucket refills: 2 per 100 ms.
     let fast = Rate { count: 2, per: Duration::from_millis(100) };
-    assert!(cache.take("fast", fast).await.expect("take").is_none() && cache.take("fast", fast).await.expect("take").is_none());
+    assert!(
+        cache.take("fast", fast).await.expect("take").is_none()
+            && cache.take("fast", fast).await.expect("take").is_none()
+    );
     assert!(cache.take("fast", fast).await.expect("take").is_some());
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(cache.take("fast", fast).await.expect("take"), None, "the bucket refilled");

@@ -12,7 +12,8 @@ db_test!(fifty_concurrent_debits_against_ten_credits_let_exactly_ten_through, |d
     let app = spawn_app(db).await;
     let (token, user_id) = app.sign_in(10, "racer").await;
 
-    let debits = (0..50).map(|i| app.gql(Some(ADMIN_TOKEN), ADJUST, json!({ "u": user_id, "a": -1, "k": format!("debit-{i}") })));
+    let debits = (0..50)
+        .map(|i| app.gql(Some(ADMIN_TOKEN), ADJUST, json!({ "u": user_id, "a": -1, "k": format!("debit-{i}") })));
     let responses = join_all(debits).await;
 
     let succeeded = responses.iter().filter(|r| r.body.get("errors").is_none()).count();
@@ -92,7 +93,9 @@ db_test!(the_ledger_pages_newest_first_without_gaps, |db: Db| async move {
     let app = spawn_app(db).await;
     let (token, user_id) = app.sign_in(14, "pager").await;
     for i in 0..24 {
-        app.gql(Some(ADMIN_TOKEN), ADJUST, json!({ "u": user_id, "a": 1, "k": format!("p{i}") })).await.data("adjustBalance");
+        app.gql(Some(ADMIN_TOKEN), ADJUST, json!({ "u": user_id, "a": 1, "k": format!("p{i}") }))
+            .await
+            .data("adjustBalance");
     }
     let page_query = "query($after: String) { me { transactions(first: 10, after: $after) { totalCount pageInfo { hasNextPage } edges { cursor node { balanceAfter } } } } }";
 

@@ -18,11 +18,17 @@ const CREATE: &str = "mutation($input: CreateGenerationInput!) { createGeneratio
 const STATUS: &str = "query($id: ID!) { generation(id: $id) { status error } }";
 
 async fn create(app: &TestApp, token: &str, input: Value) -> String {
-    app.gql(Some(token), CREATE, json!({ "input": input })).await.data("createGeneration")["id"].as_str().expect("id").to_owned()
+    app.gql(Some(token), CREATE, json!({ "input": input })).await.data("createGeneration")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
 }
 
 async fn status(app: &TestApp, token: &str, id: &str) -> String {
-    app.gql(Some(token), STATUS, json!({ "id": id })).await.data("generation")["status"].as_str().unwrap_or_default().to_owned()
+    app.gql(Some(token), STATUS, json!({ "id": id })).await.data("generation")["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 db_test!(one_users_burst_of_eight_does_not_delay_another_users_job, |db| async move {
@@ -39,13 +45,22 @@ db_test!(one_users_burst_of_eight_does_not_delay_another_users_job, |db| async m
 
     // The other user's job goes to the provider at once; the busy user has four in flight.
     let fal_ref = &fal;
-    let submitted = |prompt: &'static str| move || async move {
-        fal_ref.with_submissions(|s| s.iter().filter(|s| s.input["prompt"].as_str().is_some_and(|p| p.starts_with(prompt))).count())
+    let submitted = |prompt: &'static str| {
+        move || async move {
+            fal_ref.with_submissions(|s| {
+                s.iter().filter(|s| s.input["prompt"].as_str().is_some_and(|p| p.starts_with(prompt))).count()
+            })
+        }
     };
-    assert!(eventually(|| async { submitted("just one")().await == 1 }).await, "the other user's job was not submitted");
+    assert!(
+        eventually(|| async { submitted("just one")().await == 1 }).await,
+        "the other user's job was not submitted"
+    );
     assert!(asked.elapsed() < Duration::from_secs(3), "submitted only after {:?}", asked.elapsed());
     assert_eq!(submitted("burst")().await, 4, "a user has four jobs in flight at most");
-    let waiting = app.scalar_i64("SELECT COUNT(*) FROM generations WHERE status = 'QUEUED' AND provider_request_id IS NULL").await;
+    let waiting = app
+        .scalar_i64("SELECT COUNT(*) FROM generations WHERE status = 'QUEUED' AND provider_request_id IS NULL")
+        .await;
     assert_eq!(waiting, 4, "the rest wait QUEUED");
 
     let app_ref = &app;
@@ -64,7 +79,10 @@ db_test!(four_trainings_in_progress_do_not_delay_an_image, |db| async move {
     for n in 0..4 {
         let (token, avatar) = avatar_with_photos(&app, 9310 + n, 10).await;
         let start = "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { status } }";
-        assert_eq!(app.gql(Some(&token), start, json!({ "id": avatar })).await.data("startAvatarTraining")["status"], "TRAINING");
+        assert_eq!(
+            app.gql(Some(&token), start, json!({ "id": avatar })).await.data("startAvatarTraining")["status"],
+            "TRAINING"
+        );
         trainings.push((token, avatar));
     }
     let fal_ref = &fal;
@@ -75,7 +93,10 @@ db_test!(four_trainings_in_progress_do_not_delay_an_image, |db| async move {
     let asked = Instant::now();
     let id = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview/fast", "prompt": "meanwhile" })).await;
     let app_ref = &app;
-    assert!(eventually(|| async { status(app_ref, &token, &id).await == "COMPLETED" }).await, "the image did not complete");
+    assert!(
+        eventually(|| async { status(app_ref, &token, &id).await == "COMPLETED" }).await,
+        "the image did not complete"
+    );
     let took = asked.elapsed();
     assert!(took < Duration::from_millis(500) + Duration::from_secs(5), "the image took {took:?}");
     for (token, avatar) in &trainings {
@@ -108,16 +129,18 @@ db_test!(sigterm_releases_held_jobs_and_another_instance_completes_them_once, |d
     fal.slow_status(Duration::from_secs(60));
     let site = Site::new(db).await;
     let mut env = site.env("first", None);
-    env.extend([
-        ("FAL_KEY", "test-fal-key".to_owned()),
-        ("FAL_QUEUE_URL", format!("{}/", fal.url)),
-        ("FAL_JWKS_URL", fal.jwks_url()),
-        ("AISHA_FAL_POLL_MS", "50".to_owned()),
-        // A crash would leave these jobs to lapse for a minute.
-        ("AISHA_JOB_LEASE_SECS", "60".to_owned()),
-        ("AISHA_SHUTDOWN_GRACE_SECS", "4".to_owned()),
-    ]
-    .map(|(k, v)| (k.to_owned(), v)));
+    env.extend(
+        [
+            ("FAL_KEY", "test-fal-key".to_owned()),
+            ("FAL_QUEUE_URL", format!("{}/", fal.url)),
+            ("FAL_JWKS_URL", fal.jwks_url()),
+            ("AISHA_FAL_POLL_MS", "50".to_owned()),
+            // A crash would leave these jobs to lapse for a minute.
+            ("AISHA_JOB_LEASE_SECS", "60".to_owned()),
+            ("AISHA_SHUTDOWN_GRACE_SECS", "4".to_owned()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
     let first = Server::start(&env, &site.dir.path().join("first.log")).await;
     let token = cli_token(&env, 9330).await;
     for n in 0..2 {
@@ -127,13 +150,21 @@ db_test!(sigterm_releases_held_jobs_and_another_instance_completes_them_once, |d
         assert!(created["data"]["createGeneration"]["id"].is_string(), "{created}");
     }
     let url = &site.database_url;
-    let held = || async { scalar(url, "SELECT COUNT(*) FROM generations WHERE claimed_by IS NOT NULL AND provider_request_id IS NOT NULL").await == 2 };
+    let held = || async {
+        scalar(url, "SELECT COUNT(*) FROM generations WHERE claimed_by IS NOT NULL AND provider_request_id IS NOT NULL")
+            .await
+            == 2
+    };
     assert!(eventually(held).await, "the jobs were never held mid-poll; log:\n{}", first.log_text());
 
     let (clean, took) = first.terminate().await;
     assert!(clean, "the first instance did not exit cleanly");
     assert!(took < Duration::from_secs(4 + 2), "it took {took:?} to stop with a grace of 4 s");
-    assert_eq!(scalar(url, "SELECT COUNT(*) FROM generations WHERE claimed_by IS NOT NULL").await, 0, "claims were not released");
+    assert_eq!(
+        scalar(url, "SELECT COUNT(*) FROM generations WHERE claimed_by IS NOT NULL").await,
+        0,
+        "claims were not released"
+    );
 
     fal.slow_status(Duration::ZERO);
     let second = spawn_app_with(db, |c| {
@@ -143,7 +174,8 @@ db_test!(sigterm_releases_held_jobs_and_another_instance_completes_them_once, |d
     })
     .await;
     let second_ref = &second;
-    let completed = || async { second_ref.scalar_i64("SELECT COUNT(*) FROM generations WHERE status = 'COMPLETED'").await == 2 };
+    let completed =
+        || async { second_ref.scalar_i64("SELECT COUNT(*) FROM generations WHERE status = 'COMPLETED'").await == 2 };
     assert!(eventually(completed).await, "the second instance did not complete the released jobs at once");
     assert_eq!(fal.submissions(), 2, "a released job was submitted again");
     assert_eq!(second.scalar_i64("SELECT COUNT(*) FROM credit_reservations WHERE state = 'CAPTURED'").await, 2);
@@ -165,7 +197,8 @@ db_test!(deleting_an_avatar_cancels_and_refunds_the_generations_waiting_for_it, 
     let id = create(&app, &token, json!({ "model": "fal-ai/flux-lora", "prompt": "me", "avatarId": avatar_id })).await;
     assert_eq!(app.balance(&token).await, 110 - 6);
 
-    let deleted = app.gql(Some(&token), "mutation($id: ID!) { deleteAvatar(id: $id) }", json!({ "id": avatar_id })).await;
+    let deleted =
+        app.gql(Some(&token), "mutation($id: ID!) { deleteAvatar(id: $id) }", json!({ "id": avatar_id })).await;
     assert_eq!(deleted.data("deleteAvatar"), true);
     let generation = app.gql(Some(&token), STATUS, json!({ "id": id })).await.data("generation").clone();
     assert_eq!(generation["status"], "CANCELLED", "{generation}");
@@ -177,7 +210,10 @@ db_test!(deleting_an_avatar_cancels_and_refunds_the_generations_waiting_for_it, 
 db_test!(gallery_stats_count_a_trainings_charge_and_refund_at_once, |db| async move {
     let app = spawn_app_with(db, |c| c.local.latency = Duration::from_secs(30)).await;
     let (token, avatar) = avatar_with_photos(&app, 9350, 10).await;
-    let spent = || async { app.gql(Some(&token), "{ galleryStats { creditsSpent } }", json!({})).await.data("galleryStats")["creditsSpent"].as_i64() };
+    let spent = || async {
+        app.gql(Some(&token), "{ galleryStats { creditsSpent } }", json!({})).await.data("galleryStats")["creditsSpent"]
+            .as_i64()
+    };
     assert_eq!(spent().await, Some(0)); // now cached
     let start = "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { status } }";
     app.gql(Some(&token), start, json!({ "id": avatar })).await.data("startAvatarTraining");
@@ -195,7 +231,10 @@ db_test!(the_operator_sees_every_job_and_settles_a_stuck_one, |db| async move {
     assert_eq!(app.gql(Some(&token), jobs, json!({})).await.error_code(), "FORBIDDEN");
     let listed = app.gql(Some(ADMIN_TOKEN), jobs, json!({})).await;
     let job = listed.data("adminJobs")["edges"][0]["node"].clone();
-    assert_eq!((job["generationId"].as_str(), job["type"].as_str(), job["cost"].as_i64()), (Some(id.as_str()), Some("IMAGE"), Some(2)));
+    assert_eq!(
+        (job["generationId"].as_str(), job["type"].as_str(), job["cost"].as_i64()),
+        (Some(id.as_str()), Some("IMAGE"), Some(2))
+    );
 
     let refund = "mutation($id: ID!) { adminRefundJob(id: $id) { status error } }";
     assert_eq!(app.gql(Some(&token), refund, json!({ "id": job["id"] })).await.error_code(), "FORBIDDEN");

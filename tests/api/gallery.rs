@@ -42,7 +42,8 @@ async fn page_both_ways(app: &TestApp, token: &str, filter: &Value, size: i64) -
     loop {
         let response = app.gql(Some(token), PAGE, json!({ "f": filter, "last": size, "before": before })).await;
         let gallery = response.data("gallery");
-        let page: Vec<i64> = gallery["edges"].as_array().expect("edges").iter().map(|e| image_id(&e["node"]["id"])).collect();
+        let page: Vec<i64> =
+            gallery["edges"].as_array().expect("edges").iter().map(|e| image_id(&e["node"]["id"])).collect();
         backwards.splice(0..0, page);
         if !gallery["pageInfo"]["hasPreviousPage"].as_bool().expect("bool") {
             break;
@@ -75,9 +76,10 @@ fn cases(avatar: i64) -> Vec<Case> {
             json!({ "types": ["IMAGEN4"], "favoritesOnly": true, "aspectRatios": ["1:1", "4:3"] }),
             Box::new(|s| s.kind == "IMAGEN4" && s.favorite && ["1:1", "4:3"].contains(&s.aspect_ratio)),
         ),
-        (json!({ "types": ["AVATAR"], "promptContains": "кот", "createdAfter": iso(window.0) }), Box::new(move |s| {
-            s.kind == "AVATAR" && s.prompt.contains("Кот") && s.created_at >= window.0
-        })),
+        (
+            json!({ "types": ["AVATAR"], "promptContains": "кот", "createdAfter": iso(window.0) }),
+            Box::new(move |s| s.kind == "AVATAR" && s.prompt.contains("Кот") && s.created_at >= window.0),
+        ),
     ]
 }
 
@@ -112,14 +114,19 @@ db_test!(previous_next_and_position_agree_with_the_connection, |db: Db| async mo
             let image = response.data("image");
             let previous = (index > 0).then(|| order[index - 1]);
             let next = order.get(index + 1).copied();
-            assert_eq!(image["previous"]["id"].as_str().map(|_| image_id(&image["previous"]["id"])), previous, "{filter}");
+            assert_eq!(
+                image["previous"]["id"].as_str().map(|_| image_id(&image["previous"]["id"])),
+                previous,
+                "{filter}"
+            );
             assert_eq!(image["next"]["id"].as_str().map(|_| image_id(&image["next"]["id"])), next, "{filter}");
             assert_eq!(image["position"], json!({ "index": index + 1, "total": order.len() }), "{filter}");
         }
     }
     // An image the filter hides has no position.
     let hidden = seeded.iter().find(|s| !s.favorite).expect("a non-favourite");
-    let response = app.gql(Some(&token), query, json!({ "id": global("Image", hidden.id), "f": { "favoritesOnly": true } })).await;
+    let response =
+        app.gql(Some(&token), query, json!({ "id": global("Image", hidden.id), "f": { "favoritesOnly": true } })).await;
     assert!(response.data("image")["position"].is_null());
 });
 
@@ -138,7 +145,10 @@ db_test!(stats_equal_direct_counts_and_follow_every_change, |db: Db| async move 
     let all = stats(json!({})).await;
     assert_eq!(all["total"], 90);
     assert_eq!(all["favorites"], seeded.iter().filter(|s| s.favorite).count());
-    assert_eq!(all["byType"], json!([{ "type": "AVATAR", "count": 30 }, { "type": "IMAGEN4", "count": 30 }, { "type": "LOCAL", "count": 30 }]));
+    assert_eq!(
+        all["byType"],
+        json!([{ "type": "AVATAR", "count": 30 }, { "type": "IMAGEN4", "count": 30 }, { "type": "LOCAL", "count": 30 }])
+    );
     assert_eq!(all["byModel"].as_array().expect("models").len(), 3);
     assert_eq!(all["last30Days"], 0, "the seeded images are from 2026-09");
     assert_eq!(all["lastGeneratedAt"], iso(seeded.iter().map(|s| s.created_at).max().expect("max")));
@@ -148,13 +158,20 @@ db_test!(stats_equal_direct_counts_and_follow_every_change, |db: Db| async move 
     // A favourite, a delete and a new image each show at once, although stats are cached.
     let target = seeded.iter().find(|s| !s.favorite).expect("a non-favourite");
     let favorite = "mutation($id: ID!) { setFavorite(imageId: $id, favorite: true) { favorite } }";
-    assert_eq!(app.gql(Some(&token), favorite, json!({ "id": global("Image", target.id) })).await.data("setFavorite")["favorite"], true);
+    assert_eq!(
+        app.gql(Some(&token), favorite, json!({ "id": global("Image", target.id) })).await.data("setFavorite")["favorite"],
+        true
+    );
     assert_eq!(stats(json!({})).await["favorites"], all["favorites"].as_i64().expect("int") + 1);
     let delete = "mutation($id: ID!) { deleteImage(id: $id) }";
-    assert_eq!(app.gql(Some(&token), delete, json!({ "id": global("Image", seeded[1].id) })).await.data("deleteImage"), true);
+    assert_eq!(
+        app.gql(Some(&token), delete, json!({ "id": global("Image", seeded[1].id) })).await.data("deleteImage"),
+        true
+    );
     assert_eq!(stats(json!({})).await["total"], 89);
     assert_eq!(stats(json!({ "types": ["AVATAR"] })).await["total"], 29);
-    let create = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"fresh\", numImages: 2 }) { id } }";
+    let create =
+        "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"fresh\", numImages: 2 }) { id } }";
     app.gql(Some(&token), create, json!({})).await.data("createGeneration");
     let mut total = 0;
     for _ in 0..100 {
@@ -177,7 +194,11 @@ db_test!(favourites_are_idempotent_and_delete_removes_the_file, |db: Db| async m
     app.gql(Some(&token), create, json!({})).await.data("createGeneration");
     let mut edges = Value::Null;
     for _ in 0..100 {
-        edges = app.gql(Some(&token), "{ gallery { edges { node { id favorite } } } }", json!({})).await.data("gallery")["edges"].clone();
+        edges = app
+            .gql(Some(&token), "{ gallery { edges { node { id favorite } } } }", json!({}))
+            .await
+            .data("gallery")["edges"]
+            .clone();
         if edges.as_array().is_some_and(|e| !e.is_empty()) {
             break;
         }
@@ -206,26 +227,41 @@ db_test!(saved_filters_have_unique_names_and_a_limit, |db: Db| async move {
     let app = spawn_app(db).await;
     let (token, _) = app.sign_in(404, "organised").await;
     let save = "mutation($n: String!, $f: GalleryFilter!) { saveFilter(input: { name: $n, filter: $f }) { id name filter { types favoritesOnly aspectRatios promptContains } } }";
-    let filter = json!({ "types": ["AVATAR"], "favoritesOnly": true, "aspectRatios": ["9:16"], "promptContains": "кот" });
+    let filter =
+        json!({ "types": ["AVATAR"], "favoritesOnly": true, "aspectRatios": ["9:16"], "promptContains": "кот" });
 
     let saved = app.gql(Some(&token), save, json!({ "n": "  Cats  ", "f": filter })).await;
     let saved = saved.data("saveFilter").clone();
     assert_eq!(saved["name"], "Cats");
-    assert_eq!(saved["filter"], json!({ "types": ["AVATAR"], "favoritesOnly": true, "aspectRatios": ["9:16"], "promptContains": "кот" }));
+    assert_eq!(
+        saved["filter"],
+        json!({ "types": ["AVATAR"], "favoritesOnly": true, "aspectRatios": ["9:16"], "promptContains": "кот" })
+    );
     for (name, code) in [("Cats", "BAD_USER_INPUT"), ("", "BAD_USER_INPUT"), (&"x".repeat(65)[..], "BAD_USER_INPUT")] {
         assert_eq!(app.gql(Some(&token), save, json!({ "n": name, "f": {} })).await.error_code(), code, "{name:?}");
     }
     for i in 1..20 {
         app.gql(Some(&token), save, json!({ "n": format!("f{i}"), "f": {} })).await.data("saveFilter");
     }
-    assert_eq!(app.gql(Some(&token), save, json!({ "n": "one too many", "f": {} })).await.error_code(), "BAD_USER_INPUT");
+    assert_eq!(
+        app.gql(Some(&token), save, json!({ "n": "one too many", "f": {} })).await.error_code(),
+        "BAD_USER_INPUT"
+    );
     let list = app.gql(Some(&token), "{ savedFilters { id name } }", json!({})).await;
     assert_eq!(list.data("savedFilters").as_array().expect("list").len(), 20);
 
     let delete = "mutation($id: ID!) { deleteSavedFilter(id: $id) }";
     assert_eq!(app.gql(Some(&token), delete, json!({ "id": saved["id"] })).await.data("deleteSavedFilter"), true);
     assert_eq!(app.gql(Some(&token), delete, json!({ "id": saved["id"] })).await.error_code(), "NOT_FOUND");
-    assert_eq!(app.gql(Some(&token), "{ savedFilters { id } }", json!({})).await.data("savedFilters").as_array().expect("list").len(), 19);
+    assert_eq!(
+        app.gql(Some(&token), "{ savedFilters { id } }", json!({}))
+            .await
+            .data("savedFilters")
+            .as_array()
+            .expect("list")
+            .len(),
+        19
+    );
 });
 
 db_test!(bad_gallery_arguments_are_refused, |db: Db| async move {
@@ -263,9 +299,15 @@ db_test!(a_page_costs_the_same_sql_statements_for_20_and_100_images, |db: Db| as
                            VALUES ($1, 'local/sketch', 'g', '1:1', 1, 'COMPLETED', 100, 1, 'local', 0, 0, 0) RETURNING id";
     let db = &app.app.db;
     use sea_orm::ConnectionTrait;
-    let row = db.query_one_raw(aisha::adapters::db::statement(db, make_generation, [user.into()])).await.expect("insert").expect("row");
+    let row = db
+        .query_one_raw(aisha::adapters::db::statement(db, make_generation, [user.into()]))
+        .await
+        .expect("insert")
+        .expect("row");
     let generation: i64 = row.try_get_by_index(0).expect("id");
-    db.execute_raw(aisha::adapters::db::statement(db, "UPDATE images SET generation_id = $1", [generation.into()])).await.expect("link");
+    db.execute_raw(aisha::adapters::db::statement(db, "UPDATE images SET generation_id = $1", [generation.into()]))
+        .await
+        .expect("link");
     let query = "query($n: Int!) { gallery(first: $n) { totalCount edges { node { id url width height type favorite generation { id status } } } } }";
 
     // The first request resolves (and caches) the token; measure the ones after it.
@@ -296,7 +338,9 @@ db_test!(another_users_ids_are_not_found_anywhere_and_change_nothing, |db: Db| a
     let generation = app.gql(Some(&owner), create, json!({})).await.data("createGeneration")["id"].clone();
     let mut image = Value::Null;
     for _ in 0..100 {
-        let edges = app.gql(Some(&owner), "{ gallery { edges { node { id } } } }", json!({})).await.data("gallery")["edges"].clone();
+        let edges =
+            app.gql(Some(&owner), "{ gallery { edges { node { id } } } }", json!({})).await.data("gallery")["edges"]
+                .clone();
         if let Some(first) = edges.get(0) {
             image = first["node"]["id"].clone();
             break;
@@ -305,8 +349,11 @@ db_test!(another_users_ids_are_not_found_anywhere_and_change_nothing, |db: Db| a
     }
     let save = "mutation { saveFilter(input: { name: \"mine\", filter: { favoritesOnly: true } }) { id } }";
     let filter = app.gql(Some(&owner), save, json!({})).await.data("saveFilter")["id"].clone();
-    let transaction = app.gql(Some(&owner), "{ me { transactions(first: 1) { edges { node { id } } } } }", json!({})).await
-        .data("me")["transactions"]["edges"][0]["node"]["id"].clone();
+    let transaction = app
+        .gql(Some(&owner), "{ me { transactions(first: 1) { edges { node { id } } } } }", json!({}))
+        .await
+        .data("me")["transactions"]["edges"][0]["node"]["id"]
+        .clone();
 
     let attempts = [
         ("query($id: ID!) { generation(id: $id) { id } }", generation.clone()),
@@ -325,10 +372,16 @@ db_test!(another_users_ids_are_not_found_anywhere_and_change_nothing, |db: Db| a
         let response = app.gql(Some(&intruder), query, json!({ "id": id })).await;
         assert_eq!(response.error_code(), "NOT_FOUND", "{query}: {}", response.body);
     }
-    let stats = app.gql(Some(&intruder), "{ galleryStats { total } gallery { totalCount } savedFilters { id } }", json!({})).await;
-    assert_eq!(stats.body["data"], json!({ "galleryStats": { "total": 0 }, "gallery": { "totalCount": 0 }, "savedFilters": [] }));
+    let stats = app
+        .gql(Some(&intruder), "{ galleryStats { total } gallery { totalCount } savedFilters { id } }", json!({}))
+        .await;
+    assert_eq!(
+        stats.body["data"],
+        json!({ "galleryStats": { "total": 0 }, "gallery": { "totalCount": 0 }, "savedFilters": [] })
+    );
 
-    let check = "query($i: ID!, $g: ID!) { image(id: $i) { favorite } generation(id: $g) { status } savedFilters { id } }";
+    let check =
+        "query($i: ID!, $g: ID!) { image(id: $i) { favorite } generation(id: $g) { status } savedFilters { id } }";
     let after = app.gql(Some(&owner), check, json!({ "i": image, "g": generation })).await;
     assert_eq!(after.data("image")["favorite"], false);
     assert_eq!(after.data("generation")["status"], "COMPLETED");

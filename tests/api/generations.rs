@@ -7,7 +7,8 @@ use crate::db_test;
 use crate::support::fake_fal::{FakeFal, Mode};
 use crate::support::{Db, TestApp, restart_app, spawn_app, spawn_app_with, use_fal};
 
-const CREATE: &str = "mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id status progress cost error } }";
+const CREATE: &str =
+    "mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id status progress cost error } }";
 const GET: &str = "query($id: ID!) { generation(id: $id) { id status progress cost error images { url width height contentType type byteSize sha256 } } }";
 
 async fn create(app: &TestApp, token: &str, input: Value) -> crate::support::GqlResponse {
@@ -45,7 +46,10 @@ db_test!(the_local_provider_completes_a_generation_with_stored_images, |db: Db| 
 
     let generation = created.data("createGeneration");
     // Usually PENDING; an idle worker polling at that moment may already have taken it further.
-    assert!(["PENDING", "QUEUED", "RUNNING"].contains(&generation["status"].as_str().unwrap_or_default()), "{generation}");
+    assert!(
+        ["PENDING", "QUEUED", "RUNNING"].contains(&generation["status"].as_str().unwrap_or_default()),
+        "{generation}"
+    );
     assert_eq!(generation["cost"], 10);
     assert_eq!(app.balance(&token).await, 0);
     let done = wait_for(&app, &token, generation["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
@@ -84,7 +88,10 @@ db_test!(bad_generation_input_is_refused_and_changes_nothing, |db: Db| async mov
     assert_eq!(count(&app, "SELECT COUNT(*) FROM generations").await, 0);
     assert_eq!(app.balance(&token).await, 10);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries").await, 1);
-    assert_eq!(app.gql(None, CREATE, json!({ "input": { "model": "local/sketch", "prompt": "x" } })).await.error_code(), "UNAUTHENTICATED");
+    assert_eq!(
+        app.gql(None, CREATE, json!({ "input": { "model": "local/sketch", "prompt": "x" } })).await.error_code(),
+        "UNAUTHENTICATED"
+    );
 });
 
 db_test!(the_same_idempotency_key_returns_one_generation_charged_once, |db: Db| async move {
@@ -109,7 +116,9 @@ db_test!(another_user_cannot_see_or_cancel_a_generation, |db: Db| async move {
     let id = created.data("createGeneration")["id"].clone();
 
     assert_eq!(app.gql(Some(&stranger), GET, json!({ "id": id })).await.error_code(), "NOT_FOUND");
-    let cancel = app.gql(Some(&stranger), "mutation($id: ID!) { cancelGeneration(id: $id) { status } }", json!({ "id": id })).await;
+    let cancel = app
+        .gql(Some(&stranger), "mutation($id: ID!) { cancelGeneration(id: $id) { status } }", json!({ "id": id }))
+        .await;
     assert_eq!(cancel.error_code(), "NOT_FOUND");
     let node = app.gql(Some(&stranger), "query($id: ID!) { node(id: $id) { id } }", json!({ "id": id })).await;
     assert_eq!(node.error_code(), "NOT_FOUND");
@@ -142,7 +151,8 @@ db_test!(twenty_concurrent_generations_all_complete_and_balance_adds_up, |db: Db
     let (token, user_id) = app.sign_in(106, "busy").await;
     app.give_credits(&user_id, 90).await;
 
-    let inputs = (0..20).map(|i| json!({ "model": "local/sketch", "prompt": format!("picture {i}"), "numImages": 1 + i % 4 }));
+    let inputs =
+        (0..20).map(|i| json!({ "model": "local/sketch", "prompt": format!("picture {i}"), "numImages": 1 + i % 4 }));
     let responses = join_all(inputs.map(|input| create(&app, &token, input))).await;
 
     let mut cost = 0;
@@ -178,7 +188,10 @@ db_test!(fal_by_polling_stores_the_result, |db: Db| async move {
         let submission = &submissions[0];
         assert_eq!(submission.model, "fal-ai/imagen4/preview/fast");
         assert_eq!(submission.authorization.as_deref(), Some("Key test-fal-key"));
-        assert_eq!(submission.input, json!({ "prompt": "a lighthouse", "aspect_ratio": "9:16", "num_images": 2, "seed": 3 }));
+        assert_eq!(
+            submission.input,
+            json!({ "prompt": "a lighthouse", "aspect_ratio": "9:16", "num_images": 2, "seed": 3 })
+        );
         assert!(submission.webhook.is_none());
     });
 });
@@ -189,14 +202,21 @@ db_test!(fal_failures_end_failed_with_exactly_one_refund, |db: Db| async move {
     let (token, _) = app.sign_in(111, "unlucky").await;
 
     let first = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "rejected" })).await;
-    let failed = wait_for(&app, &token, first.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
+    let failed =
+        wait_for(&app, &token, first.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"])
+            .await;
     assert_eq!(failed["status"], "FAILED");
     assert!(failed["error"].as_str().expect("error").contains("422"), "{failed}");
-    assert!(!failed["error"].as_str().expect("error").contains("prompt rejected"), "FAL's own words reached the user: {failed}");
+    assert!(
+        !failed["error"].as_str().expect("error").contains("prompt rejected"),
+        "FAL's own words reached the user: {failed}"
+    );
 
     fal.set_mode(Mode::StatusError);
     let second = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "crashes" })).await;
-    let failed = wait_for(&app, &token, second.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
+    let failed =
+        wait_for(&app, &token, second.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"])
+            .await;
     assert_eq!(failed["status"], "FAILED");
 
     assert_eq!(app.balance(&token).await, 10);
@@ -215,7 +235,9 @@ db_test!(the_deadline_reaper_fails_refunds_and_cancels_at_the_provider, |db: Db|
     let (token, _) = app.sign_in(112, "patient").await;
 
     let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "forever" })).await;
-    let failed = wait_for(&app, &token, created.data("createGeneration")["id"].as_str().expect("id"), &["FAILED", "COMPLETED"]).await;
+    let failed =
+        wait_for(&app, &token, created.data("createGeneration")["id"].as_str().expect("id"), &["FAILED", "COMPLETED"])
+            .await;
 
     assert_eq!(failed["status"], "FAILED");
     assert!(failed["error"].as_str().expect("error").contains("in time"), "{failed}");
@@ -262,7 +284,9 @@ db_test!(fal_by_webhook_completes_once_however_often_it_is_delivered, |db: Db| a
     let app = spawn_app_with(db, |c| use_fal_webhooks(c, &fal)).await;
     let (token, _) = app.sign_in(120, "hooked").await;
 
-    let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview/fast", "prompt": "by webhook", "numImages": 3 })).await;
+    let created =
+        create(&app, &token, json!({ "model": "fal-ai/imagen4/preview/fast", "prompt": "by webhook", "numImages": 3 }))
+            .await;
     let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
 
     let done = wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await;

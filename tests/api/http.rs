@@ -15,7 +15,8 @@ db_test!(a_mutation_over_get_is_405_with_allow_post, |db: Db| async move {
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "POST");
 
-    let query = app.http.get(format!("{}/graphql", app.url)).query(&[("query", "{ __typename }")]).send().await.expect("sent");
+    let query =
+        app.http.get(format!("{}/graphql", app.url)).query(&[("query", "{ __typename }")]).send().await.expect("sent");
     assert_eq!(query.status(), 200);
     assert_eq!(query.json::<serde_json::Value>().await.expect("json"), json!({ "data": { "__typename": "Query" } }));
 });
@@ -45,13 +46,20 @@ async fn content_negotiation_follows_graphql_over_http() {
     let legacy = post("application/json", "application/json", r#"{"query":"{ nope }"}"#).await.expect("sent");
     assert_eq!(legacy.status(), 200);
     assert!(legacy.headers()["content-type"].to_str().expect("ascii").starts_with("application/json"));
-    let modern = post("application/graphql-response+json", "application/json", r#"{"query":"{ nope }"}"#).await.expect("sent");
+    let modern =
+        post("application/graphql-response+json", "application/json", r#"{"query":"{ nope }"}"#).await.expect("sent");
     assert_eq!(modern.status(), 400);
     let body: serde_json::Value = modern.json().await.expect("json");
     assert!(body.get("data").is_none());
     assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
-    assert_eq!(post("application/json", "text/plain", r#"{"query":"{ me { id } }"}"#).await.expect("sent").status(), 415);
-    assert_eq!(post("text/html", "application/json", r#"{"query":"{ __typename }"}"#).await.expect("sent").status(), 406);
+    assert_eq!(
+        post("application/json", "text/plain", r#"{"query":"{ me { id } }"}"#).await.expect("sent").status(),
+        415
+    );
+    assert_eq!(
+        post("text/html", "application/json", r#"{"query":"{ __typename }"}"#).await.expect("sent").status(),
+        406
+    );
     assert_eq!(post("application/json", "application/json", "{not json").await.expect("sent").status(), 400);
 }
 
@@ -62,7 +70,8 @@ async fn query_depth_and_complexity_are_limited_but_graphiql_introspection_works
     let schema = app.gql(None, introspection, json!({})).await;
     assert_eq!(schema.data("__schema")["queryType"]["name"], "Query");
 
-    let deep = format!("{{ __schema {{ types {{ fields {{ type {}name{} }} }} }} }}", "{ ofType ".repeat(15), " }".repeat(15));
+    let deep =
+        format!("{{ __schema {{ types {{ fields {{ type {}name{} }} }} }} }}", "{ ofType ".repeat(15), " }".repeat(15));
     let response = app.gql(None, &deep, json!({})).await;
     assert_eq!(response.status, 400);
     assert_eq!(response.error_code(), "GRAPHQL_VALIDATION_FAILED");
@@ -106,9 +115,11 @@ async fn health_readiness_metrics_and_request_ids() {
     let live = app.http.get(format!("{}/healthz", app.url)).send().await.expect("sent");
     assert_eq!(live.status(), 200);
     assert!(!live.headers()["x-request-id"].is_empty());
-    let traced = app.http.get(format!("{}/healthz", app.url)).header("x-request-id", "abc-123").send().await.expect("sent");
+    let traced =
+        app.http.get(format!("{}/healthz", app.url)).header("x-request-id", "abc-123").send().await.expect("sent");
     assert_eq!(traced.headers()["x-request-id"], "abc-123");
-    let ready: serde_json::Value = app.http.get(format!("{}/readyz", app.url)).send().await.expect("sent").json().await.expect("json");
+    let ready: serde_json::Value =
+        app.http.get(format!("{}/readyz", app.url)).send().await.expect("sent").json().await.expect("json");
     assert_eq!(ready, json!({ "database": "ok", "cache": "ok", "storage": "ok" }));
 
     app.gql(None, "{ me { id } }", json!({})).await;

@@ -36,7 +36,8 @@ db_test!(acknowledged_payments_survive_a_sigkill_and_are_credited_once, |db| asy
     let mut payers = Vec::new();
     for n in 0..20 {
         let id = 8000 + n;
-        let signed = first.gql(None, SIGN_IN, json!({ "d": mini_app_init_data(id, &format!("payer{id}"), now_secs()) })).await;
+        let signed =
+            first.gql(None, SIGN_IN, json!({ "d": mini_app_init_data(id, &format!("payer{id}"), now_secs()) })).await;
         let token = signed["data"]["signInWithTelegram"]["token"].as_str().expect("token").to_owned();
         let invoice = first.gql(Some(&token), INVOICE, json!({})).await;
         let payload = invoice["data"]["createStarsInvoice"]["payload"].as_str().expect("payload").to_owned();
@@ -53,16 +54,23 @@ db_test!(acknowledged_payments_survive_a_sigkill_and_are_credited_once, |db| asy
     .await;
     first.kill().await;
     let credited_at_crash = scalar(&site.database_url, "SELECT COUNT(*) FROM payments").await;
-    assert!(credited_at_crash < 20, "the crash came too late to test anything: {credited_at_crash} payments were handled");
+    assert!(
+        credited_at_crash < 20,
+        "the crash came too late to test anything: {credited_at_crash} payments were handled"
+    );
 
     // The second instance takes over what the first held once its claims lapse (3 s here).
     let second = Server::start(&site.env("second", Some(&fake.url)), &site.dir.path().join("second.log")).await;
     let url = &site.database_url;
-    let all_credited = || async { scalar(url, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'TOP_UP'").await == 20 };
+    let all_credited =
+        || async { scalar(url, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'TOP_UP'").await == 20 };
     if !eventually_within(Duration::from_secs(30), all_credited).await {
         let pending = scalar(url, "SELECT COUNT(*) FROM telegram_updates WHERE status = 'PENDING'").await;
         let parked = scalar(url, "SELECT COUNT(*) FROM telegram_updates WHERE status = 'PARKED'").await;
-        panic!("not every payment was credited ({pending} updates pending, {parked} parked); log:\n{}", second.log_text());
+        panic!(
+            "not every payment was credited ({pending} updates pending, {parked} parked); log:\n{}",
+            second.log_text()
+        );
     }
     for (user, _) in &payers {
         let balance = scalar(url, &format!("SELECT balance FROM users WHERE telegram_id = {}", user.id)).await;
@@ -99,7 +107,10 @@ db_test!(a_pre_checkout_is_answered_at_once_while_twenty_chats_flood_the_bot, |d
     })
     .await;
     let (token, _) = app.sign_in(8100, "payer").await;
-    let payload = app.gql(Some(&token), INVOICE, json!({})).await.data("createStarsInvoice")["payload"].as_str().expect("payload").to_owned();
+    let payload = app.gql(Some(&token), INVOICE, json!({})).await.data("createStarsInvoice")["payload"]
+        .as_str()
+        .expect("payload")
+        .to_owned();
     let flooders: Vec<FakeUser> = (0..20).map(|n| user(&app, 8200 + n, "en")).collect();
     join_all(flooders.iter().map(|u| async move {
         for _ in 0..30 {
@@ -111,7 +122,10 @@ db_test!(a_pre_checkout_is_answered_at_once_while_twenty_chats_flood_the_bot, |d
     let asked = Instant::now();
     user(&app, 8100, "en").pre_checkout(&payload, 100).await;
     let fake_ref = &fake;
-    let answered = eventually_within(Duration::from_secs(10), || async { !fake_ref.calls_to("answerPreCheckoutQuery").is_empty() }).await;
+    let answered = eventually_within(Duration::from_secs(10), || async {
+        !fake_ref.calls_to("answerPreCheckoutQuery").is_empty()
+    })
+    .await;
     let waited = asked.elapsed();
     assert!(answered, "no answer within Telegram's 10 s");
     assert_eq!(fake.calls_to("answerPreCheckoutQuery")[0].params["ok"], true);
@@ -138,17 +152,20 @@ db_test!(updates_of_one_chat_given_to_two_instances_are_handled_in_order_and_onc
     .await;
     let chat = 8300;
     let commands = ["/help", "/balance", "/language"];
-    let (to_first, to_second) = (FakeUser::new(&first.url, WEBHOOK_SECRET, chat, "en"), FakeUser::new(&second.url, WEBHOOK_SECRET, chat, "en"));
+    let (to_first, to_second) =
+        (FakeUser::new(&first.url, WEBHOOK_SECRET, chat, "en"), FakeUser::new(&second.url, WEBHOOK_SECRET, chat, "en"));
     for n in 0..12 {
         let instance = if n % 2 == 0 { &to_first } else { &to_second };
         let update = instance.message(json!({ "text": commands[n % 3] }));
         assert_eq!(instance.redeliver(900_000 + n as i64, update).await, 200);
     }
     let fake_ref = &fake;
-    let replies = || fake_ref.calls_to("sendMessage").into_iter().filter(|c| c.params["chat_id"] == chat).collect::<Vec<_>>();
+    let replies =
+        || fake_ref.calls_to("sendMessage").into_iter().filter(|c| c.params["chat_id"] == chat).collect::<Vec<_>>();
     assert!(eventually(|| async { replies().len() >= 12 }).await, "calls: {:#?}", fake.calls());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let said: Vec<String> = replies().iter().map(|c| c.params["text"].as_str().unwrap_or_default().to_owned()).collect();
+    let said: Vec<String> =
+        replies().iter().map(|c| c.params["text"].as_str().unwrap_or_default().to_owned()).collect();
     assert_eq!(said.len(), 12, "each update once: {said:#?}");
     for (n, text) in said.iter().enumerate() {
         let expected = ["/paysupport", "Balance:", "Choose a language"][n % 3];
@@ -184,7 +201,12 @@ db_test!(an_update_that_keeps_failing_is_parked_for_the_operator_and_can_be_retr
     dana.says("/help").await;
     let parked = "{ adminTelegramUpdates(status: PARKED) { edges { node { updateId attempts error lane } } } }";
     let app_ref = &app;
-    let found = || async { !app_ref.gql(Some(ADMIN_TOKEN), parked, json!({})).await.data("adminTelegramUpdates")["edges"].as_array().expect("edges").is_empty() };
+    let found = || async {
+        !app_ref.gql(Some(ADMIN_TOKEN), parked, json!({})).await.data("adminTelegramUpdates")["edges"]
+            .as_array()
+            .expect("edges")
+            .is_empty()
+    };
     assert!(eventually(found).await, "the update was not parked");
     let edges = app.gql(Some(ADMIN_TOKEN), parked, json!({})).await.data("adminTelegramUpdates")["edges"].clone();
     let update = &edges[0]["node"];
@@ -201,7 +223,10 @@ db_test!(an_update_that_keeps_failing_is_parked_for_the_operator_and_can_be_retr
     let id = update["updateId"].clone();
     assert_eq!(app.gql(Some(&token), retry, json!({ "id": id })).await.error_code(), "FORBIDDEN");
     assert_eq!(app.gql(Some(ADMIN_TOKEN), retry, json!({ "id": id })).await.data("adminRetryTelegramUpdate"), true);
-    assert!(eventually(|| async { fake.last_message_with(dana.id, "/paysupport").is_some() }).await, "the retried update was not handled");
+    assert!(
+        eventually(|| async { fake.last_message_with(dana.id, "/paysupport").is_some() }).await,
+        "the retried update was not handled"
+    );
     assert!(eventually(|| async { !found().await }).await, "the update is still parked");
     assert_eq!(app.gql(Some(ADMIN_TOKEN), retry, json!({ "id": id })).await.data("adminRetryTelegramUpdate"), false);
 });
@@ -210,7 +235,8 @@ db_test!(handled_updates_are_pruned_after_a_day_and_the_rest_are_kept, |db| asyn
     let (app, _fake) = bot_app_with(db, |_| {}).await;
     let day = 24 * 3600 * 1_000_000i64;
     let now = aisha::domain::time::now_micros();
-    for (id, status, done_at) in [(1, "DONE", now - 2 * day), (2, "DONE", now - day / 2), (3, "PARKED", now - 2 * day)] {
+    for (id, status, done_at) in [(1, "DONE", now - 2 * day), (2, "DONE", now - day / 2), (3, "PARKED", now - 2 * day)]
+    {
         let sql = format!(
             "INSERT INTO telegram_updates (update_id, chat_key, lane, payload, status, next_attempt_at, received_at, done_at) \
              VALUES ({id}, 1, 'CHAT', '{{}}', '{status}', 0, {done_at}, {done_at})"

@@ -19,7 +19,8 @@ db_test!(a_gallery_query_that_would_run_thousands_of_statements_is_refused_befor
     seed_images(&app, user, 120).await;
 
     // 100 images, each asking for its place and both neighbours six times over.
-    let asks: String = (0..6).map(|i| format!("p{i}: position {{ index }} n{i}: next {{ id }} b{i}: previous {{ id }} ")).collect();
+    let asks: String =
+        (0..6).map(|i| format!("p{i}: position {{ index }} n{i}: next {{ id }} b{i}: previous {{ id }} ")).collect();
     let greedy = format!("{{ gallery(first: 100) {{ edges {{ node {{ id {asks} }} }} }} }}");
     let before = app.app.metrics.sql_statements();
     let refused = app.gql(Some(&token), &greedy, json!({})).await;
@@ -51,7 +52,9 @@ db_test!(every_operation_of_our_clients_and_graphiqls_introspection_stay_well_in
         match parsed.operations {
             DocumentOperations::Single(_) => documents.push((file.to_owned(), text.to_owned(), None)),
             DocumentOperations::Multiple(operations) => {
-                documents.extend(operations.keys().map(|name| (format!("{file}#{name}"), text.to_owned(), Some(name.to_string()))));
+                documents.extend(
+                    operations.keys().map(|name| (format!("{file}#{name}"), text.to_owned(), Some(name.to_string()))),
+                );
             }
         }
     }
@@ -68,7 +71,8 @@ db_test!(every_operation_of_our_clients_and_graphiqls_introspection_stay_well_in
         if let Some(operation) = operation {
             request = request.operation_name(operation);
         }
-        let cost = app.app.schema.cost(request).await.unwrap_or_else(|errors| panic!("{name} does not validate: {errors:?}"));
+        let cost =
+            app.app.schema.cost(request).await.unwrap_or_else(|errors| panic!("{name} does not validate: {errors:?}"));
         assert!(cost * 4 <= budget, "{name} costs {cost}, more than a quarter of the budget ({budget})");
         costs.push((cost, name));
     }

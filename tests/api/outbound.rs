@@ -13,10 +13,12 @@ use crate::support::{Db, TestApp, eventually, spawn_app, spawn_app_with, use_fal
 
 /// Starts a generation and waits for it to fail; its error.
 async fn generation_fails(app: &TestApp, token: &str) -> String {
-    let create = "mutation { createGeneration(input: { model: \"fal-ai/imagen4/preview\", prompt: \"a lighthouse\" }) { id } }";
+    let create =
+        "mutation { createGeneration(input: { model: \"fal-ai/imagen4/preview\", prompt: \"a lighthouse\" }) { id } }";
     let id = app.gql(Some(token), create, json!({})).await.data("createGeneration")["id"].clone();
     let status = "query($id: ID!) { generation(id: $id) { status error } }";
-    let failed = || async { app.gql(Some(token), status, json!({ "id": id })).await.data("generation")["status"] == "FAILED" };
+    let failed =
+        || async { app.gql(Some(token), status, json!({ "id": id })).await.data("generation")["status"] == "FAILED" };
     assert!(eventually(failed).await, "the job did not fail");
     let answer = app.gql(Some(token), status, json!({ "id": id })).await;
     answer.data("generation")["error"].as_str().unwrap_or_default().to_owned()

@@ -10,7 +10,11 @@ use crate::support::fake_telegram::FakeTelegram;
 use crate::support::{ADMIN_TOKEN, BOT_TOKEN, TestApp, eventually, restart_app};
 
 /// Goes through the bot's top-up screens and returns the payload of the invoice it sent.
-async fn invoice_from_the_bot(fake: &FakeTelegram, payer: &crate::support::fake_telegram::FakeUser, label: &str) -> String {
+async fn invoice_from_the_bot(
+    fake: &FakeTelegram,
+    payer: &crate::support::fake_telegram::FakeUser,
+    label: &str,
+) -> String {
     payer.says("/balance").await;
     let balance = screen(fake, payer.id, "Latest transactions").await;
     payer.press(fake, id_of(&balance), "Top up").await;
@@ -81,12 +85,17 @@ db_test!(a_payment_with_unspent_credits_is_refunded_from_paysupport_once, |db| a
     screen(&fake, gus.id, "Refunded 100 ⭐; 110 credits were taken back. Balance: 10.").await;
     assert_eq!(fake.refunds(), vec![(gus.id, "charge-refund-1".to_owned())]);
     assert_eq!(balance_of(&app, gus.id).await, 10);
-    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'PAYMENT_REFUND' AND amount = -110").await, 1);
+    assert_eq!(
+        app.scalar_i64("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'PAYMENT_REFUND' AND amount = -110").await,
+        1
+    );
     assert_eq!(app.scalar_string("SELECT refund_status FROM payments").await, "REFUNDED");
 
     // Once only: asking again changes nothing.
     let (token, _) = app.sign_in(gus.id, "user9002").await;
-    let payments = app.gql(Some(&token), "{ me { starPayments { edges { node { id refundable refundStatus } } } } }", json!({})).await;
+    let payments = app
+        .gql(Some(&token), "{ me { starPayments { edges { node { id refundable refundStatus } } } } }", json!({}))
+        .await;
     let node = payments.data("me")["starPayments"]["edges"][0]["node"].clone();
     assert_eq!((node["refundable"].clone(), node["refundStatus"].clone()), (json!(false), json!("REFUNDED")));
     let refund = "mutation($id: ID!) { refundStarPayment(paymentId: $id) { refundStatus } }";
@@ -100,7 +109,8 @@ db_test!(a_payment_with_unspent_credits_is_refunded_from_paysupport_once, |db| a
     assert!(eventually(|| async { balance_of(app_ref, 9002).await == 120 }).await);
     let spend = "mutation { createGeneration(input: { model: \"fal-ai/imagen4/preview\", prompt: \"spend\", numImages: 3 }) { id } }";
     app.gql(Some(&token), spend, json!({})).await.data("createGeneration");
-    let payments = app.gql(Some(&token), "{ me { starPayments { edges { node { id refundable } } } } }", json!({})).await;
+    let payments =
+        app.gql(Some(&token), "{ me { starPayments { edges { node { id refundable } } } } }", json!({})).await;
     let newest = payments.data("me")["starPayments"]["edges"][0]["node"].clone();
     assert_eq!(newest["refundable"], false);
     let refused = app.gql(Some(&token), refund, json!({ "id": newest["id"] })).await;
@@ -146,7 +156,10 @@ db_test!(reconciliation_credits_what_telegram_took_and_we_never_recorded, |db| a
     let payment = app.gql(Some(&token), "{ me { starPayments { edges { node { id } } } } }", json!({})).await;
     let id = payment.data("me")["starPayments"]["edges"][0]["node"]["id"].clone();
     let admin = "mutation($id: ID!) { adminRefundStarPayment(paymentId: $id) { refundStatus } }";
-    assert_eq!(app.gql(Some(ADMIN_TOKEN), admin, json!({ "id": id })).await.data("adminRefundStarPayment")["refundStatus"], "REFUNDED");
+    assert_eq!(
+        app.gql(Some(ADMIN_TOKEN), admin, json!({ "id": id })).await.data("adminRefundStarPayment")["refundStatus"],
+        "REFUNDED"
+    );
     fake.add_star_refund("lost-2", 9102);
     let again = aisha::telegram::reconcile_stars(&telegram, payments).await.expect("reconciled");
     assert!(again.credited.is_empty(), "{again:?}");

@@ -10,7 +10,8 @@ use crate::support::bot::{ask_for_pictures, bot_app_with, id_of, screen, user};
 use crate::support::{Db, TestApp, redis_url, spawn_app_with};
 use aisha::domain::rate_limits::RateLimitSettings;
 
-const CREATE: &str = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"again and again\" }) { id } }";
+const CREATE: &str =
+    "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"again and again\" }) { id } }";
 
 fn budgets(text: &str) -> RateLimitSettings {
     RateLimitSettings::parse(text).expect("budgets")
@@ -74,7 +75,13 @@ db_test!(reads_over_the_budget_get_429_with_retry_after_and_sign_ins_are_counted
     let mut codes = Vec::new();
     for n in 0..10 {
         let init_data = crate::support::mini_app_init_data(9320 + n, "someone", crate::support::now_secs());
-        let signed = app.gql(None, "mutation($d: String!) { signInWithTelegram(initData: $d) { token } }", json!({ "d": init_data })).await;
+        let signed = app
+            .gql(
+                None,
+                "mutation($d: String!) { signInWithTelegram(initData: $d) { token } }",
+                json!({ "d": init_data }),
+            )
+            .await;
         codes.push(signed.body["errors"][0]["extensions"]["code"].as_str().unwrap_or("ok").to_owned());
     }
     // One sign-in (the reader's) was spent above.

@@ -96,6 +96,7 @@ async fn a_generation_is_stored_in_s3_and_served_by_presigned_links() {
     assert!(url.contains("X-Amz-Signature"), "a presigned S3 link: {url}");
     let bytes = app.http.get(url).send().await.expect("download").bytes().await.expect("bytes");
     assert_eq!(&bytes[..4], b"\x89PNG");
-    let ready: serde_json::Value = app.http.get(format!("{}/readyz", app.url)).send().await.expect("sent").json().await.expect("json");
+    let ready: serde_json::Value =
+        app.http.get(format!("{}/readyz", app.url)).send().await.expect("sent").json().await.expect("json");
     assert_eq!(ready["storage"], "ok");
 }

@@ -51,7 +51,8 @@ db_test!(a_wrong_secret_is_refused_and_a_repeated_update_is_handled_once, |db| a
     fake.wait_for("sendMessage", carol.id, 1).await;
     settle().await;
     assert_eq!(fake.calls_to("sendMessage").len(), 1, "a duplicate update was processed");
-    let metrics = app.http.get(format!("{}/metrics", app.url)).send().await.expect("metrics").text().await.expect("text");
+    let metrics =
+        app.http.get(format!("{}/metrics", app.url)).send().await.expect("metrics").text().await.expect("text");
     assert!(metrics.contains("aisha_telegram_updates_total{outcome=\"duplicate\"} 2"), "{metrics}");
     assert!(metrics.contains("aisha_telegram_updates_total{outcome=\"processed\"} 1"), "{metrics}");
 });
@@ -78,7 +79,11 @@ db_test!(the_imagen_flow_delivers_photos_that_the_api_gallery_shows, |db| async 
     // The same user, through the API: both images, with Telegram's file ids remembered.
     let (token, _) = app.sign_in(dana.id, "user7004").await;
     let gallery = app
-        .gql(Some(&token), "{ gallery { totalCount edges { node { prompt aspectRatio telegramFileId } } } me { balance } }", json!({}))
+        .gql(
+            Some(&token),
+            "{ gallery { totalCount edges { node { prompt aspectRatio telegramFileId } } } me { balance } }",
+            json!({}),
+        )
         .await;
     assert_eq!(gallery.data("gallery")["totalCount"], 2);
     for edge in gallery.data("gallery")["edges"].as_array().expect("edges") {
@@ -91,7 +96,9 @@ db_test!(the_imagen_flow_delivers_photos_that_the_api_gallery_shows, |db| async 
     // ❤️ under the result toggles the image's favourite.
     dana.press(&fake, id_of(&result), "🤍 1").await;
     let app_ref = &app;
-    let favourite = move || async move { app_ref.scalar_i64("SELECT COUNT(*) FROM images WHERE favorited_at IS NOT NULL").await == 1 };
+    let favourite = move || async move {
+        app_ref.scalar_i64("SELECT COUNT(*) FROM images WHERE favorited_at IS NOT NULL").await == 1
+    };
     assert!(eventually(favourite).await, "the ❤️ was not applied");
 
     // No credits left: "again" says so and offers a top-up, and nothing is charged.
@@ -166,7 +173,10 @@ db_test!(the_gallery_card_navigates_filters_favourites_deletes_and_goes_back, |d
     let menus_before = fake.calls_to("sendMessage").len();
     erin.press(&fake, card_id, "Back").await;
     let fake_ref = &fake;
-    assert!(eventually(move || async move { fake_ref.calls_to("sendMessage").len() > menus_before }).await, "no menu after Back");
+    assert!(
+        eventually(move || async move { fake_ref.calls_to("sendMessage").len() > menus_before }).await,
+        "no menu after Back"
+    );
     let last = fake.calls_to("sendMessage").last().cloned().expect("a message");
     assert!(last.params["text"].as_str().expect("text").contains("Balance"), "{last:?}");
     assert!(fake.calls_to("deleteMessage").iter().any(|c| c.params["message_id"] == card_id));
@@ -197,7 +207,10 @@ db_test!(a_stars_top_up_is_credited_once_per_charge, |db| async move {
     assert_eq!(fake.calls_to("answerPreCheckoutQuery").len(), 2);
     assert_eq!(fake.pre_checkout_answer(&right), Some(true));
     assert_eq!(fake.pre_checkout_answer(&tampered), Some(false));
-    let refusal = fake.calls_to("answerPreCheckoutQuery").into_iter().find(|c| c.params["pre_checkout_query_id"] == tampered.as_str());
+    let refusal = fake
+        .calls_to("answerPreCheckoutQuery")
+        .into_iter()
+        .find(|c| c.params["pre_checkout_query_id"] == tampered.as_str());
     assert!(refusal.is_some_and(|c| c.params["error_message"].as_str().is_some_and(|m| !m.is_empty())));
 
     // The payment, delivered twice (two update ids): credited once.
@@ -209,7 +222,11 @@ db_test!(a_stars_top_up_is_credited_once_per_charge, |db| async move {
     assert_eq!(app.scalar_i64("SELECT balance FROM users WHERE telegram_id = 7006").await, 120);
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'TOP_UP'").await, 1);
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM payments").await, 1);
-    let paid_messages = fake.calls_to("sendMessage").iter().filter(|c| c.params["text"].as_str().is_some_and(|t| t.contains("Paid"))).count();
+    let paid_messages = fake
+        .calls_to("sendMessage")
+        .iter()
+        .filter(|c| c.params["text"].as_str().is_some_and(|t| t.contains("Paid")))
+        .count();
     assert_eq!(paid_messages, 1);
 
     // Nobody else can record a payment: the API takes it from the bot only.
@@ -285,12 +302,15 @@ db_test!(an_avatar_is_made_trained_and_used_from_the_chat, |db| async move {
     app.app
         .services
         .credits
-        .apply(user_id, aisha::domain::credits::BalanceChange {
-            kind: aisha::domain::credits::EntryKind::Adjustment,
-            amount: 500,
-            reason: "test".into(),
-            key: aisha::domain::credits::IdempotencyKey::parse("test-credits").expect("key"),
-        })
+        .apply(
+            user_id,
+            aisha::domain::credits::BalanceChange {
+                kind: aisha::domain::credits::EntryKind::Adjustment,
+                amount: 500,
+                reason: "test".into(),
+                key: aisha::domain::credits::IdempotencyKey::parse("test-credits").expect("key"),
+            },
+        )
         .await
         .expect("credits");
 
@@ -335,6 +355,7 @@ db_test!(an_avatar_is_made_trained_and_used_from_the_chat, |db| async move {
     ivy.press(&fake, id_of(&confirm), "Create for 6").await;
     fake.wait_for("sendPhoto", ivy.id, 1).await;
     let avatar_id = app.scalar_i64("SELECT id FROM avatars").await;
-    let made = app.scalar_i64(&format!("SELECT COUNT(*) FROM images WHERE avatar_id = {avatar_id} AND kind = 'AVATAR'")).await;
+    let made =
+        app.scalar_i64(&format!("SELECT COUNT(*) FROM images WHERE avatar_id = {avatar_id} AND kind = 'AVATAR'")).await;
     assert_eq!(made, 1);
 });

@@ -46,7 +46,10 @@ async fn fifteen_hundred_slow_connections_do_not_stop_the_server_and_are_closed(
         assert_eq!(response.status(), 200);
     }
     let mut probe = [0u8; 16];
-    let still_open = slow.iter().filter(|s| matches!(s.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)).count();
+    let still_open = slow
+        .iter()
+        .filter(|s| matches!(s.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock))
+        .count();
     assert_eq!(still_open, 1500, "the slow connections were closed before healthz was answered: nothing was tested");
     // After the header timeout (1 s here; 10 s by default) every slow connection is closed.
     let mut open = 0;
@@ -66,7 +69,11 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
     stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: aisha\r\n\r\n").await.expect("request");
     let mut buffer = [0u8; 1024];
     let n = stream.read(&mut buffer).await.expect("response");
-    assert!(String::from_utf8_lossy(&buffer[..n]).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&buffer[..n]));
+    assert!(
+        String::from_utf8_lossy(&buffer[..n]).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&buffer[..n])
+    );
     let idle = Instant::now();
     assert!(closed_within(&mut stream, Duration::from_secs(5)).await, "the idle connection stayed open");
     assert!(idle.elapsed() >= Duration::from_millis(800), "closed after {:?}, before the timeout", idle.elapsed());
@@ -75,7 +82,8 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
 #[tokio::test]
 async fn a_body_that_stalls_or_trickles_is_cut_off_with_408() {
     let app = slow_app().await;
-    let head = "POST /graphql HTTP/1.1\r\nHost: aisha\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n";
+    let head =
+        "POST /graphql HTTP/1.1\r\nHost: aisha\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n";
     for trickle in [false, true] {
         let mut stream = TcpStream::connect(app.addr).await.expect("connect");
         stream.write_all(head.as_bytes()).await.expect("head");
@@ -95,7 +103,10 @@ async fn a_body_that_stalls_or_trickles_is_cut_off_with_408() {
             drop(writer);
         });
         let mut answer = vec![0u8; 4096];
-        let n = tokio::time::timeout(Duration::from_secs(4), reader.read(&mut answer)).await.expect("an answer in time").expect("read");
+        let n = tokio::time::timeout(Duration::from_secs(4), reader.read(&mut answer))
+            .await
+            .expect("an answer in time")
+            .expect("read");
         let text = String::from_utf8_lossy(&answer[..n]);
         assert!(text.starts_with("HTTP/1.1 408"), "trickle {trickle}: {text}");
         sending.abort();

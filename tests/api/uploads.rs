@@ -14,13 +14,15 @@ use crate::db_test;
 use crate::support::{Db, TestApp, spawn_app_with};
 
 const BOUNDARY: &str = "aisha-test-boundary";
-const ADD: &str = "mutation($id: ID!, $photos: [Upload!]!) { addAvatarPhotos(avatarId: $id, photos: $photos) { photoCount } }";
+const ADD: &str =
+    "mutation($id: ID!, $photos: [Upload!]!) { addAvatarPhotos(avatarId: $id, photos: $photos) { photoCount } }";
 
 /// `operations` and `map` for `files` photos sent to `avatar_id`, as multipart parts.
 fn head_parts(avatar_id: &str, files: usize) -> String {
     let nulls: Vec<Value> = (0..files).map(|_| Value::Null).collect();
     let operations = json!({ "query": ADD, "variables": { "id": avatar_id, "photos": nulls } });
-    let map: serde_json::Map<String, Value> = (0..files).map(|i| (i.to_string(), json!([format!("variables.photos.{i}")]))).collect();
+    let map: serde_json::Map<String, Value> =
+        (0..files).map(|i| (i.to_string(), json!([format!("variables.photos.{i}")]))).collect();
     format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n\
          --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{}\r\n",
@@ -101,9 +103,9 @@ async fn exchange(app: &TestApp, token: Option<&str>, length: u64, sent: Vec<u8>
 fn complete(answer: &[u8]) -> bool {
     let text = String::from_utf8_lossy(answer);
     let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
-    let length = head
-        .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)));
+    let length = head.lines().find_map(|l| {
+        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))
+    });
     length.is_some_and(|length| body.len() >= length)
 }
 
@@ -140,7 +142,8 @@ db_test!(files_are_counted_exactly_and_capped_while_they_stream, |db: Db| async 
     let avatar = create_avatar(&app, &token, "Me").await;
 
     // A map naming 21 files is refused before the first of them.
-    let (status, answer) = answer_without_the_rest(&app, Some(&token), 1_000_000, up_to_the_files(&avatar, 21).as_bytes()).await;
+    let (status, answer) =
+        answer_without_the_rest(&app, Some(&token), 1_000_000, up_to_the_files(&avatar, 21).as_bytes()).await;
     assert_eq!((status, code(&answer)), (413, "PAYLOAD_TOO_LARGE"), "{answer}");
     assert!(answer["errors"][0]["message"].as_str().unwrap_or_default().contains("at most 20 files"), "{answer}");
 
@@ -183,7 +186,8 @@ db_test!(an_upload_to_an_avatar_that_cannot_take_it_is_refused_before_its_files,
     let (status, answer) = answer_without_the_rest(&app, Some(&intruder), 30_000_000, head.as_bytes()).await;
     assert_eq!((status, code(&answer)), (200, "NOT_FOUND"), "{answer}");
     assert_eq!(answer["errors"][0]["path"], json!(["addAvatarPhotos"]), "{answer}");
-    let (status, answer) = answer_without_the_rest(&app, Some(&owner), 30_000_000, up_to_the_files("QXZhdGFyOjk5OTk", 3).as_bytes()).await;
+    let (status, answer) =
+        answer_without_the_rest(&app, Some(&owner), 30_000_000, up_to_the_files("QXZhdGFyOjk5OTk", 3).as_bytes()).await;
     assert_eq!((status, code(&answer)), (200, "NOT_FOUND"), "{answer}");
     // The owner's own avatar waits for the photos (no answer until they come).
     let mut stream = TcpStream::connect(app.addr).await.expect("connect");

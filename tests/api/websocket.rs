@@ -55,12 +55,14 @@ db_test!(balance_changed_reaches_the_owner_over_both_protocols, |db: Db| async m
     let query = "subscription { balanceChanged { balance transactionId } }";
 
     let mut modern = connect(&app, "graphql-transport-ws").await;
-    send(&mut modern, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    send(&mut modern, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        .await;
     assert_eq!(next_json(&mut modern).await.expect("ack")["type"], "connection_ack");
     send(&mut modern, json!({ "id": "1", "type": "subscribe", "payload": { "query": query } })).await;
 
     let mut legacy = connect(&app, "graphql-ws").await;
-    send(&mut legacy, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    send(&mut legacy, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        .await;
     assert_eq!(next_json(&mut legacy).await.expect("ack")["type"], "connection_ack");
     send(&mut legacy, json!({ "id": "1", "type": "start", "payload": { "query": query } })).await;
     tokio::time::sleep(Duration::from_millis(200)).await; // let both subscriptions start
@@ -86,7 +88,8 @@ async fn with_redis_an_event_published_on_one_instance_reaches_a_subscriber_on_a
     let mut socket = subscribe(&first, &token, "subscription { balanceChanged { balance } }", json!({})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let adjust = "mutation($u: ID!) { adjustBalance(userId: $u, amount: 5, reason: \"x\", idempotencyKey: \"redis\") { id } }";
+    let adjust =
+        "mutation($u: ID!) { adjustBalance(userId: $u, amount: 5, reason: \"x\", idempotencyKey: \"redis\") { id } }";
     second.gql(Some(ADMIN_TOKEN), adjust, json!({ "u": user_id })).await.data("adjustBalance");
 
     let event = next_json(&mut socket).await.expect("an event from the other instance");
@@ -96,9 +99,11 @@ async fn with_redis_an_event_published_on_one_instance_reaches_a_subscriber_on_a
 /// Opens a `graphql-transport-ws` connection signed in with `token` and subscribes.
 pub(crate) async fn subscribe(app: &TestApp, token: &str, query: &str, variables: Value) -> Socket {
     let mut socket = connect(app, "graphql-transport-ws").await;
-    send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        .await;
     assert_eq!(next_json(&mut socket).await.expect("ack")["type"], "connection_ack");
-    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } })).await;
+    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } }))
+        .await;
     socket
 }
 
@@ -106,7 +111,8 @@ db_test!(generation_updated_sends_the_snapshot_progress_and_the_completed_images
     let app = spawn_app_with(db, |c| c.local.latency = Duration::from_millis(600)).await;
     let (token, _) = app.sign_in(41, "watcher").await;
     let (stranger, _) = app.sign_in(42, "stranger").await;
-    let create = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"watch me\", numImages: 2 }) { id } }";
+    let create =
+        "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"watch me\", numImages: 2 }) { id } }";
     let id = app.gql(Some(&token), create, json!({})).await.data("createGeneration")["id"].clone();
     let query = "subscription($id: ID!) { generationUpdated(id: $id) { status progress images { url } } }";
 
@@ -130,13 +136,15 @@ db_test!(generation_updated_sends_the_snapshot_progress_and_the_completed_images
     let last = updates.last().expect("an update");
     assert_eq!(last["progress"], 100);
     for image in last["images"].as_array().expect("images") {
-        let bytes = app.http.get(image["url"].as_str().expect("url")).send().await.expect("sent").bytes().await.expect("bytes");
+        let bytes =
+            app.http.get(image["url"].as_str().expect("url")).send().await.expect("sent").bytes().await.expect("bytes");
         assert_eq!(&bytes[..4], b"\x89PNG");
     }
 
     let mut intruder = subscribe(&app, &stranger, query, json!({ "id": id })).await;
     let refused = next_json(&mut intruder).await.expect("an answer");
-    let errors = if refused["type"] == "error" { refused["payload"].clone() } else { refused["payload"]["errors"].clone() };
+    let errors =
+        if refused["type"] == "error" { refused["payload"].clone() } else { refused["payload"]["errors"].clone() };
     assert_eq!(errors[0]["extensions"]["code"], "NOT_FOUND", "{refused}");
 });
 
@@ -145,7 +153,8 @@ async fn with_redis_generation_updates_cross_instances() {
     // Every job runs on the second instance.
     let Some((first, second)) = spawn_two_instances(|c| c.workers = 0).await else { return };
     let (token, _) = first.sign_in(51, "roaming").await;
-    let mut socket = subscribe(&first, &token, "subscription { myGenerationUpdates { status images { width } } }", json!({})).await;
+    let mut socket =
+        subscribe(&first, &token, "subscription { myGenerationUpdates { status images { width } } }", json!({})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let create = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"elsewhere\" }) { id } }";

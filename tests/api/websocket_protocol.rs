@@ -52,7 +52,8 @@ async fn next(socket: &mut Socket) -> Value {
 
 async fn acked(app: &TestApp, token: &str) -> Socket {
     let mut socket = connect(app).await;
-    send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        .await;
     assert_eq!(next(&mut socket).await["type"], "connection_ack");
     socket
 }
@@ -88,7 +89,8 @@ db_test!(each_protocol_violation_gets_the_specs_close_code, |db: Db| async move 
     assert_eq!(close_code(&mut twice).await, Some(4409));
     // 4429: a second connection_init.
     let mut again = acked(&app, &token).await;
-    send(&mut again, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    send(&mut again, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        .await;
     assert_eq!(close_code(&mut again).await, Some(4429));
     // A client ping gets a pong with its payload; an id can be reused once completed.
     let mut polite = acked(&app, &token).await;
@@ -100,7 +102,8 @@ db_test!(each_protocol_violation_gets_the_specs_close_code, |db: Db| async move 
     send(&mut polite, json!({ "type": "ping" })).await;
     assert_eq!(next(&mut polite).await["type"], "pong", "the reused id closed the socket");
     // A subscription the schema refuses gets `error` (and the socket stays).
-    send(&mut polite, json!({ "id": "bad", "type": "subscribe", "payload": { "query": "subscription { nothing }" } })).await;
+    send(&mut polite, json!({ "id": "bad", "type": "subscribe", "payload": { "query": "subscription { nothing }" } }))
+        .await;
     let refused = next(&mut polite).await;
     assert_eq!((refused["type"].as_str(), refused["id"].as_str()), (Some("error"), Some("bad")), "{refused}");
 });
@@ -131,7 +134,8 @@ db_test!(subscriptions_and_sockets_are_capped_and_silent_peers_are_closed, |db: 
     // Two sockets per user: the third is refused at its connection_init.
     let mut second = acked(&app, &token).await;
     let mut third = connect(&app).await;
-    send(&mut third, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    send(&mut third, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        .await;
     assert_eq!(close_code(&mut third).await, Some(4429));
 
     // The server pings; a peer that answers stays, one that stays silent is closed.
@@ -189,7 +193,8 @@ async fn legacy_acked(app: &TestApp, token: &str) -> Socket {
     let mut request = format!("ws://{}/graphql", app.addr).into_client_request().expect("request");
     request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-ws"));
     let mut socket = tokio_tungstenite::connect_async(request).await.expect("websocket connects").0;
-    send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        .await;
     assert_eq!(next(&mut socket).await["type"], "connection_ack");
     socket
 }

@@ -50,13 +50,22 @@ pub async fn screen(fake: &FakeTelegram, chat: i64, needle: &str) -> Value {
 pub fn sent_with(fake: &FakeTelegram, chat: i64, needle: &str) -> usize {
     fake.calls_to("sendMessage")
         .iter()
-        .filter(|c| c.params["chat_id"].as_i64() == Some(chat) && c.params["text"].as_str().is_some_and(|t| t.contains(needle)))
+        .filter(|c| {
+            c.params["chat_id"].as_i64() == Some(chat) && c.params["text"].as_str().is_some_and(|t| t.contains(needle))
+        })
         .count()
 }
 
 /// From the main menu to the confirmation of a picture: "Create image", the prompt, the format
 /// and the count. Returns the confirmation screen.
-pub async fn ask_for_pictures(fake: &FakeTelegram, user: &FakeUser, menu: &Value, prompt: &str, ratio: &str, count: &str) -> Value {
+pub async fn ask_for_pictures(
+    fake: &FakeTelegram,
+    user: &FakeUser,
+    menu: &Value,
+    prompt: &str,
+    ratio: &str,
+    count: &str,
+) -> Value {
     user.press(fake, id_of(menu), "Create image").await;
     screen(fake, user.id, "Describe the picture").await;
     user.says(prompt).await;

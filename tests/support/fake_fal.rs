@@ -273,10 +273,17 @@ async fn initiate_upload(State(fake): State<FakeFal>, headers: HeaderMap) -> Res
         return (StatusCode::UNAUTHORIZED, axum::Json(json!({ "detail": "bad key" }))).into_response();
     }
     let id = format!("up-{:016x}", rand::random::<u64>());
-    axum::Json(json!({ "upload_url": format!("{}/upload/{id}", fake.url), "file_url": format!("{}/uploaded/{id}", fake.url) })).into_response()
+    axum::Json(
+        json!({ "upload_url": format!("{}/upload/{id}", fake.url), "file_url": format!("{}/uploaded/{id}", fake.url) }),
+    )
+    .into_response()
 }
 
-async fn put_upload(State(fake): State<FakeFal>, axum::extract::Path(id): axum::extract::Path<String>, body: Bytes) -> StatusCode {
+async fn put_upload(
+    State(fake): State<FakeFal>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> StatusCode {
     let delay = fake.settings.lock().expect("lock").upload_delay;
     tokio::time::sleep(delay).await;
     fake.recorded.lock().expect("lock").uploads.insert(id, body.to_vec());
@@ -322,7 +329,8 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
         let mut settings = fake.settings.lock().expect("lock");
         if settings.rate_limited > 0 {
             settings.rate_limited -= 1;
-            return (StatusCode::TOO_MANY_REQUESTS, axum::Json(json!({ "detail": "Too many requests" }))).into_response();
+            return (StatusCode::TOO_MANY_REQUESTS, axum::Json(json!({ "detail": "Too many requests" })))
+                .into_response();
         }
     }
     let webhook = form_urlencoded::parse(query.unwrap_or("").as_bytes())
@@ -334,7 +342,11 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
     let id = format!("req-{:016x}", rand::random::<u64>());
     let latency = {
         let settings = fake.settings.lock().expect("lock");
-        settings.latency_by_model.iter().find(|(prefix, _)| model.starts_with(prefix.as_str())).map_or(settings.latency, |(_, l)| *l)
+        settings
+            .latency_by_model
+            .iter()
+            .find(|(prefix, _)| model.starts_with(prefix.as_str()))
+            .map_or(settings.latency, |(_, l)| *l)
     };
     let mut recorded = fake.recorded.lock().expect("lock");
     recorded.submitted_at.push((model.to_owned(), Instant::now()));
@@ -353,7 +365,9 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
         let (fake, archive) = (fake.clone(), archive.to_owned());
         tokio::spawn(async move {
             let fetched = match reqwest::get(&archive).await {
-                Ok(response) => (response.status().as_u16(), response.bytes().await.map(|b| b.to_vec()).unwrap_or_default()),
+                Ok(response) => {
+                    (response.status().as_u16(), response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+                }
                 Err(_) => (0, Vec::new()),
             };
             fake.recorded.lock().expect("lock").archives.push(fetched);
@@ -406,14 +420,19 @@ fn status(fake: &FakeFal, id: &str) -> Response {
         return (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": "Request not found" }))).into_response();
     };
     if elapsed < latency / 3 {
-        return (StatusCode::ACCEPTED, axum::Json(json!({ "status": "IN_QUEUE", "queue_position": 2 }))).into_response();
+        return (StatusCode::ACCEPTED, axum::Json(json!({ "status": "IN_QUEUE", "queue_position": 2 })))
+            .into_response();
     }
     if elapsed < latency || mode == Mode::NeverFinish {
-        let logs = json!([{ "timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "source": "user", "message": "step" }]);
+        let logs =
+            json!([{ "timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "source": "user", "message": "step" }]);
         return (StatusCode::ACCEPTED, axum::Json(json!({ "status": "IN_PROGRESS", "logs": logs }))).into_response();
     }
     match mode {
-        Mode::StatusError => axum::Json(json!({ "status": "ERROR", "error": "runner crashed", "error_type": "runner_disconnected" })).into_response(),
+        Mode::StatusError => {
+            axum::Json(json!({ "status": "ERROR", "error": "runner crashed", "error_type": "runner_disconnected" }))
+                .into_response()
+        }
         _ => axum::Json(json!({ "status": "COMPLETED", "logs": [] })).into_response(),
     }
 }

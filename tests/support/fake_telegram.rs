@@ -92,7 +92,11 @@ impl FakeTelegram {
 
     /// The next `n` calls of `method` are answered HTTP 500 (teloxide then waits 10 s).
     pub fn fail_next(&self, method: &str, n: usize) {
-        self.lock().failures.entry(method.to_lowercase()).or_default().extend(std::iter::repeat_n(Failure::ServerError, n));
+        self.lock()
+            .failures
+            .entry(method.to_lowercase())
+            .or_default()
+            .extend(std::iter::repeat_n(Failure::ServerError, n));
     }
 
     /// The next `n` calls of `method` are answered with a body that is not JSON.
@@ -140,7 +144,10 @@ impl FakeTelegram {
 
     /// Whether the answer to this pre-checkout query said yes (None: not answered yet).
     pub fn pre_checkout_answer(&self, query_id: &str) -> Option<bool> {
-        self.calls_to("answerPreCheckoutQuery").iter().find(|c| c.params["pre_checkout_query_id"] == query_id).and_then(|c| c.params["ok"].as_bool())
+        self.calls_to("answerPreCheckoutQuery")
+            .iter()
+            .find(|c| c.params["pre_checkout_query_id"] == query_id)
+            .and_then(|c| c.params["ok"].as_bool())
     }
 
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
@@ -173,7 +180,8 @@ impl FakeTelegram {
     /// The bot's messages in the chat as the user sees them now, oldest first.
     pub fn messages_in(&self, chat: i64) -> Vec<Value> {
         let inner = self.lock();
-        let mut found: Vec<Value> = inner.messages.values().filter(|m| m["chat"]["id"].as_i64() == Some(chat)).cloned().collect();
+        let mut found: Vec<Value> =
+            inner.messages.values().filter(|m| m["chat"]["id"].as_i64() == Some(chat)).cloned().collect();
         found.sort_by_key(|m| m["message_id"].as_i64());
         found
     }
@@ -215,7 +223,8 @@ impl FakeTelegram {
 
     /// Applies an edit to a remembered message.
     fn edit(&self, params: &Value, change: impl FnOnce(&mut Value)) -> Result<Value, Value> {
-        let id = params["message_id"].as_i64().ok_or_else(|| bad("Bad Request: message identifier is not specified"))?;
+        let id =
+            params["message_id"].as_i64().ok_or_else(|| bad("Bad Request: message identifier is not specified"))?;
         let mut inner = self.lock();
         let message = inner.messages.get_mut(&id).ok_or_else(|| bad("Bad Request: message to edit not found"))?;
         let before = message.clone();
@@ -246,9 +255,14 @@ impl FakeTelegram {
                 "can_join_groups": false, "can_read_all_group_messages": false,
                 "supports_inline_queries": false, "has_main_web_app": false
             })),
-            "setwebhook" | "deletewebhook" | "answercallbackquery" | "answerprecheckoutquery" | "sendchataction" => Ok(json!(true)),
+            "setwebhook" | "deletewebhook" | "answercallbackquery" | "answerprecheckoutquery" | "sendchataction" => {
+                Ok(json!(true))
+            }
             "refundstarpayment" => {
-                let (user, charge) = (params["user_id"].as_i64().unwrap_or_default(), params["telegram_payment_charge_id"].as_str().unwrap_or_default().to_owned());
+                let (user, charge) = (
+                    params["user_id"].as_i64().unwrap_or_default(),
+                    params["telegram_payment_charge_id"].as_str().unwrap_or_default().to_owned(),
+                );
                 let mut inner = self.lock();
                 if inner.refunds.iter().any(|(_, c)| *c == charge) {
                     return Err(bad("Bad Request: CHARGE_ALREADY_REFUNDED"));
@@ -299,12 +313,15 @@ impl FakeTelegram {
                 });
                 Ok(Value::Array(messages.collect()))
             }
-            "sendinvoice" => Ok(self.new_message(chat, json!({
-                "invoice": {
-                    "title": params["title"], "description": params["description"], "start_parameter": "",
-                    "currency": params["currency"], "total_amount": params["prices"][0]["amount"]
-                }
-            }))),
+            "sendinvoice" => Ok(self.new_message(
+                chat,
+                json!({
+                    "invoice": {
+                        "title": params["title"], "description": params["description"], "start_parameter": "",
+                        "currency": params["currency"], "total_amount": params["prices"][0]["amount"]
+                    }
+                }),
+            )),
             "editmessagetext" => self.edit(params, |m| m["text"] = params["text"].clone()),
             "editmessagecaption" => self.edit(params, |m| m["caption"] = params["caption"].clone()),
             "editmessagereplymarkup" => self.edit(params, |_| {}),
@@ -347,7 +364,10 @@ fn validate(params: &Value) -> Result<(), Value> {
             return Err(bad("Bad Request: message is too long"));
         }
     }
-    let captions = params.get("caption").into_iter().chain(params["media"].as_array().into_iter().flatten().map(|m| &m["caption"]));
+    let captions = params
+        .get("caption")
+        .into_iter()
+        .chain(params["media"].as_array().into_iter().flatten().map(|m| &m["caption"]));
     if captions.filter_map(Value::as_str).any(|c| c.chars().count() > 1024) {
         return Err(bad("Bad Request: message caption is too long"));
     }
@@ -366,7 +386,11 @@ fn validate(params: &Value) -> Result<(), Value> {
     Ok(())
 }
 
-async fn method(State(fake): State<FakeTelegram>, Path((bot, method)): Path<(String, String)>, request: Request) -> axum::response::Response {
+async fn method(
+    State(fake): State<FakeTelegram>,
+    Path((bot, method)): Path<(String, String)>,
+    request: Request,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     if bot != format!("bot{}", fake.token) {
         return Json(json!({ "ok": false, "error_code": 401, "description": "Unauthorized" })).into_response();
@@ -404,7 +428,10 @@ async fn method(State(fake): State<FakeTelegram>, Path((bot, method)): Path<(Str
 }
 
 /// `GET /file/bot<token>/photos/<file id>.jpg`: what a user sent.
-async fn download(State(fake): State<FakeTelegram>, Path((bot, path)): Path<(String, String)>) -> axum::response::Response {
+async fn download(
+    State(fake): State<FakeTelegram>,
+    Path((bot, path)): Path<(String, String)>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let id = path.trim_start_matches("photos/").trim_end_matches(".jpg");
     match fake.lock().files.get(id) {
@@ -436,7 +463,8 @@ async fn parse_body(request: Request) -> Value {
             fields.insert(name, json!({ "file": bytes.len() }));
         } else {
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            let value = serde_json::from_str::<Value>(&text).ok().filter(|v| v.is_object() || v.is_array() || v.is_number());
+            let value =
+                serde_json::from_str::<Value>(&text).ok().filter(|v| v.is_object() || v.is_array() || v.is_number());
             fields.insert(name, value.unwrap_or(Value::String(text)));
         }
     }

@@ -50,6 +50,8 @@ impl TestApp {
     }
 
     pub async fn balance(&self, token: &str) -> i64 {
-        self.gql(Some(token), "{ me { balance } }", json!({})).await.data("me")["balance"].as_i64().expect("an integer balance")
+        self.gql(Some(token), "{ me { balance } }", json!({})).await.data("me")["balance"]
+            .as_i64()
+            .expect("an integer balance")
     }
 }

@@ -17,7 +17,6 @@ use std::{net::SocketAddr, time::Duration};
 use aisha::{app::AppState, config::Config, domain::auth::sign_telegram_data};
 use serde_json::{Value, json};
 
-
 pub const BOT_TOKEN: &str = "123456:TEST-bot-token";
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
@@ -157,7 +156,11 @@ async fn start(place: Place, adjust: impl FnOnce(&mut Config)) -> TestApp {
 impl TestApp {
     /// Delivers a FAL webhook (signature headers and body as given); returns the status.
     pub async fn post_fal_webhook(&self, headers: &[(&'static str, String)], body: &[u8]) -> u16 {
-        let mut request = self.http.post(format!("{}/webhooks/fal", self.url)).header("content-type", "application/json").body(body.to_vec());
+        let mut request = self
+            .http
+            .post(format!("{}/webhooks/fal", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
         for (name, value) in headers {
             request = request.header(*name, value);
         }
@@ -182,7 +185,11 @@ impl TestApp {
     pub async fn sign_in(&self, telegram_id: i64, username: &str) -> (String, String) {
         let init_data = mini_app_init_data(telegram_id, username, now_secs());
         let response = self
-            .gql(None, "mutation($d: String!) { signInWithTelegram(initData: $d) { token user { id } } }", json!({ "d": init_data }))
+            .gql(
+                None,
+                "mutation($d: String!) { signInWithTelegram(initData: $d) { token user { id } } }",
+                json!({ "d": init_data }),
+            )
             .await;
         let payload = response.data("signInWithTelegram");
         (payload["token"].as_str().expect("token").to_owned(), payload["user"]["id"].as_str().expect("id").to_owned())
@@ -191,14 +198,16 @@ impl TestApp {
     /// Runs one SQL statement on the app's database and returns the first column of the first row.
     pub async fn scalar_string(&self, sql: &str) -> String {
         use sea_orm::ConnectionTrait;
-        let row = self.app.db.query_one_raw(aisha::adapters::db::statement(&self.app.db, sql, [])).await.expect("query");
+        let row =
+            self.app.db.query_one_raw(aisha::adapters::db::statement(&self.app.db, sql, [])).await.expect("query");
         row.expect("a row").try_get_by_index::<String>(0).expect("a string")
     }
 
     /// Runs one SQL statement on the app's database and returns the first column of the first row.
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         use sea_orm::ConnectionTrait;
-        let row = self.app.db.query_one_raw(aisha::adapters::db::statement(&self.app.db, sql, [])).await.expect("query");
+        let row =
+            self.app.db.query_one_raw(aisha::adapters::db::statement(&self.app.db, sql, [])).await.expect("query");
         row.expect("a row").try_get_by_index::<i64>(0).expect("an integer")
     }
 }
@@ -209,8 +218,13 @@ pub fn now_secs() -> i64 {
 
 /// Mini App `initData` for a user, signed with the test bot token.
 pub fn mini_app_init_data(telegram_id: i64, username: &str, auth_date: i64) -> String {
-    let user = json!({ "id": telegram_id, "first_name": username, "username": username, "language_code": "en" }).to_string();
-    sign_telegram_data(&[("auth_date", &auth_date.to_string()), ("query_id", "AAHtest"), ("user", &user)], BOT_TOKEN, true)
+    let user =
+        json!({ "id": telegram_id, "first_name": username, "username": username, "language_code": "en" }).to_string();
+    sign_telegram_data(
+        &[("auth_date", &auth_date.to_string()), ("query_id", "AAHtest"), ("user", &user)],
+        BOT_TOKEN,
+        true,
+    )
 }
 
 pub fn value_str(value: &Value) -> &str {

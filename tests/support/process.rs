@@ -66,7 +66,8 @@ pub struct Server {
 impl Server {
     /// Starts `aisha serve` with this environment and waits until it answers `/healthz`.
     pub async fn start(env: &[(String, String)], log: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("address").port();
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("address").port();
         let out = std::fs::File::create(log).expect("log file");
         let err = out.try_clone().expect("log file");
         let cwd = log.parent().expect("a folder");
@@ -106,7 +107,10 @@ impl Server {
         let started = Instant::now();
         let sent = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill -TERM");
         assert!(sent.success(), "SIGTERM could not be sent");
-        let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await.expect("the process exits").expect("status");
+        let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("the process exits")
+            .expect("status");
         (status.success(), started.elapsed())
     }
 }

@@ -29,7 +29,8 @@ pub async fn seed_images(app: &TestApp, user_id: i64, n: usize) -> Vec<Seeded> {
     for name in ["Me", "Style"] {
         let sql = "INSERT INTO avatars (user_id, name, training_type, status, trigger_phrase, created_at, updated_at) \
                    VALUES ($1, $2, 'PORTRAIT', 'READY', 'tok', 0, 0) RETURNING id";
-        let row = db.query_one_raw(statement(db, sql, [user_id.into(), name.into()])).await.expect("avatar").expect("row");
+        let row =
+            db.query_one_raw(statement(db, sql, [user_id.into(), name.into()])).await.expect("avatar").expect("row");
         avatars.push(row.try_get_by_index::<i64>(0).expect("id"));
     }
     let mut seeded = Vec::with_capacity(n);

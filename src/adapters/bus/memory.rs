@@ -36,8 +36,6 @@ impl EventBus for MemoryBus {
     }
 
     fn subscribe(&self) -> BoxStream<'static, Event> {
-        BroadcastStream::new(self.sender.subscribe())
-            .filter_map(|item| async move { item.ok() })
-            .boxed()
+        BroadcastStream::new(self.sender.subscribe()).filter_map(|item| async move { item.ok() }).boxed()
     }
 }

@@ -27,7 +27,12 @@ impl RedisBus {
     }
 }
 
-async fn listen(client: redis::Client, channel: String, local: Arc<MemoryBus>, ready: tokio::sync::oneshot::Sender<()>) {
+async fn listen(
+    client: redis::Client,
+    channel: String,
+    local: Arc<MemoryBus>,
+    ready: tokio::sync::oneshot::Sender<()>,
+) {
     let mut ready = Some(ready);
     loop {
         match client.get_async_pubsub().await {

@@ -37,7 +37,9 @@ struct Inner {
 
 impl Leases {
     pub fn new(source: PgPool, metrics: Arc<Metrics>) -> Self {
-        Leases { inner: Arc::new(Inner { idle: Mutex::default(), permits: Semaphore::new(MAX_LEASES), source, metrics }) }
+        Leases {
+            inner: Arc::new(Inner { idle: Mutex::default(), permits: Semaphore::new(MAX_LEASES), source, metrics }),
+        }
     }
 
     /// Runs one read statement (`$n` parameters) and returns its rows. A connection that broke
@@ -48,7 +50,9 @@ impl Leases {
         let mut retried = false;
         loop {
             let mut lease = self.lease().await?;
-            let result = bind(sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql)), values)?.fetch_all(lease.connection()).await;
+            let result = bind(sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql)), values)?
+                .fetch_all(lease.connection())
+                .await;
             match result {
                 Ok(rows) => {
                     lease.finished = true;
@@ -73,7 +77,13 @@ impl Leases {
         let idle = self.inner.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let connection = match idle {
             Some(connection) => connection,
-            None => self.inner.source.acquire().await.map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e))))?.detach(),
+            None => self
+                .inner
+                .source
+                .acquire()
+                .await
+                .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e))))?
+                .detach(),
         };
         Ok(Lease { connection: Some(connection), inner: self.inner.clone(), finished: false, broken: false })
     }
@@ -90,7 +100,10 @@ fn is_connection_lost(error: &sea_orm::sqlx::Error) -> bool {
     }
 }
 
-fn bind<'q>(mut query: Query<'q, sea_orm::sqlx::Postgres, PgArguments>, values: &'q [Value]) -> Result<Query<'q, sea_orm::sqlx::Postgres, PgArguments>, DbErr> {
+fn bind<'q>(
+    mut query: Query<'q, sea_orm::sqlx::Postgres, PgArguments>,
+    values: &'q [Value],
+) -> Result<Query<'q, sea_orm::sqlx::Postgres, PgArguments>, DbErr> {
     for value in values {
         query = match value {
             Value::BigInt(v) => query.bind(*v),

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement, TryGetable, Value,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement,
+    TryGetable, Value,
     sqlx::{Decode, Postgres, Row},
 };
 
@@ -32,9 +33,10 @@ pub enum Durability {
 /// from waiting behind everything else).
 pub async fn connect_sized(url: &str, max: u32, durability: Durability) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = url.strip_prefix("sqlite://").map(|rest| rest.split('?').next().unwrap_or(rest))
-        && let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| DbErr::Custom(format!("create {parent:?}: {e}")))?;
-        }
+        && let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| DbErr::Custom(format!("create {parent:?}: {e}")))?;
+    }
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max)

@@ -48,13 +48,21 @@ impl LocalStorage {
     }
 
     fn signature(&self, bucket: Bucket, key: &str, expires: u64) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key).unwrap_or_else(|_| unreachable!("any key length"));
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.signing_key).unwrap_or_else(|_| unreachable!("any key length"));
         mac.update(format!("{}/{key}\n{expires}", bucket.as_str()).as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
 
     /// Checks a link's signature and expiry (unix seconds) and reads the object.
-    pub async fn open_signed(&self, bucket: Bucket, key: &str, expires: u64, signature: &str, now: u64) -> Option<Object> {
+    pub async fn open_signed(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        expires: u64,
+        signature: &str,
+        now: u64,
+    ) -> Option<Object> {
         let expected = self.signature(bucket, key, expires);
         let valid = expected.len() == signature.len()
             && expected.bytes().zip(signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;

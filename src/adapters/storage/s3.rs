@@ -94,7 +94,13 @@ impl Storage for S3Storage {
     }
 
     async fn delete(&self, bucket: Bucket, key: &str) -> anyhow::Result<()> {
-        self.client.delete_object().bucket(self.name(bucket)).key(key).send().await.with_context(|| format!("deleting {key}"))?;
+        self.client
+            .delete_object()
+            .bucket(self.name(bucket))
+            .key(key)
+            .send()
+            .await
+            .with_context(|| format!("deleting {key}"))?;
         Ok(())
     }
 
@@ -104,13 +110,7 @@ impl Storage for S3Storage {
             .start_time(UNIX_EPOCH + Duration::from_secs(window.signed_at))
             .expires_in(Duration::from_secs(window.expires_at.saturating_sub(window.signed_at)))
             .build()?;
-        let request = self
-            .client
-            .get_object()
-            .bucket(self.name(bucket))
-            .key(key)
-            .presigned(presigning)
-            .await?;
+        let request = self.client.get_object().bucket(self.name(bucket)).key(key).presigned(presigning).await?;
         Ok(request.uri().to_string())
     }
 

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use super::telegram::verify_telegram_data;
 use super::token_cache::TokenCache;
 use crate::adapters::bus::EventBus;
-use crate::domain::events::Event;
 use crate::adapters::db::statement;
+use crate::domain::events::Event;
 use crate::domain::users::{TelegramProfile, User, UserService};
 use crate::domain::{Error, Result, time::now_micros};
 
@@ -51,7 +51,11 @@ pub struct AuthSettings {
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        AuthSettings { sign_in_max_age: Duration::from_secs(super::telegram::MAX_AGE_SECS.unsigned_abs()), token_ttl: Duration::from_secs(90 * 24 * 3600), max_live_tokens: 20 }
+        AuthSettings {
+            sign_in_max_age: Duration::from_secs(super::telegram::MAX_AGE_SECS.unsigned_abs()),
+            token_ttl: Duration::from_secs(90 * 24 * 3600),
+            max_live_tokens: 20,
+        }
     }
 }
 
@@ -87,7 +91,16 @@ impl AuthService {
         admin_token: Option<SecretString>,
         settings: AuthSettings,
     ) -> Self {
-        AuthService { db, users, bus, bot_token, admin_token, settings, tokens: Arc::default(), watchers: Arc::default() }
+        AuthService {
+            db,
+            users,
+            bus,
+            bot_token,
+            admin_token,
+            settings,
+            tokens: Arc::default(),
+            watchers: Arc::default(),
+        }
     }
 
     /// Evicts tokens revoked on any instance from this instance's cache; runs until the bus ends.
@@ -125,7 +138,8 @@ impl AuthService {
         let expires_at = now + micros(self.settings.token_ttl);
         let sql = "INSERT INTO auth_tokens (user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)";
         let db = &self.db;
-        db.execute_raw(statement(db, sql, [user_id.into(), hash(&token).into(), now.into(), expires_at.into()])).await?;
+        db.execute_raw(statement(db, sql, [user_id.into(), hash(&token).into(), now.into(), expires_at.into()]))
+            .await?;
         self.revoke_beyond_quota(user_id, now).await?;
         Ok(token)
     }
@@ -150,9 +164,10 @@ impl AuthService {
     /// Resolves a bearer token; an unknown or revoked one is `Unauthenticated`.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
         if let Some(admin) = &self.admin_token
-            && constant_time_eq(admin.expose_secret().as_bytes(), token.as_bytes()) {
-                return Ok(Principal::Admin);
-            }
+            && constant_time_eq(admin.expose_secret().as_bytes(), token.as_bytes())
+        {
+            return Ok(Principal::Admin);
+        }
         if !token.starts_with("aisha_") {
             return Err(Error::Unauthenticated);
         }
@@ -181,7 +196,11 @@ impl AuthService {
 
     /// The user behind the sender of a Telegram update, created on first contact (with the
     /// deep-link payload, if any). Remembered for a few minutes, like a token.
-    pub async fn authenticate_bot_user(&self, profile: &TelegramProfile, start_payload: Option<&str>) -> Result<Principal> {
+    pub async fn authenticate_bot_user(
+        &self,
+        profile: &TelegramProfile,
+        start_payload: Option<&str>,
+    ) -> Result<Principal> {
         let key = format!("telegram:{}", profile.telegram_id);
         if let Some(user_id) = self.tokens.user(&key) {
             return Ok(Principal::BotUser(user_id));
@@ -199,7 +218,8 @@ impl AuthService {
     /// Revokes the token; true when it was live.
     pub async fn revoke(&self, token: &str) -> Result<bool> {
         let token_hash = hash(token);
-        let sql = "UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING user_id";
+        let sql =
+            "UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING user_id";
         let db = &self.db;
         let row = db.query_one_raw(statement(db, sql, [now_micros().into(), token_hash.clone().into()])).await?;
         self.tokens.evict(&token_hash);

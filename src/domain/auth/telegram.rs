@@ -26,7 +26,12 @@ pub enum InitDataError {
 }
 
 /// Verifies `raw` against the bot token and returns who signed in.
-pub fn verify_telegram_data(raw: &str, bot_token: &str, now_secs: i64, max_age_secs: i64) -> Result<TelegramProfile, InitDataError> {
+pub fn verify_telegram_data(
+    raw: &str,
+    bot_token: &str,
+    now_secs: i64,
+    max_age_secs: i64,
+) -> Result<TelegramProfile, InitDataError> {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw.trim().trim_start_matches('?').as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -98,8 +103,11 @@ pub fn sign_telegram_data(fields: &[(&str, &str)], bot_token: &str, mini_app: bo
     let mut sorted: Vec<_> = fields.to_vec();
     sorted.sort();
     let check_string = sorted.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n");
-    let secret =
-        if mini_app { hmac(b"WebAppData", bot_token.as_bytes()) } else { Sha256::digest(bot_token.as_bytes()).to_vec() };
+    let secret = if mini_app {
+        hmac(b"WebAppData", bot_token.as_bytes())
+    } else {
+        Sha256::digest(bot_token.as_bytes()).to_vec()
+    };
     let hash = hex::encode(hmac(&secret, check_string.as_bytes()));
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in fields {
@@ -140,8 +148,14 @@ mod tests {
     fn refuses_forged_stale_and_malformed_data() {
         let forged = mini_app(NOW).replace("Ann", "Eve");
         assert_eq!(verify_telegram_data(&forged, TOKEN, NOW, MAX_AGE_SECS), Err(InitDataError::BadSignature));
-        assert_eq!(verify_telegram_data(&mini_app(NOW), "other:token", NOW, MAX_AGE_SECS), Err(InitDataError::BadSignature));
-        assert_eq!(verify_telegram_data(&mini_app(NOW - MAX_AGE_SECS - 1), TOKEN, NOW, MAX_AGE_SECS), Err(InitDataError::Expired));
+        assert_eq!(
+            verify_telegram_data(&mini_app(NOW), "other:token", NOW, MAX_AGE_SECS),
+            Err(InitDataError::BadSignature)
+        );
+        assert_eq!(
+            verify_telegram_data(&mini_app(NOW - MAX_AGE_SECS - 1), TOKEN, NOW, MAX_AGE_SECS),
+            Err(InitDataError::Expired)
+        );
         assert!(matches!(verify_telegram_data("user=1", TOKEN, NOW, MAX_AGE_SECS), Err(InitDataError::Malformed(_))));
     }
 

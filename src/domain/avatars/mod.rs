@@ -9,7 +9,7 @@ mod photos;
 pub(crate) mod repository;
 mod service;
 
+pub(crate) use archive::zip_stored;
 pub use model::{Avatar, AvatarPhoto, AvatarStatus, PhotoStatus, TrainingType, Upload, UploadBody};
 pub use photos::{MAX_PHOTOS, MIN_PHOTOS};
-pub(crate) use archive::zip_stored;
 pub use service::{AvatarService, AvatarSettings};

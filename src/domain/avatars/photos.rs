@@ -41,8 +41,8 @@ pub fn inspect(bytes: &[u8]) -> Result<PhotoFacts, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::local::render_png;
     use crate::domain::generations::AspectRatio;
+    use crate::providers::local::render_png;
 
     #[test]
     fn photos_are_judged_by_their_bytes() {

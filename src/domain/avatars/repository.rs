@@ -44,9 +44,16 @@ pub struct NewAvatar<'a> {
 pub async fn insert(db: &impl ConnectionTrait, a: NewAvatar<'_>) -> Result<i64> {
     let sql = "INSERT INTO avatars (user_id, name, training_type, status, progress, is_main, trigger_phrase, created_at, updated_at) \
                VALUES ($1, $2, $3, 'DRAFT', 0, $4, $5, $6, $6) RETURNING id";
-    let values: [Value; 6] =
-        [a.user_id.into(), a.name.into(), a.training_type.as_str().into(), a.is_main.into(), a.trigger_phrase.into(), a.now.into()];
-    let row = db.query_one_raw(statement(db, sql, values)).await?.ok_or_else(|| Error::internal("insert returned no row"))?;
+    let values: [Value; 6] = [
+        a.user_id.into(),
+        a.name.into(),
+        a.training_type.as_str().into(),
+        a.is_main.into(),
+        a.trigger_phrase.into(),
+        a.now.into(),
+    ];
+    let row =
+        db.query_one_raw(statement(db, sql, values)).await?.ok_or_else(|| Error::internal("insert returned no row"))?;
     Ok(row.try_get_by_index(0)?)
 }
 
@@ -57,7 +64,8 @@ pub async fn lock_owner(db: &impl ConnectionTrait, user_id: i64) -> Result<()> {
 }
 
 pub async fn count(db: &impl ConnectionTrait, user_id: i64) -> Result<i64> {
-    let row = db.query_one_raw(statement(db, "SELECT COUNT(*) FROM avatars WHERE user_id = $1", [user_id.into()])).await?;
+    let row =
+        db.query_one_raw(statement(db, "SELECT COUNT(*) FROM avatars WHERE user_id = $1", [user_id.into()])).await?;
     Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(0))
 }
 
@@ -170,7 +178,8 @@ pub async fn photos_of(db: &impl ConnectionTrait, avatar_ids: &[i64]) -> Result<
         return Ok(Vec::new());
     }
     let params: Vec<String> = (1..=avatar_ids.len()).map(|n| format!("${n}")).collect();
-    let sql = format!("SELECT {PHOTO_COLUMNS} FROM avatar_photos WHERE avatar_id IN ({}) ORDER BY id", params.join(", "));
+    let sql =
+        format!("SELECT {PHOTO_COLUMNS} FROM avatar_photos WHERE avatar_id IN ({}) ORDER BY id", params.join(", "));
     let values = avatar_ids.iter().map(|id| Value::from(*id));
     db.query_all_raw(statement(db, &sql, values)).await?.iter().map(photo_from_row).collect()
 }
@@ -210,7 +219,8 @@ pub async fn insert_photo(db: &impl ConnectionTrait, p: NewPhoto<'_>) -> Result<
         p.sha256.into(),
         p.now.into(),
     ];
-    let row = db.query_one_raw(statement(db, sql, values)).await?.ok_or_else(|| Error::internal("insert returned no row"))?;
+    let row =
+        db.query_one_raw(statement(db, sql, values)).await?.ok_or_else(|| Error::internal("insert returned no row"))?;
     Ok(row.try_get_by_index(0)?)
 }
 
@@ -221,6 +231,7 @@ pub async fn delete_photo(db: &impl ConnectionTrait, id: i64) -> Result<()> {
 
 pub async fn accepted_count(db: &impl ConnectionTrait, avatar_id: i64) -> Result<i64> {
     let sql = "SELECT COUNT(*) FROM avatar_photos WHERE avatar_id = $1 AND status = 'ACCEPTED'";
-    let row = db.query_one_raw(statement(db, sql, [avatar_id.into()])).await?.ok_or_else(|| Error::internal("no count"))?;
+    let row =
+        db.query_one_raw(statement(db, sql, [avatar_id.into()])).await?.ok_or_else(|| Error::internal("no count"))?;
     Ok(row.try_get_by_index(0)?)
 }

@@ -7,7 +7,11 @@ use sha2::{Digest, Sha256};
 use super::model::{Avatar, AvatarPhoto, AvatarStatus, PhotoStatus, TrainingType, Upload};
 use super::photos::{MAX_PHOTOS, MIN_PHOTOS, inspect};
 use super::repository::{self as repo, NewAvatar, NewPhoto};
-use crate::adapters::{bus::EventBus, db::statement, storage::{Bucket, LinkWindow, Storage}};
+use crate::adapters::{
+    bus::EventBus,
+    db::statement,
+    storage::{Bucket, LinkWindow, Storage},
+};
 use crate::domain::gallery::StatsCache;
 use crate::domain::jobs::{JobEngine, training_archive_key};
 use crate::domain::rate_limits::{Action, Caller, RateLimiter};
@@ -62,9 +66,15 @@ impl AvatarService {
         repo::lock_owner(&tx, user_id).await?;
         if repo::count(&tx, user_id).await? >= MAX_AVATARS {
             tx.rollback().await?;
-            return Err(Error::invalid(format!("you can keep at most {MAX_AVATARS} avatars; delete one to make another")));
+            return Err(Error::invalid(format!(
+                "you can keep at most {MAX_AVATARS} avatars; delete one to make another"
+            )));
         }
-        let id = repo::insert(&tx, NewAvatar { user_id, name, training_type, is_main: false, trigger_phrase: &trigger_phrase, now }).await?;
+        let id = repo::insert(
+            &tx,
+            NewAvatar { user_id, name, training_type, is_main: false, trigger_phrase: &trigger_phrase, now },
+        )
+        .await?;
         if is_main {
             repo::set_main(&tx, user_id, id, now).await?;
         }
@@ -108,7 +118,9 @@ impl AvatarService {
             return Err(Error::invalid(NOT_EDITABLE));
         }
         if avatar.photo_count >= MAX_PHOTOS {
-            return Err(Error::invalid(format!("an avatar takes at most {MAX_PHOTOS} photos; remove one to add another")));
+            return Err(Error::invalid(format!(
+                "an avatar takes at most {MAX_PHOTOS} photos; remove one to add another"
+            )));
         }
         Ok(())
     }
@@ -117,7 +129,12 @@ impl AvatarService {
     /// Every photo gets a row with its verdict; a refused one stores nothing. The avatar row is
     /// locked meanwhile, so racing uploads cannot pass 20 photos, nor slip in after training
     /// began.
-    pub async fn add_photos(&self, user_id: i64, avatar_id: i64, uploads: Vec<Upload>) -> Result<(Avatar, Vec<AvatarPhoto>)> {
+    pub async fn add_photos(
+        &self,
+        user_id: i64,
+        avatar_id: i64,
+        uploads: Vec<Upload>,
+    ) -> Result<(Avatar, Vec<AvatarPhoto>)> {
         self.check_upload(user_id, avatar_id, uploads.len()).await?;
         let now = now_micros();
         let tx = self.db.begin().await?;
@@ -288,7 +305,9 @@ impl AvatarService {
         let current = self.get(user_id, id).await?;
         let since = current.updated_at;
         let changes = events
-            .take_while(move |event| std::future::ready(!matches!(event, Event::AvatarDeleted { avatar_id, .. } if *avatar_id == id)))
+            .take_while(move |event| {
+                std::future::ready(!matches!(event, Event::AvatarDeleted { avatar_id, .. } if *avatar_id == id))
+            })
             .filter_map(move |event| async move {
                 match event {
                     Event::AvatarUpdated(a) if a.id == id && a.updated_at >= since => Some(*a),

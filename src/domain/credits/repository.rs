@@ -1,9 +1,7 @@
 //! The SQL of the ledger. Every write that may contend starts with an UPDATE, so the row lock
 //! (PostgreSQL) or the write lock (SQLite) is taken by the first statement of the transaction.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::model::{EntryKind, LedgerEntry};
 use crate::adapters::db::{entity::ledger_entries, statement};
@@ -57,7 +55,11 @@ pub async fn insert_entry(db: &impl ConnectionTrait, e: NewEntry<'_>) -> Result<
     }))
 }
 
-pub async fn find_by_key(db: &impl ConnectionTrait, user_id: i64, key: &str) -> Result<Option<(LedgerEntry, Option<i64>)>> {
+pub async fn find_by_key(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    key: &str,
+) -> Result<Option<(LedgerEntry, Option<i64>)>> {
     let row = ledger_entries::Entity::find()
         .filter(ledger_entries::Column::UserId.eq(user_id))
         .filter(ledger_entries::Column::IdempotencyKey.eq(key))
@@ -71,10 +73,7 @@ pub async fn find_by_key(db: &impl ConnectionTrait, user_id: i64, key: &str) -> 
 }
 
 pub async fn find(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Option<LedgerEntry>> {
-    let row = ledger_entries::Entity::find_by_id(id)
-        .filter(ledger_entries::Column::UserId.eq(user_id))
-        .one(db)
-        .await?;
+    let row = ledger_entries::Entity::find_by_id(id).filter(ledger_entries::Column::UserId.eq(user_id)).one(db).await?;
     row.map(to_entry).transpose()
 }
 
@@ -84,7 +83,12 @@ pub async fn balance(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<i
 }
 
 /// The newest entries first, strictly older than `before_id` when given.
-pub async fn page(db: &impl ConnectionTrait, user_id: i64, before_id: Option<i64>, limit: u64) -> Result<Vec<LedgerEntry>> {
+pub async fn page(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    before_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<LedgerEntry>> {
     let mut query = ledger_entries::Entity::find().filter(ledger_entries::Column::UserId.eq(user_id));
     if let Some(before) = before_id {
         query = query.filter(ledger_entries::Column::Id.lt(before));
@@ -94,24 +98,30 @@ pub async fn page(db: &impl ConnectionTrait, user_id: i64, before_id: Option<i64
 }
 
 pub async fn count(db: &impl ConnectionTrait, user_id: i64) -> Result<u64> {
-    Ok(ledger_entries::Entity::find()
-        .filter(ledger_entries::Column::UserId.eq(user_id))
-        .count(db)
-        .await?)
+    Ok(ledger_entries::Entity::find().filter(ledger_entries::Column::UserId.eq(user_id)).count(db).await?)
 }
 
-pub async fn insert_reservation(db: &impl ConnectionTrait, user_id: i64, amount: i64, purpose: &str, now: Micros) -> Result<i64> {
+pub async fn insert_reservation(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    amount: i64,
+    purpose: &str,
+    now: Micros,
+) -> Result<i64> {
     let sql = "INSERT INTO credit_reservations (user_id, amount, state, purpose, created_at) \
                VALUES ($1, $2, 'HELD', $3, $4) RETURNING id";
-    let row = db
-        .query_one_raw(statement(db, sql, [user_id.into(), amount.into(), purpose.into(), now.into()]))
-        .await?;
+    let row = db.query_one_raw(statement(db, sql, [user_id.into(), amount.into(), purpose.into(), now.into()])).await?;
     let row = row.ok_or_else(|| crate::domain::Error::internal("INSERT … RETURNING gave no row"))?;
     Ok(row.try_get_by_index(0)?)
 }
 
 /// Moves a reservation out of `HELD`; returns (user, amount) when this call did it.
-pub async fn settle_reservation(db: &impl ConnectionTrait, id: i64, state: &str, now: Micros) -> Result<Option<(i64, i64)>> {
+pub async fn settle_reservation(
+    db: &impl ConnectionTrait,
+    id: i64,
+    state: &str,
+    now: Micros,
+) -> Result<Option<(i64, i64)>> {
     let sql = "UPDATE credit_reservations SET state = $1, settled_at = $2 \
                WHERE id = $3 AND state = 'HELD' RETURNING user_id, amount";
     let row = db.query_one_raw(statement(db, sql, [state.into(), now.into(), id.into()])).await?;

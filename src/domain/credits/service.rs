@@ -51,7 +51,11 @@ pub(crate) async fn capture_in_tx(tx: &impl ConnectionTrait, reservation_id: i64
 
 /// Releases a reservation as one `REFUND` inside the caller's transaction; None if already
 /// settled. The caller announces the entry after commit.
-pub(crate) async fn release_in_tx(tx: &impl ConnectionTrait, reservation_id: i64, reason: &str) -> Result<Option<LedgerEntry>> {
+pub(crate) async fn release_in_tx(
+    tx: &impl ConnectionTrait,
+    reservation_id: i64,
+    reason: &str,
+) -> Result<Option<LedgerEntry>> {
     let now = now_micros();
     let Some((user_id, amount)) = repo::settle_reservation(tx, reservation_id, "RELEASED", now).await? else {
         return Ok(None);
@@ -143,7 +147,8 @@ impl CreditService {
             }
             Err(not_applied) => {
                 tx.rollback().await?;
-                let change = BalanceChange { kind: EntryKind::Charge, amount: -amount, reason: purpose.to_owned(), key };
+                let change =
+                    BalanceChange { kind: EntryKind::Charge, amount: -amount, reason: purpose.to_owned(), key };
                 self.explain_reservation(user_id, &change, not_applied).await
             }
         }
@@ -170,7 +175,12 @@ impl CreditService {
     }
 
     /// A page of the ledger, newest first: entries older than `before_id`, and whether more follow.
-    pub async fn transactions(&self, user_id: i64, before_id: Option<i64>, limit: usize) -> Result<(Vec<LedgerEntry>, bool)> {
+    pub async fn transactions(
+        &self,
+        user_id: i64,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<LedgerEntry>, bool)> {
         let mut rows = repo::page(&self.db, user_id, before_id, limit as u64 + 1).await?;
         let has_more = rows.len() > limit;
         rows.truncate(limit);
@@ -195,7 +205,13 @@ impl CreditService {
     }
 
     /// After a rollback: a replay answers with the first entry, otherwise the real reason.
-    pub(crate) async fn explain(&self, user_id: i64, key: &str, amount: i64, why: NotApplied) -> Result<(LedgerEntry, Option<i64>)> {
+    pub(crate) async fn explain(
+        &self,
+        user_id: i64,
+        key: &str,
+        amount: i64,
+        why: NotApplied,
+    ) -> Result<(LedgerEntry, Option<i64>)> {
         if let Some(existing) = repo::find_by_key(&self.db, user_id, key).await? {
             return Ok(existing);
         }
@@ -210,8 +226,9 @@ impl CreditService {
 
     async fn explain_reservation(&self, user_id: i64, change: &BalanceChange, why: NotApplied) -> Result<Reservation> {
         let (entry, reservation_id) = self.explain(user_id, change.key.as_str(), change.amount, why).await?;
-        let id = reservation_id
-            .ok_or_else(|| Error::invalid(format!("idempotency key {:?} was used for another change", entry.idempotency_key)))?;
+        let id = reservation_id.ok_or_else(|| {
+            Error::invalid(format!("idempotency key {:?} was used for another change", entry.idempotency_key))
+        })?;
         Ok(Reservation { id, user_id, amount: -change.amount })
     }
 }

@@ -86,9 +86,10 @@ impl GalleryFilter {
     /// Refuses filters that cannot match anything by construction.
     pub fn validate(&self) -> Result<()> {
         if let (Some(after), Some(before)) = (self.created_after, self.created_before)
-            && after >= before {
-                return Err(Error::invalid("createdAfter must be before createdBefore"));
-            }
+            && after >= before
+        {
+            return Err(Error::invalid("createdAfter must be before createdBefore"));
+        }
         if self.prompt_contains.as_ref().is_some_and(|p| p.chars().count() > 200) {
             return Err(Error::invalid("promptContains must be at most 200 characters"));
         }

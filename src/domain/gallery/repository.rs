@@ -112,7 +112,12 @@ pub async fn seek(
     rows.iter().map(from_row).collect()
 }
 
-pub async fn count(db: &impl ConnectionTrait, user_id: i64, filter: &GalleryFilter, newer_than: Option<GalleryCursor>) -> Result<u64> {
+pub async fn count(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    filter: &GalleryFilter,
+    newer_than: Option<GalleryCursor>,
+) -> Result<u64> {
     let mut sql = Sql::new("SELECT COUNT(*) FROM images");
     sql.filter(user_id, filter);
     if let Some(cursor) = newer_than {
@@ -138,7 +143,13 @@ pub async fn find(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Op
 }
 
 /// Sets or clears the favourite mark (keeping the first time it was set); None if not the user's.
-pub async fn set_favorite(db: &impl ConnectionTrait, user_id: i64, id: i64, favorite: bool, now: Micros) -> Result<bool> {
+pub async fn set_favorite(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    id: i64,
+    favorite: bool,
+    now: Micros,
+) -> Result<bool> {
     let sql = "UPDATE images SET favorited_at = CASE WHEN $1 THEN COALESCE(favorited_at, $2) ELSE NULL END \
                WHERE id = $3 AND user_id = $4";
     let result = db.execute_raw(statement(db, sql, [favorite.into(), now.into(), id.into(), user_id.into()])).await?;
@@ -161,10 +172,18 @@ pub async fn delete(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<
     Ok(Some((bucket, row.try_get_by_index(1)?)))
 }
 
-pub async fn stats(db: &impl ConnectionTrait, user_id: i64, filter: &GalleryFilter, month_ago: Micros) -> Result<GalleryStats> {
-    let mut totals = Sql::new("SELECT COUNT(*), COALESCE(SUM(CASE WHEN favorited_at IS NOT NULL THEN 1 ELSE 0 END), 0), ");
+pub async fn stats(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    filter: &GalleryFilter,
+    month_ago: Micros,
+) -> Result<GalleryStats> {
+    let mut totals =
+        Sql::new("SELECT COUNT(*), COALESCE(SUM(CASE WHEN favorited_at IS NOT NULL THEN 1 ELSE 0 END), 0), ");
     let since = totals.param(month_ago);
-    totals.push(&format!("COALESCE(SUM(CASE WHEN created_at >= {since} THEN 1 ELSE 0 END), 0), MAX(created_at) FROM images"));
+    totals.push(&format!(
+        "COALESCE(SUM(CASE WHEN created_at >= {since} THEN 1 ELSE 0 END), 0), MAX(created_at) FROM images"
+    ));
     totals.filter(user_id, filter);
     let rows = totals.all(db).await?;
     let row = rows.first().ok_or_else(|| Error::internal("an aggregate returned no row"))?;
@@ -209,11 +228,20 @@ pub async fn saved_filter(db: &impl ConnectionTrait, user_id: i64, id: i64) -> R
 
 /// Inserts the filter unless the name is taken or the user has `max` already (checked in the
 /// same statement, so concurrent saves cannot pass the limit); the id, or None.
-pub async fn insert_saved_filter(db: &impl ConnectionTrait, user_id: i64, name: &str, json: &str, max: i64, now: Micros) -> Result<Option<i64>> {
+pub async fn insert_saved_filter(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    name: &str,
+    json: &str,
+    max: i64,
+    now: Micros,
+) -> Result<Option<i64>> {
     let sql = "INSERT INTO saved_filters (user_id, name, filter_json, created_at) \
                SELECT $1, $2, $3, $4 WHERE (SELECT COUNT(*) FROM saved_filters WHERE user_id = $1) < $5 \
                ON CONFLICT (user_id, name) DO NOTHING RETURNING id";
-    let row = db.query_one_raw(statement(db, sql, [user_id.into(), name.into(), json.into(), now.into(), max.into()])).await?;
+    let row = db
+        .query_one_raw(statement(db, sql, [user_id.into(), name.into(), json.into(), now.into(), max.into()]))
+        .await?;
     Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?)
 }
 
@@ -227,7 +255,8 @@ fn saved_filter_from_row(row: &QueryResult) -> Result<SavedFilter> {
     Ok(SavedFilter {
         id: row.try_get_by_index(0)?,
         name: row.try_get_by_index(1)?,
-        filter: serde_json::from_str(&json).map_err(|e| Error::internal(format!("a stored filter is unreadable: {e}")))?,
+        filter: serde_json::from_str(&json)
+            .map_err(|e| Error::internal(format!("a stored filter is unreadable: {e}")))?,
         created_at: row.try_get_by_index(3)?,
     })
 }

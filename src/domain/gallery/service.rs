@@ -25,7 +25,13 @@ pub struct GalleryService {
 }
 
 impl GalleryService {
-    pub fn new(db: DatabaseConnection, leases: Option<Arc<Leases>>, storage: Arc<dyn Storage>, stats: StatsCache, url_ttl: Duration) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        leases: Option<Arc<Leases>>,
+        storage: Arc<dyn Storage>,
+        stats: StatsCache,
+        url_ttl: Duration,
+    ) -> Self {
         GalleryService { db, storage, stats, url_ttl, leases }
     }
 
@@ -41,13 +47,15 @@ impl GalleryService {
         filter.validate()?;
         Ok(match request {
             PageRequest::First(n, after) => {
-                let mut images = repo::seek(&self.db, self.leases.as_deref(), user_id, filter, after, false, n + 1).await?;
+                let mut images =
+                    repo::seek(&self.db, self.leases.as_deref(), user_id, filter, after, false, n + 1).await?;
                 let has_next = images.len() > n;
                 images.truncate(n);
                 GalleryPage { images, has_previous: after.is_some(), has_next }
             }
             PageRequest::Last(n, before) => {
-                let mut images = repo::seek(&self.db, self.leases.as_deref(), user_id, filter, before, true, n + 1).await?;
+                let mut images =
+                    repo::seek(&self.db, self.leases.as_deref(), user_id, filter, before, true, n + 1).await?;
                 let has_previous = images.len() > n;
                 images.truncate(n);
                 images.reverse();

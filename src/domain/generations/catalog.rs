@@ -36,10 +36,38 @@ pub fn default_catalog() -> Vec<ModelSpec> {
         description: description.into(),
     };
     vec![
-        fal("fal-ai/imagen4/preview", "Imagen 4", 5, ImageKind::Imagen4, false, "Google Imagen 4: balanced quality and speed"),
-        fal("fal-ai/imagen4/preview/fast", "Imagen 4 Fast", 3, ImageKind::Imagen4, false, "Google Imagen 4, fastest and cheapest"),
-        fal("fal-ai/imagen4/preview/ultra", "Imagen 4 Ultra", 8, ImageKind::Imagen4, false, "Google Imagen 4, highest quality"),
-        fal("fal-ai/flux-lora", "FLUX with your avatar", 6, ImageKind::Avatar, true, "FLUX.1 [dev] with your trained avatar (LoRA)"),
+        fal(
+            "fal-ai/imagen4/preview",
+            "Imagen 4",
+            5,
+            ImageKind::Imagen4,
+            false,
+            "Google Imagen 4: balanced quality and speed",
+        ),
+        fal(
+            "fal-ai/imagen4/preview/fast",
+            "Imagen 4 Fast",
+            3,
+            ImageKind::Imagen4,
+            false,
+            "Google Imagen 4, fastest and cheapest",
+        ),
+        fal(
+            "fal-ai/imagen4/preview/ultra",
+            "Imagen 4 Ultra",
+            8,
+            ImageKind::Imagen4,
+            false,
+            "Google Imagen 4, highest quality",
+        ),
+        fal(
+            "fal-ai/flux-lora",
+            "FLUX with your avatar",
+            6,
+            ImageKind::Avatar,
+            true,
+            "FLUX.1 [dev] with your trained avatar (LoRA)",
+        ),
         ModelSpec {
             id: LOCAL_MODEL.into(),
             name: "Local sketch (not AI)".into(),

@@ -14,7 +14,8 @@ pub enum GenerationStatus {
 }
 
 impl GenerationStatus {
-    pub const ACTIVE: [GenerationStatus; 3] = [GenerationStatus::Pending, GenerationStatus::Queued, GenerationStatus::Running];
+    pub const ACTIVE: [GenerationStatus; 3] =
+        [GenerationStatus::Pending, GenerationStatus::Queued, GenerationStatus::Running];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -8,10 +8,10 @@ use super::model::{Generation, GenerationStatus, NewGeneration};
 use super::repository as repo;
 use crate::adapters::bus::EventBus;
 use crate::domain::avatars;
-use crate::domain::rate_limits::{Action, Caller, RateLimiter};
 use crate::domain::credits::{CreditService, IdempotencyKey, NotApplied, reserve_in_tx};
 use crate::domain::gallery::repository::of_generations;
-use crate::domain::jobs::{Job, JobEngine, JobKind, NewJob, Purpose, find_job, active_jobs, insert_job};
+use crate::domain::jobs::{Job, JobEngine, JobKind, NewJob, Purpose, active_jobs, find_job, insert_job};
+use crate::domain::rate_limits::{Action, Caller, RateLimiter};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
 
 /// Creates, cancels, reads and follows generations; the job engine runs them.
@@ -29,7 +29,13 @@ struct Inner {
 }
 
 impl GenerationService {
-    pub fn new(db: DatabaseConnection, credits: CreditService, bus: Arc<dyn EventBus>, engine: JobEngine, rate_limits: RateLimiter) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        credits: CreditService,
+        bus: Arc<dyn EventBus>,
+        engine: JobEngine,
+        rate_limits: RateLimiter,
+    ) -> Self {
         GenerationService { inner: Arc::new(Inner { db, credits, bus, engine, rate_limits }) }
     }
 
@@ -50,11 +56,17 @@ impl GenerationService {
             return Err(Error::invalid(format!("numImages must be 1-{} for {}", model.max_images, model.id)));
         }
         if !model.aspect_ratios.contains(&input.aspect_ratio) {
-            return Err(Error::invalid(format!("{} does not offer aspect ratio {}", model.id, input.aspect_ratio.as_str())));
+            return Err(Error::invalid(format!(
+                "{} does not offer aspect ratio {}",
+                model.id,
+                input.aspect_ratio.as_str()
+            )));
         }
         match (model.needs_avatar, input.avatar_id) {
             (true, None) => return Err(Error::invalid(format!("{} needs avatarId", model.id))),
-            (false, Some(_)) => return Err(Error::invalid(format!("{} does not take an avatar; use fal-ai/flux-lora", model.id))),
+            (false, Some(_)) => {
+                return Err(Error::invalid(format!("{} does not take an avatar; use fal-ai/flux-lora", model.id)));
+            }
             (true, Some(avatar_id)) => {
                 let avatar = avatars::repository::find(&self.inner.db, user_id, avatar_id).await?;
                 let avatar = avatar.ok_or(Error::NotFound("avatar"))?;

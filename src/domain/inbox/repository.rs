@@ -11,7 +11,11 @@ use crate::domain::{Result, time::Micros};
 /// Stores updates in one statement (one commit); returns the ids that were new (the others
 /// were there already: redeliveries). A row's claim, when given, makes this instance hold it
 /// from the start (it is handled at once, without waiting for a claim).
-pub async fn insert_many(db: &impl ConnectionTrait, updates: &[(NewUpdate, Option<(String, Micros)>)], now: Micros) -> Result<Vec<i64>> {
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    updates: &[(NewUpdate, Option<(String, Micros)>)],
+    now: Micros,
+) -> Result<Vec<i64>> {
     if updates.is_empty() {
         return Ok(Vec::new());
     }
@@ -19,7 +23,17 @@ pub async fn insert_many(db: &impl ConnectionTrait, updates: &[(NewUpdate, Optio
     let mut values: Vec<Value> = Vec::with_capacity(updates.len() * 7);
     for (update, claim) in updates {
         let n = values.len();
-        rows.push(format!("(${}, ${}, ${}, ${}, 'PENDING', 0, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 5));
+        rows.push(format!(
+            "(${}, ${}, ${}, ${}, 'PENDING', 0, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 7,
+            n + 5
+        ));
         let (token, until) = claim.clone().map_or((None, None), |(token, until)| (Some(token), Some(until)));
         values.extend([
             update.update_id.into(),
@@ -42,11 +56,20 @@ pub async fn insert_many(db: &impl ConnectionTrait, updates: &[(NewUpdate, Optio
 
 /// Claims up to `limit` updates of the lane that nobody holds and that are due: for the chat
 /// lane, each the oldest unfinished update of its chat.
-pub async fn claim(db: &impl ConnectionTrait, lane: Lane, token: &str, now: Micros, lease_until: Micros, limit: u64) -> Result<Vec<ClaimedUpdate>> {
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    lane: Lane,
+    token: &str,
+    now: Micros,
+    lease_until: Micros,
+    limit: u64,
+) -> Result<Vec<ClaimedUpdate>> {
     let lock = if is_postgres(db) { "FOR UPDATE SKIP LOCKED" } else { "" };
     let head_of_chat = match lane {
-        Lane::Chat => "AND NOT EXISTS (SELECT 1 FROM telegram_updates e WHERE e.chat_key = u.chat_key \
-                       AND e.status = 'PENDING' AND e.lane = 'CHAT' AND e.update_id < u.update_id)",
+        Lane::Chat => {
+            "AND NOT EXISTS (SELECT 1 FROM telegram_updates e WHERE e.chat_key = u.chat_key \
+                       AND e.status = 'PENDING' AND e.lane = 'CHAT' AND e.update_id < u.update_id)"
+        }
         Lane::Checkout => "",
     };
     let sql = format!(
@@ -56,7 +79,8 @@ pub async fn claim(db: &impl ConnectionTrait, lane: Lane, token: &str, now: Micr
          ORDER BY u.update_id LIMIT $5 {lock}) AND (claimed_until IS NULL OR claimed_until < $4) \
          RETURNING update_id, chat_key, lane, payload, attempts, received_at"
     );
-    let values: [Value; 5] = [token.into(), lease_until.into(), lane.as_str().into(), now.into(), (limit as i64).into()];
+    let values: [Value; 5] =
+        [token.into(), lease_until.into(), lane.as_str().into(), now.into(), (limit as i64).into()];
     let rows = db.query_all_raw(statement(db, &sql, values)).await?;
     let mut claimed = rows.iter().map(|row| claimed_from_row(row, token)).collect::<Result<Vec<_>>>()?;
     claimed.sort_by_key(|u| u.update_id);
@@ -83,7 +107,14 @@ pub async fn done(db: &impl ConnectionTrait, update_id: i64, token: &str, now: M
 }
 
 /// Records a failed handling: back to pending until `retry_at`, or parked.
-pub async fn failed(db: &impl ConnectionTrait, update_id: i64, token: &str, status: InboxStatus, error: &str, retry_at: Micros) -> Result<bool> {
+pub async fn failed(
+    db: &impl ConnectionTrait,
+    update_id: i64,
+    token: &str,
+    status: InboxStatus,
+    error: &str,
+    retry_at: Micros,
+) -> Result<bool> {
     let sql = "UPDATE telegram_updates SET status = $1, attempts = attempts + 1, error = $2, next_attempt_at = $3, \
                claimed_by = NULL, claimed_until = NULL WHERE update_id = $4 AND claimed_by = $5 AND status = 'PENDING'";
     let values: [Value; 5] = [status.as_str().into(), error.into(), retry_at.into(), update_id.into(), token.into()];
@@ -116,7 +147,12 @@ pub async fn prune(db: &impl ConnectionTrait, before: Micros) -> Result<u64> {
 }
 
 /// Updates in a status, newest first, older than `before_id` when given.
-pub async fn list(db: &impl ConnectionTrait, status: InboxStatus, before_id: Option<i64>, limit: u64) -> Result<Vec<InboxEntry>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    status: InboxStatus,
+    before_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<InboxEntry>> {
     let sql = "SELECT update_id, chat_key, lane, status, attempts, error, payload, received_at FROM telegram_updates \
                WHERE status = $1 AND update_id < $2 ORDER BY update_id DESC LIMIT $3";
     let values: [Value; 3] = [status.as_str().into(), before_id.unwrap_or(i64::MAX).into(), (limit as i64).into()];

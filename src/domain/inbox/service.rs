@@ -36,7 +36,12 @@ impl InboxService {
     /// acknowledging an update never waits for a connection the handlers hold). `db` takes the
     /// bookkeeping (claims, outcomes, renewals), which may be relaxed (`Durability::Relaxed`):
     /// a mark lost in a crash only means an update is handled again.
-    pub fn new(db: DatabaseConnection, writes: DatabaseConnection, settings: InboxSettings, claimant: Arc<Claimant>) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        writes: DatabaseConnection,
+        settings: InboxSettings,
+        claimant: Arc<Claimant>,
+    ) -> Self {
         let writer = Writer::start(writes);
         InboxService { db, settings, claimant, writer }
     }
@@ -115,7 +120,12 @@ impl InboxService {
     }
 
     /// For the operator: updates in a status, newest first.
-    pub async fn list(&self, status: InboxStatus, before_id: Option<i64>, limit: usize) -> Result<(Vec<InboxEntry>, bool)> {
+    pub async fn list(
+        &self,
+        status: InboxStatus,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<InboxEntry>, bool)> {
         let mut rows = repo::list(&self.db, status, before_id, limit as u64 + 1).await?;
         let more = rows.len() > limit;
         rows.truncate(limit);

@@ -10,7 +10,10 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::{NewUpdate, repository as repo};
-use crate::domain::{Error, Result, time::{Micros, now_micros}};
+use crate::domain::{
+    Error, Result,
+    time::{Micros, now_micros},
+};
 
 /// Rows per statement at most.
 const BATCH: usize = 128;
@@ -57,7 +60,8 @@ async fn write(db: DatabaseConnection, waiting: Arc<Mutex<mpsc::Receiver<Pending
         if waiting.lock().await.recv_many(&mut batch, BATCH).await == 0 {
             return;
         }
-        let rows: Vec<(NewUpdate, Option<(String, Micros)>)> = batch.iter().map(|p| (p.update.clone(), p.claim.clone())).collect();
+        let rows: Vec<(NewUpdate, Option<(String, Micros)>)> =
+            batch.iter().map(|p| (p.update.clone(), p.claim.clone())).collect();
         let now = now_micros();
         match repo::insert_many(&db, &rows, now).await {
             Ok(inserted) => {

@@ -6,7 +6,10 @@
 use std::{sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
-use tokio::{sync::{Notify, Semaphore}, task::JoinSet};
+use tokio::{
+    sync::{Notify, Semaphore},
+    task::JoinSet,
+};
 use tokio_util::sync::CancellationToken;
 
 use super::model::{Job, JobKind};
@@ -176,7 +179,8 @@ impl JobEngine {
             }
         }
         // Short steps finish; the rest are abandoned and their claims released by `start`.
-        let drained = tokio::time::timeout(self.settings().drain, async { while steps.join_next().await.is_some() {} }).await;
+        let drained =
+            tokio::time::timeout(self.settings().drain, async { while steps.join_next().await.is_some() {} }).await;
         if drained.is_err() {
             tracing::warn!(kind = pool.kind.as_str(), left = steps.len(), "job steps abandoned at shutdown");
             steps.abort_all();
@@ -247,7 +251,8 @@ impl JobEngine {
         let now = now_micros();
         let lease_until = now + self.settings().lease.as_micros() as i64;
         let token = self.inner.deps.claimant.token();
-        repo::claim_for_submit(self.db(), kind, self.settings().per_user.max(1), &token, now, lease_until, limit as u64).await
+        repo::claim_for_submit(self.db(), kind, self.settings().per_user.max(1), &token, now, lease_until, limit as u64)
+            .await
     }
 
     async fn claim_polls(&self, kind: JobKind, limit: usize) -> Result<Vec<Job>> {
@@ -260,7 +265,9 @@ impl JobEngine {
     /// Gives a claimed job back untouched, due again soon.
     async fn step_failed_later(&self, job: &Job) {
         let retry_at = now_micros() + self.poll_interval().as_micros() as i64;
-        if let Err(error) = repo::retry_later(self.db(), job.id, job.claim.as_deref().unwrap_or_default(), retry_at).await {
+        if let Err(error) =
+            repo::retry_later(self.db(), job.id, job.claim.as_deref().unwrap_or_default(), retry_at).await
+        {
             tracing::warn!(%error, job = job.id, "could not give a job back; its claim lapses");
         }
     }

@@ -24,8 +24,8 @@ mod transitions;
 
 pub use engine::{Capacity, JobEngine, JobEngineDeps, JobSettings};
 pub use model::{Job, JobKind, Purpose};
+pub(crate) use repository::{NewJob, active_jobs, find as find_job, insert as insert_job};
 pub use training::training_archive_key;
-pub(crate) use repository::{NewJob, find as find_job, active_jobs, insert as insert_job};
 
 /// What a provider said about a job, by webhook.
 pub enum ProviderOutcome {

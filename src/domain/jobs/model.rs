@@ -2,8 +2,8 @@
 //! ratio and provider handle as types. A row that does not decode is an error, never a default.
 
 use crate::adapters::db::entity::generations;
-use crate::domain::generations::{AspectRatio, Generation, GenerationStatus};
 use crate::domain::gallery::Image;
+use crate::domain::generations::{AspectRatio, Generation, GenerationStatus};
 use crate::domain::{Error, Result, time::Micros};
 use crate::providers::ProviderHandle;
 
@@ -78,7 +78,9 @@ impl TryFrom<generations::Model> for Job {
         let purpose = match (m.purpose.as_str(), m.avatar_id) {
             ("IMAGE", avatar_id) => Purpose::Image { avatar_id },
             ("TRAINING", Some(avatar_id)) => Purpose::Training { avatar_id },
-            (other, avatar) => return Err(Error::internal(format!("job {}: purpose {other:?} with avatar {avatar:?}", m.id))),
+            (other, avatar) => {
+                return Err(Error::internal(format!("job {}: purpose {other:?} with avatar {avatar:?}", m.id)));
+            }
         };
         let handle = m.provider_request_id.map(|request_id| ProviderHandle {
             request_id,
@@ -86,14 +88,16 @@ impl TryFrom<generations::Model> for Job {
             response_url: m.response_url,
             cancel_url: m.cancel_url,
         });
-        let num_images = u8::try_from(m.num_images).map_err(|_| Error::internal(format!("job {}: {} images", m.id, m.num_images)))?;
+        let num_images = u8::try_from(m.num_images)
+            .map_err(|_| Error::internal(format!("job {}: {} images", m.id, m.num_images)))?;
         Ok(Job {
             id: m.id,
             user_id: m.user_id,
             purpose,
             model: m.model,
             prompt: m.prompt,
-            aspect_ratio: AspectRatio::parse(&m.aspect_ratio).map_err(|_| Error::internal(format!("job {}: aspect ratio {:?}", m.id, m.aspect_ratio)))?,
+            aspect_ratio: AspectRatio::parse(&m.aspect_ratio)
+                .map_err(|_| Error::internal(format!("job {}: aspect ratio {:?}", m.id, m.aspect_ratio)))?,
             num_images,
             seed: m.seed,
             status: GenerationStatus::parse(&m.status)?,
@@ -191,7 +195,10 @@ mod tests {
         assert_eq!(job.aspect_ratio, AspectRatio::Landscape16x9);
         assert_eq!(job.handle.as_ref().map(|h| h.request_id.as_str()), Some("req-1"));
         assert!(Job::try_from(generations::Model { aspect_ratio: "2:1".into(), ..row() }).is_err());
-        assert!(Job::try_from(generations::Model { purpose: "TRAINING".into(), ..row() }).is_err(), "a training needs its avatar");
+        assert!(
+            Job::try_from(generations::Model { purpose: "TRAINING".into(), ..row() }).is_err(),
+            "a training needs its avatar"
+        );
         assert!(Job::try_from(generations::Model { status: "LOST".into(), ..row() }).is_err());
     }
 }

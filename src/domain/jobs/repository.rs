@@ -3,7 +3,9 @@
 //! and on the job still being active, so that of two racing writers (a step and a webhook, a
 //! reaper and a cancel) exactly one wins and the other sees no row.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Value,
+};
 
 use super::model::{Job, JobKind};
 use crate::adapters::db::{entity::generations, is_postgres, statement};
@@ -75,7 +77,8 @@ async fn returned(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> R
 }
 
 /// Jobs counted against a user's cap: submitted and active, or being submitted now.
-const IN_FLIGHT: &str = "status IN ('PENDING', 'QUEUED', 'RUNNING') AND (provider_request_id IS NOT NULL OR claimed_until >= $4)";
+const IN_FLIGHT: &str =
+    "status IN ('PENDING', 'QUEUED', 'RUNNING') AND (provider_request_id IS NOT NULL OR claimed_until >= $4)";
 
 /// Claims up to `limit` jobs to submit, fairly: the oldest unsubmitted job of each user with
 /// fewer than `per_user` jobs in flight is a candidate (one per user per claim), and the users
@@ -103,13 +106,26 @@ pub async fn claim_for_submit(
          UPDATE generations SET claimed_until = $1, claimed_by = $2 \
          WHERE id IN (SELECT id FROM chosen) AND (claimed_until IS NULL OR claimed_until < $4) RETURNING *"
     );
-    let values =
-        vec![lease_until.into(), token.into(), kind.as_str().into(), now.into(), (per_user as i64).into(), (limit as i64).into()];
+    let values = vec![
+        lease_until.into(),
+        token.into(),
+        kind.as_str().into(),
+        now.into(),
+        (per_user as i64).into(),
+        (limit as i64).into(),
+    ];
     returned(db, &sql, values).await
 }
 
 /// Claims up to `limit` submitted jobs whose next poll is due, the most overdue first.
-pub async fn claim_due(db: &impl ConnectionTrait, kind: JobKind, token: &str, now: Micros, lease_until: Micros, limit: u64) -> Result<Vec<Job>> {
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    kind: JobKind,
+    token: &str,
+    now: Micros,
+    lease_until: Micros,
+    limit: u64,
+) -> Result<Vec<Job>> {
     let lock = if is_postgres(db) { "FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
         "UPDATE generations SET claimed_until = $1, claimed_by = $2 WHERE id IN (\
@@ -187,7 +203,8 @@ pub async fn retry_later(db: &impl ConnectionTrait, id: i64, token: &str, retry_
 
 /// Extends a claim while a long step runs; false if it is not ours any more.
 pub async fn renew(db: &impl ConnectionTrait, id: i64, token: &str, lease_until: Micros) -> Result<bool> {
-    let sql = format!("UPDATE generations SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 AND status IN {ACTIVE}");
+    let sql =
+        format!("UPDATE generations SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 AND status IN {ACTIVE}");
     Ok(db.execute_raw(statement(db, &sql, [lease_until.into(), id.into(), token.into()])).await?.rows_affected() == 1)
 }
 
@@ -211,7 +228,8 @@ pub async fn finish(
          updated_at = $4, completed_at = $4, claimed_until = NULL, claimed_by = NULL \
          WHERE id = $5 AND status IN {ACTIVE} RETURNING reservation_id"
     );
-    let values: [Value; 5] = [status.as_str().into(), error.map(str::to_owned).into(), progress.into(), now.into(), id.into()];
+    let values: [Value; 5] =
+        [status.as_str().into(), error.map(str::to_owned).into(), progress.into(), now.into(), id.into()];
     let row = db.query_one_raw(statement(db, &sql, values)).await?;
     Ok(row.map(|r| r.try_get_by_index::<Option<i64>>(0)).transpose()?)
 }
@@ -240,7 +258,12 @@ pub async fn active_with_avatar(db: &impl ConnectionTrait, avatar_id: i64) -> Re
 }
 
 /// Every user's jobs in a status (all when None), newest first, older than `before_id`.
-pub async fn list_all(db: &impl ConnectionTrait, status: Option<GenerationStatus>, before_id: Option<i64>, limit: u64) -> Result<Vec<Job>> {
+pub async fn list_all(
+    db: &impl ConnectionTrait,
+    status: Option<GenerationStatus>,
+    before_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<Job>> {
     let mut query = generations::Entity::find();
     if let Some(status) = status {
         query = query.filter(generations::Column::Status.eq(status.as_str()));

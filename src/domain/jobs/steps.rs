@@ -78,10 +78,16 @@ impl JobEngine {
         let progress = queue_progress(None);
         let next_poll = now + self.poll_interval().as_micros() as i64;
         let token = job.claim.as_deref().unwrap_or_default();
-        if !repo::record_handle(self.db(), job.id, token, &handle, progress, next_poll, now).await.map_err(StepError::from)? {
+        if !repo::record_handle(self.db(), job.id, token, &handle, progress, next_poll, now)
+            .await
+            .map_err(StepError::from)?
+        {
             // Cancelled while we were submitting, or the claim passed to someone else: this
             // submission must not run on.
-            tracing::warn!(job = job.id, "a job ended or changed hands during its submit; cancelling it at the provider");
+            tracing::warn!(
+                job = job.id,
+                "a job ended or changed hands during its submit; cancelling it at the provider"
+            );
             if let Err(error) = self.deps().provider.cancel(&handle).await {
                 tracing::warn!(%error, job = job.id, "provider cancel failed");
             }
@@ -98,13 +104,19 @@ impl JobEngine {
     }
 
     async fn poll(&self, job: &Job, poll: OwnedSemaphorePermit, fetch: Arc<Semaphore>) -> Result<(), StepError> {
-        let Some(handle) = job.handle.clone() else { return Err(StepError::Retry("polled before it was submitted".into())) };
+        let Some(handle) = job.handle.clone() else {
+            return Err(StepError::Retry("polled before it was submitted".into()));
+        };
         let spec = self.spec(job).await?;
         let status = self.deps().provider.status(&spec, &handle).await?;
         drop(poll);
         let (status, progress) = match status {
-            ProviderStatus::Queued { position } => (GenerationStatus::Queued, queue_progress(position).max(job.progress)),
-            ProviderStatus::Running { progress } => (GenerationStatus::Running, running_progress(progress, job.progress)),
+            ProviderStatus::Queued { position } => {
+                (GenerationStatus::Queued, queue_progress(position).max(job.progress))
+            }
+            ProviderStatus::Running { progress } => {
+                (GenerationStatus::Running, running_progress(progress, job.progress))
+            }
             ProviderStatus::Failed { reason } => return Err(StepError::Fail(reason)),
             ProviderStatus::Completed => {
                 let _fetching = fetch.acquire_owned().await.map_err(|_| StepError::Retry("shutting down".into()))?;
@@ -115,12 +127,17 @@ impl JobEngine {
         let now = now_micros();
         let next_poll = now + self.poll_interval().as_micros() as i64;
         let token = job.claim.as_deref().unwrap_or_default();
-        if !repo::record_poll(self.db(), job.id, token, status, progress, next_poll, now).await.map_err(StepError::from)? {
+        if !repo::record_poll(self.db(), job.id, token, status, progress, next_poll, now)
+            .await
+            .map_err(StepError::from)?
+        {
             return Ok(()); // cancelled, expired or completed by a webhook meanwhile
         }
         if (status, progress) != (job.status, job.progress) {
             if let Purpose::Training { .. } = job.purpose {
-                avatars::repository::training_progress(self.db(), job.id, progress, now).await.map_err(StepError::from)?;
+                avatars::repository::training_progress(self.db(), job.id, progress, now)
+                    .await
+                    .map_err(StepError::from)?;
             }
             self.publish_progress(job, status, progress).await;
         }
@@ -139,7 +156,8 @@ impl JobEngine {
                 }
             }
             Some(Err(StepError::Retry(reason))) => {
-                let delay = backoff(self.poll_interval(), job.attempts.max(0) as u32 + 1, std::time::Duration::from_secs(60));
+                let delay =
+                    backoff(self.poll_interval(), job.attempts.max(0) as u32 + 1, std::time::Duration::from_secs(60));
                 tracing::warn!(job = job.id, %reason, ?delay, "a job step failed; it will be retried");
                 let token = job.claim.as_deref().unwrap_or_default();
                 let retry_at = now_micros() + delay.as_micros() as i64;

@@ -43,7 +43,9 @@ impl JobEngine {
         let photos = avatars::repository::accepted_count(&tx, avatar.id).await?;
         if !(MIN_PHOTOS..=MAX_PHOTOS).contains(&photos) {
             tx.rollback().await?;
-            return Err(Error::invalid(format!("training needs {MIN_PHOTOS}-{MAX_PHOTOS} accepted photos; this avatar has {photos}")));
+            return Err(Error::invalid(format!(
+                "training needs {MIN_PHOTOS}-{MAX_PHOTOS} accepted photos; this avatar has {photos}"
+            )));
         }
         let key = IdempotencyKey::internal(format!("training:{}:{:032x}", avatar.id, rand::random::<u128>()));
         let (reservation, charge) = match reserve_in_tx(&tx, avatar.user_id, price, "avatar training", &key).await? {
@@ -76,7 +78,8 @@ impl JobEngine {
             deadline_at: now + self.settings().training_deadline.as_micros() as i64,
             now,
         };
-        let job_id = repo::insert(&tx, job).await?.ok_or_else(|| Error::internal("a training job without a key conflicted"))?;
+        let job_id =
+            repo::insert(&tx, job).await?.ok_or_else(|| Error::internal("a training job without a key conflicted"))?;
         avatars::repository::set_training_job(&tx, avatar.id, job_id).await?;
         tx.commit().await?;
         self.deps().credits.announce(&charge).await;
@@ -88,7 +91,11 @@ impl JobEngine {
     /// `PENDING`, or `QUEUED` when the user's earlier jobs take their share already (the new
     /// one waits its turn).
     pub fn initial_status(&self, active_jobs: i64) -> GenerationStatus {
-        if active_jobs >= self.settings().per_user.max(1) as i64 { GenerationStatus::Queued } else { GenerationStatus::Pending }
+        if active_jobs >= self.settings().per_user.max(1) as i64 {
+            GenerationStatus::Queued
+        } else {
+            GenerationStatus::Pending
+        }
     }
 
     /// A link to the job's photo archive, for the trainer.
@@ -105,7 +112,8 @@ impl JobEngine {
         let mut files = Vec::new();
         for (index, photo) in photos.iter().enumerate() {
             let Some(key) = &photo.storage_key else { continue };
-            let object = storage.get(Bucket::Photos, key).await.map_err(|e| Error::internal(format!("reading {key}: {e:#}")))?;
+            let object =
+                storage.get(Bucket::Photos, key).await.map_err(|e| Error::internal(format!("reading {key}: {e:#}")))?;
             let object = object.ok_or_else(|| Error::internal(format!("photo {key} is missing from storage")))?;
             let extension = key.rsplit('.').next().unwrap_or("jpg");
             files.push((format!("photo_{index:02}.{extension}"), object.bytes));
@@ -153,7 +161,10 @@ impl JobEngine {
         if let Some(reservation) = reservation {
             capture_in_tx(&tx, reservation).await?;
         }
-        self.deps().notifications.record(&tx, job.user_id, NotificationKind::TrainingFinished, avatar_id, job.id).await?;
+        self.deps()
+            .notifications
+            .record(&tx, job.user_id, NotificationKind::TrainingFinished, avatar_id, job.id)
+            .await?;
         tx.commit().await?;
         self.after_change(job.id, job.user_id).await;
         Ok(())

@@ -14,7 +14,10 @@ use super::{ProviderOutcome, WebhookResult};
 use crate::domain::avatars::{self, AvatarStatus};
 use crate::domain::credits::{capture_in_tx, release_in_tx};
 use crate::domain::events::Event;
-use crate::domain::gallery::{ImageKind, repository::{NewImage, insert_image, of_generations}};
+use crate::domain::gallery::{
+    ImageKind,
+    repository::{NewImage, insert_image, of_generations},
+};
 use crate::domain::generations::GenerationStatus;
 use crate::domain::notifications::NotificationKind;
 use crate::domain::{Error, Result, time::now_micros};
@@ -55,7 +58,10 @@ impl JobEngine {
         if let Some(reservation) = finished {
             capture_in_tx(&tx, reservation).await?;
         }
-        self.deps().notifications.record(&tx, job.user_id, NotificationKind::GenerationFinished, job.id, job.id).await?;
+        self.deps()
+            .notifications
+            .record(&tx, job.user_id, NotificationKind::GenerationFinished, job.id, job.id)
+            .await?;
         tx.commit().await?;
         self.after_change(job.id, job.user_id).await;
         Ok(())
@@ -63,7 +69,12 @@ impl JobEngine {
 
     /// Copies the results into storage under deterministic keys (a retried or duplicated
     /// completion overwrites the same objects). `Err` inside when the provider's file is no image.
-    async fn store_images(&self, job: &Job, kind: ImageKind, files: Vec<ProducedFile>) -> Result<Result<Vec<StoredImage>, String>> {
+    async fn store_images(
+        &self,
+        job: &Job,
+        kind: ImageKind,
+        files: Vec<ProducedFile>,
+    ) -> Result<Result<Vec<StoredImage>, String>> {
         let mut stored = Vec::with_capacity(files.len());
         for (index, file) in files.into_iter().enumerate() {
             let Ok(size) = imagesize::blob_size(&file.bytes) else {
@@ -103,7 +114,8 @@ impl JobEngine {
             return Ok(false);
         };
         // A training's avatar ends with its job.
-        let avatar_status = if status == GenerationStatus::Cancelled { AvatarStatus::Cancelled } else { AvatarStatus::Failed };
+        let avatar_status =
+            if status == GenerationStatus::Cancelled { AvatarStatus::Cancelled } else { AvatarStatus::Failed };
         avatars::repository::finish_training(&tx, id, avatar_status, None, Some(reason), now).await?;
         let refund = match reservation {
             Some(reservation) => release_in_tx(&tx, reservation, &format!("refund: {reason}")).await?,
@@ -111,7 +123,9 @@ impl JobEngine {
         };
         let notifications = &self.deps().notifications;
         match job.purpose {
-            Purpose::Image { .. } => notifications.record(&tx, job.user_id, NotificationKind::GenerationFinished, id, id).await?,
+            Purpose::Image { .. } => {
+                notifications.record(&tx, job.user_id, NotificationKind::GenerationFinished, id, id).await?
+            }
             Purpose::Training { avatar_id } => {
                 notifications.record(&tx, job.user_id, NotificationKind::TrainingFinished, avatar_id, id).await?
             }
@@ -166,7 +180,12 @@ impl JobEngine {
     }
 
     /// Every user's jobs, newest first (for the operator).
-    pub async fn list_all(&self, status: Option<GenerationStatus>, before_id: Option<i64>, limit: usize) -> Result<(Vec<Job>, bool)> {
+    pub async fn list_all(
+        &self,
+        status: Option<GenerationStatus>,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<Job>, bool)> {
         let mut jobs = repo::list_all(self.db(), status, before_id, limit as u64 + 1).await?;
         let more = jobs.len() > limit;
         jobs.truncate(limit);
@@ -240,9 +259,9 @@ impl JobEngine {
         let snapshot = async {
             let job = repo::find(self.db(), id).await?.ok_or(Error::NotFound("job"))?;
             Ok::<_, Error>(match job.purpose {
-                Purpose::Training { avatar_id } => {
-                    avatars::repository::find_any(self.db(), avatar_id).await?.map(|a| Event::AvatarUpdated(Box::new(a)))
-                }
+                Purpose::Training { avatar_id } => avatars::repository::find_any(self.db(), avatar_id)
+                    .await?
+                    .map(|a| Event::AvatarUpdated(Box::new(a))),
                 Purpose::Image { .. } => {
                     let images = of_generations(self.db(), &[id]).await?;
                     Some(Event::GenerationUpdated(Box::new(job.into_generation(images))))

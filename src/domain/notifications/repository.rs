@@ -8,7 +8,14 @@ use crate::domain::{Result, time::Micros};
 
 /// Records a notification for a user a channel can reach; a second one about the same event is
 /// dropped.
-pub async fn insert(db: &impl ConnectionTrait, user_id: i64, kind: NotificationKind, subject_id: i64, event_id: i64, now: Micros) -> Result<()> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    kind: NotificationKind,
+    subject_id: i64,
+    event_id: i64,
+    now: Micros,
+) -> Result<()> {
     let sql = "INSERT INTO notifications (user_id, kind, subject_id, event_id, status, next_attempt_at, created_at) \
                SELECT id, $1, $2, $3, 'PENDING', $4, $4 FROM users WHERE id = $5 AND telegram_id IS NOT NULL \
                ON CONFLICT (kind, event_id) DO NOTHING";
@@ -18,7 +25,13 @@ pub async fn insert(db: &impl ConnectionTrait, user_id: i64, kind: NotificationK
 }
 
 /// Takes up to `limit` due notifications nobody holds, oldest first.
-pub async fn claim(db: &impl ConnectionTrait, token: &str, now: Micros, lease_until: Micros, limit: u64) -> Result<Vec<Notification>> {
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: Micros,
+    lease_until: Micros,
+    limit: u64,
+) -> Result<Vec<Notification>> {
     let lock = if is_postgres(db) { "FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
         "UPDATE notifications SET claimed_by = $1, claimed_until = $2 WHERE id IN (\
@@ -51,12 +64,21 @@ pub async fn advance(db: &impl ConnectionTrait, id: i64, token: &str, step: i32)
 }
 
 /// Ends a delivery: `SENT`, `PARKED` (with its error), or back to `PENDING` until `retry_at`.
-pub async fn end(db: &impl ConnectionTrait, id: i64, token: &str, status: &str, error: Option<&str>, retry_at: Micros, now: Micros) -> Result<bool> {
+pub async fn end(
+    db: &impl ConnectionTrait,
+    id: i64,
+    token: &str,
+    status: &str,
+    error: Option<&str>,
+    retry_at: Micros,
+    now: Micros,
+) -> Result<bool> {
     let sql = "UPDATE notifications SET status = $1, error = $2, next_attempt_at = $3, \
                attempts = attempts + CASE WHEN $1 = 'SENT' THEN 0 ELSE 1 END, \
                sent_at = CASE WHEN $1 = 'SENT' THEN $4 ELSE sent_at END, claimed_by = NULL, claimed_until = NULL \
                WHERE id = $5 AND claimed_by = $6 AND status = 'PENDING'";
-    let values: [Value; 6] = [status.into(), error.map(str::to_owned).into(), retry_at.into(), now.into(), id.into(), token.into()];
+    let values: [Value; 6] =
+        [status.into(), error.map(str::to_owned).into(), retry_at.into(), now.into(), id.into(), token.into()];
     Ok(db.execute_raw(statement(db, sql, values)).await?.rows_affected() == 1)
 }
 

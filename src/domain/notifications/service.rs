@@ -20,7 +20,12 @@ pub struct NotificationSettings {
 
 impl Default for NotificationSettings {
     fn default() -> Self {
-        NotificationSettings { enabled: false, lease: Duration::from_secs(60), max_attempts: 8, retry_after: Duration::from_secs(2) }
+        NotificationSettings {
+            enabled: false,
+            lease: Duration::from_secs(60),
+            max_attempts: 8,
+            retry_after: Duration::from_secs(2),
+        }
     }
 }
 
@@ -47,7 +52,14 @@ impl NotificationService {
     /// Records a notification inside the caller's transaction (a no-op without a channel):
     /// `subject_id` is what the user is told about, `event_id` what happened (one notification
     /// per event).
-    pub(crate) async fn record(&self, tx: &impl ConnectionTrait, user_id: i64, kind: NotificationKind, subject_id: i64, event_id: i64) -> Result<()> {
+    pub(crate) async fn record(
+        &self,
+        tx: &impl ConnectionTrait,
+        user_id: i64,
+        kind: NotificationKind,
+        subject_id: i64,
+        event_id: i64,
+    ) -> Result<()> {
         if !self.settings.enabled {
             return Ok(());
         }

@@ -10,8 +10,8 @@ mod repository;
 mod service;
 
 pub use model::{
-    CreditPackage, Direction, Offer, Payment, Reconciliation, RefundStatus, Refunder, STARS, StarTransaction, StarsInvoice,
-    StarsPayment, parse_packages,
+    CreditPackage, Direction, Offer, Payment, Reconciliation, RefundStatus, Refunder, STARS, StarTransaction,
+    StarsInvoice, StarsPayment, parse_packages,
 };
 pub use service::PaymentService;
 

@@ -141,7 +141,8 @@ pub struct Reconciliation {
 pub fn parse_packages(spec: &str) -> Result<Vec<CreditPackage>> {
     let mut packages: Vec<CreditPackage> = Vec::new();
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (stars, credits) = item.split_once(':').ok_or_else(|| Error::invalid(format!("{item:?} is not stars:credits")))?;
+        let (stars, credits) =
+            item.split_once(':').ok_or_else(|| Error::invalid(format!("{item:?} is not stars:credits")))?;
         let number = |s: &str| s.trim().parse::<i64>().ok().filter(|n| (1..=100_000).contains(n));
         let (Some(stars), Some(credits)) = (number(stars), number(credits)) else {
             return Err(Error::invalid(format!("{item:?}: both numbers must be 1-100000")));

@@ -6,10 +6,22 @@ use super::model::{Offer, Payment, RefundStatus, StarsPayment};
 use crate::adapters::db::statement;
 use crate::domain::{Error, Result, time::Micros};
 
-pub async fn insert_invoice(db: &impl ConnectionTrait, payload: &str, user_id: i64, offer: &Offer, now: Micros) -> Result<()> {
+pub async fn insert_invoice(
+    db: &impl ConnectionTrait,
+    payload: &str,
+    user_id: i64,
+    offer: &Offer,
+    now: Micros,
+) -> Result<()> {
     let sql = "INSERT INTO star_invoices (payload, user_id, package_id, stars, credits, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-    let values: [Value; 6] =
-        [payload.into(), user_id.into(), offer.package_id.clone().into(), offer.stars.into(), offer.credits.into(), now.into()];
+    let values: [Value; 6] = [
+        payload.into(),
+        user_id.into(),
+        offer.package_id.clone().into(),
+        offer.stars.into(),
+        offer.credits.into(),
+        now.into(),
+    ];
     db.execute_raw(statement(db, sql, values)).await?;
     Ok(())
 }
@@ -18,12 +30,20 @@ pub async fn insert_invoice(db: &impl ConnectionTrait, payload: &str, user_id: i
 pub async fn invoice_offer(db: &impl ConnectionTrait, payload: &str) -> Result<Option<Offer>> {
     let sql = "SELECT package_id, stars, credits FROM star_invoices WHERE payload = $1";
     let row = db.query_one_raw(statement(db, sql, [payload.into()])).await?;
-    row.map(|r| Ok(Offer { package_id: r.try_get_by_index(0)?, stars: r.try_get_by_index(1)?, credits: r.try_get_by_index(2)? }))
-        .transpose()
+    row.map(|r| {
+        Ok(Offer { package_id: r.try_get_by_index(0)?, stars: r.try_get_by_index(1)?, credits: r.try_get_by_index(2)? })
+    })
+    .transpose()
 }
 
 /// Records a payment; None when its charge id is recorded already.
-pub async fn insert_payment(db: &impl ConnectionTrait, user_id: i64, payment: &StarsPayment, offer: &Offer, now: Micros) -> Result<Option<i64>> {
+pub async fn insert_payment(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    payment: &StarsPayment,
+    offer: &Offer,
+    now: Micros,
+) -> Result<Option<i64>> {
     let sql = "INSERT INTO payments (user_id, provider, telegram_payment_charge_id, provider_payment_charge_id, \
                package_id, currency, total_amount, credits, invoice_payload, created_at) \
                VALUES ($1, 'telegram_stars', $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -56,7 +76,8 @@ pub async fn recorded(db: &impl ConnectionTrait, charge_id: &str) -> Result<Opti
     row.map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?))).transpose()
 }
 
-const COLUMNS: &str = "id, user_id, telegram_payment_charge_id, total_amount, credits, created_at, refund_status, refunded_at";
+const COLUMNS: &str =
+    "id, user_id, telegram_payment_charge_id, total_amount, credits, created_at, refund_status, refunded_at";
 
 fn from_row(r: &QueryResult) -> Result<Payment> {
     Ok(Payment {
@@ -89,14 +110,16 @@ pub async fn list(db: &impl ConnectionTrait, user_id: i64, before_id: Option<i64
 }
 
 pub async fn count(db: &impl ConnectionTrait, user_id: i64) -> Result<u64> {
-    let row = db.query_one_raw(statement(db, "SELECT COUNT(*) FROM payments WHERE user_id = $1", [user_id.into()])).await?;
+    let row =
+        db.query_one_raw(statement(db, "SELECT COUNT(*) FROM payments WHERE user_id = $1", [user_id.into()])).await?;
     let row = row.ok_or_else(|| Error::internal("COUNT gave no row"))?;
     Ok(row.try_get_by_index::<i64>(0)?.max(0) as u64)
 }
 
 /// Starts a refund of a payment not refunded yet; false if one was started before.
 pub async fn request_refund(db: &impl ConnectionTrait, id: i64) -> Result<bool> {
-    let sql = "UPDATE payments SET refund_status = 'REQUESTED', refund_error = NULL WHERE id = $1 AND refund_status IS NULL";
+    let sql =
+        "UPDATE payments SET refund_status = 'REQUESTED', refund_error = NULL WHERE id = $1 AND refund_status IS NULL";
     Ok(db.execute_raw(statement(db, sql, [id.into()])).await?.rows_affected() == 1)
 }
 

@@ -5,8 +5,8 @@ use rand::RngCore;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::model::{
-    CreditPackage, Direction, Offer, Payment, Reconciliation, RefundStatus, Refunder, STARS, StarTransaction, StarsInvoice,
-    StarsPayment,
+    CreditPackage, Direction, Offer, Payment, Reconciliation, RefundStatus, Refunder, STARS, StarTransaction,
+    StarsInvoice, StarsPayment,
 };
 use super::repository as repo;
 use super::{GatewayError, StarsGateway};
@@ -103,7 +103,8 @@ impl PaymentService {
 
     /// The entry of a payment already recorded: only its payer learns of it.
     async fn recorded(&self, user_id: i64, charge_id: &str) -> Result<LedgerEntry> {
-        let (payer, entry_id) = repo::recorded(&self.db, charge_id).await?.ok_or_else(|| Error::internal("a recorded payment vanished"))?;
+        let (payer, entry_id) =
+            repo::recorded(&self.db, charge_id).await?.ok_or_else(|| Error::internal("a recorded payment vanished"))?;
         match entry_id {
             Some(entry_id) if payer == user_id => self.credits.entry(user_id, entry_id).await,
             _ => Err(Error::invalid("this payment was recorded for someone else")),
@@ -140,7 +141,8 @@ impl PaymentService {
     /// the transaction that records the refund), then Telegram returns the Stars. If Telegram
     /// refuses, the credits come back; if it cannot be reached, asking again retries.
     pub async fn refund(&self, by: Refunder, payment_id: i64) -> Result<Payment> {
-        let gateway = self.gateway.as_ref().ok_or_else(|| Error::Unavailable("Stars refunds need the Telegram bot".into()))?;
+        let gateway =
+            self.gateway.as_ref().ok_or_else(|| Error::Unavailable("Stars refunds need the Telegram bot".into()))?;
         let payment = repo::find(&self.db, payment_id).await?.ok_or(Error::NotFound("payment"))?;
         if let Refunder::User(user_id) = by
             && payment.user_id != user_id
@@ -153,7 +155,8 @@ impl PaymentService {
             None => self.take_back(&payment).await?,
         }
         let payer = self.users.get(payment.user_id).await?;
-        let telegram_id = payer.telegram_id.ok_or_else(|| Error::internal("a Stars payment without a Telegram payer"))?;
+        let telegram_id =
+            payer.telegram_id.ok_or_else(|| Error::internal("a Stars payment without a Telegram payer"))?;
         match gateway.refund(telegram_id, &payment.telegram_payment_charge_id).await {
             Ok(()) | Err(GatewayError::AlreadyRefunded) => self.confirm_refund(&payment).await?,
             Err(GatewayError::Refused(reason)) => {
@@ -194,7 +197,9 @@ impl PaymentService {
     async fn confirm_refund(&self, payment: &Payment) -> Result<()> {
         let tx = self.db.begin().await?;
         if repo::refunded(&tx, payment.id, now_micros()).await? {
-            self.notifications.record(&tx, payment.user_id, NotificationKind::PaymentRefunded, payment.id, payment.id).await?;
+            self.notifications
+                .record(&tx, payment.user_id, NotificationKind::PaymentRefunded, payment.id, payment.id)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -236,7 +241,11 @@ impl PaymentService {
                         report.skipped.push((transaction.id.clone(), "no invoice payload".into()));
                         continue;
                     };
-                    let profile = TelegramProfile { telegram_id: *telegram_user_id, username: username.clone(), ..TelegramProfile::default() };
+                    let profile = TelegramProfile {
+                        telegram_id: *telegram_user_id,
+                        username: username.clone(),
+                        ..TelegramProfile::default()
+                    };
                     let user = self.users.sign_up_or_refresh(&profile, None).await?;
                     let payment = StarsPayment {
                         telegram_payment_charge_id: transaction.id.clone(),

@@ -9,7 +9,12 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<User>> {
 }
 
 /// Inserts the user or refreshes the names Telegram sent; returns the user and whether it is new.
-pub async fn upsert_telegram(db: &impl ConnectionTrait, p: &TelegramProfile, start_payload: Option<&str>, now: Micros) -> Result<(User, bool)> {
+pub async fn upsert_telegram(
+    db: &impl ConnectionTrait,
+    p: &TelegramProfile,
+    start_payload: Option<&str>,
+    now: Micros,
+) -> Result<(User, bool)> {
     let sql = "INSERT INTO users (telegram_id, username, first_name, last_name, language_code, start_payload, balance, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7) \
                ON CONFLICT (telegram_id) DO UPDATE SET username = excluded.username, \

@@ -124,10 +124,15 @@ fn ended(text: &str, running: &Running) {
     }
 }
 
-async fn connection_init(app: AppState, payload: serde_json::Value, signed_in: oneshot::Sender<Session>) -> async_graphql::Result<Data> {
+async fn connection_init(
+    app: AppState,
+    payload: serde_json::Value,
+    signed_in: oneshot::Sender<Session>,
+) -> async_graphql::Result<Data> {
     let token = super::bearer_token(&payload)
         .ok_or_else(|| async_graphql::Error::new("connection_init needs {\"authorization\": \"Bearer <token>\"}"))?;
-    let principal = app.services.auth.authenticate(&token).await.map_err(|_| async_graphql::Error::new("invalid token"))?;
+    let principal =
+        app.services.auth.authenticate(&token).await.map_err(|_| async_graphql::Error::new("invalid token"))?;
     let slot = app
         .sockets
         .take(principal, app.config.websocket.max_sockets_per_user)

@@ -35,7 +35,8 @@ pub async fn upgrade(app: AppState, request: Request) -> Response {
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(MAX_MESSAGE_BYTES);
     // The upgrade prefers graphql-transport-ws (first in the list) whenever the client offers it.
-    let offered = parts.headers.get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|v| v.to_str().ok());
+    let offered =
+        parts.headers.get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|v| v.to_str().ok());
     if offered.flat_map(|v| v.split(',')).any(|p| p.trim() == "graphql-transport-ws") {
         return upgrade.on_upgrade(move |socket| transport::serve(socket, app));
     }

@@ -37,8 +37,13 @@ enum ClientMessage {
         #[allow(dead_code)]
         payload: Option<Value>,
     },
-    Subscribe { id: String, payload: async_graphql::Request },
-    Complete { id: String },
+    Subscribe {
+        id: String,
+        payload: async_graphql::Request,
+    },
+    Complete {
+        id: String,
+    },
 }
 
 /// The connection after the ack: who it is for, and what it must give up if revoked.
@@ -71,7 +76,8 @@ pub async fn serve(socket: WebSocket, app: AppState) {
     let settings = app.config.websocket;
     let init_deadline = tokio::time::sleep(settings.init_timeout);
     tokio::pin!(init_deadline);
-    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + settings.ping_interval, settings.ping_interval);
+    let mut pings =
+        tokio::time::interval_at(tokio::time::Instant::now() + settings.ping_interval, settings.ping_interval);
     let mut heard_since_ping = true;
     let mut session: Option<Session> = None;
     let mut streams: SelectAll<BoxStream<'static, Tagged>> = SelectAll::new();
@@ -162,8 +168,12 @@ async fn handle(
             if session.is_some() {
                 return Err(Close(4429, "Too many initialisation requests"));
             }
-            let (principal, token) = authenticate(app, payload.unwrap_or_default()).await.ok_or(Close(4403, "Forbidden"))?;
-            let slot = app.sockets.take(principal, app.config.websocket.max_sockets_per_user).ok_or(Close(4429, "too many sockets for this user"))?;
+            let (principal, token) =
+                authenticate(app, payload.unwrap_or_default()).await.ok_or(Close(4403, "Forbidden"))?;
+            let slot = app
+                .sockets
+                .take(principal, app.config.websocket.max_sockets_per_user)
+                .ok_or(Close(4429, "too many sockets for this user"))?;
             let revoked = app.services.auth.watch_revocation(&token);
             *session = Some(Session { principal, revoked, _slot: slot });
             Ok(Some(json!({ "type": "connection_ack" })))
@@ -211,4 +221,3 @@ async fn authenticate(app: &AppState, payload: Value) -> Option<(Principal, Stri
     let principal = app.services.auth.authenticate(&token).await.ok()?;
     Some((principal, token))
 }
-

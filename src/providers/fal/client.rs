@@ -76,7 +76,8 @@ impl Client {
     /// Downloads a result file (FAL's CDN needs no key) or decodes a `data:` URI.
     pub async fn download(&self, url: &str, declared_type: Option<&str>) -> Result<ProducedFile, ProviderError> {
         if let Some(data) = url.strip_prefix("data:") {
-            let (meta, payload) = data.split_once(',').ok_or_else(|| ProviderError::Failed("a malformed data URI".into()))?;
+            let (meta, payload) =
+                data.split_once(',').ok_or_else(|| ProviderError::Failed("a malformed data URI".into()))?;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(payload)
                 .map_err(|e| ProviderError::Failed(format!("a data URI that is not base64: {e}")))?;
@@ -85,7 +86,8 @@ impl Client {
         }
         let url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("a bad image URL: {e}")))?;
         let reply = self.downloads.get(&url).await?;
-        let content_type = declared_type.map(str::to_owned).or(reply.content_type).unwrap_or_else(|| "image/png".into());
+        let content_type =
+            declared_type.map(str::to_owned).or(reply.content_type).unwrap_or_else(|| "image/png".into());
         Ok(ProducedFile { bytes: reply.bytes, content_type })
     }
 

@@ -113,7 +113,8 @@ impl ImageProvider for FalProvider {
         let reply = self.client.post_json(url, &input_for(spec)).await?;
         let body = reply.success_json()?;
         let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
-        let request_id = field("request_id").ok_or_else(|| ProviderError::Failed("FAL answered without request_id".into()))?;
+        let request_id =
+            field("request_id").ok_or_else(|| ProviderError::Failed("FAL answered without request_id".into()))?;
         Ok(ProviderHandle {
             request_id,
             status_url: field("status_url"),
@@ -141,7 +142,8 @@ impl ImageProvider for FalProvider {
     }
 
     async fn result(&self, _spec: &JobSpec, handle: &ProviderHandle) -> Result<Vec<ProducedFile>, ProviderError> {
-        let url = handle.response_url.as_deref().ok_or_else(|| ProviderError::Failed("no response_url stored".into()))?;
+        let url =
+            handle.response_url.as_deref().ok_or_else(|| ProviderError::Failed("no response_url stored".into()))?;
         let url = self.on_queue_host(url, "response_url")?;
         let output = self.client.get(url).await?.success_json()?;
         self.files_from_output(&output).await
@@ -150,22 +152,25 @@ impl ImageProvider for FalProvider {
     async fn files_from_output(&self, output: &Value) -> Result<Vec<ProducedFile>, ProviderError> {
         // A trainer's output: the LoRA weights (the config file is not needed to use them).
         if let Some(lora) = output.get("diffusers_lora_file") {
-            let url = lora.get("url").and_then(Value::as_str).ok_or_else(|| ProviderError::Failed("a LoRA file without url".into()))?;
+            let url = lora
+                .get("url")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ProviderError::Failed("a LoRA file without url".into()))?;
             let mut file = self.client.download(url, Some("application/octet-stream")).await?;
             file.content_type = "application/octet-stream".into();
             return Ok(vec![file]);
         }
-        let files = output
-            .get("images")
-            .and_then(Value::as_array)
-            .filter(|images| !images.is_empty())
-            .ok_or_else(|| {
+        let files =
+            output.get("images").and_then(Value::as_array).filter(|images| !images.is_empty()).ok_or_else(|| {
                 tracing::warn!(detail = %describe_failure(output), "FAL returned no images");
                 ProviderError::Failed("the image service returned no images".into())
             })?;
         let mut images = Vec::with_capacity(files.len());
         for file in files {
-            let url = file.get("url").and_then(Value::as_str).ok_or_else(|| ProviderError::Failed("an image without url".into()))?;
+            let url = file
+                .get("url")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ProviderError::Failed("an image without url".into()))?;
             let declared = file.get("content_type").and_then(Value::as_str);
             images.push(self.client.download(url, declared).await?);
         }
@@ -173,7 +178,12 @@ impl ImageProvider for FalProvider {
     }
 
     /// FAL's storage: initiate (`{file_name, content_type}` → `{upload_url, file_url}`), then PUT.
-    async fn upload(&self, name: &str, bytes: bytes::Bytes, content_type: &str) -> Result<Option<String>, ProviderError> {
+    async fn upload(
+        &self,
+        name: &str,
+        bytes: bytes::Bytes,
+        content_type: &str,
+    ) -> Result<Option<String>, ProviderError> {
         let initiate = self
             .storage_url
             .join("storage/upload/initiate")

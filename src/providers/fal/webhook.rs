@@ -80,7 +80,13 @@ pub struct WebhookVerifier {
 impl WebhookVerifier {
     pub fn new(jwks_url: Url) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        WebhookVerifier { http, jwks_url, keys: RwLock::new(None), fetching: tokio::sync::Mutex::new(()), failed: std::sync::Mutex::new(None) }
+        WebhookVerifier {
+            http,
+            jwks_url,
+            keys: RwLock::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+            failed: std::sync::Mutex::new(None),
+        }
     }
 
     pub async fn verify(&self, headers: &SignedHeaders<'_>, body: &[u8], now_secs: i64) -> Result<(), WebhookError> {
@@ -136,7 +142,15 @@ impl WebhookVerifier {
 
     async fn fetch(&self) -> Result<Vec<VerifyingKey>, WebhookError> {
         let unavailable = |e: reqwest::Error| WebhookError::KeysUnavailable(e.to_string());
-        let jwks: Value = self.http.get(self.jwks_url.clone()).send().await.map_err(unavailable)?.json().await.map_err(unavailable)?;
+        let jwks: Value = self
+            .http
+            .get(self.jwks_url.clone())
+            .send()
+            .await
+            .map_err(unavailable)?
+            .json()
+            .await
+            .map_err(unavailable)?;
         Ok(parse_jwks(&jwks))
     }
 }

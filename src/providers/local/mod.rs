@@ -75,7 +75,9 @@ impl ImageProvider for LocalProvider {
         let latency = self.config.latency.as_millis() as u64;
         if elapsed >= latency {
             if fails(spec, self.config.failure_rate) {
-                return Ok(ProviderStatus::Failed { reason: "the local renderer failed this job (simulated failure)".into() });
+                return Ok(ProviderStatus::Failed {
+                    reason: "the local renderer failed this job (simulated failure)".into(),
+                });
             }
             return Ok(ProviderStatus::Completed);
         }

@@ -39,7 +39,14 @@ pub fn render_png(prompt: &str, seed: Option<i64>, index: u8, (width, height): (
     let mut rng = Rng(seed_of(prompt, seed) ^ (u64::from(index) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let (top, bottom) = (rng.color(), rng.color());
     let discs: Vec<(f32, f32, f32, [f32; 3])> = (0..5)
-        .map(|_| (rng.unit() * width as f32, rng.unit() * height as f32, (0.1 + rng.unit() * 0.3) * width.min(height) as f32, rng.color()))
+        .map(|_| {
+            (
+                rng.unit() * width as f32,
+                rng.unit() * height as f32,
+                (0.1 + rng.unit() * 0.3) * width.min(height) as f32,
+                rng.color(),
+            )
+        })
         .collect();
     let mut pixels = vec![0u8; (width * height * 3) as usize];
     for y in 0..height {

@@ -17,7 +17,8 @@ pub async fn train(http: &reqwest::Client, spec: &TrainingSpec) -> Result<Produc
     if !response.status().is_success() {
         return Err(ProviderError::Failed(format!("the training archive answered {}", response.status())));
     }
-    let archive = response.bytes().await.map_err(|e| ProviderError::Transient(format!("reading the training archive: {e}")))?;
+    let archive =
+        response.bytes().await.map_err(|e| ProviderError::Transient(format!("reading the training archive: {e}")))?;
     if !archive.starts_with(b"PK\x03\x04") {
         return Err(ProviderError::Failed("the training archive is not a zip file".into()));
     }

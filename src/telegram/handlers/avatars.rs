@@ -15,8 +15,8 @@ use teloxide::{
 
 use super::{BotError, Result, Turn, create};
 use crate::telegram::client::ApiError;
-use crate::telegram::keyboards;
 use crate::telegram::delivery::{self, Watch};
+use crate::telegram::keyboards;
 use crate::telegram::outgoing::{is_unchanged, retrying};
 use crate::telegram::state::{Draft, Screen};
 use crate::telegram::texts::fill;
@@ -33,7 +33,10 @@ pub async fn list(turn: &mut Turn<'_>) -> Result<()> {
         .flatten()
         .map(|a| {
             let status = t.avatar_status(a["status"].as_str().unwrap_or_default());
-            (a["id"].as_str().unwrap_or_default().to_owned(), format!("{} · {status}", a["name"].as_str().unwrap_or_default()))
+            (
+                a["id"].as_str().unwrap_or_default().to_owned(),
+                format!("{} · {status}", a["name"].as_str().unwrap_or_default()),
+            )
         })
         .collect();
     let text = if avatars.is_empty() { t.no_avatars } else { t.avatars };
@@ -132,8 +135,11 @@ pub async fn photo_received(turn: &mut Turn<'_>, file_id: FileId) -> Result<()> 
     let name = file.path.rsplit('/').next().unwrap_or("photo.jpg").to_owned();
     let upload = to_upload(name, bytes)?;
     let variables = json!({ "id": avatar_id, "photos": [null] });
-    let result: std::result::Result<Value, ApiError> =
-        turn.bot.gql.run_with_files(&turn.actor, "AddAvatarPhotos", variables, vec![("variables.photos.0".into(), upload)]).await;
+    let result: std::result::Result<Value, ApiError> = turn
+        .bot
+        .gql
+        .run_with_files(&turn.actor, "AddAvatarPhotos", variables, vec![("variables.photos.0".into(), upload)])
+        .await;
     let data = match result {
         Ok(data) => data,
         Err(ApiError::Refused { code, message, .. }) if code == "BAD_USER_INPUT" => {
@@ -224,7 +230,8 @@ pub async fn open(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
     if let Some(error) = avatar["error"].as_str() {
         text.push_str(&format!("\n❌ {error}"));
     }
-    let keyboard = keyboards::avatar(t, avatar_id, status, photos, avatar["trainingPrice"].as_i64().unwrap_or_default());
+    let keyboard =
+        keyboards::avatar(t, avatar_id, status, photos, avatar["trainingPrice"].as_i64().unwrap_or_default());
     turn.state.avatar = Some(avatar_id.to_owned());
     turn.show(Screen::Avatar, &text, Some(keyboard)).await
 }

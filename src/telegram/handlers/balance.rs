@@ -159,7 +159,9 @@ async fn payments(turn: &Turn<'_>) -> Result<Vec<StarPayment>> {
     let edges = data["me"]["starPayments"]["edges"].as_array().cloned().unwrap_or_default();
     edges
         .into_iter()
-        .map(|edge| serde_json::from_value(edge["node"].clone()).map_err(|e| BotError::Api(ApiError::Shape("StarPayments", e))))
+        .map(|edge| {
+            serde_json::from_value(edge["node"].clone()).map_err(|e| BotError::Api(ApiError::Shape("StarPayments", e)))
+        })
         .collect()
 }
 
@@ -169,7 +171,12 @@ pub async fn paysupport(turn: &mut Turn<'_>) -> Result<()> {
     let t = turn.t();
     let buttons: Vec<(String, String)> = refundable
         .iter()
-        .map(|p| (p.id.clone(), fill(t.btn_refund, &[("stars", &p.stars), ("day", &p.created_at.get(..10).unwrap_or_default())])))
+        .map(|p| {
+            (
+                p.id.clone(),
+                fill(t.btn_refund, &[("stars", &p.stars), ("day", &p.created_at.get(..10).unwrap_or_default())]),
+            )
+        })
         .collect();
     let list = if buttons.is_empty() { t.no_refundable } else { t.refundable };
     let text = format!("{}\n\n{list}", t.paysupport);
@@ -194,7 +201,9 @@ pub async fn ask_refund(turn: &mut Turn<'_>, payment_id: &str) -> Result<()> {
 pub async fn refund(turn: &mut Turn<'_>, payment_id: &str) -> Result<()> {
     match turn.run::<Value>("RefundStarPayment", json!({ "id": payment_id })).await {
         Ok(_) => {}
-        Err(BotError::Api(ApiError::Refused { code, message, .. })) if code == "BAD_USER_INPUT" || code == "UNAVAILABLE" => {
+        Err(BotError::Api(ApiError::Refused { code, message, .. }))
+            if code == "BAD_USER_INPUT" || code == "UNAVAILABLE" =>
+        {
             let t = turn.t();
             return turn.show(Screen::PaySupport, &message, Some(keyboards::only_back(t))).await;
         }

@@ -6,15 +6,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use teloxide::{payloads::EditMessageReplyMarkupSetters, prelude::Requester, types::InlineKeyboardMarkup};
 
+use super::BotError;
 use super::{Result, Turn};
 use crate::telegram::callback::Callback;
 use crate::telegram::client::ApiError;
-use crate::telegram::keyboards;
 use crate::telegram::delivery::{self, Watch};
+use crate::telegram::keyboards;
 use crate::telegram::outgoing::retrying;
 use crate::telegram::state::{Draft, Screen};
 use crate::telegram::texts::{fill, truncate};
-use super::BotError;
 
 /// The models the bot offers: Imagen 4, or FLUX with the user's avatar.
 const MODEL: &str = "fal-ai/imagen4/preview";
@@ -117,7 +117,8 @@ async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
 /// message becomes the progress message. Pressing twice creates one generation (the key is the
 /// confirmation message).
 pub async fn confirmed(turn: &mut Turn<'_>) -> Result<()> {
-    let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count), avatar } = turn.state.draft.clone() else {
+    let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count), avatar } = turn.state.draft.clone()
+    else {
         return ask_prompt(turn).await;
     };
     let Some(message_id) = turn.origin.as_ref().map(|o| o.message_id) else { return Ok(()) };

@@ -10,8 +10,8 @@ use teloxide::{
 };
 
 use super::{Result, Turn};
-use crate::telegram::delivery::remember_file_id;
 use crate::telegram::callback::Period;
+use crate::telegram::delivery::remember_file_id;
 use crate::telegram::keyboards;
 use crate::telegram::outgoing::{self, is_unchanged, retrying};
 use crate::telegram::state::{Card, CardFilter, Screen};
@@ -209,7 +209,11 @@ pub async fn stats(turn: &mut Turn<'_>) -> Result<()> {
     let data: Value = turn.run("GalleryStats", json!({ "filter": filter(turn) })).await?;
     let stats = &data["galleryStats"];
     let counts = |list: &Value, key: &str| -> Vec<String> {
-        list.as_array().into_iter().flatten().map(|c| format!("{}: {}", c[key].as_str().unwrap_or_default(), c["count"])).collect()
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| format!("{}: {}", c[key].as_str().unwrap_or_default(), c["count"]))
+            .collect()
     };
     let mut types = counts(&stats["byType"], "type");
     types.extend(counts(&stats["byModel"], "model"));
@@ -254,7 +258,11 @@ async fn render(turn: &mut Turn<'_>, card: CardImage) -> Result<()> {
                 Err(error) => return Err(error.into()),
             }
         }
-        None => Some(turn.bot.deliver(turn.chat, turn.bot.api.send_photo(turn.chat, photo).caption(caption).reply_markup(keyboard)).await?),
+        None => Some(
+            turn.bot
+                .deliver(turn.chat, turn.bot.api.send_photo(turn.chat, photo).caption(caption).reply_markup(keyboard))
+                .await?,
+        ),
     };
     let message_id = message.as_ref().map(|m| m.id).or(on_card).unwrap_or(MessageId(0));
     if card.telegram_file_id.is_none()

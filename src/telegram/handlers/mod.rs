@@ -41,7 +41,9 @@ pub async fn apologise(bot: &BotCtx, payload: &str) {
     let Ok(update) = serde_json::from_str::<Update>(payload) else { return };
     let Some(chat) = update.chat().map(|c| c.id) else { return };
     let t = state::load(bot.cache.as_ref(), chat.0).await.lang.unwrap_or_default().texts();
-    if let Err(error) = bot.deliver(chat, bot.api.send_message(chat, t.error).reply_markup(keyboards::main_menu(t))).await {
+    if let Err(error) =
+        bot.deliver(chat, bot.api.send_message(chat, t.error).reply_markup(keyboards::main_menu(t))).await
+    {
         tracing::debug!(%error, "could not apologise for a failed update");
     }
 }
@@ -109,7 +111,8 @@ async fn on_callback(bot: &BotCtx, query: CallbackQuery) -> Result<()> {
         tracing::debug!(%error, "could not answer a callback query");
     }
     let Some(message) = query.regular_message() else { return Ok(()) };
-    let origin = Origin { message_id: message.id, is_photo: message.photo().is_some(), markup: message.reply_markup().cloned() };
+    let origin =
+        Origin { message_id: message.id, is_photo: message.photo().is_some(), markup: message.reply_markup().cloned() };
     let mut turn = Turn::begin(bot, message.chat.id, &query.from, None, Some(origin)).await?;
     let Some(callback) = query.data.as_deref().and_then(Callback::decode) else { return Ok(()) };
     let routed = route(&mut turn, callback).await;
@@ -220,7 +223,13 @@ pub struct Turn<'a> {
 }
 
 impl<'a> Turn<'a> {
-    async fn begin(bot: &'a BotCtx, chat: ChatId, from: &User, start_payload: Option<String>, origin: Option<Origin>) -> Result<Turn<'a>> {
+    async fn begin(
+        bot: &'a BotCtx,
+        chat: ChatId,
+        from: &User,
+        start_payload: Option<String>,
+        origin: Option<Origin>,
+    ) -> Result<Turn<'a>> {
         let profile = profile(from);
         let state = state::load(bot.cache.as_ref(), chat.0).await;
         let mut turn = Turn { bot, chat, actor: Actor::Sender { profile, start_payload }, state, origin };
@@ -285,7 +294,10 @@ impl<'a> Turn<'a> {
     /// "Not enough credits", with the numbers the API gave, and a way to top up.
     pub async fn show_not_enough(&mut self, screen: Screen, error: &ApiError) -> Result<()> {
         let t = self.t();
-        let text = texts::fill(t.not_enough, &[("needed", &error.extension("needed")), ("available", &error.extension("available"))]);
+        let text = texts::fill(
+            t.not_enough,
+            &[("needed", &error.extension("needed")), ("available", &error.extension("available"))],
+        );
         self.show(screen, &text, Some(keyboards::not_enough(t))).await
     }
 
