@@ -102,7 +102,7 @@ fn is_too_slow(error: &axum::Error) -> bool {
 fn client_address(app: &AppState, parts: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
     if app.config.trust_proxy {
         // The last entry is the one our proxy added; the ones before it are the client's word.
-        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).last();
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).next_back();
         if let Some(address) = forwarded.and_then(|v| v.rsplit(',').next()).and_then(|a| a.trim().parse().ok()) {
             return Some(address);
         }

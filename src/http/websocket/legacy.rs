@@ -38,7 +38,7 @@ struct Envelope<'a> {
 }
 
 pub async fn serve(socket: WebSocket, app: AppState, protocol: GraphQLProtocol) {
-    let settings = app.config.websocket.clone();
+    let settings = app.config.websocket;
     let (mut sink, stream) = socket.split();
     // async-graphql writes into a channel, so that the socket stays ours to close and we can
     // answer a `start` over the cap ourselves.

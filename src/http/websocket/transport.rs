@@ -39,7 +39,7 @@ enum ClientMessage {
     },
     Subscribe {
         id: String,
-        payload: async_graphql::Request,
+        payload: Box<async_graphql::Request>,
     },
     Complete {
         id: String,
@@ -195,7 +195,7 @@ async fn handle(
             }
             let mut data = Data::default();
             data.insert(Viewer::known(session.principal));
-            let responses = app.schema.execute_stream(payload, Some(Arc::new(data)));
+            let responses = app.schema.execute_stream(*payload, Some(Arc::new(data)));
             let (abort, registration) = AbortHandle::new_pair();
             let serial = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (tagged, ended) = (id.clone(), id.clone());

@@ -80,10 +80,10 @@ async fn route_message(turn: &mut Turn<'_>, message: &Message, text: &str) -> Re
         "/balance" => balance::show(turn).await,
         "/gallery" => gallery::show_first(turn).await,
         _ if turn.state.screen == Screen::AwaitPrompt && !text.is_empty() && !command.starts_with('/') => {
-            create::prompt_received(turn, &text).await
+            create::prompt_received(turn, text).await
         }
         _ if turn.state.screen == Screen::AwaitAvatarName && !text.is_empty() && !command.starts_with('/') => {
-            avatars::name_received(turn, &text).await
+            avatars::name_received(turn, text).await
         }
         "/avatars" => avatars::list(turn).await,
         _ => {
