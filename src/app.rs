@@ -124,7 +124,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
     let auth =
         AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone(), config.auth);
-    let stars = config.telegram.as_ref().map(crate::telegram::stars_gateway);
+    let stars = config.telegram.as_ref().map(crate::telegram::stars_gateway).transpose()?;
     let payments = PaymentService::new(
         db.clone(),
         credits.clone(),

@@ -87,6 +87,10 @@ impl Avatar {
     async fn photo_count(&self) -> i64 {
         self.0.photo_count
     }
+    /// Whether `startAvatarTraining` may be called now (not training or trained, 10–20 photos).
+    async fn can_train(&self) -> bool {
+        self.0.can_train()
+    }
     /// Image generations made with it.
     async fn generation_count(&self) -> i64 {
         self.0.generation_count

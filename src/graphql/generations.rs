@@ -160,6 +160,10 @@ impl AiModel {
     async fn price_per_image(&self) -> i64 {
         self.0.price_per_image
     }
+    /// What `numImages` images cost, in credits (what `createGeneration` reserves).
+    async fn price(&self, #[graphql(validator(minimum = 1, maximum = 100))] num_images: i32) -> i64 {
+        self.0.price(u8::try_from(num_images).unwrap_or(u8::MAX))
+    }
     async fn aspect_ratios(&self) -> Vec<&'static str> {
         self.0.aspect_ratios.iter().map(|r| r.as_str()).collect()
     }

@@ -1,6 +1,8 @@
 //! `callback_data` of inline buttons: short, ≤ 64 bytes (Telegram's limit), and untrusted —
 //! anything a button names is checked again by the API (ownership, existence).
 
+use super::operations::ImageType;
+
 /// Telegram refuses longer callback data with `BUTTON_DATA_INVALID`.
 pub const MAX_LEN: usize = 64;
 
@@ -23,7 +25,7 @@ pub enum Callback {
     AskDelete(String),
     Delete(String),
     Filters,
-    FilterType(Option<String>),
+    FilterType(Option<ImageType>),
     FilterFavorites,
     FilterPeriod(Option<Period>),
     SavedFilter(u8),
@@ -94,7 +96,7 @@ impl Callback {
             Callback::AskDelete(id) => format!("gd:{id}"),
             Callback::Delete(id) => format!("gy:{id}"),
             Callback::Filters => "fl".to_owned(),
-            Callback::FilterType(t) => format!("ft:{}", t.as_deref().unwrap_or("*")),
+            Callback::FilterType(t) => format!("ft:{}", t.map_or("*", ImageType::wire_name)),
             Callback::FilterFavorites => "ff".to_owned(),
             Callback::FilterPeriod(p) => format!("fp:{}", p.map_or("*", Period::code)),
             Callback::SavedFilter(i) => format!("fs:{i}"),
@@ -149,7 +151,7 @@ impl Callback {
             ("gy", _) => Callback::Delete(id()?),
             ("fl", None) => Callback::Filters,
             ("ft", Some("*")) => Callback::FilterType(None),
-            ("ft", _) => Callback::FilterType(Some(id()?)),
+            ("ft", Some(kind)) => Callback::FilterType(Some(ImageType::from_wire_name(kind)?)),
             ("ff", None) => Callback::FilterFavorites,
             ("fp", Some(p)) => Callback::FilterPeriod(match p {
                 "d" => Some(Period::Day),
@@ -211,7 +213,7 @@ mod tests {
             Callback::Delete(long_id.clone()),
             Callback::Filters,
             Callback::FilterType(None),
-            Callback::FilterType(Some("IMAGEN4".into())),
+            Callback::FilterType(Some(ImageType::Imagen4)),
             Callback::FilterFavorites,
             Callback::FilterPeriod(Some(Period::Week)),
             Callback::FilterPeriod(None),

@@ -1,6 +1,7 @@
 //! The bot's GraphQL client: every read and write the bot does is one of the operations in
 //! `operations/*.graphql`, executed in-process on the same schema as HTTP clients, as the
-//! Telegram user. Documents are parsed once at start-up, one document per operation.
+//! Telegram user. Documents are parsed once at start-up, one document per operation; the
+//! types of their variables and answers are generated (`operations.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +13,8 @@ use async_graphql::{
         types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
     },
 };
-use serde::de::DeserializeOwned;
+use graphql_client::GraphQLQuery;
+use serde::Deserialize;
 
 use crate::domain::{auth::Principal, users::TelegramProfile};
 use crate::graphql::{ObservedSchema, Viewer};
@@ -35,12 +37,58 @@ pub enum Actor {
     User(i64),
 }
 
+/// The API's `extensions.code` of a refusal, as an enum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadUserInput,
+    NotFound,
+    Unauthenticated,
+    Forbidden,
+    InsufficientCredits,
+    RateLimited,
+    Unavailable,
+    Internal,
+    /// A document the schema refused (a bug of the bot, never the user's).
+    ValidationFailed,
+    /// A code this bot does not know.
+    Other,
+}
+
+impl ErrorCode {
+    fn from_wire(code: &str) -> Self {
+        match code {
+            "BAD_USER_INPUT" => ErrorCode::BadUserInput,
+            "NOT_FOUND" => ErrorCode::NotFound,
+            "UNAUTHENTICATED" => ErrorCode::Unauthenticated,
+            "FORBIDDEN" => ErrorCode::Forbidden,
+            "INSUFFICIENT_CREDITS" => ErrorCode::InsufficientCredits,
+            "RATE_LIMITED" => ErrorCode::RateLimited,
+            "UNAVAILABLE" => ErrorCode::Unavailable,
+            "INTERNAL" => ErrorCode::Internal,
+            "GRAPHQL_VALIDATION_FAILED" | "GRAPHQL_PARSE_FAILED" => ErrorCode::ValidationFailed,
+            _ => ErrorCode::Other,
+        }
+    }
+}
+
+/// The numbers some refusals carry in their extensions.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Details {
+    /// `INSUFFICIENT_CREDITS`: the price, and the balance.
+    pub needed: Option<i64>,
+    pub available: Option<i64>,
+    /// `RATE_LIMITED`: seconds until the next try may pass.
+    pub retry_after: Option<u64>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The API said no: `code` is the error's `extensions.code`; `extensions` holds the rest
-    /// (e.g. `needed` and `available` of `INSUFFICIENT_CREDITS`).
-    #[error("{code}: {message}")]
-    Refused { code: String, message: String, extensions: serde_json::Value },
+    /// The API said no.
+    #[error("{code:?}: {message}")]
+    Refused { code: ErrorCode, message: String, details: Details },
+    #[error("the variables of {0} could not be written: {1}")]
+    Variables(&'static str, serde_json::Error),
     #[error("the answer to {0} did not have the expected shape: {1}")]
     Shape(&'static str, serde_json::Error),
     #[error("no operation named {0}")]
@@ -48,10 +96,10 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Refused { code, .. } => code,
-            _ => "INTERNAL_SERVER_ERROR",
+            ApiError::Refused { code, .. } => *code,
+            _ => ErrorCode::Internal,
         }
     }
 
@@ -63,11 +111,10 @@ impl ApiError {
         }
     }
 
-    /// A number the API put in the error's extensions (0 when absent).
-    pub fn extension(&self, key: &str) -> i64 {
+    pub fn details(&self) -> Details {
         match self {
-            ApiError::Refused { extensions, .. } => extensions[key].as_i64().unwrap_or_default(),
-            _ => 0,
+            ApiError::Refused { details, .. } => *details,
+            _ => Details::default(),
         }
     }
 }
@@ -90,26 +137,27 @@ impl GraphqlClient {
         Ok(GraphqlClient { schema, operations: Arc::new(operations) })
     }
 
-    /// Runs the named operation and decodes its `data`.
-    pub async fn run<T: DeserializeOwned>(
+    /// Runs the operation and decodes its `data`.
+    pub async fn execute<Op: GraphQLQuery>(
         &self,
         actor: &Actor,
-        name: &'static str,
-        variables: serde_json::Value,
-    ) -> Result<T, ApiError> {
-        self.run_with_files(actor, name, variables, Vec::new()).await
+        variables: Op::Variables,
+    ) -> Result<Op::ResponseData, ApiError> {
+        self.execute_with_files::<Op>(actor, variables, Vec::new()).await
     }
 
     /// Runs an operation with files for its `Upload` variables (paths like `variables.photos.0`),
     /// as a multipart request would bring them.
-    pub async fn run_with_files<T: DeserializeOwned>(
+    pub async fn execute_with_files<Op: GraphQLQuery>(
         &self,
         actor: &Actor,
-        name: &'static str,
-        variables: serde_json::Value,
+        variables: Op::Variables,
         files: Vec<(String, UploadValue)>,
-    ) -> Result<T, ApiError> {
+    ) -> Result<Op::ResponseData, ApiError> {
+        let body = Op::build_query(variables);
+        let name = body.operation_name;
         let document = self.operations.get(name).ok_or(ApiError::UnknownOperation(name))?;
+        let variables = serde_json::to_value(&body.variables).map_err(|e| ApiError::Variables(name, e))?;
         let viewer = match actor {
             Actor::Sender { profile, start_payload } => Viewer::telegram(profile.clone(), start_payload.clone()),
             Actor::User(id) => Viewer::known(Principal::BotUser(*id)),
@@ -121,13 +169,27 @@ impl GraphqlClient {
         request.set_parsed_query(document.clone());
         let response = self.schema.execute(request).await;
         if let Some(error) = response.errors.into_iter().next() {
-            let extensions = serde_json::to_value(&error.extensions).unwrap_or_default();
-            let code = extensions["code"].as_str().unwrap_or("INTERNAL_SERVER_ERROR").to_owned();
-            return Err(ApiError::Refused { code, message: error.message, extensions });
+            return Err(refusal(error));
         }
         let data = response.data.into_json().map_err(|e| ApiError::Shape(name, e))?;
         serde_json::from_value(data).map_err(|e| ApiError::Shape(name, e))
     }
+}
+
+fn refusal(error: async_graphql::ServerError) -> ApiError {
+    let extensions = error.extensions.as_ref();
+    let code = match extensions.and_then(|e| e.get("code")) {
+        Some(async_graphql::Value::String(code)) => ErrorCode::from_wire(code),
+        _ => ErrorCode::ValidationFailed, // parse and validation errors carry no code
+    };
+    let details = match extensions.map(serde_json::to_value) {
+        Some(Ok(json)) => serde_json::from_value(json).unwrap_or_else(|error| {
+            tracing::warn!(%error, ?code, "a refusal's details could not be read");
+            Details::default()
+        }),
+        _ => Details::default(),
+    };
+    ApiError::Refused { code, message: error.message, details }
 }
 
 /// One document per operation, each with only the fragments it uses (GraphQL refuses a

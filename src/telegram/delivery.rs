@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use teloxide::{
     payloads::SendPhotoSetters,
     prelude::Requester,
@@ -14,6 +13,7 @@ use teloxide::{
 };
 
 use super::client::Actor;
+use super::operations::{GenerationStatus, RememberTelegramFileId, remember_telegram_file_id};
 use super::outgoing::{self, retrying};
 use super::texts::{Lang, fill};
 use super::{BotCtx, Result};
@@ -38,7 +38,10 @@ fn avatar_key(avatar_id: &str) -> String {
 }
 
 async fn remember(bot: &BotCtx, key: &str, watch: Watch) {
-    let value = serde_json::to_string(&watch).unwrap_or_default();
+    let value = match serde_json::to_string(&watch) {
+        Ok(value) => value,
+        Err(error) => return tracing::error!(%error, "could not write down a progress message"),
+    };
     if let Err(error) = bot.cache.set(key, &value, WATCH_TTL).await {
         tracing::warn!(%error, "could not remember a progress message");
     }
@@ -72,16 +75,25 @@ pub async fn avatar_watch(bot: &BotCtx, avatar_id: &str) -> Option<Watch> {
     recall(bot, &avatar_key(avatar_id)).await
 }
 
-/// The progress message's text for a generation in this state (`status`, `progress`, `error`
-/// as the API gives them).
-pub fn progress_text(generation: &Value, lang: Lang) -> String {
+/// Where a generation is, as its progress message shows it.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress<'a> {
+    /// The generation's global id.
+    pub id: &'a str,
+    pub status: GenerationStatus,
+    pub progress: i64,
+    pub error: Option<&'a str>,
+}
+
+/// The progress message's text for a generation in this state.
+pub fn progress_text(generation: Progress<'_>, lang: Lang) -> String {
     let t = lang.texts();
-    match generation["status"].as_str().unwrap_or_default() {
-        "PENDING" | "QUEUED" => t.progress_queued.to_owned(),
-        "RUNNING" => fill(t.progress_running, &[("progress", &generation["progress"].as_i64().unwrap_or_default())]),
-        "COMPLETED" => t.done.to_owned(),
-        "CANCELLED" => t.cancelled.to_owned(),
-        _ => fill(t.failed, &[("error", &generation["error"].as_str().unwrap_or("?"))]),
+    match generation.status {
+        GenerationStatus::Pending | GenerationStatus::Queued => t.progress_queued.to_owned(),
+        GenerationStatus::Running => fill(t.progress_running, &[("progress", &generation.progress)]),
+        GenerationStatus::Completed => t.done.to_owned(),
+        GenerationStatus::Cancelled => t.cancelled.to_owned(),
+        GenerationStatus::Failed => fill(t.failed, &[("error", &generation.error.unwrap_or("?"))]),
     }
 }
 
@@ -97,11 +109,9 @@ pub async fn is_settled(bot: &BotCtx, generation_id: &str) -> bool {
 
 /// Shows a generation's state on its progress message; false if the message could not be
 /// edited (it is gone, say), so that the caller can send the news anew.
-pub async fn settle_progress(bot: &BotCtx, generation: &Value, watch: Watch) -> Result<bool> {
-    let terminal = generation["status"].as_str().is_some_and(|s| ["COMPLETED", "FAILED", "CANCELLED"].contains(&s));
-    if terminal
-        && let Some(id) = generation["id"].as_str()
-        && let Err(error) = bot.cache.set(&settled_key(id), "1", WATCH_TTL).await
+pub async fn settle_progress(bot: &BotCtx, generation: Progress<'_>, watch: Watch) -> Result<bool> {
+    if generation.status.is_terminal()
+        && let Err(error) = bot.cache.set(&settled_key(generation.id), "1", WATCH_TTL).await
     {
         tracing::debug!(%error, "could not mark a progress message settled");
     }
@@ -118,27 +128,33 @@ pub async fn settle_progress(bot: &BotCtx, generation: &Value, watch: Watch) -> 
     }
 }
 
+/// A photo to send: the API's `Image` (`id`, `url`, `telegramFileId`).
+#[derive(Clone, Debug)]
+pub struct Photo {
+    pub image_id: String,
+    pub url: String,
+    pub telegram_file_id: Option<String>,
+}
+
 /// Sends one photo, or an album of 2–10; Telegram's file ids are remembered for the next time.
-/// `images` are the API's `Image`s (`id`, `url`, `telegramFileId`).
-pub async fn send_photos(bot: &BotCtx, actor: &Actor, chat: ChatId, images: &[Value], caption: &str) -> Result<()> {
+pub async fn send_photos(bot: &BotCtx, actor: &Actor, chat: ChatId, photos: &[Photo], caption: &str) -> Result<()> {
+    let photos = &photos[..photos.len().min(10)];
     let mut inputs = Vec::new();
-    for image in images.iter().take(10) {
-        let url = image["url"].as_str().unwrap_or_default();
-        inputs.push(outgoing::photo(&bot.own_links, url, image["telegramFileId"].as_str()).await);
+    for photo in photos {
+        inputs.push(outgoing::photo(&bot.own_links, &photo.url, photo.telegram_file_id.as_deref()).await);
     }
-    let ids: Vec<&str> = images.iter().map(|i| i["id"].as_str().unwrap_or_default()).collect();
     if inputs.len() == 1 {
-        let photo = inputs.remove(0);
-        let message = bot.deliver(chat, bot.api.send_photo(chat, photo).caption(caption)).await?;
-        remember_file_id(bot, actor, ids[0], &message).await;
+        let input = inputs.remove(0);
+        let message = bot.deliver(chat, bot.api.send_photo(chat, input).caption(caption)).await?;
+        remember_file_id(bot, actor, &photos[0].image_id, &message).await;
     } else if !inputs.is_empty() {
         let media = inputs.into_iter().enumerate().map(|(i, photo)| {
             let photo = InputMediaPhoto::new(photo);
             InputMedia::Photo(if i == 0 { photo.caption(caption) } else { photo })
         });
         let messages = bot.deliver(chat, bot.api.send_media_group(chat, media)).await?;
-        for (id, message) in ids.iter().zip(&messages) {
-            remember_file_id(bot, actor, id, message).await;
+        for (photo, message) in photos.iter().zip(&messages) {
+            remember_file_id(bot, actor, &photo.image_id, message).await;
         }
     }
     Ok(())
@@ -147,8 +163,8 @@ pub async fn send_photos(bot: &BotCtx, actor: &Actor, chat: ChatId, images: &[Va
 /// Keeps the file id Telegram gave the photo, so it is uploaded once.
 pub async fn remember_file_id(bot: &BotCtx, actor: &Actor, image_id: &str, message: &Message) {
     let Some(file_id) = message.photo().and_then(|sizes| sizes.last()).map(|p| p.file.id.0.clone()) else { return };
-    let variables = json!({ "imageId": image_id, "fileId": file_id });
-    if let Err(error) = bot.gql.run::<Value>(actor, "RememberTelegramFileId", variables).await {
+    let variables = remember_telegram_file_id::Variables { image_id: image_id.to_owned(), file_id };
+    if let Err(error) = bot.gql.execute::<RememberTelegramFileId>(actor, variables).await {
         tracing::warn!(%error, image = image_id, "could not remember a Telegram file id; the photo is uploaded again next time");
     }
 }

@@ -3,6 +3,7 @@
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callback::{Callback, Period};
+use super::operations::{AvatarStatus, ImageType};
 use super::state::CardFilter;
 use super::texts::{Texts, fill};
 
@@ -118,13 +119,13 @@ pub fn empty_gallery(t: &Texts) -> InlineKeyboardMarkup {
 }
 
 pub fn filters(t: &Texts, filter: &CardFilter, saved: &[String]) -> InlineKeyboardMarkup {
-    let kind = filter.kind.as_deref();
+    let kind = filter.kind;
     let period = filter.period;
     let mut rows = vec![
         vec![
             button(mark(kind.is_none(), t.all_types), Callback::FilterType(None)),
-            button(mark(kind == Some("IMAGEN4"), "Imagen 4"), Callback::FilterType(Some("IMAGEN4".into()))),
-            button(mark(kind == Some("AVATAR"), "Avatar"), Callback::FilterType(Some("AVATAR".into()))),
+            button(mark(kind == Some(ImageType::Imagen4), "Imagen 4"), Callback::FilterType(Some(ImageType::Imagen4))),
+            button(mark(kind == Some(ImageType::Avatar), "Avatar"), Callback::FilterType(Some(ImageType::Avatar))),
         ],
         vec![button(mark(filter.favorites, &format!("❤️ {}", t.favorites_only)), Callback::FilterFavorites)],
         vec![
@@ -183,26 +184,27 @@ pub fn avatar_kinds(t: &Texts) -> InlineKeyboardMarkup {
     ])
 }
 
-/// Under the photo count: train (with the price) once there are enough photos.
-pub fn photos(t: &Texts, avatar_id: &str, count: i64, price: i64) -> InlineKeyboardMarkup {
+/// Under the photo count: train (with its price) once the API says it can.
+pub fn photos(t: &Texts, avatar_id: &str, train: Option<i64>) -> InlineKeyboardMarkup {
     let mut rows = Vec::new();
-    if count >= 10 {
+    if let Some(price) = train {
         rows.push(vec![button(fill(t.btn_train, &[("price", &price)]), Callback::TrainAvatar(avatar_id.to_owned()))]);
     }
     rows.push(back(t));
     InlineKeyboardMarkup::new(rows)
 }
 
-/// What can be done with an avatar in its status.
-pub fn avatar(t: &Texts, avatar_id: &str, status: &str, photos: i64, price: i64) -> InlineKeyboardMarkup {
+/// What can be done with an avatar in its status; `train` is the training price when the API
+/// says it can start.
+pub fn avatar(t: &Texts, avatar_id: &str, status: AvatarStatus, train: Option<i64>) -> InlineKeyboardMarkup {
     let id = avatar_id.to_owned();
     let mut rows = Vec::new();
     match status {
-        "READY" => rows.push(vec![button(t.btn_use_avatar, Callback::UseAvatar(id.clone()))]),
-        "TRAINING" => rows.push(vec![button(t.btn_cancel_training, Callback::CancelTraining(id.clone()))]),
-        _ => {
+        AvatarStatus::Ready => rows.push(vec![button(t.btn_use_avatar, Callback::UseAvatar(id.clone()))]),
+        AvatarStatus::Training => rows.push(vec![button(t.btn_cancel_training, Callback::CancelTraining(id.clone()))]),
+        AvatarStatus::Draft | AvatarStatus::Failed | AvatarStatus::Cancelled => {
             rows.push(vec![button(t.btn_add_photos, Callback::AvatarPhotos(id.clone()))]);
-            if photos >= 10 {
+            if let Some(price) = train {
                 rows.push(vec![button(fill(t.btn_train, &[("price", &price)]), Callback::TrainAvatar(id.clone()))]);
             }
         }

@@ -14,6 +14,7 @@ mod handlers;
 mod keyboards;
 mod limiter;
 mod notifier;
+pub mod operations;
 mod outgoing;
 mod stars;
 mod state;
@@ -34,7 +35,7 @@ use crate::config::{Config, TelegramConfig};
 use crate::domain::Services;
 use crate::graphql::ObservedSchema;
 use crate::metrics::Metrics;
-use client::{ApiError, GraphqlClient};
+use client::{ApiError, ErrorCode, GraphqlClient};
 use dispatcher::Dispatcher;
 use limiter::Limiter;
 use outgoing::{BotApi, retrying};
@@ -68,16 +69,22 @@ pub enum BotError {
     /// The inbox or the notifications could not be read or written.
     #[error("the bot's store: {0}")]
     Store(#[from] crate::domain::Error),
+    /// What the API answered cannot be delivered (a notification naming the wrong kind of thing).
+    #[error("undeliverable: {0}")]
+    Undeliverable(&'static str),
 }
 
 impl BotError {
     /// Worth handling the update (or delivering the notification) again later.
     pub fn is_transient(&self) -> bool {
         match self {
-            BotError::Api(ApiError::Refused { code, .. }) => matches!(code.as_str(), "INTERNAL" | "UNAVAILABLE"),
-            BotError::Api(ApiError::Shape(..) | ApiError::UnknownOperation(_)) => false,
+            BotError::Api(ApiError::Refused { code, .. }) => {
+                matches!(code, ErrorCode::Internal | ErrorCode::Unavailable)
+            }
+            BotError::Api(ApiError::Variables(..) | ApiError::Shape(..) | ApiError::UnknownOperation(_)) => false,
             BotError::Telegram(error) => outgoing::is_transient(error),
             BotError::Cache(_) | BotError::TempFile(_) | BotError::Store(_) => true,
+            BotError::Undeliverable(_) => false,
         }
     }
 }
@@ -117,7 +124,7 @@ impl TelegramBot {
         services: &Services,
     ) -> anyhow::Result<Self> {
         let ctx = Arc::new(BotCtx {
-            api: outgoing::connect(config),
+            api: outgoing::connect(config).context("the Bot API client")?,
             limiter: Limiter::new(config.messages_per_sec_chat, config.messages_per_sec_overall),
             gql: GraphqlClient::new(schema)?,
             cache,

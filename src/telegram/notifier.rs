@@ -9,7 +9,6 @@
 use std::{sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
-use serde_json::{Value, json};
 use teloxide::{
     payloads::{EditMessageTextSetters, SendMessageSetters},
     prelude::Requester,
@@ -19,11 +18,15 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::client::Actor;
-use super::delivery::{self, Watch};
+use super::delivery::{self, Photo, Progress, Watch};
 use super::keyboards;
+use super::operations::{
+    AvatarDelivery, AvatarStatus as ApiAvatarStatus, GenerationDelivery, GenerationStatus, PaymentDelivery,
+    RefundDelivery, avatar_delivery, generation_delivery, payment_delivery, refund_delivery,
+};
 use super::outgoing::{self, retrying};
 use super::texts::{Lang, fill, truncate};
-use super::{BotCtx, Result};
+use super::{BotCtx, BotError, Result};
 use crate::adapters::bus::EventBus;
 use crate::domain::avatars::{Avatar, AvatarStatus};
 use crate::domain::events::Event;
@@ -134,13 +137,22 @@ async fn deliver_one(bot: &BotCtx, notifications: &NotificationService, notifica
     }
 }
 
-/// The chat of a Telegram user, from the API's `me { telegramId }`.
-fn chat_of(data: &Value) -> Option<ChatId> {
-    data["me"]["telegramId"].as_str().and_then(|id| id.parse::<i64>().ok()).map(ChatId)
+/// The chat of a Telegram user, from the API's `me { telegramId }` (none for a user who never
+/// wrote to the bot: nothing to deliver).
+fn chat_of(telegram_id: Option<&str>) -> Option<ChatId> {
+    let id = telegram_id?;
+    match id.parse::<i64>() {
+        Ok(id) => Some(ChatId(id)),
+        Err(error) => {
+            tracing::warn!(%error, id, "a user's Telegram id is not a number");
+            None
+        }
+    }
 }
 
-fn language(data: &Value, watch: Option<Watch>) -> Lang {
-    watch.map(|w| w.lang).unwrap_or_else(|| Lang::from_code(data["me"]["languageCode"].as_str()))
+/// The language of the message that shows the progress, else the user's.
+fn language(language_code: Option<&str>, watch: Option<Watch>) -> Lang {
+    watch.map(|w| w.lang).unwrap_or_else(|| Lang::from_code(language_code))
 }
 
 /// A generation ended: on a success the photos (step 1), then the result keyboard; otherwise
@@ -152,37 +164,45 @@ async fn generation_finished(
 ) -> Result<()> {
     let actor = Actor::User(notification.user_id);
     let id = generation_global_id(notification.subject_id);
-    let data: Value = bot.gql.run(&actor, "Delivery", json!({ "id": id })).await?;
-    let Some(chat) = chat_of(&data) else { return Ok(()) };
+    let variables = generation_delivery::Variables { id: id.clone() };
+    let data = bot.gql.execute::<GenerationDelivery>(&actor, variables).await?;
+    let Some(chat) = chat_of(data.me.telegram_id.as_deref()) else { return Ok(()) };
     let watch = delivery::generation_watch(bot, &id).await;
-    let lang = language(&data, watch);
+    let lang = language(data.me.language_code.as_deref(), watch);
     let t = lang.texts();
-    let generation = &data["generation"];
-    if generation["status"] != "COMPLETED" {
+    let generation = data.generation;
+    let progress = Progress {
+        id: &generation.id,
+        status: generation.status,
+        progress: generation.progress,
+        error: generation.error.as_deref(),
+    };
+    if generation.status != GenerationStatus::Completed {
         let shown = match watch {
-            Some(watch) => delivery::settle_progress(bot, generation, watch).await?,
+            Some(watch) => delivery::settle_progress(bot, progress, watch).await?,
             None => false,
         };
         if !shown {
-            bot.deliver(chat, bot.api.send_message(chat, delivery::progress_text(generation, lang))).await?;
+            bot.deliver(chat, bot.api.send_message(chat, delivery::progress_text(progress, lang))).await?;
         }
         return Ok(());
     }
-    let images = generation["images"].as_array().cloned().unwrap_or_default();
-    let caption = truncate(generation["prompt"].as_str().unwrap_or_default(), 1024);
+    let caption = truncate(&generation.prompt, 1024);
     if notification.step < 1 {
         if let Some(watch) = watch {
-            delivery::settle_progress(bot, generation, watch).await?;
+            delivery::settle_progress(bot, progress, watch).await?;
         }
-        delivery::send_photos(bot, &actor, chat, &images, &caption).await?;
+        let photos: Vec<Photo> = generation
+            .images
+            .iter()
+            .map(|i| Photo { image_id: i.id.clone(), url: i.url.clone(), telegram_file_id: i.telegram_file_id.clone() })
+            .collect();
+        delivery::send_photos(bot, &actor, chat, &photos, &caption).await?;
         if !notifications.advance(notification, 1).await? {
             tracing::warn!(id = notification.id, "a notification changed hands while its photos were sent");
         }
     }
-    let buttons: Vec<(String, bool)> = images
-        .iter()
-        .filter_map(|i| Some((i["id"].as_str()?.to_owned(), i["favorite"].as_bool().unwrap_or(false))))
-        .collect();
+    let buttons: Vec<(String, bool)> = generation.images.iter().map(|i| (i.id.clone(), i.favorite)).collect();
     let text = truncate(&fill(t.result, &[("prompt", &truncate(&caption, 200))]), 4096);
     bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::result(t, &id, &buttons))).await?;
     Ok(())
@@ -191,16 +211,16 @@ async fn generation_finished(
 /// A training ended: on its progress message, or as a message of its own.
 async fn training_finished(bot: &BotCtx, notification: &Notification) -> Result<()> {
     let id = avatar_global_id(notification.subject_id);
-    let data: Value = bot.gql.run(&Actor::User(notification.user_id), "AvatarDelivery", json!({ "id": id })).await?;
-    let Some(chat) = chat_of(&data) else { return Ok(()) };
+    let actor = Actor::User(notification.user_id);
+    let data = bot.gql.execute::<AvatarDelivery>(&actor, avatar_delivery::Variables { id: id.clone() }).await?;
+    let Some(chat) = chat_of(data.me.telegram_id.as_deref()) else { return Ok(()) };
     let watch = delivery::avatar_watch(bot, &id).await;
-    let t = language(&data, watch).texts();
-    let avatar = &data["avatar"];
-    let name = avatar["name"].as_str().unwrap_or_default();
-    let (text, keyboard) = match avatar["status"].as_str().unwrap_or_default() {
-        "READY" => (fill(t.avatar_ready, &[("name", &name)]), keyboards::use_avatar(t, &id)),
+    let t = language(data.me.language_code.as_deref(), watch).texts();
+    let avatar = data.avatar;
+    let (text, keyboard) = match avatar.status {
+        ApiAvatarStatus::Ready => (fill(t.avatar_ready, &[("name", &avatar.name)]), keyboards::use_avatar(t, &id)),
         _ => (
-            fill(t.avatar_failed, &[("name", &name), ("error", &avatar["error"].as_str().unwrap_or("?"))]),
+            fill(t.avatar_failed, &[("name", &avatar.name), ("error", &avatar.error.as_deref().unwrap_or("?"))]),
             keyboards::main_menu(t),
         ),
     };
@@ -226,35 +246,29 @@ async fn edited(bot: &BotCtx, watch: Watch, text: &str, keyboard: InlineKeyboard
 
 async fn payment_credited(bot: &BotCtx, notification: &Notification) -> Result<()> {
     let id = transaction_global_id(notification.subject_id);
-    let data: Value = bot.gql.run(&Actor::User(notification.user_id), "PaymentDelivery", json!({ "id": id })).await?;
-    let Some(chat) = chat_of(&data) else { return Ok(()) };
-    let t = language(&data, None).texts();
-    let entry = &data["node"];
-    let text = fill(
-        t.paid,
-        &[
-            ("credits", &entry["amount"].as_i64().unwrap_or_default()),
-            ("balance", &entry["balanceAfter"].as_i64().unwrap_or_default()),
-        ],
-    );
+    let actor = Actor::User(notification.user_id);
+    let data = bot.gql.execute::<PaymentDelivery>(&actor, payment_delivery::Variables { id }).await?;
+    let Some(chat) = chat_of(data.me.telegram_id.as_deref()) else { return Ok(()) };
+    let t = language(data.me.language_code.as_deref(), None).texts();
+    let payment_delivery::PaymentDeliveryNode::Transaction(entry) = data.node else {
+        return Err(BotError::Undeliverable("a payment notification names no transaction"));
+    };
+    let text = fill(t.paid, &[("credits", &entry.amount), ("balance", &entry.balance_after)]);
     bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t))).await?;
     Ok(())
 }
 
 async fn payment_refunded(bot: &BotCtx, notification: &Notification) -> Result<()> {
     let id = star_payment_global_id(notification.subject_id);
-    let data: Value = bot.gql.run(&Actor::User(notification.user_id), "RefundDelivery", json!({ "id": id })).await?;
-    let Some(chat) = chat_of(&data) else { return Ok(()) };
-    let t = language(&data, None).texts();
-    let payment = &data["node"];
-    let text = fill(
-        t.refunded,
-        &[
-            ("stars", &payment["stars"].as_i64().unwrap_or_default()),
-            ("credits", &payment["credits"].as_i64().unwrap_or_default()),
-            ("balance", &data["me"]["balance"].as_i64().unwrap_or_default()),
-        ],
-    );
+    let actor = Actor::User(notification.user_id);
+    let data = bot.gql.execute::<RefundDelivery>(&actor, refund_delivery::Variables { id }).await?;
+    let Some(chat) = chat_of(data.me.telegram_id.as_deref()) else { return Ok(()) };
+    let t = language(data.me.language_code.as_deref(), None).texts();
+    let refund_delivery::RefundDeliveryNode::StarPayment(payment) = data.node else {
+        return Err(BotError::Undeliverable("a refund notification names no Stars payment"));
+    };
+    let text =
+        fill(t.refunded, &[("stars", &payment.stars), ("credits", &payment.credits), ("balance", &data.me.balance)]);
     bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t))).await?;
     Ok(())
 }
@@ -292,8 +306,9 @@ async fn generation_progress(bot: &BotCtx, generation: Generation) {
     if delivery::is_settled(bot, &id).await || !may_edit(bot, &format!("tg:progress-edit:{id}")).await {
         return;
     }
-    let snapshot = json!({ "status": generation.status.as_str(), "progress": generation.progress });
-    if let Err(error) = delivery::settle_progress(bot, &snapshot, watch).await {
+    let Some(status) = GenerationStatus::from_wire_name(generation.status.as_str()) else { return };
+    let snapshot = Progress { id: &id, status, progress: i64::from(generation.progress), error: None };
+    if let Err(error) = delivery::settle_progress(bot, snapshot, watch).await {
         tracing::debug!(%error, "a progress edit was dropped");
     }
 }

@@ -16,11 +16,10 @@ use crate::config::TelegramConfig;
 pub type BotApi = Bot;
 
 /// The Bot API client: teloxide's timeouts, and redirects only within the API's host (a file
-/// download carries the token in its path).
-pub fn connect(config: &TelegramConfig) -> BotApi {
-    let http =
-        teloxide::net::default_reqwest_settings().redirect(outbound::same_host_redirects()).build().unwrap_or_default();
-    Bot::with_client(config.bot_token.expose_secret(), http).set_api_url(config.api_url.clone())
+/// download carries the token in its path, so a client without that policy is never used).
+pub fn connect(config: &TelegramConfig) -> Result<BotApi, reqwest::Error> {
+    let http = teloxide::net::default_reqwest_settings().redirect(outbound::same_host_redirects()).build()?;
+    Ok(Bot::with_client(config.bot_token.expose_secret(), http).set_api_url(config.api_url.clone()))
 }
 
 /// Sends a request, waiting out up to three 429s (`retry_after`).

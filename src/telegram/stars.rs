@@ -21,8 +21,8 @@ struct TelegramStars {
 }
 
 /// The payments API of the configured bot.
-pub fn stars_gateway(config: &TelegramConfig) -> Arc<dyn StarsGateway> {
-    Arc::new(TelegramStars { api: outgoing::connect(config) })
+pub fn stars_gateway(config: &TelegramConfig) -> anyhow::Result<Arc<dyn StarsGateway>> {
+    Ok(Arc::new(TelegramStars { api: outgoing::connect(config).context("the Bot API client")? }))
 }
 
 #[async_trait::async_trait]
@@ -46,7 +46,7 @@ impl StarsGateway for TelegramStars {
 /// `aisha reconcile-stars`: reads every transaction of the bot's Stars account and credits the
 /// payments AISHA never recorded.
 pub async fn reconcile_stars(config: &TelegramConfig, payments: &PaymentService) -> anyhow::Result<Reconciliation> {
-    let api = outgoing::connect(config);
+    let api = outgoing::connect(config).context("the Bot API client")?;
     let mut transactions = Vec::new();
     let mut offset = 0u32;
     loop {

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::callback::Period;
+use super::operations::{DateTime, GalleryFilter, ImageType};
 use super::texts::Lang;
 use crate::adapters::cache::Cache;
 
@@ -70,29 +70,29 @@ pub struct Draft {
 /// The gallery filter as the buttons set it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CardFilter {
-    pub kind: Option<String>,
+    pub kind: Option<ImageType>,
     pub favorites: bool,
     pub period: Option<Period>,
     /// Start of the period, fixed when it was chosen so that positions stay stable.
-    pub since: Option<String>,
-    /// A saved filter's value (a `GalleryFilter`), when one is chosen.
-    pub saved: Option<Value>,
+    pub since: Option<DateTime>,
+    /// A saved filter, when one is chosen.
+    pub saved: Option<GalleryFilter>,
 }
 
 impl CardFilter {
-    /// The `GalleryFilter` variable.
-    pub fn to_variable(&self) -> Value {
-        let mut filter = self.saved.clone().filter(Value::is_object).unwrap_or_else(|| json!({}));
-        if let Some(kind) = &self.kind {
-            filter["types"] = json!([kind]);
+    /// The `GalleryFilter` variable: the saved filter, narrowed by the buttons.
+    pub fn to_variable<F: From<GalleryFilter>>(&self) -> Option<F> {
+        let mut filter = self.saved.clone().unwrap_or_default();
+        if let Some(kind) = self.kind {
+            filter.types = vec![kind];
         }
         if self.favorites {
-            filter["favoritesOnly"] = json!(true);
+            filter.favorites_only = true;
         }
-        if let Some(since) = &self.since {
-            filter["createdAfter"] = json!(since);
+        if let Some(since) = self.since {
+            filter.created_after = Some(since);
         }
-        filter
+        Some(filter.into())
     }
 }
 
@@ -125,7 +125,11 @@ fn key(chat_id: i64) -> String {
 /// The chat's state; a fresh one when there is none or it cannot be read.
 pub async fn load(cache: &dyn Cache, chat_id: i64) -> ChatState {
     match cache.get(&key(chat_id)).await {
-        Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+        Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_else(|error| {
+            // Written by an older bot, say: the chat starts again from the menu.
+            tracing::info!(%error, "a chat's state could not be read; starting afresh");
+            ChatState::default()
+        }),
         Ok(None) => ChatState::default(),
         Err(error) => {
             tracing::warn!(%error, "could not read a chat's state");
@@ -144,10 +148,13 @@ mod tests {
 
     #[test]
     fn filter_variable_combines_buttons_and_saved_filters() {
-        let mut filter = CardFilter { kind: Some("IMAGEN4".into()), favorites: true, ..Default::default() };
-        assert_eq!(filter.to_variable(), json!({"types": ["IMAGEN4"], "favoritesOnly": true}));
-        filter = CardFilter { saved: Some(json!({"promptContains": "cat"})), ..Default::default() };
-        assert_eq!(filter.to_variable(), json!({"promptContains": "cat"}));
+        let mut filter = CardFilter { kind: Some(ImageType::Imagen4), favorites: true, ..Default::default() };
+        let wanted = GalleryFilter { types: vec![ImageType::Imagen4], favorites_only: true, ..Default::default() };
+        assert_eq!(filter.to_variable::<GalleryFilter>(), Some(wanted));
+        let cats = GalleryFilter { prompt_contains: Some("cat".into()), ..Default::default() };
+        filter = CardFilter { saved: Some(cats.clone()), kind: Some(ImageType::Avatar), ..Default::default() };
+        let wanted = GalleryFilter { types: vec![ImageType::Avatar], ..cats };
+        assert_eq!(filter.to_variable::<GalleryFilter>(), Some(wanted));
         assert_eq!(Screen::Confirm.parent(), Screen::Count);
     }
 }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::operations::AvatarStatus;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lang {
     Ru,
@@ -300,13 +302,13 @@ const EN: Texts = Texts {
 
 impl Texts {
     /// An avatar's status in words.
-    pub fn avatar_status(&self, status: &str) -> &'static str {
+    pub fn avatar_status(&self, status: AvatarStatus) -> &'static str {
         match status {
-            "DRAFT" => self.status_draft,
-            "TRAINING" => self.status_training,
-            "READY" => self.status_ready,
-            "FAILED" => self.status_failed,
-            _ => self.status_cancelled,
+            AvatarStatus::Draft => self.status_draft,
+            AvatarStatus::Training => self.status_training,
+            AvatarStatus::Ready => self.status_ready,
+            AvatarStatus::Failed => self.status_failed,
+            AvatarStatus::Cancelled => self.status_cancelled,
         }
     }
 }

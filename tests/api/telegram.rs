@@ -280,6 +280,9 @@ fn every_bot_operation_is_valid_against_schema_graphql() {
     let mut files = 0;
     for entry in std::fs::read_dir(&dir).expect("operations folder") {
         let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "graphql") {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).expect("operation file");
         if let Err(errors) = ExecutableDocument::parse_and_validate(&schema, text, &path) {
             panic!("{} does not validate against schema.graphql:\n{}", path.display(), errors.errors);
@@ -288,6 +291,30 @@ fn every_bot_operation_is_valid_against_schema_graphql() {
     }
     // Each file is compiled into the bot; a file here that the bot does not load is a mistake.
     assert_eq!(files, aisha::telegram::client::OPERATION_FILES.len());
+}
+
+#[test]
+fn the_bots_enums_have_the_values_of_schema_graphql() {
+    use aisha::telegram::operations as ops;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let sdl = std::fs::read_to_string(format!("{root}/schema.graphql")).expect("schema.graphql");
+    let schema = apollo_compiler::Schema::parse_and_validate(sdl, "schema.graphql").expect("schema.graphql is valid");
+    let ours: [(&str, Vec<&str>); 7] = [
+        ("GenerationStatus", ops::GenerationStatus::ALL.iter().map(|v| v.wire_name()).collect()),
+        ("AvatarStatus", ops::AvatarStatus::ALL.iter().map(|v| v.wire_name()).collect()),
+        ("ImageType", ops::ImageType::ALL.iter().map(|v| v.wire_name()).collect()),
+        ("PhotoStatus", ops::PhotoStatus::ALL.iter().map(|v| v.wire_name()).collect()),
+        ("RefundStatus", ops::RefundStatus::ALL.iter().map(|v| v.wire_name()).collect()),
+        ("TrainingType", ops::TrainingType::ALL.iter().map(|v| v.wire_name()).collect()),
+        ("TransactionKind", ops::TransactionKind::ALL.iter().map(|v| v.wire_name()).collect()),
+    ];
+    for (name, values) in ours {
+        let Some(apollo_compiler::schema::ExtendedType::Enum(schema_enum)) = schema.types.get(name) else {
+            panic!("schema.graphql has no enum {name}");
+        };
+        let in_schema: Vec<&str> = schema_enum.values.keys().map(|v| v.as_str()).collect();
+        assert_eq!(values, in_schema, "the bot's {name} differs from schema.graphql's");
+    }
 }
 
 db_test!(an_avatar_is_made_trained_and_used_from_the_chat, |db| async move {

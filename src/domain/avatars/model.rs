@@ -95,6 +95,14 @@ pub struct Avatar {
     pub updated_at: Micros,
 }
 
+impl Avatar {
+    /// Training may start: the avatar is not training or trained, and has 10–20 accepted photos.
+    pub fn can_train(&self) -> bool {
+        matches!(self.status, AvatarStatus::Draft | AvatarStatus::Failed | AvatarStatus::Cancelled)
+            && (super::MIN_PHOTOS..=super::MAX_PHOTOS).contains(&self.photo_count)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PhotoStatus {
     Accepted,

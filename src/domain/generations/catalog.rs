@@ -20,6 +20,13 @@ pub struct ModelSpec {
     pub description: String,
 }
 
+impl ModelSpec {
+    /// What `num_images` images cost, in credits.
+    pub fn price(&self, num_images: u8) -> i64 {
+        self.price_per_image * i64::from(num_images)
+    }
+}
+
 pub const LOCAL_MODEL: &str = "local/sketch";
 
 /// The default catalogue. Prices can be changed with `AISHA_MODEL_PRICES`.

@@ -83,7 +83,7 @@ impl GenerationService {
         }
         // A repeat of the same request (above) is free; a new one spends the user's budget.
         self.inner.rate_limits.check(Caller::User(user_id), Action::Paid).await?;
-        let cost = model.price_per_image * i64::from(input.num_images);
+        let cost = model.price(input.num_images);
         let client_key = input.idempotency_key.as_ref().map(IdempotencyKey::as_str);
         let ledger_key = IdempotencyKey::internal(match client_key {
             Some(key) => format!("generation:{key}"),

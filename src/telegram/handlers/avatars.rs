@@ -5,7 +5,6 @@
 use std::io::{Seek, Write};
 
 use async_graphql::UploadValue;
-use serde_json::{Value, json};
 use teloxide::{
     net::Download,
     payloads::EditMessageTextSetters,
@@ -14,9 +13,14 @@ use teloxide::{
 };
 
 use super::{BotError, Result, Turn, create};
-use crate::telegram::client::ApiError;
+use crate::telegram::client::{ApiError, ErrorCode};
 use crate::telegram::delivery::{self, Watch};
 use crate::telegram::keyboards;
+use crate::telegram::operations::{
+    AddAvatarPhotos, Avatar, AvatarStatus, Avatars, CancelAvatarTraining, CreateAvatar, DeleteAvatar, PhotoStatus,
+    StartAvatarTraining, TrainingType, add_avatar_photos, avatar, avatars, cancel_avatar_training, create_avatar,
+    delete_avatar, start_avatar_training,
+};
 use crate::telegram::outgoing::{is_unchanged, retrying};
 use crate::telegram::state::{Draft, Screen};
 use crate::telegram::texts::fill;
@@ -25,20 +29,10 @@ use crate::telegram::texts::fill;
 const MAX_DOWNLOAD: u64 = 20 * 1024 * 1024;
 
 pub async fn list(turn: &mut Turn<'_>) -> Result<()> {
-    let data: Value = turn.run("Avatars", Value::Null).await?;
+    let data = turn.execute::<Avatars>(avatars::Variables).await?;
     let t = turn.t();
-    let avatars: Vec<(String, String)> = data["avatars"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|a| {
-            let status = t.avatar_status(a["status"].as_str().unwrap_or_default());
-            (
-                a["id"].as_str().unwrap_or_default().to_owned(),
-                format!("{} · {status}", a["name"].as_str().unwrap_or_default()),
-            )
-        })
-        .collect();
+    let avatars: Vec<(String, String)> =
+        data.avatars.into_iter().map(|a| (a.id, format!("{} · {}", a.name, t.avatar_status(a.status)))).collect();
     let text = if avatars.is_empty() { t.no_avatars } else { t.avatars };
     turn.state.avatar = None;
     turn.show(Screen::Avatars, text, Some(keyboards::avatars(t, &avatars))).await
@@ -58,10 +52,11 @@ pub async fn name_received(turn: &mut Turn<'_>, name: &str) -> Result<()> {
 
 pub async fn kind_chosen(turn: &mut Turn<'_>, style: bool) -> Result<()> {
     let Some(name) = turn.state.avatar_name.take() else { return ask_name(turn).await };
-    let input = json!({ "name": name, "trainingType": if style { "STYLE" } else { "PORTRAIT" } });
-    let created: Value = match turn.run("CreateAvatar", json!({ "input": input })).await {
-        Ok(created) => created,
-        Err(BotError::Api(ApiError::Refused { code, message, .. })) if code == "BAD_USER_INPUT" => {
+    let training_type = if style { TrainingType::Style } else { TrainingType::Portrait };
+    let input = create_avatar::CreateAvatarInput { name, training_type, is_main: false };
+    let created = match turn.execute::<CreateAvatar>(create_avatar::Variables { input }).await {
+        Ok(created) => created.create_avatar,
+        Err(BotError::Api(ApiError::Refused { code: ErrorCode::BadUserInput, message, .. })) => {
             // A name the API refuses: say why and ask again.
             let t = turn.t();
             turn.send(&message, None).await?;
@@ -69,25 +64,30 @@ pub async fn kind_chosen(turn: &mut Turn<'_>, style: bool) -> Result<()> {
         }
         Err(error) => return Err(error),
     };
-    let id = created["createAvatar"]["id"].as_str().unwrap_or_default().to_owned();
-    ask_photos(turn, &id).await
+    ask_photos(turn, &created.id).await
 }
 
 /// The photo-collecting screen, whose message counts the photos as they come.
 pub async fn ask_photos(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
-    let data: Value = turn.run("Avatar", json!({ "id": avatar_id })).await?;
-    let avatar = &data["avatar"];
-    let (text, keyboard) = photos_screen(turn, avatar_id, avatar);
+    let avatar = fetch(turn, avatar_id).await?;
+    let (text, keyboard) = photos_screen(turn, avatar_id, &avatar);
     turn.state.avatar = Some(avatar_id.to_owned());
     turn.show(Screen::AwaitPhotos, &text, Some(keyboard)).await
 }
 
-fn photos_screen(turn: &Turn<'_>, avatar_id: &str, avatar: &Value) -> (String, teloxide::types::InlineKeyboardMarkup) {
+async fn fetch(turn: &Turn<'_>, avatar_id: &str) -> Result<avatar::AvatarAvatar> {
+    Ok(turn.execute::<Avatar>(avatar::Variables { id: avatar_id.to_owned() }).await?.avatar)
+}
+
+fn photos_screen(
+    turn: &Turn<'_>,
+    avatar_id: &str,
+    avatar: &avatar::AvatarAvatar,
+) -> (String, teloxide::types::InlineKeyboardMarkup) {
     let t = turn.t();
-    let count = avatar["photoCount"].as_i64().unwrap_or_default();
-    let price = avatar["trainingPrice"].as_i64().unwrap_or_default();
-    let text = fill(t.ask_photos, &[("name", &avatar["name"].as_str().unwrap_or_default()), ("count", &count)]);
-    (text, keyboards::photos(t, avatar_id, count, price))
+    let text = fill(t.ask_photos, &[("name", &avatar.name), ("count", &avatar.photo_count)]);
+    let train = avatar.can_train.then_some(avatar.training_price);
+    (text, keyboards::photos(t, avatar_id, train))
 }
 
 /// The file of a photo message (the largest size), or of an image sent as a document.
@@ -134,28 +134,23 @@ pub async fn photo_received(turn: &mut Turn<'_>, file_id: FileId) -> Result<()> 
     };
     let name = file.path.rsplit('/').next().unwrap_or("photo.jpg").to_owned();
     let upload = to_upload(name, bytes)?;
-    let variables = json!({ "id": avatar_id, "photos": [null] });
-    let result: std::result::Result<Value, ApiError> = turn
-        .bot
-        .gql
-        .run_with_files(&turn.actor, "AddAvatarPhotos", variables, vec![("variables.photos.0".into(), upload)])
-        .await;
-    let data = match result {
-        Ok(data) => data,
-        Err(ApiError::Refused { code, message, .. }) if code == "BAD_USER_INPUT" => {
+    let variables = add_avatar_photos::Variables { id: avatar_id.clone(), photos: vec![()] };
+    let files = vec![("variables.photos.0".into(), upload)];
+    let added = match turn.bot.gql.execute_with_files::<AddAvatarPhotos>(&turn.actor, variables, files).await {
+        Ok(data) => data.add_avatar_photos,
+        Err(ApiError::Refused { code: ErrorCode::BadUserInput, message, .. }) => {
             return turn.send(&message, Some(keyboards::only_back(t))).await.map(drop);
         }
         Err(error) => return Err(error.into()),
     };
-    let added = &data["addAvatarPhotos"];
-    if let Some(last) = added["photos"].as_array().and_then(|p| p.last())
-        && last["status"] == "REJECTED"
+    if let Some(last) = added.photos.last()
+        && last.status == PhotoStatus::Rejected
     {
-        let reason = fill(t.photo_rejected, &[("reason", &last["rejectReason"].as_str().unwrap_or_default())]);
+        let reason = fill(t.photo_rejected, &[("reason", &last.reject_reason.as_deref().unwrap_or("?"))]);
         turn.send(&reason, None).await?;
     }
-    let avatar: Value = turn.run("Avatar", json!({ "id": avatar_id })).await?;
-    let (text, keyboard) = photos_screen(turn, &avatar_id, &avatar["avatar"]);
+    let avatar = fetch(turn, &avatar_id).await?;
+    let (text, keyboard) = photos_screen(turn, &avatar_id, &avatar);
     if let Some(message) = turn.state.screen_message {
         let request = turn.bot.api.edit_message_text(turn.chat, MessageId(message), text).reply_markup(keyboard);
         match retrying(request).await {
@@ -178,20 +173,18 @@ fn to_upload(file_name: String, bytes: Vec<u8>) -> std::io::Result<UploadValue> 
 /// Starts training; the message shows progress until the notifier says it is done.
 pub async fn train(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
     let t = turn.t();
-    let data: Value = turn.run("Avatar", json!({ "id": avatar_id })).await?;
-    let avatar = data["avatar"].clone();
-    match turn.run::<Value>("StartAvatarTraining", json!({ "id": avatar_id })).await {
-        Ok(_) => {}
-        Err(BotError::Api(error)) if error.code() == "INSUFFICIENT_CREDITS" => {
+    let variables = start_avatar_training::Variables { id: avatar_id.to_owned() };
+    let started = match turn.execute::<StartAvatarTraining>(variables).await {
+        Ok(started) => started.start_avatar_training,
+        Err(BotError::Api(error)) if error.code() == ErrorCode::InsufficientCredits => {
             return turn.show_not_enough(Screen::Avatar, &error).await;
         }
-        Err(BotError::Api(ApiError::Refused { code, message, .. })) if code == "BAD_USER_INPUT" => {
+        Err(BotError::Api(ApiError::Refused { code: ErrorCode::BadUserInput, message, .. })) => {
             return turn.show(Screen::Avatar, &message, Some(keyboards::only_back(t))).await;
         }
         Err(error) => return Err(error),
-    }
-    let name = avatar["name"].as_str().unwrap_or_default().to_owned();
-    let text = fill(t.training, &[("name", &name), ("progress", &0)]);
+    };
+    let text = fill(t.training, &[("name", &started.name), ("progress", &started.progress)]);
     turn.show(Screen::Avatar, &text, None).await?;
     if let Some(message) = turn.state.screen_message {
         delivery::watch_avatar(turn.bot, avatar_id, Watch { chat: turn.chat.0, message, lang: turn.lang() }).await;
@@ -201,37 +194,35 @@ pub async fn train(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
 
 /// Stops the training (refunded); the card shows the avatar as it is now.
 pub async fn cancel_training(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
-    match turn.run::<Value>("CancelAvatarTraining", json!({ "id": avatar_id })).await {
+    let variables = cancel_avatar_training::Variables { id: avatar_id.to_owned() };
+    match turn.execute::<CancelAvatarTraining>(variables).await {
         Ok(_) => open(turn, avatar_id).await,
         // It ended meanwhile: the card shows how.
-        Err(BotError::Api(error)) if error.code() == "BAD_USER_INPUT" => open(turn, avatar_id).await,
+        Err(BotError::Api(error)) if error.code() == ErrorCode::BadUserInput => open(turn, avatar_id).await,
         Err(error) => Err(error),
     }
 }
 
 pub async fn open(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
-    let data: Value = turn.run("Avatar", json!({ "id": avatar_id })).await?;
-    let avatar = &data["avatar"];
+    let avatar = fetch(turn, avatar_id).await?;
     let t = turn.t();
-    let status = avatar["status"].as_str().unwrap_or_default();
-    let photos = avatar["photoCount"].as_i64().unwrap_or_default();
     let mut text = fill(
         t.avatar_card,
         &[
-            ("name", &avatar["name"].as_str().unwrap_or_default()),
-            ("status", &t.avatar_status(status)),
-            ("photos", &photos),
-            ("generations", &avatar["generationCount"]),
+            ("name", &avatar.name),
+            ("status", &t.avatar_status(avatar.status)),
+            ("photos", &avatar.photo_count),
+            ("generations", &avatar.generation_count),
         ],
     );
-    if status == "TRAINING" {
-        text.push_str(&format!(" · {}%", avatar["progress"]));
+    if avatar.status == AvatarStatus::Training {
+        text.push_str(&format!(" · {}%", avatar.progress));
     }
-    if let Some(error) = avatar["error"].as_str() {
+    if let Some(error) = &avatar.error {
         text.push_str(&format!("\n❌ {error}"));
     }
-    let keyboard =
-        keyboards::avatar(t, avatar_id, status, photos, avatar["trainingPrice"].as_i64().unwrap_or_default());
+    let train = avatar.can_train.then_some(avatar.training_price);
+    let keyboard = keyboards::avatar(t, avatar_id, avatar.status, train);
     turn.state.avatar = Some(avatar_id.to_owned());
     turn.show(Screen::Avatar, &text, Some(keyboard)).await
 }
@@ -243,14 +234,14 @@ pub async fn use_avatar(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
 }
 
 pub async fn ask_delete(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
-    let data: Value = turn.run("Avatar", json!({ "id": avatar_id })).await?;
+    let avatar = fetch(turn, avatar_id).await?;
     let t = turn.t();
-    let text = fill(t.confirm_delete_avatar, &[("name", &data["avatar"]["name"].as_str().unwrap_or_default())]);
+    let text = fill(t.confirm_delete_avatar, &[("name", &avatar.name)]);
     turn.state.avatar = Some(avatar_id.to_owned());
     turn.show(Screen::ConfirmDeleteAvatar, &text, Some(keyboards::confirm_delete_avatar(t, avatar_id))).await
 }
 
 pub async fn delete(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
-    turn.run::<Value>("DeleteAvatar", json!({ "id": avatar_id })).await?;
+    turn.execute::<DeleteAvatar>(delete_avatar::Variables { id: avatar_id.to_owned() }).await?;
     list(turn).await
 }

@@ -1,8 +1,6 @@
 //! Balance, the ledger, top-up with Telegram Stars (a recorded invoice → pre-checkout →
 //! payment), and `/paysupport` with refunds of unspent purchases.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
 use teloxide::{
     payloads::AnswerPreCheckoutQuerySetters,
     prelude::Requester,
@@ -10,81 +8,44 @@ use teloxide::{
 };
 
 use super::{BotCtx, BotError, Result, Turn, profile};
-use crate::telegram::client::{Actor, ApiError};
+use crate::telegram::client::{Actor, ApiError, ErrorCode};
 use crate::telegram::keyboards;
+use crate::telegram::operations::{
+    Balance, CheckStarsCheckout, CreateStarsInvoice, CreditPackages, DateTime, RecordStarsPayment, RefundStarPayment,
+    StarPayment, StarPayments, balance, check_stars_checkout, create_stars_invoice, credit_packages,
+    record_stars_payment, refund_star_payment, star_payment, star_payments,
+};
 use crate::telegram::outgoing::retrying;
 use crate::telegram::state::Screen;
 use crate::telegram::texts::fill;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Package {
-    id: String,
-    stars: i64,
-    credits: i64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Packages {
-    credit_packages: Vec<Package>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Invoice {
-    payload: String,
-    stars: i64,
-    credits: i64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreatedInvoice {
-    create_stars_invoice: Invoice,
-}
-
-#[derive(Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StarPayment {
-    id: String,
-    stars: i64,
-    credits: i64,
-    #[serde(default)]
-    created_at: String,
-    refundable: bool,
+fn day(at: &DateTime) -> String {
+    at.format("%Y-%m-%d").to_string()
 }
 
 pub async fn show(turn: &mut Turn<'_>) -> Result<()> {
-    let data: Value = turn.run("Balance", Value::Null).await?;
+    let me = turn.execute::<Balance>(balance::Variables).await?.me;
     let t = turn.t();
-    let rows: Vec<String> = data["me"]["transactions"]["edges"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let rows: Vec<String> = me
+        .transactions
+        .edges
+        .iter()
         .map(|edge| {
-            let node = &edge["node"];
-            let day = node["createdAt"].as_str().unwrap_or_default().get(..10).unwrap_or_default().to_owned();
-            format!(
-                "{day} {:+} {} → {} · {}",
-                node["amount"].as_i64().unwrap_or_default(),
-                node["kind"].as_str().unwrap_or_default(),
-                node["balanceAfter"].as_i64().unwrap_or_default(),
-                node["reason"].as_str().unwrap_or_default(),
-            )
+            let node = &edge.node;
+            let (day, kind) = (day(&node.created_at), node.kind.wire_name());
+            format!("{day} {:+} {kind} → {} · {}", node.amount, node.balance_after, node.reason)
         })
         .collect();
     let rows = if rows.is_empty() { t.no_transactions.to_owned() } else { rows.join("\n") };
-    let balance = data["me"]["balance"].as_i64().unwrap_or_default();
+    let balance = me.balance;
     let text = fill(t.balance, &[("balance", &balance), ("rows", &rows)]);
     turn.show(Screen::Balance, &text, Some(keyboards::balance(t))).await
 }
 
 pub async fn top_up(turn: &mut Turn<'_>) -> Result<()> {
-    let packages: Packages = turn.run("CreditPackages", Value::Null).await?;
+    let packages = turn.execute::<CreditPackages>(credit_packages::Variables).await?.credit_packages;
     let t = turn.t();
     let buttons: Vec<(String, String)> = packages
-        .credit_packages
         .iter()
         .map(|p| (p.id.clone(), fill(t.package, &[("credits", &p.credits), ("stars", &p.stars)])))
         .collect();
@@ -94,12 +55,12 @@ pub async fn top_up(turn: &mut Turn<'_>) -> Result<()> {
 /// Sends the invoice in Stars (`XTR`, exactly one price, no provider token). Its offer is
 /// recorded by the API first: the payment is credited by it, whatever is on offer then.
 pub async fn buy(turn: &mut Turn<'_>, package_id: &str) -> Result<()> {
-    let created: CreatedInvoice = match turn.run("CreateStarsInvoice", json!({ "packageId": package_id })).await {
-        Ok(created) => created,
-        Err(BotError::Api(error)) if error.code() == "NOT_FOUND" => return top_up(turn).await,
+    let variables = create_stars_invoice::Variables { package_id: package_id.to_owned() };
+    let invoice = match turn.execute::<CreateStarsInvoice>(variables).await {
+        Ok(created) => created.create_stars_invoice,
+        Err(BotError::Api(error)) if error.code() == ErrorCode::NotFound => return top_up(turn).await,
         Err(error) => return Err(error),
     };
-    let invoice = created.create_stars_invoice;
     let t = turn.t();
     let title = fill(t.invoice_title, &[("credits", &invoice.credits)]);
     let description = fill(t.invoice_description, &[("credits", &invoice.credits)]);
@@ -114,12 +75,12 @@ pub async fn buy(turn: &mut Turn<'_>, package_id: &str) -> Result<()> {
 /// lane of its own and answers without the message limiter.
 pub async fn pre_checkout(bot: &BotCtx, query: PreCheckoutQuery) -> Result<()> {
     let actor = Actor::Sender { profile: profile(&query.from), start_payload: None };
-    let variables = json!({
-        "invoicePayload": query.invoice_payload,
-        "currency": query.currency,
-        "totalAmount": query.total_amount,
-    });
-    let refusal = match bot.gql.run::<Value>(&actor, "CheckStarsCheckout", variables).await {
+    let variables = check_stars_checkout::Variables {
+        invoice_payload: query.invoice_payload,
+        currency: query.currency,
+        total_amount: i64::from(query.total_amount),
+    };
+    let refusal = match bot.gql.execute::<CheckStarsCheckout>(&actor, variables).await {
         Ok(_) => None,
         Err(error) => {
             let message = error.message();
@@ -143,40 +104,29 @@ pub async fn pre_checkout(bot: &BotCtx, query: PreCheckoutQuery) -> Result<()> {
 /// The payment went through: the API credits it once per charge id, however often it is
 /// delivered, and tells the user (a notification written with the credit).
 pub async fn paid(turn: &mut Turn<'_>, payment: &SuccessfulPayment) -> Result<()> {
-    let input = json!({
-        "telegramPaymentChargeId": payment.telegram_payment_charge_id.0,
-        "providerPaymentChargeId": Some(payment.provider_payment_charge_id.clone()).filter(|s| !s.is_empty()),
-        "invoicePayload": payment.invoice_payload,
-        "currency": payment.currency,
-        "totalAmount": payment.total_amount,
-    });
-    turn.run::<Value>("RecordStarsPayment", json!({ "input": input })).await?;
+    let input = record_stars_payment::StarsPaymentInput {
+        telegram_payment_charge_id: payment.telegram_payment_charge_id.0.clone(),
+        provider_payment_charge_id: Some(payment.provider_payment_charge_id.clone()).filter(|s| !s.is_empty()),
+        invoice_payload: payment.invoice_payload.clone(),
+        currency: payment.currency.clone(),
+        total_amount: i64::from(payment.total_amount),
+    };
+    turn.execute::<RecordStarsPayment>(record_stars_payment::Variables { input }).await?;
     Ok(())
 }
 
-async fn payments(turn: &Turn<'_>) -> Result<Vec<StarPayment>> {
-    let data: Value = turn.run("StarPayments", Value::Null).await?;
-    let edges = data["me"]["starPayments"]["edges"].as_array().cloned().unwrap_or_default();
-    edges
-        .into_iter()
-        .map(|edge| {
-            serde_json::from_value(edge["node"].clone()).map_err(|e| BotError::Api(ApiError::Shape("StarPayments", e)))
-        })
-        .collect()
+async fn payments(turn: &Turn<'_>) -> Result<Vec<star_payments::StarPaymentsMeStarPaymentsEdgesNode>> {
+    let me = turn.execute::<StarPayments>(star_payments::Variables).await?.me;
+    Ok(me.star_payments.edges.into_iter().map(|edge| edge.node).collect())
 }
 
 /// `/paysupport`: how to reach us, and a button for each purchase that can be refunded.
 pub async fn paysupport(turn: &mut Turn<'_>) -> Result<()> {
-    let refundable: Vec<StarPayment> = payments(turn).await?.into_iter().filter(|p| p.refundable).collect();
+    let refundable: Vec<_> = payments(turn).await?.into_iter().filter(|p| p.refundable).collect();
     let t = turn.t();
     let buttons: Vec<(String, String)> = refundable
         .iter()
-        .map(|p| {
-            (
-                p.id.clone(),
-                fill(t.btn_refund, &[("stars", &p.stars), ("day", &p.created_at.get(..10).unwrap_or_default())]),
-            )
-        })
+        .map(|p| (p.id.clone(), fill(t.btn_refund, &[("stars", &p.stars), ("day", &day(&p.created_at))])))
         .collect();
     let list = if buttons.is_empty() { t.no_refundable } else { t.refundable };
     let text = format!("{}\n\n{list}", t.paysupport);
@@ -185,9 +135,12 @@ pub async fn paysupport(turn: &mut Turn<'_>) -> Result<()> {
 
 /// Asks before refunding: the credits will leave the balance.
 pub async fn ask_refund(turn: &mut Turn<'_>, payment_id: &str) -> Result<()> {
-    let data: Value = turn.run("StarPayment", json!({ "id": payment_id })).await?;
-    let payment: StarPayment =
-        serde_json::from_value(data["node"].clone()).map_err(|e| BotError::Api(ApiError::Shape("StarPayment", e)))?;
+    let node = turn.execute::<StarPayment>(star_payment::Variables { id: payment_id.to_owned() }).await?.node;
+    let star_payment::StarPaymentNode::StarPayment(payment) = node else {
+        let message = format!("{payment_id} is not a Stars payment");
+        let details = Default::default();
+        return Err(BotError::Api(ApiError::Refused { code: ErrorCode::NotFound, message, details }));
+    };
     if !payment.refundable {
         return paysupport(turn).await;
     }
@@ -199,11 +152,13 @@ pub async fn ask_refund(turn: &mut Turn<'_>, payment_id: &str) -> Result<()> {
 
 /// Refunds; the notifier confirms once Telegram did, and the list shows what is left.
 pub async fn refund(turn: &mut Turn<'_>, payment_id: &str) -> Result<()> {
-    match turn.run::<Value>("RefundStarPayment", json!({ "id": payment_id })).await {
+    match turn.execute::<RefundStarPayment>(refund_star_payment::Variables { id: payment_id.to_owned() }).await {
         Ok(_) => {}
-        Err(BotError::Api(ApiError::Refused { code, message, .. }))
-            if code == "BAD_USER_INPUT" || code == "UNAVAILABLE" =>
-        {
+        Err(BotError::Api(ApiError::Refused {
+            code: ErrorCode::BadUserInput | ErrorCode::Unavailable,
+            message,
+            ..
+        })) => {
             let t = turn.t();
             return turn.show(Screen::PaySupport, &message, Some(keyboards::only_back(t))).await;
         }

@@ -2,58 +2,30 @@
 //! confirmation with the price → a progress message (edited by the notifier) → the photos with
 //! a result keyboard.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
 use teloxide::{payloads::EditMessageReplyMarkupSetters, prelude::Requester, types::InlineKeyboardMarkup};
 
 use super::BotError;
 use super::{Result, Turn};
 use crate::telegram::callback::Callback;
-use crate::telegram::client::ApiError;
-use crate::telegram::delivery::{self, Watch};
+use crate::telegram::client::{ApiError, Details, ErrorCode};
+use crate::telegram::delivery::{self, Progress, Watch};
 use crate::telegram::keyboards;
+use crate::telegram::operations::{
+    CreateGeneration, GalleryImage, GenerationForRepeat, GenerationProgress, Models, SetFavorite, create_generation,
+    gallery_image, generation_for_repeat, generation_progress, models, set_favorite,
+};
 use crate::telegram::outgoing::retrying;
 use crate::telegram::state::{Draft, Screen};
 use crate::telegram::texts::{fill, truncate};
 
-/// The models the bot offers: Imagen 4, or FLUX with the user's avatar.
-const MODEL: &str = "fal-ai/imagen4/preview";
-const AVATAR_MODEL: &str = "fal-ai/flux-lora";
-
-fn model_id(draft: &Draft) -> &'static str {
-    if draft.avatar.is_some() { AVATAR_MODEL } else { MODEL }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Model {
-    id: String,
-    name: String,
-    price_per_image: i64,
-    aspect_ratios: Vec<String>,
-    max_images: u8,
-}
-
-#[derive(Deserialize)]
-struct Models {
-    models: Vec<Model>,
-    me: Balance,
-}
-
-#[derive(Deserialize)]
-struct Balance {
-    balance: i64,
-}
-
-async fn model(turn: &Turn<'_>) -> Result<(Model, i64)> {
-    let data: Models = turn.run("Models", Value::Null).await?;
-    let wanted = model_id(&turn.state.draft);
-    let model = data.models.into_iter().find(|m| m.id == wanted).ok_or_else(|| {
-        BotError::Api(ApiError::Refused {
-            code: "NOT_FOUND".into(),
-            message: format!("{wanted} is not on offer"),
-            extensions: Value::Null,
-        })
+/// The model the bot offers for this draft, as the API prices it for `count` images: the
+/// catalogue's first that needs an avatar when the draft has one, else its first that does not.
+async fn model(turn: &Turn<'_>, count: u8) -> Result<(models::ModelsModels, i64)> {
+    let data = turn.execute::<Models>(models::Variables { num_images: i64::from(count) }).await?;
+    let with_avatar = turn.state.draft.avatar.is_some();
+    let model = data.models.into_iter().find(|m| m.requires_avatar == with_avatar).ok_or_else(|| {
+        let message = format!("no model {} an avatar is on offer", if with_avatar { "with" } else { "without" });
+        BotError::Api(ApiError::Refused { code: ErrorCode::NotFound, message, details: Details::default() })
     })?;
     Ok((model, data.me.balance))
 }
@@ -71,7 +43,7 @@ pub async fn prompt_received(turn: &mut Turn<'_>, text: &str) -> Result<()> {
 }
 
 pub async fn ask_ratio(turn: &mut Turn<'_>) -> Result<()> {
-    let (model, _) = model(turn).await?;
+    let (model, _) = model(turn, 1).await?;
     let t = turn.t();
     turn.show(Screen::Ratio, t.ask_ratio, Some(keyboards::ratios(t, &model.aspect_ratios))).await
 }
@@ -82,9 +54,10 @@ pub async fn ratio_chosen(turn: &mut Turn<'_>, ratio: String) -> Result<()> {
 }
 
 pub async fn ask_count(turn: &mut Turn<'_>) -> Result<()> {
-    let (model, _) = model(turn).await?;
+    let (model, _) = model(turn, 1).await?;
     let t = turn.t();
-    turn.show(Screen::Count, t.ask_count, Some(keyboards::counts(t, model.max_images))).await
+    let max_images = u8::try_from(model.max_images).unwrap_or(1);
+    turn.show(Screen::Count, t.ask_count, Some(keyboards::counts(t, max_images))).await
 }
 
 pub async fn count_chosen(turn: &mut Turn<'_>, count: u8) -> Result<()> {
@@ -96,8 +69,8 @@ async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
     let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count), .. } = turn.state.draft.clone() else {
         return ask_prompt(turn).await;
     };
-    let (model, balance) = model(turn).await?;
-    let price = model.price_per_image * i64::from(count);
+    let (model, balance) = model(turn, count).await?;
+    let price = model.price;
     let t = turn.t();
     let text = fill(
         t.confirm,
@@ -122,66 +95,77 @@ pub async fn confirmed(turn: &mut Turn<'_>) -> Result<()> {
         return ask_prompt(turn).await;
     };
     let Some(message_id) = turn.origin.as_ref().map(|o| o.message_id) else { return Ok(()) };
-    let input = json!({
-        "model": model_id(&turn.state.draft),
-        "prompt": prompt,
-        "aspectRatio": ratio,
-        "numImages": count,
-        "avatarId": avatar,
-        "idempotencyKey": format!("tg:{}:{}", turn.chat.0, message_id.0),
-    });
+    let (model, _) = model(turn, count).await?;
+    let input = create_generation::CreateGenerationInput {
+        model: model.id,
+        prompt,
+        aspect_ratio: Some(ratio),
+        num_images: Some(i64::from(count)),
+        seed: None,
+        avatar_id: avatar,
+        idempotency_key: Some(format!("tg:{}:{}", turn.chat.0, message_id.0)),
+    };
     let t = turn.t();
-    let created: Value = match turn.run("CreateGeneration", json!({ "input": input })).await {
-        Ok(created) => created,
-        Err(BotError::Api(error)) if error.code() == "INSUFFICIENT_CREDITS" => {
+    let created = match turn.execute::<CreateGeneration>(create_generation::Variables { input }).await {
+        Ok(created) => created.create_generation,
+        Err(BotError::Api(error)) if error.code() == ErrorCode::InsufficientCredits => {
             return turn.show_not_enough(Screen::Confirm, &error).await;
         }
-        Err(BotError::Api(ApiError::Refused { code, message, .. })) if code == "BAD_USER_INPUT" => {
+        Err(BotError::Api(ApiError::Refused { code: ErrorCode::BadUserInput, message, .. })) => {
             return turn.show(Screen::Confirm, &message, Some(keyboards::only_back(t))).await;
         }
         Err(error) => return Err(error),
     };
-    let generation_id = created["createGeneration"]["id"].as_str().unwrap_or_default().to_owned();
     turn.show(Screen::Menu, t.progress_queued, None).await?;
     turn.state.draft = Draft::default();
     turn.save().await?;
     let watch = Watch { chat: turn.chat.0, message: message_id.0, lang: turn.lang() };
-    delivery::watch_generation(turn.bot, &generation_id, watch).await;
+    delivery::watch_generation(turn.bot, &created.id, watch).await;
     // It may have moved on before we started watching: then show where it is now (its end is
     // told by the notifier, which reads the same watch).
-    let status: Value = turn.run("GenerationStatus", json!({ "id": generation_id })).await?;
-    if !status["generation"]["status"].as_str().is_some_and(|s| ["COMPLETED", "FAILED", "CANCELLED"].contains(&s)) {
-        delivery::settle_progress(turn.bot, &status["generation"], watch).await?;
+    let variables = generation_progress::Variables { id: created.id };
+    let now = turn.execute::<GenerationProgress>(variables).await?.generation;
+    if !now.status.is_terminal() {
+        let progress =
+            Progress { id: &now.id, status: now.status, progress: now.progress, error: now.error.as_deref() };
+        delivery::settle_progress(turn.bot, progress, watch).await?;
     }
     Ok(())
 }
 
+async fn for_repeat(
+    turn: &Turn<'_>,
+    generation_id: &str,
+) -> Result<generation_for_repeat::GenerationForRepeatGeneration> {
+    let variables = generation_for_repeat::Variables { id: generation_id.to_owned() };
+    Ok(turn.execute::<GenerationForRepeat>(variables).await?.generation)
+}
+
 /// "Again": the same prompt, format and count, back to the confirmation.
 pub async fn again(turn: &mut Turn<'_>, generation_id: &str) -> Result<()> {
-    let data: Value = turn.run("GenerationForRepeat", json!({ "id": generation_id })).await?;
-    let generation = &data["generation"];
+    let generation = for_repeat(turn, generation_id).await?;
     turn.state.draft = Draft {
-        prompt: generation["prompt"].as_str().map(str::to_owned),
-        ratio: generation["aspectRatio"].as_str().map(str::to_owned),
-        count: generation["numImages"].as_u64().and_then(|n| u8::try_from(n).ok()),
-        avatar: generation["avatarId"].as_str().map(str::to_owned),
+        prompt: Some(generation.prompt),
+        ratio: Some(generation.aspect_ratio),
+        count: u8::try_from(generation.num_images).ok(),
+        avatar: generation.avatar_id,
     };
     turn.origin = None; // keep the result message; ask below it
     confirm(turn).await
 }
 
 pub async fn show_prompt(turn: &mut Turn<'_>, generation_id: &str) -> Result<()> {
-    let data: Value = turn.run("GenerationForRepeat", json!({ "id": generation_id })).await?;
+    let prompt = for_repeat(turn, generation_id).await?.prompt;
     let t = turn.t();
-    let prompt = data["generation"]["prompt"].as_str().unwrap_or_default();
     turn.send(&truncate(&fill(t.prompt_was, &[("prompt", &prompt)]), 4096), None).await.map(drop)
 }
 
 /// ❤️ under delivered photos: toggles that image and redraws just that button.
 pub async fn favorite_from_result(turn: &mut Turn<'_>, image_id: &str) -> Result<()> {
-    let data: Value = turn.run("GalleryImage", json!({ "id": image_id, "filter": null })).await?;
-    let favorite = !data["image"]["favorite"].as_bool().unwrap_or(false);
-    turn.run::<Value>("SetFavorite", json!({ "imageId": image_id, "favorite": favorite })).await?;
+    let variables = gallery_image::Variables { id: image_id.to_owned(), filter: None };
+    let favorite = !turn.execute::<GalleryImage>(variables).await?.image.favorite;
+    let variables = set_favorite::Variables { image_id: image_id.to_owned(), favorite, filter: None };
+    turn.execute::<SetFavorite>(variables).await?;
     let Some(origin) = &turn.origin else { return Ok(()) };
     let Some(markup) = origin.markup.clone() else { return Ok(()) };
     let markup = swap_heart(markup, &Callback::Favorite(image_id.to_owned()).encode(), favorite);

@@ -1,8 +1,6 @@
 //! The gallery card: one photo with "3/17", ◀️ ▶️, ❤️, 🗑 (with confirmation), filters, stats
 //! and Back. Navigation edits the card in place; photos Telegram has seen go by file id.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
 use teloxide::{
     payloads::{EditMessageCaptionSetters, EditMessageMediaSetters, EditMessageReplyMarkupSetters, SendPhotoSetters},
     prelude::Requester,
@@ -13,12 +11,16 @@ use super::{Result, Turn};
 use crate::telegram::callback::Period;
 use crate::telegram::delivery::remember_file_id;
 use crate::telegram::keyboards;
+use crate::telegram::operations::{
+    DeleteImage, GalleryFirst, GalleryImage, GalleryNeighbours, GalleryStats, SavedFilters, SetFavorite, delete_image,
+    gallery_first, gallery_image, gallery_neighbours, gallery_stats, saved_filters, set_favorite,
+};
 use crate::telegram::outgoing::{self, is_unchanged, retrying};
 use crate::telegram::state::{Card, CardFilter, Screen};
 use crate::telegram::texts::{fill, truncate};
 
-#[derive(Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One image as the card shows it (each operation's `Card` fragment, converted).
+#[derive(Clone, Debug)]
 pub struct CardImage {
     id: String,
     url: String,
@@ -26,64 +28,57 @@ pub struct CardImage {
     prompt: String,
     model: String,
     favorite: bool,
+    /// Where it is under the filter; `None` once it is no longer under it.
     position: Option<Position>,
 }
 
-#[derive(Clone, Copy, Deserialize)]
+#[derive(Clone, Copy, Debug)]
 struct Position {
     index: i64,
     total: i64,
 }
 
-#[derive(Deserialize)]
-struct First {
-    gallery: Connection,
+/// `From` each operation's `Card` (the derive makes one per operation).
+macro_rules! card_from {
+    ($($module:ident),+) => {$(
+        impl From<$module::Card> for CardImage {
+            fn from(card: $module::Card) -> Self {
+                CardImage {
+                    id: card.id,
+                    url: card.url,
+                    telegram_file_id: card.telegram_file_id,
+                    prompt: card.prompt,
+                    model: card.model,
+                    favorite: card.favorite,
+                    position: card.position.map(|p| Position { index: p.index, total: p.total }),
+                }
+            }
+        }
+    )+};
 }
 
-#[derive(Deserialize)]
-struct Connection {
-    edges: Vec<Edge>,
-}
-
-#[derive(Deserialize)]
-struct Edge {
-    node: CardImage,
-}
-
-#[derive(Deserialize)]
-struct One {
-    image: Option<CardImage>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Favorite {
-    set_favorite: CardImage,
-}
-
-#[derive(Deserialize)]
-struct Neighbours {
-    image: Option<NeighbourPair>,
-}
-
-#[derive(Deserialize)]
-struct NeighbourPair {
-    previous: Option<CardImage>,
-    next: Option<CardImage>,
-}
-
-fn filter(turn: &Turn<'_>) -> Value {
-    turn.state.filter.to_variable()
-}
+card_from!(gallery_first, gallery_image, gallery_neighbours, set_favorite);
 
 async fn first(turn: &Turn<'_>) -> Result<Option<CardImage>> {
-    let data: First = turn.run("GalleryFirst", json!({ "filter": filter(turn) })).await?;
-    Ok(data.gallery.edges.into_iter().next().map(|e| e.node))
+    let variables = gallery_first::Variables { filter: turn.state.filter.to_variable() };
+    let data = turn.execute::<GalleryFirst>(variables).await?;
+    Ok(data.gallery.edges.into_iter().next().map(|e| e.node.into()))
 }
 
-async fn image(turn: &Turn<'_>, id: &str) -> Result<Option<CardImage>> {
-    let data: One = turn.run("GalleryImage", json!({ "id": id, "filter": filter(turn) })).await?;
-    Ok(data.image)
+async fn image(turn: &Turn<'_>, id: &str) -> Result<CardImage> {
+    let variables = gallery_image::Variables { id: id.to_owned(), filter: turn.state.filter.to_variable() };
+    Ok(turn.execute::<GalleryImage>(variables).await?.image.into())
+}
+
+/// The images before and after this one under the filter.
+async fn neighbours(turn: &Turn<'_>, id: &str) -> Result<(Option<CardImage>, Option<CardImage>)> {
+    let variables = gallery_neighbours::Variables { id: id.to_owned(), filter: turn.state.filter.to_variable() };
+    let image = turn.execute::<GalleryNeighbours>(variables).await?.image;
+    Ok((image.previous.map(Into::into), image.next.map(Into::into)))
+}
+
+async fn saved_filters(turn: &Turn<'_>) -> Result<Vec<saved_filters::SavedFiltersSavedFilters>> {
+    Ok(turn.execute::<SavedFilters>(saved_filters::Variables).await?.saved_filters)
 }
 
 /// The newest image under the filter, or the "empty" screen.
@@ -102,7 +97,7 @@ pub async fn show_first(turn: &mut Turn<'_>) -> Result<()> {
 pub async fn show_current(turn: &mut Turn<'_>) -> Result<()> {
     let current = turn.state.card.as_ref().map(|c| c.image_id.clone());
     if let Some(id) = current
-        && let Ok(Some(card)) = image(turn, &id).await
+        && let Ok(card) = image(turn, &id).await
         && card.position.is_some()
     {
         return render(turn, card).await;
@@ -115,28 +110,26 @@ pub async fn open_at(turn: &mut Turn<'_>, id: &str) -> Result<()> {
     turn.state.filter = CardFilter::default();
     turn.origin = None; // a new card below the result
     turn.state.card = None;
-    match image(turn, id).await? {
-        Some(card) => render(turn, card).await,
-        None => show_first(turn).await,
-    }
+    let card = image(turn, id).await?;
+    render(turn, card).await
 }
 
 /// ◀️ (newer) and ▶️ (older); at either end nothing happens.
 pub async fn step(turn: &mut Turn<'_>, id: &str, older: bool) -> Result<()> {
-    let data: Neighbours = turn.run("GalleryNeighbours", json!({ "id": id, "filter": filter(turn) })).await?;
-    let Some(pair) = data.image else { return show_first(turn).await };
-    match if older { pair.next } else { pair.previous } {
+    let (previous, next) = neighbours(turn, id).await?;
+    match if older { next } else { previous } {
         Some(card) => render(turn, card).await,
         None => Ok(()),
     }
 }
 
 pub async fn toggle_favorite(turn: &mut Turn<'_>, id: &str) -> Result<()> {
-    let Some(card) = image(turn, id).await? else { return show_first(turn).await };
-    let variables = json!({ "imageId": id, "favorite": !card.favorite, "filter": filter(turn) });
-    let changed: Favorite = turn.run("SetFavorite", variables).await?;
-    if changed.set_favorite.position.is_some() {
-        redraw_keyboard(turn, &changed.set_favorite).await
+    let card = image(turn, id).await?;
+    let filter = turn.state.filter.to_variable();
+    let variables = set_favorite::Variables { image_id: id.to_owned(), favorite: !card.favorite, filter };
+    let changed: CardImage = turn.execute::<SetFavorite>(variables).await?.set_favorite.into();
+    if changed.position.is_some() {
+        redraw_keyboard(turn, &changed).await
     } else {
         // It left the filter ("favourites only"): show what is there now.
         show_first(turn).await
@@ -152,26 +145,20 @@ pub async fn ask_delete(turn: &mut Turn<'_>, id: &str) -> Result<()> {
 
 /// Deletes, then shows the next image (older, else newer, else the empty gallery).
 pub async fn delete(turn: &mut Turn<'_>, id: &str) -> Result<()> {
-    let data: Neighbours = turn.run("GalleryNeighbours", json!({ "id": id, "filter": filter(turn) })).await?;
-    let neighbour = data.image.and_then(|p| p.next.or(p.previous)).map(|c| c.id);
-    turn.run::<Value>("DeleteImage", json!({ "id": id })).await?;
+    let (previous, next) = neighbours(turn, id).await?;
+    let neighbour = next.or(previous).map(|c| c.id);
+    turn.execute::<DeleteImage>(delete_image::Variables { id: id.to_owned() }).await?;
     match neighbour {
-        Some(next) => match image(turn, &next).await? {
-            Some(card) => render(turn, card).await,
-            None => show_first(turn).await,
-        },
+        Some(next) => {
+            let card = image(turn, &next).await?;
+            render(turn, card).await
+        }
         None => show_first(turn).await,
     }
 }
 
 pub async fn filters(turn: &mut Turn<'_>) -> Result<()> {
-    let saved: Value = turn.run("SavedFilters", Value::Null).await?;
-    let names: Vec<String> = saved["savedFilters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|f| f["name"].as_str().map(str::to_owned))
-        .collect();
+    let names: Vec<String> = saved_filters(turn).await?.into_iter().map(|f| f.name).collect();
     let t = turn.t();
     let keyboard = keyboards::filters(t, &turn.state.filter, &names);
     turn.state.screen = Screen::Filters;
@@ -190,7 +177,7 @@ pub async fn set_filter(turn: &mut Turn<'_>, change: impl FnOnce(&mut CardFilter
 }
 
 pub async fn set_period(turn: &mut Turn<'_>, period: Option<Period>) -> Result<()> {
-    let since = period.map(|p| (chrono::Utc::now() - chrono::Duration::days(p.days())).to_rfc3339());
+    let since = period.map(|p| chrono::Utc::now() - chrono::Duration::days(p.days()));
     set_filter(turn, |f| {
         f.period = period;
         f.since = since;
@@ -199,33 +186,27 @@ pub async fn set_period(turn: &mut Turn<'_>, period: Option<Period>) -> Result<(
 }
 
 pub async fn saved_filter(turn: &mut Turn<'_>, index: u8) -> Result<()> {
-    let saved: Value = turn.run("SavedFilters", Value::Null).await?;
-    let Some(chosen) = saved["savedFilters"].get(usize::from(index)) else { return filters(turn).await };
-    turn.state.filter = CardFilter { saved: Some(chosen["filter"].clone()), ..CardFilter::default() };
+    let Some(chosen) = saved_filters(turn).await?.into_iter().nth(usize::from(index)) else {
+        return filters(turn).await;
+    };
+    turn.state.filter = CardFilter { saved: Some(chosen.filter.into()), ..CardFilter::default() };
     show_first(turn).await
 }
 
 pub async fn stats(turn: &mut Turn<'_>) -> Result<()> {
-    let data: Value = turn.run("GalleryStats", json!({ "filter": filter(turn) })).await?;
-    let stats = &data["galleryStats"];
-    let counts = |list: &Value, key: &str| -> Vec<String> {
-        list.as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| format!("{}: {}", c[key].as_str().unwrap_or_default(), c["count"]))
-            .collect()
-    };
-    let mut types = counts(&stats["byType"], "type");
-    types.extend(counts(&stats["byModel"], "model"));
+    let variables = gallery_stats::Variables { filter: turn.state.filter.to_variable() };
+    let stats = turn.execute::<GalleryStats>(variables).await?.gallery_stats;
+    let types = stats.by_type.iter().map(|c| format!("{}: {}", c.type_.wire_name(), c.count));
+    let lines: Vec<String> = types.chain(stats.by_model.iter().map(|c| format!("{}: {}", c.model, c.count))).collect();
     let t = turn.t();
     let text = fill(
         t.stats,
         &[
-            ("total", &stats["total"]),
-            ("favorites", &stats["favorites"]),
-            ("last30", &stats["last30Days"]),
-            ("spent", &stats["creditsSpent"]),
-            ("types", &types.join("\n")),
+            ("total", &stats.total),
+            ("favorites", &stats.favorites),
+            ("last30", &stats.last30_days),
+            ("spent", &stats.credits_spent),
+            ("types", &lines.join("\n")),
         ],
     );
     turn.state.screen = Screen::Stats;

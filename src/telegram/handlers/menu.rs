@@ -1,16 +1,15 @@
 //! The main menu, help and language.
 
-use serde_json::{Value, json};
-
 use super::{Result, Turn};
 use crate::telegram::keyboards;
+use crate::telegram::operations::{Me, SetLanguage, me, set_language};
 use crate::telegram::state::Screen;
 use crate::telegram::texts::{Lang, fill};
 
 pub async fn show(turn: &mut Turn<'_>) -> Result<()> {
-    let me: Value = turn.run("Me", Value::Null).await?;
+    let me = turn.execute::<Me>(me::Variables).await?.me;
     let t = turn.t();
-    let text = fill(t.menu, &[("balance", &me["me"]["balance"].as_i64().unwrap_or_default())]);
+    let text = fill(t.menu, &[("balance", &me.balance)]);
     turn.show(Screen::Menu, &text, Some(keyboards::main_menu(t))).await
 }
 
@@ -25,7 +24,7 @@ pub async fn pick_language(turn: &mut Turn<'_>) -> Result<()> {
 }
 
 pub async fn set_language(turn: &mut Turn<'_>, code: &str) -> Result<()> {
-    let _: Value = turn.run("SetLanguage", json!({ "languageCode": code })).await?;
+    turn.execute::<SetLanguage>(set_language::Variables { language_code: code.to_owned() }).await?;
     turn.state.lang = Some(Lang::from_code(Some(code)));
     show(turn).await
 }

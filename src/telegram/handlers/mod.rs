@@ -8,8 +8,7 @@ mod create;
 mod gallery;
 mod menu;
 
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use graphql_client::GraphQLQuery;
 use teloxide::{
     payloads::{EditMessageTextSetters, SendMessageSetters},
     prelude::Requester,
@@ -17,8 +16,9 @@ use teloxide::{
 };
 
 use super::callback::Callback;
-use super::client::{Actor, ApiError};
+use super::client::{Actor, ApiError, ErrorCode};
 use super::keyboards;
+use super::operations::{Me, me};
 use super::outgoing::{is_unchanged, retrying};
 use super::state::{self, ChatState, Screen};
 use super::texts::{self, Lang, Texts};
@@ -96,8 +96,8 @@ async fn route_message(turn: &mut Turn<'_>, message: &Message, text: &str) -> Re
 /// Over a budget, the user hears how long to wait (in seconds, as the API said).
 async fn tell_rate_limit(turn: &mut Turn<'_>, result: Result<()>) -> Result<()> {
     match result {
-        Err(BotError::Api(ApiError::Refused { code, extensions, .. })) if code == "RATE_LIMITED" => {
-            let seconds = extensions["retryAfter"].as_u64().unwrap_or(60);
+        Err(BotError::Api(error)) if error.code() == ErrorCode::RateLimited => {
+            let seconds = error.details().retry_after.unwrap_or(60);
             let text = texts::fill(turn.t().slow_down, &[("seconds", &seconds)]);
             turn.send(&text, None).await.map(drop)
         }
@@ -120,7 +120,7 @@ async fn on_callback(bot: &BotCtx, query: CallbackQuery) -> Result<()> {
     let t = turn.t();
     match result {
         Err(error) if error.is_transient() => Err(error),
-        Err(BotError::Api(error)) if error.code() == "NOT_FOUND" => turn.send(t.gone, None).await.map(drop),
+        Err(BotError::Api(error)) if error.code() == ErrorCode::NotFound => turn.send(t.gone, None).await.map(drop),
         Err(BotError::Api(error)) => {
             tracing::warn!(%error, "the API refused a bot operation");
             turn.send(t.error, Some(keyboards::main_menu(t))).await.map(drop)
@@ -235,8 +235,8 @@ impl<'a> Turn<'a> {
         let mut turn = Turn { bot, chat, actor: Actor::Sender { profile, start_payload }, state, origin };
         if turn.state.lang.is_none() {
             // A chat we do not know (or forgot): the language the user chose, else Telegram's.
-            let me: Value = turn.run("Me", Value::Null).await?;
-            turn.state.lang = Some(Lang::from_code(me["me"]["languageCode"].as_str()));
+            let me = turn.execute::<Me>(me::Variables).await?.me;
+            turn.state.lang = Some(Lang::from_code(me.language_code.as_deref()));
         }
         Ok(turn)
     }
@@ -249,8 +249,9 @@ impl<'a> Turn<'a> {
         self.lang().texts()
     }
 
-    pub async fn run<T: DeserializeOwned>(&self, operation: &'static str, variables: Value) -> Result<T> {
-        Ok(self.bot.gql.run(&self.actor, operation, variables).await?)
+    /// Runs one of the bot's operations as the sender.
+    pub async fn execute<Op: GraphQLQuery>(&self, variables: Op::Variables) -> Result<Op::ResponseData> {
+        Ok(self.bot.gql.execute::<Op>(&self.actor, variables).await?)
     }
 
     /// A new message.
@@ -294,10 +295,9 @@ impl<'a> Turn<'a> {
     /// "Not enough credits", with the numbers the API gave, and a way to top up.
     pub async fn show_not_enough(&mut self, screen: Screen, error: &ApiError) -> Result<()> {
         let t = self.t();
-        let text = texts::fill(
-            t.not_enough,
-            &[("needed", &error.extension("needed")), ("available", &error.extension("available"))],
-        );
+        let details = error.details();
+        let (needed, available) = (details.needed.unwrap_or_default(), details.available.unwrap_or_default());
+        let text = texts::fill(t.not_enough, &[("needed", &needed), ("available", &available)]);
         self.show(screen, &text, Some(keyboards::not_enough(t))).await
     }
 
