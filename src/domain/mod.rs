@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod payments;
 pub mod rate_limits;
+pub mod storage;
 pub mod time;
 pub mod users;
 

@@ -8,8 +8,8 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::adapters::storage::Bucket;
 use crate::app::AppState;
+use crate::domain::storage::Bucket;
 
 #[derive(Deserialize)]
 pub struct Signed {

@@ -160,13 +160,8 @@ db_test!(training_locally_makes_weights_and_the_avatar_generates_with_them, |db:
 
     // The weights: a safetensors file derived from the uploaded photos.
     let key = app.scalar_string("SELECT lora_key FROM avatars").await;
-    let object = app
-        .app
-        .storage
-        .get(aisha::adapters::storage::Bucket::Photos, &key)
-        .await
-        .expect("get")
-        .expect("weights stored");
+    let object =
+        app.app.storage.get(aisha::domain::storage::Bucket::Photos, &key).await.expect("get").expect("weights stored");
     let header_len = u64::from_le_bytes(object.bytes[..8].try_into().expect("8 bytes")) as usize;
     let header: Value = serde_json::from_slice(&object.bytes[8..8 + header_len]).expect("a safetensors header");
     assert_eq!(header["__metadata__"]["trigger_phrase"], ready["triggerPhrase"]);
@@ -210,7 +205,7 @@ db_test!(training_locally_makes_weights_and_the_avatar_generates_with_them, |db:
     // Deleting the avatar removes its photos and weights; its images stay, unlinked.
     let delete = app.gql(Some(&token), "mutation($id: ID!) { deleteAvatar(id: $id) }", json!({ "id": id })).await;
     assert_eq!(delete.data("deleteAvatar"), true);
-    assert!(app.app.storage.get(aisha::adapters::storage::Bucket::Photos, &key).await.expect("get").is_none());
+    assert!(app.app.storage.get(aisha::domain::storage::Bucket::Photos, &key).await.expect("get").is_none());
     assert_eq!(stored_photos(&app), 1, "only the generated image is left"); // avatar images live with photos
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM images WHERE avatar_id IS NULL").await, 1);
 });
@@ -237,7 +232,7 @@ db_test!(fal_trains_from_the_archive_and_flux_lora_gets_the_stored_weights, |db:
     // The weights were copied into our storage.
     let key = app.scalar_string("SELECT lora_key FROM avatars").await;
     let weights =
-        app.app.storage.get(aisha::adapters::storage::Bucket::Photos, &key).await.expect("get").expect("stored");
+        app.app.storage.get(aisha::domain::storage::Bucket::Photos, &key).await.expect("get").expect("stored");
     assert!(String::from_utf8_lossy(&weights.bytes).starts_with("fake LoRA weights"));
 
     // Every aspect ratio maps to FLUX's exact image_size, with the stored weights as the LoRA.

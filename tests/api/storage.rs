@@ -3,8 +3,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use aisha::adapters::storage::{Bucket, LinkCache, LinkWindow, LocalStorage, S3Storage, Storage};
+use aisha::adapters::storage::{LinkCache, LinkWindow, LocalStorage, S3Storage, Storage};
 use aisha::config::S3Config;
+use aisha::domain::storage::Bucket;
 use serde_json::json;
 
 use crate::support::{Db, spawn_app_with};

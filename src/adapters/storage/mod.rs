@@ -1,5 +1,6 @@
 //! Object storage for images, photos and LoRA files: S3 / MinIO (path-style) in production, a
-//! local folder by default. The database keeps keys; links are signed and short-lived.
+//! local folder by default. Keys are made by the domain (`domain::storage::StorageKey`); links
+//! are signed and short-lived.
 
 mod links;
 mod local;
@@ -10,32 +11,8 @@ pub use self::local::LocalStorage;
 pub use self::s3::S3Storage;
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 
-/// The two buckets of DESIGN.md: Imagen 4 results, and photos (uploads, avatar results, LoRAs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Bucket {
-    Images,
-    Photos,
-}
-
-impl Bucket {
-    /// The logical name, stored in the database and used in local file links.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Bucket::Images => "images",
-            Bucket::Photos => "photos",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "images" => Some(Bucket::Images),
-            "photos" => Some(Bucket::Photos),
-            _ => None,
-        }
-    }
-}
+use crate::domain::storage::Bucket;
 
 /// A stored object's bytes and content type.
 pub struct Object {

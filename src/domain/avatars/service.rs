@@ -10,11 +10,12 @@ use super::repository::{self as repo, NewAvatar, NewPhoto};
 use crate::adapters::{
     bus::EventBus,
     db::statement,
-    storage::{Bucket, LinkWindow, Storage},
+    storage::{LinkWindow, Storage},
 };
 use crate::domain::gallery::StatsCache;
-use crate::domain::jobs::{JobEngine, training_archive_key};
+use crate::domain::jobs::JobEngine;
 use crate::domain::rate_limits::{Action, Caller, RateLimiter};
+use crate::domain::storage::{Bucket, Objects, StorageKey};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
 
 #[derive(Clone, Debug)]
@@ -98,9 +99,9 @@ impl AvatarService {
     }
 
     pub async fn photo_url(&self, photo: &AvatarPhoto) -> Result<Option<String>> {
-        let Some(key) = &photo.storage_key else { return Ok(None) };
-        let url = self.storage.sign(Bucket::Photos, key, LinkWindow::from_now(self.settings.url_ttl)).await;
-        Ok(Some(url.map_err(|e| Error::internal(format!("signing {key}: {e:#}")))?))
+        let Some(path) = &photo.storage_key else { return Ok(None) };
+        let key = StorageKey::stored(Bucket::Photos, path.as_str());
+        Ok(Some(self.storage.link(&key, LinkWindow::from_now(self.settings.url_ttl)).await?))
     }
 
     /// Whether `count` photos may be sent to the avatar now: it is the user's, it can still
@@ -162,11 +163,8 @@ impl AvatarService {
             let byte_size = bytes.len() as i64;
             let id = match verdict {
                 Ok(facts) => {
-                    let key = format!("u/{user_id}/a/{avatar_id}/{}.{}", &sha256[..32], facts.extension);
-                    self.storage
-                        .put(Bucket::Photos, &key, bytes, facts.content_type)
-                        .await
-                        .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))?;
+                    let key = StorageKey::avatar_photo(user_id, avatar_id, &sha256, facts.content_type);
+                    self.storage.store(&key, bytes).await?;
                     hashes.insert(sha256.clone());
                     accepted += 1;
                     let row = NewPhoto {
@@ -174,7 +172,7 @@ impl AvatarService {
                         user_id,
                         status: PhotoStatus::Accepted,
                         reject_reason: None,
-                        storage_key: Some(&key),
+                        storage_key: Some(key.path()),
                         content_type: Some(facts.content_type),
                         width: Some(facts.width),
                         height: Some(facts.height),
@@ -220,8 +218,8 @@ impl AvatarService {
         }
         repo::delete_photo(&tx, photo.id).await?;
         tx.commit().await?;
-        if let Some(key) = &photo.storage_key {
-            self.forget(Bucket::Photos, key).await;
+        if let Some(path) = &photo.storage_key {
+            self.forget(&StorageKey::stored(Bucket::Photos, path.as_str())).await;
         }
         self.changed(user_id, photo.avatar_id).await
     }
@@ -280,14 +278,14 @@ impl AvatarService {
         if !repo::delete(&self.db, user_id, id).await? {
             return Err(Error::NotFound("avatar"));
         }
-        for key in photos.iter().filter_map(|p| p.storage_key.as_deref()) {
-            self.forget(Bucket::Photos, key).await;
+        for path in photos.iter().filter_map(|p| p.storage_key.as_deref()) {
+            self.forget(&StorageKey::stored(Bucket::Photos, path)).await;
         }
-        if let Some(key) = &avatar.lora_key {
-            self.forget(Bucket::Photos, key).await;
+        if let Some(path) = &avatar.lora_key {
+            self.forget(&StorageKey::stored(Bucket::Photos, path.as_str())).await;
         }
         if let Some(job) = avatar.training_job_id {
-            self.forget(Bucket::Photos, &training_archive_key(user_id, id, job)).await;
+            self.forget(&StorageKey::training_archive(user_id, id, job)).await;
         }
         // The gallery's avatar filters and counts change with it.
         self.stats.invalidate(user_id).await;
@@ -327,9 +325,9 @@ impl AvatarService {
     }
 
     /// Deletes a stored object whose row is gone; a failure only leaves an orphan (logged).
-    async fn forget(&self, bucket: Bucket, key: &str) {
-        if let Err(error) = self.storage.delete(bucket, key).await {
-            tracing::warn!(error = format!("{error:#}"), key, "could not delete a stored object");
+    async fn forget(&self, key: &StorageKey) {
+        if let Err(error) = self.storage.remove(key).await {
+            tracing::warn!(%error, "could not delete a stored object; it is left over");
         }
     }
 }

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::adapters::storage::Bucket;
+use crate::domain::storage::Bucket;
 use crate::domain::{Error, Result, generations::AspectRatio, time::Micros};
 
 /// What an image is: the gallery filters by it.

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use super::model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, SavedFilter};
 use crate::adapters::db::{column, leases::Leases, statement};
-use crate::adapters::storage::Bucket;
+use crate::domain::storage::Bucket;
 use crate::domain::{Error, Result, generations::AspectRatio, time::Micros};
 
 /// SQL with `$n` parameters, built piece by piece.

@@ -7,6 +7,7 @@ use super::repository as repo;
 use super::stats_cache::StatsCache;
 use crate::adapters::db::leases::Leases;
 use crate::adapters::storage::{LinkWindow, Storage};
+use crate::domain::storage::{Objects, StorageKey};
 use crate::domain::{Error, Result, time::now_micros};
 
 /// Names of saved filters are 1–64 characters; a user keeps at most this many.
@@ -114,12 +115,12 @@ impl GalleryService {
 
     /// Deletes the image and its stored object.
     pub async fn delete(&self, user_id: i64, id: i64) -> Result<()> {
-        let (bucket, key) = repo::delete(&self.db, user_id, id).await?.ok_or(Error::NotFound("image"))?;
+        let (bucket, path) = repo::delete(&self.db, user_id, id).await?.ok_or(Error::NotFound("image"))?;
         self.stats.invalidate(user_id).await;
         // The row is gone, so nobody can reach the object any more: a failed delete only
         // leaves an orphan to clean up, and is logged for that.
-        if let Err(error) = self.storage.delete(bucket, &key).await {
-            tracing::warn!(error = format!("{error:#}"), key, "could not delete a stored image");
+        if let Err(error) = self.storage.remove(&StorageKey::stored(bucket, path)).await {
+            tracing::warn!(%error, "could not delete a stored image; it is left over");
         }
         Ok(())
     }

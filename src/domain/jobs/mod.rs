@@ -25,7 +25,6 @@ mod transitions;
 pub use engine::{Capacity, JobEngine, JobEngineDeps, JobSettings};
 pub use model::{Job, JobKind, Purpose};
 pub(crate) use repository::{NewJob, active_jobs, find as find_job, insert as insert_job};
-pub use training::training_archive_key;
 
 /// What a provider said about a job, by webhook.
 pub enum ProviderOutcome {

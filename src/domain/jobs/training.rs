@@ -10,25 +10,17 @@ use sea_orm::TransactionTrait;
 use super::engine::JobEngine;
 use super::model::{Job, JobKind};
 use super::repository::{self as repo, NewJob};
-use crate::adapters::storage::{Bucket, LinkWindow};
+use crate::adapters::storage::LinkWindow;
 use crate::domain::avatars::{self, Avatar, AvatarStatus, MAX_PHOTOS, MIN_PHOTOS, zip_stored};
 use crate::domain::credits::{IdempotencyKey, NotApplied, capture_in_tx, reserve_in_tx};
 use crate::domain::generations::{AspectRatio, GenerationStatus};
 use crate::domain::notifications::NotificationKind;
+use crate::domain::storage::{Bucket, Objects, StorageKey};
 use crate::domain::{Error, Result, time::now_micros};
 use crate::providers::ProducedFile;
 
 /// How long the links handed to a trainer (photos archive) or a generator (weights) live.
 const INPUT_URL_TTL: Duration = Duration::from_secs(24 * 3600);
-
-/// Where a training's photo archive is stored.
-pub fn training_archive_key(user_id: i64, avatar_id: i64, job_id: i64) -> String {
-    format!("u/{user_id}/a/{avatar_id}/training-{job_id}.zip")
-}
-
-fn weights_key(user_id: i64, avatar_id: i64, job_id: i64) -> String {
-    format!("u/{user_id}/a/{avatar_id}/lora-{job_id}.safetensors")
-}
 
 impl JobEngine {
     /// Reserves the price and queues the training, moving the avatar to `TRAINING`; all in one
@@ -100,7 +92,7 @@ impl JobEngine {
 
     /// A link to the job's photo archive, for the trainer.
     pub(super) async fn training_archive_url(&self, user_id: i64, avatar_id: i64, job_id: i64) -> Result<String> {
-        self.signed(&training_archive_key(user_id, avatar_id, job_id)).await
+        self.signed(&StorageKey::training_archive(user_id, avatar_id, job_id)).await
     }
 
     /// Zips the avatar's accepted photos into storage (the same key each time: a retried
@@ -111,32 +103,27 @@ impl JobEngine {
         let storage = &self.deps().storage;
         let mut files = Vec::new();
         for (index, photo) in photos.iter().enumerate() {
-            let Some(key) = &photo.storage_key else { continue };
-            let object =
-                storage.get(Bucket::Photos, key).await.map_err(|e| Error::internal(format!("reading {key}: {e:#}")))?;
+            let Some(path) = &photo.storage_key else { continue };
+            let key = StorageKey::stored(Bucket::Photos, path.as_str());
+            let object = storage.read(&key).await?;
             let object = object.ok_or_else(|| Error::internal(format!("photo {key} is missing from storage")))?;
-            let extension = key.rsplit('.').next().unwrap_or("jpg");
-            files.push((format!("photo_{index:02}.{extension}"), object.bytes));
+            files.push((format!("photo_{index:02}.{}", key.extension()), object.bytes));
         }
         let entries: Vec<(String, &[u8])> = files.iter().map(|(name, bytes)| (name.clone(), bytes.as_ref())).collect();
-        let key = training_archive_key(job.user_id, avatar_id, job.id);
+        let key = StorageKey::training_archive(job.user_id, avatar_id, job.id);
         let archive = bytes::Bytes::from(zip_stored(&entries));
-        storage
-            .put(Bucket::Photos, &key, archive.clone(), "application/zip")
-            .await
-            .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))?;
+        storage.store(&key, archive.clone()).await?;
         Ok(archive)
     }
 
     /// A link to the avatar's weights, for `fal-ai/flux-lora`.
     pub(super) async fn weights_url(&self, avatar: &Avatar) -> Result<String> {
-        let key = avatar.lora_key.as_deref().ok_or_else(|| Error::invalid("this avatar is not trained"))?;
-        self.signed(key).await
+        let path = avatar.lora_key.as_deref().ok_or_else(|| Error::invalid("this avatar is not trained"))?;
+        self.signed(&StorageKey::stored(Bucket::Photos, path)).await
     }
 
-    async fn signed(&self, key: &str) -> Result<String> {
-        let url = self.deps().storage.sign(Bucket::Photos, key, LinkWindow::from_now(INPUT_URL_TTL)).await;
-        url.map_err(|e| Error::internal(format!("signing {key}: {e:#}")))
+    async fn signed(&self, key: &StorageKey) -> Result<String> {
+        self.deps().storage.link(key, LinkWindow::from_now(INPUT_URL_TTL)).await
     }
 
     /// Stores the trained weights, then completes the job and readies the avatar in one
@@ -145,19 +132,15 @@ impl JobEngine {
         let Some(weights) = files.into_iter().next() else {
             return self.settle(job.id, GenerationStatus::Failed, "the trainer returned no weights").await.map(drop);
         };
-        let key = weights_key(job.user_id, avatar_id, job.id);
-        self.deps()
-            .storage
-            .put(Bucket::Photos, &key, weights.bytes, &weights.content_type)
-            .await
-            .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))?;
+        let key = StorageKey::lora_weights(job.user_id, avatar_id, job.id);
+        self.deps().storage.store(&key, weights.bytes).await?;
         let now = now_micros();
         let tx = self.db().begin().await?;
         let Some(reservation) = repo::finish(&tx, job.id, GenerationStatus::Completed, None, now).await? else {
             tx.rollback().await?;
             return Ok(()); // settled by someone else first
         };
-        avatars::repository::finish_training(&tx, job.id, AvatarStatus::Ready, Some(&key), None, now).await?;
+        avatars::repository::finish_training(&tx, job.id, AvatarStatus::Ready, Some(key.path()), None, now).await?;
         if let Some(reservation) = reservation {
             capture_in_tx(&tx, reservation).await?;
         }

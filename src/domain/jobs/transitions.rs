@@ -20,6 +20,7 @@ use crate::domain::gallery::{
 };
 use crate::domain::generations::GenerationStatus;
 use crate::domain::notifications::NotificationKind;
+use crate::domain::storage::{Objects, StorageKey};
 use crate::domain::{Error, Result, time::now_micros};
 use crate::providers::{ProducedFile, ProviderError};
 
@@ -80,19 +81,10 @@ impl JobEngine {
             let Ok(size) = imagesize::blob_size(&file.bytes) else {
                 return Ok(Err("the provider sent an unreadable image".into()));
             };
-            let extension = match file.content_type.as_str() {
-                "image/jpeg" => "jpg",
-                "image/webp" => "webp",
-                _ => "png",
-            };
-            let key = format!("u/{}/g/{}/{index}.{extension}", job.user_id, job.id);
-            self.deps()
-                .storage
-                .put(kind.bucket(), &key, file.bytes.clone(), &file.content_type)
-                .await
-                .map_err(|e| Error::internal(format!("storing {key}: {e:#}")))?;
+            let key = StorageKey::generation_image(kind.bucket(), job.user_id, job.id, index, &file.content_type);
+            self.deps().storage.store(&key, file.bytes.clone()).await?;
             stored.push(StoredImage {
-                key,
+                key: key.path().to_owned(),
                 content_type: file.content_type,
                 width: size.width as u32,
                 height: size.height as u32,
