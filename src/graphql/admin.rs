@@ -85,6 +85,7 @@ impl AdminMutation {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "JobKind")]
 pub enum JobType {
     Image,
     Training,
@@ -110,10 +111,7 @@ impl AdminJob {
     }
     #[graphql(name = "type")]
     async fn job_type(&self) -> JobType {
-        match self.0.kind() {
-            JobKind::Image => JobType::Image,
-            JobKind::Training => JobType::Training,
-        }
+        self.0.kind().into()
     }
     async fn model(&self) -> &str {
         &self.0.model
@@ -149,6 +147,7 @@ impl AdminJob {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "InboxStatus")]
 pub enum UpdateStatus {
     Pending,
     Done,
@@ -156,17 +155,8 @@ pub enum UpdateStatus {
     Parked,
 }
 
-impl From<UpdateStatus> for InboxStatus {
-    fn from(status: UpdateStatus) -> Self {
-        match status {
-            UpdateStatus::Pending => InboxStatus::Pending,
-            UpdateStatus::Done => InboxStatus::Done,
-            UpdateStatus::Parked => InboxStatus::Parked,
-        }
-    }
-}
-
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "Lane")]
 pub enum UpdateLane {
     Chat,
     Checkout,
@@ -186,17 +176,10 @@ impl TelegramUpdate {
         self.0.chat_key.to_string()
     }
     async fn lane(&self) -> UpdateLane {
-        match self.0.lane {
-            Lane::Chat => UpdateLane::Chat,
-            Lane::Checkout => UpdateLane::Checkout,
-        }
+        self.0.lane.into()
     }
     async fn status(&self) -> UpdateStatus {
-        match self.0.status {
-            InboxStatus::Pending => UpdateStatus::Pending,
-            InboxStatus::Done => UpdateStatus::Done,
-            InboxStatus::Parked => UpdateStatus::Parked,
-        }
+        self.0.status.into()
     }
     async fn attempts(&self) -> i32 {
         self.0.attempts

@@ -12,6 +12,7 @@ use super::loaders::AvatarPhotoLoader;
 use crate::domain::{Error, Result, avatars, time::to_datetime};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "avatars::TrainingType")]
 pub enum TrainingType {
     /// A person, from portraits: `fal-ai/flux-lora-portrait-trainer`.
     Portrait,
@@ -20,6 +21,7 @@ pub enum TrainingType {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "avatars::AvatarStatus")]
 pub enum AvatarStatus {
     /// Collecting photos.
     Draft,
@@ -32,6 +34,7 @@ pub enum AvatarStatus {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "avatars::PhotoStatus")]
 pub enum PhotoStatus {
     Accepted,
     Rejected,
@@ -58,19 +61,10 @@ impl Avatar {
         &self.0.name
     }
     async fn training_type(&self) -> TrainingType {
-        match self.0.training_type {
-            avatars::TrainingType::Portrait => TrainingType::Portrait,
-            avatars::TrainingType::Style => TrainingType::Style,
-        }
+        self.0.training_type.into()
     }
     async fn status(&self) -> AvatarStatus {
-        match self.0.status {
-            avatars::AvatarStatus::Draft => AvatarStatus::Draft,
-            avatars::AvatarStatus::Training => AvatarStatus::Training,
-            avatars::AvatarStatus::Ready => AvatarStatus::Ready,
-            avatars::AvatarStatus::Failed => AvatarStatus::Failed,
-            avatars::AvatarStatus::Cancelled => AvatarStatus::Cancelled,
-        }
+        self.0.status.into()
     }
     /// 0–100 while training; 100 when ready.
     async fn progress(&self) -> i32 {
@@ -126,10 +120,7 @@ impl AvatarPhoto {
         encode(Kind::AvatarPhoto, self.0.id)
     }
     async fn status(&self) -> PhotoStatus {
-        match self.0.status {
-            avatars::PhotoStatus::Accepted => PhotoStatus::Accepted,
-            avatars::PhotoStatus::Rejected => PhotoStatus::Rejected,
-        }
+        self.0.status.into()
     }
     /// Why it was refused (not an image, too small, a duplicate, one too many, …).
     async fn reject_reason(&self) -> Option<&str> {
@@ -184,11 +175,8 @@ impl AvatarMutation {
     /// A new avatar in `DRAFT`: add 10–20 photos, then start training.
     async fn create_avatar(&self, ctx: &Context<'_>, input: CreateAvatarInput) -> Result<Avatar> {
         let user = current_user(ctx).await?;
-        let training_type = match input.training_type {
-            TrainingType::Portrait => avatars::TrainingType::Portrait,
-            TrainingType::Style => avatars::TrainingType::Style,
-        };
-        Ok(Avatar(services(ctx).avatars.create(user, &input.name, training_type, input.is_main).await?))
+        let avatar = services(ctx).avatars.create(user, &input.name, input.training_type.into(), input.is_main).await?;
+        Ok(Avatar(avatar))
     }
 
     /// Uploads photos (the GraphQL multipart request spec). Each is judged by its bytes: JPEG,

@@ -181,7 +181,7 @@ impl AiModel {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "GenerationStatus")]
+#[graphql(name = "GenerationStatus", remote = "GenerationStatus")]
 pub enum GenerationState {
     Pending,
     Queued,
@@ -189,32 +189,6 @@ pub enum GenerationState {
     Completed,
     Failed,
     Cancelled,
-}
-
-impl From<GenerationStatus> for GenerationState {
-    fn from(s: GenerationStatus) -> Self {
-        match s {
-            GenerationStatus::Pending => GenerationState::Pending,
-            GenerationStatus::Queued => GenerationState::Queued,
-            GenerationStatus::Running => GenerationState::Running,
-            GenerationStatus::Completed => GenerationState::Completed,
-            GenerationStatus::Failed => GenerationState::Failed,
-            GenerationStatus::Cancelled => GenerationState::Cancelled,
-        }
-    }
-}
-
-impl From<GenerationState> for GenerationStatus {
-    fn from(s: GenerationState) -> Self {
-        match s {
-            GenerationState::Pending => GenerationStatus::Pending,
-            GenerationState::Queued => GenerationStatus::Queued,
-            GenerationState::Running => GenerationStatus::Running,
-            GenerationState::Completed => GenerationStatus::Completed,
-            GenerationState::Failed => GenerationStatus::Failed,
-            GenerationState::Cancelled => GenerationStatus::Cancelled,
-        }
-    }
 }
 
 pub struct Generation(pub domain::generations::Generation);

@@ -15,6 +15,7 @@ use super::loaders::GenerationLoader;
 use crate::domain::{self, Result, gallery::ImageKind, time::to_datetime};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "ImageKind")]
 pub enum ImageType {
     /// Made by Google Imagen 4.
     #[graphql(name = "IMAGEN4")]
@@ -23,26 +24,6 @@ pub enum ImageType {
     Avatar,
     /// Drawn by the local renderer: not AI.
     Local,
-}
-
-impl From<ImageType> for ImageKind {
-    fn from(kind: ImageType) -> Self {
-        match kind {
-            ImageType::Imagen4 => ImageKind::Imagen4,
-            ImageType::Avatar => ImageKind::Avatar,
-            ImageType::Local => ImageKind::Local,
-        }
-    }
-}
-
-impl From<ImageKind> for ImageType {
-    fn from(kind: ImageKind) -> Self {
-        match kind {
-            ImageKind::Imagen4 => ImageType::Imagen4,
-            ImageKind::Avatar => ImageType::Avatar,
-            ImageKind::Local => ImageType::Local,
-        }
-    }
 }
 
 pub struct Image {

@@ -139,6 +139,7 @@ impl PaymentMutation {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "payments::RefundStatus")]
 pub enum RefundStatus {
     /// The credits were taken back; Telegram has not confirmed yet.
     Requested,
@@ -164,10 +165,7 @@ impl StarPayment {
         to_datetime(self.0.created_at)
     }
     async fn refund_status(&self) -> Option<RefundStatus> {
-        self.0.refund.map(|r| match r {
-            payments::RefundStatus::Requested => RefundStatus::Requested,
-            payments::RefundStatus::Refunded => RefundStatus::Refunded,
-        })
+        self.0.refund.map(Into::into)
     }
     async fn refunded_at(&self) -> Option<DateTime<Utc>> {
         self.0.refunded_at.map(to_datetime)

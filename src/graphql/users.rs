@@ -114,6 +114,7 @@ impl TransactionsTotal {
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "EntryKind")]
 pub enum TransactionKind {
     TopUp,
     Charge,
@@ -122,19 +123,6 @@ pub enum TransactionKind {
     Adjustment,
     /// Credits taken back when a Stars payment was refunded.
     PaymentRefund,
-}
-
-impl From<EntryKind> for TransactionKind {
-    fn from(kind: EntryKind) -> Self {
-        match kind {
-            EntryKind::TopUp => TransactionKind::TopUp,
-            EntryKind::Charge => TransactionKind::Charge,
-            EntryKind::Refund => TransactionKind::Refund,
-            EntryKind::Bonus => TransactionKind::Bonus,
-            EntryKind::Adjustment => TransactionKind::Adjustment,
-            EntryKind::PaymentRefund => TransactionKind::PaymentRefund,
-        }
-    }
 }
 
 /// One row of the credit ledger.
