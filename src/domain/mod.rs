@@ -13,6 +13,7 @@ pub mod generations;
 pub mod inbox;
 pub mod jobs;
 pub mod notifications;
+pub mod paging;
 pub mod payments;
 pub mod rate_limits;
 pub mod storage;

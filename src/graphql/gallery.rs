@@ -13,10 +13,10 @@ use super::context::{current_bot_user, current_user, services};
 use super::ids::{Kind, decode_as, encode};
 use super::images::{Image, ImageType};
 use super::loaders::GenerationLoader;
-use super::pagination::{decode_cursor, encode_cursor, page_size};
+use super::pagination::{decode_cursor, encode_cursor, page_request};
 use crate::domain::{
     self, Error, Result,
-    gallery::{GalleryCursor, GalleryFilter, ImageKind, PageRequest},
+    gallery::{GalleryCursor, GalleryFilter, ImageKind},
     generations::AspectRatio,
     time::to_datetime,
 };
@@ -115,22 +115,12 @@ impl GalleryQuery {
     ) -> Result<Connection<GalleryCursor, Image, GalleryTotal>> {
         let user = current_user(ctx).await?;
         let filter = GalleryFilterInput::parse(filter)?;
-        let request = match (first, after.as_deref(), last, before.as_deref()) {
-            (Some(_), _, Some(_), _) => return Err(Error::invalid("give first or last, not both")),
-            (_, Some(_), _, Some(_)) => return Err(Error::invalid("give after or before, not both")),
-            (first, after, None, None) => {
-                PageRequest::First(page_size(ctx, first, 20)?, after.map(decode_gallery_cursor).transpose()?)
-            }
-            (None, None, last, before) => {
-                PageRequest::Last(page_size(ctx, last, 20)?, before.map(decode_gallery_cursor).transpose()?)
-            }
-            _ => return Err(Error::invalid("first/after and last/before cannot be mixed")),
-        };
+        let request = page_request(ctx, (first, after), (last, before), decode_gallery_cursor)?;
         let page = services(ctx).gallery.page(user, &filter, request).await?;
         // A page that shows each image's generation loads them in one batch, up front.
         let wants_generations = ctx.look_ahead().field("edges").field("node").field("generation").exists();
         let generations = if wants_generations {
-            let ids: Vec<i64> = page.images.iter().filter_map(|i| i.generation_id).collect();
+            let ids: Vec<i64> = page.items.iter().filter_map(|i| i.generation_id).collect();
             let loader = ctx.data_unchecked::<DataLoader<GenerationLoader>>();
             Some(loader.load_many(ids).await.map_err(Error::internal)?)
         } else {
@@ -138,7 +128,7 @@ impl GalleryQuery {
         };
         let mut connection =
             Connection::with_additional_fields(page.has_previous, page.has_next, GalleryTotal { user, filter });
-        connection.edges.extend(page.images.into_iter().map(|image| {
+        connection.edges.extend(page.items.into_iter().map(|image| {
             let cursor = GalleryCursor::of(&image);
             let node = match &generations {
                 Some(loaded) => {

@@ -11,7 +11,7 @@ use futures_util::{Stream, StreamExt};
 use super::context::{current_user, services};
 use super::ids::{Kind, decode_as, encode};
 use super::images::{Image, ImageType};
-use super::pagination::{decode_id_cursor, id_cursor, page_size};
+use super::pagination::{decode_id_cursor, id_cursor, page_request};
 use crate::domain::{
     self, Result,
     credits::IdempotencyKey,
@@ -37,23 +37,25 @@ impl GenerationQuery {
         Ok(Generation(services(ctx).generations.get(user, id).await?))
     }
 
-    /// Your generations, newest first.
-    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    /// Your generations, newest first (Relay connection; `first`/`after` forwards, `last`/`before`
+    /// backwards).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn generations(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         status: Option<GenerationState>,
     ) -> Result<Connection<String, Generation, GenerationsTotal>> {
         let user = current_user(ctx).await?;
-        let limit = page_size(ctx, first, 20)?;
-        let before_id = after.as_deref().map(|c| decode_id_cursor("gen", c)).transpose()?;
+        let request = page_request(ctx, (first, after), (last, before), |c| decode_id_cursor("gen", c))?;
         let status = status.map(GenerationStatus::from);
-        let (items, has_next) = services(ctx).generations.list(user, status, before_id, limit).await?;
-        let mut connection =
-            Connection::with_additional_fields(before_id.is_some(), has_next, GenerationsTotal { user, status });
-        connection.edges.extend(items.into_iter().map(|g| Edge::new(id_cursor("gen", g.id), Generation(g))));
+        let page = services(ctx).generations.list(user, status, request).await?;
+        let total = GenerationsTotal { user, status };
+        let mut connection = Connection::with_additional_fields(page.has_previous, page.has_next, total);
+        connection.edges.extend(page.items.into_iter().map(|g| Edge::new(id_cursor("gen", g.id), Generation(g))));
         Ok(connection)
     }
 }

@@ -5,6 +5,7 @@ use async_graphql::Context;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use crate::config::Limits;
+use crate::domain::paging::PageRequest;
 use crate::domain::{Error, Result};
 
 /// What fields cost against `AISHA_MAX_QUERY_COMPLEXITY`, beside the 1 of a plain field: the
@@ -36,6 +37,27 @@ pub fn page_size(ctx: &Context<'_>, first: Option<i32>, default: usize) -> Resul
         Some(n) if n < 0 => Err(Error::invalid("first must not be negative")),
         Some(n) if n as usize > max => Err(Error::invalid(format!("first must be at most {max}"))),
         Some(n) => Ok(n as usize),
+    }
+}
+
+/// A Relay connection's `first`/`after` (forwards) or `last`/`before` (backwards), checked and
+/// with its cursor decoded; `first`/`after` when neither is given.
+pub fn page_request<C>(
+    ctx: &Context<'_>,
+    (first, after): (Option<i32>, Option<String>),
+    (last, before): (Option<i32>, Option<String>),
+    decode: impl Fn(&str) -> Result<C>,
+) -> Result<PageRequest<C>> {
+    match (first, after, last, before) {
+        (Some(_), _, Some(_), _) => Err(Error::invalid("give first or last, not both")),
+        (_, Some(_), _, Some(_)) => Err(Error::invalid("give after or before, not both")),
+        (first, after, None, None) => {
+            Ok(PageRequest::First(page_size(ctx, first, DEFAULT_PAGE)?, after.as_deref().map(decode).transpose()?))
+        }
+        (None, None, last, before) => {
+            Ok(PageRequest::Last(page_size(ctx, last, DEFAULT_PAGE)?, before.as_deref().map(decode).transpose()?))
+        }
+        _ => Err(Error::invalid("first/after and last/before cannot be mixed")),
     }
 }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::context::{current_user, services};
 use super::ids::{Kind, encode};
-use super::pagination::{decode_id_cursor, id_cursor, page_size};
+use super::pagination::{decode_id_cursor, id_cursor, page_request};
 use crate::domain::{self, Result, credits::EntryKind, time::to_datetime};
 
 #[derive(Default)]
@@ -74,20 +74,22 @@ impl User {
         to_datetime(self.0.created_at)
     }
 
-    /// The ledger, newest first: every change of the balance.
-    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    /// The ledger, newest first: every change of the balance (Relay connection; `first`/`after`
+    /// forwards, `last`/`before` backwards).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn transactions(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Connection<String, Transaction, TransactionsTotal>> {
-        let limit = page_size(ctx, first, 20)?;
-        let before_id = after.as_deref().map(|c| decode_id_cursor("tx", c)).transpose()?;
-        let (entries, has_next) = services(ctx).credits.transactions(self.0.id, before_id, limit).await?;
+        let request = page_request(ctx, (first, after), (last, before), |c| decode_id_cursor("tx", c))?;
+        let page = services(ctx).credits.transactions(self.0.id, request).await?;
         let mut connection =
-            Connection::with_additional_fields(before_id.is_some(), has_next, TransactionsTotal(self.0.id));
-        connection.edges.extend(entries.into_iter().map(|e| Edge::new(id_cursor("tx", e.id), Transaction(e))));
+            Connection::with_additional_fields(page.has_previous, page.has_next, TransactionsTotal(self.0.id));
+        connection.edges.extend(page.items.into_iter().map(|e| Edge::new(id_cursor("tx", e.id), Transaction(e))));
         Ok(connection)
     }
 

@@ -4,7 +4,7 @@ use serde_json::json;
 use aisha::domain::{Error, credits::IdempotencyKey};
 
 use crate::db_test;
-use crate::support::{ADMIN_TOKEN, Db, spawn_app};
+use crate::support::{ADMIN_TOKEN, Db, Walk, spawn_app};
 
 const ADJUST: &str = "mutation($u: ID!, $a: Int!, $k: String!) { adjustBalance(userId: $u, amount: $a, reason: \"test\", idempotencyKey: $k) { id amount balanceAfter } }";
 
@@ -89,6 +89,8 @@ db_test!(a_reservation_is_captured_or_released_exactly_once, |db: Db| async move
     assert_eq!(app.scalar_i64("SELECT CAST(SUM(amount) AS BIGINT) FROM ledger_entries").await, 7);
 });
 
+const PAGE_FIELDS: &str = "fragment Page on TransactionConnection { pageInfo { hasNextPage hasPreviousPage } edges { cursor node { balanceAfter } } }";
+
 db_test!(the_ledger_pages_newest_first_without_gaps, |db: Db| async move {
     let app = spawn_app(db).await;
     let (token, user_id) = app.sign_in(14, "pager").await;
@@ -113,6 +115,18 @@ db_test!(the_ledger_pages_newest_first_without_gaps, |db: Db| async move {
         after = edges.last().expect("an edge")["cursor"].clone();
     }
     assert_eq!(seen, (10..=34).rev().collect::<Vec<_>>());
+
+    // Read both ways in pages of 3, the ledger is the same.
+    let both =
+        "query($n: Int, $cursor: String) { me { forwards: transactions(first: $n, after: $cursor) { ...Page } } }";
+    let forwards = format!("{both} {PAGE_FIELDS}");
+    let backwards = forwards.replace("first: $n, after: $cursor", "last: $n, before: $cursor");
+    let forwards = app.walk_connection(&token, &forwards, &["me", "forwards"], Walk::Forwards).await;
+    let backwards = app.walk_connection(&token, &backwards, &["me", "forwards"], Walk::Backwards).await;
+    assert_eq!(forwards.len(), 25);
+    assert_eq!(forwards, backwards);
+    let mixed = app.gql(Some(&token), "{ me { transactions(first: 2, last: 2) { totalCount } } }", json!({})).await;
+    assert_eq!(mixed.error_code(), "BAD_USER_INPUT");
 
     let too_big = app.gql(Some(&token), "{ me { transactions(first: 101) { totalCount } } }", json!({})).await;
     assert_eq!(too_big.error_code(), "BAD_USER_INPUT");

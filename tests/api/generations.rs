@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::support::fake_fal::{FakeFal, Mode};
-use crate::support::{Db, TestApp, restart_app, spawn_app, spawn_app_with, use_fal};
+use crate::support::{Db, TestApp, Walk, restart_app, spawn_app, spawn_app_with, use_fal};
 
 const CREATE: &str =
     "mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id status progress cost error } }";
@@ -67,6 +67,26 @@ db_test!(the_local_provider_completes_a_generation_with_stored_images, |db: Db| 
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'CHARGE'").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM credit_reservations WHERE state = 'CAPTURED'").await, 1);
+});
+
+db_test!(generations_page_both_ways_newest_first, |db: Db| async move {
+    let app = spawn_app(db).await;
+    let (token, _) = app.sign_in(101, "pager").await;
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let created = create(&app, &token, json!({ "model": "local/sketch", "prompt": format!("page {i}") })).await;
+        ids.push(created.data("createGeneration")["id"].clone());
+    }
+    let forwards = "query($n: Int, $cursor: String) { generations(first: $n, after: $cursor) { pageInfo { hasNextPage hasPreviousPage } edges { cursor node { id } } } }";
+    let backwards = forwards.replace("first: $n, after: $cursor", "last: $n, before: $cursor");
+    let newest_first: Vec<Value> = ids.iter().rev().map(|id| json!({ "id": id })).collect();
+    assert_eq!(app.walk_connection(&token, forwards, &["generations"], Walk::Forwards).await, newest_first);
+    assert_eq!(app.walk_connection(&token, &backwards, &["generations"], Walk::Backwards).await, newest_first);
+    let mixed = app.gql(Some(&token), "{ generations(first: 1, before: \"x\") { totalCount } }", json!({})).await;
+    assert_eq!(mixed.error_code(), "BAD_USER_INPUT");
+    for id in &ids {
+        wait_for(&app, &token, id.as_str().expect("id"), &["COMPLETED"]).await;
+    }
 });
 
 db_test!(bad_generation_input_is_refused_and_changes_nothing, |db: Db| async move {

@@ -55,3 +55,43 @@ impl TestApp {
             .expect("an integer balance")
     }
 }
+
+/// Which way [`TestApp::walk_connection`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walk {
+    /// `first`/`after`, from the newest.
+    Forwards,
+    /// `last`/`before`, from the oldest back to the newest.
+    Backwards,
+}
+
+impl TestApp {
+    /// Every node of a connection, newest first, read page by page either way. `query` takes
+    /// `$n: Int, $cursor: String` and gives the connection (with `pageInfo { hasNextPage
+    /// hasPreviousPage }` and `edges { cursor node }`) at `path` under `data`.
+    pub async fn walk_connection(&self, token: &str, query: &str, path: &[&str], walk: Walk) -> Vec<Value> {
+        let mut pages: Vec<Vec<Value>> = Vec::new();
+        let mut cursor = Value::Null;
+        for _ in 0..100 {
+            let response = self.gql(Some(token), query, json!({ "n": 3, "cursor": cursor })).await;
+            let connection = path[1..].iter().fold(response.data(path[0]), |value, key| &value[key]);
+            let edges = connection["edges"].as_array().expect("edges").clone();
+            let more = match walk {
+                Walk::Forwards => connection["pageInfo"]["hasNextPage"].as_bool(),
+                Walk::Backwards => connection["pageInfo"]["hasPreviousPage"].as_bool(),
+            };
+            cursor = match walk {
+                Walk::Forwards => edges.last().map(|e| e["cursor"].clone()).unwrap_or(Value::Null),
+                Walk::Backwards => edges.first().map(|e| e["cursor"].clone()).unwrap_or(Value::Null),
+            };
+            pages.push(edges.into_iter().map(|e| e["node"].clone()).collect());
+            if !more.expect("pageInfo says whether there is more") {
+                if walk == Walk::Backwards {
+                    pages.reverse();
+                }
+                return pages.concat();
+            }
+        }
+        panic!("the connection at {path:?} did not end within 100 pages");
+    }
+}

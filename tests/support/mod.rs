@@ -230,7 +230,7 @@ pub fn mini_app_init_data(telegram_id: i64, username: &str, auth_date: i64) -> S
 pub fn value_str(value: &Value) -> &str {
     value.as_str().unwrap_or_else(|| panic!("expected a string, got {value}"))
 }
-pub use graphql::GqlResponse;
+pub use graphql::{GqlResponse, Walk};
 
 /// `AISHA_TEST_REDIS_URL`, when the Redis variants should run.
 pub fn redis_url() -> Option<String> {

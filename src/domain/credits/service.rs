@@ -5,6 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use super::model::{BalanceChange, EntryKind, IdempotencyKey, LedgerEntry, Reservation};
 use super::repository::{self as repo, NewEntry};
 use crate::adapters::bus::EventBus;
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
 
 #[derive(Clone)]
@@ -175,16 +176,8 @@ impl CreditService {
     }
 
     /// A page of the ledger, newest first: entries older than `before_id`, and whether more follow.
-    pub async fn transactions(
-        &self,
-        user_id: i64,
-        before_id: Option<i64>,
-        limit: usize,
-    ) -> Result<(Vec<LedgerEntry>, bool)> {
-        let mut rows = repo::page(&self.db, user_id, before_id, limit as u64 + 1).await?;
-        let has_more = rows.len() > limit;
-        rows.truncate(limit);
-        Ok((rows, has_more))
+    pub async fn transactions(&self, user_id: i64, request: PageRequest<i64>) -> Result<Page<LedgerEntry>> {
+        Ok(request.page(repo::page(&self.db, user_id, request.seek()).await?))
     }
 
     /// One of the user's own ledger rows.

@@ -7,8 +7,6 @@ pub(crate) mod repository;
 mod service;
 mod stats_cache;
 
-pub use model::{
-    GalleryCursor, GalleryFilter, GalleryPage, GalleryStats, Image, ImageKind, PageRequest, Position, SavedFilter,
-};
+pub use model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, Position, SavedFilter};
 pub use service::{GalleryService, MAX_SAVED_FILTERS};
 pub use stats_cache::StatsCache;

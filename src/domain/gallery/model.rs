@@ -114,23 +114,6 @@ impl GalleryCursor {
     }
 }
 
-/// Which way a page goes from its cursor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PageRequest {
-    /// The `n` images after the cursor (older), or the newest `n`.
-    First(usize, Option<GalleryCursor>),
-    /// The `n` images before the cursor (newer), or the oldest `n`.
-    Last(usize, Option<GalleryCursor>),
-}
-
-#[derive(Clone, Debug)]
-pub struct GalleryPage {
-    /// Newest first, whichever way the page was read.
-    pub images: Vec<Image>,
-    pub has_previous: bool,
-    pub has_next: bool,
-}
-
 /// Where an image stands within a filter: `index` of `total`, counting from 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Position {

@@ -2,11 +2,12 @@ use std::{sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
 
-use super::model::{GalleryFilter, GalleryPage, GalleryStats, Image, PageRequest, Position, SavedFilter};
+use super::model::{GalleryCursor, GalleryFilter, GalleryStats, Image, Position, SavedFilter};
 use super::repository as repo;
 use super::stats_cache::StatsCache;
 use crate::adapters::db::leases::Leases;
 use crate::adapters::storage::{LinkWindow, Storage};
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::storage::{Objects, StorageKey};
 use crate::domain::{Error, Result, time::now_micros};
 
@@ -44,25 +45,18 @@ impl GalleryService {
             .map_err(|e| Error::internal(format!("signing a link: {e:#}")))
     }
 
-    pub async fn page(&self, user_id: i64, filter: &GalleryFilter, request: PageRequest) -> Result<GalleryPage> {
+    pub async fn page(
+        &self,
+        user_id: i64,
+        filter: &GalleryFilter,
+        request: PageRequest<GalleryCursor>,
+    ) -> Result<Page<Image>> {
         filter.validate()?;
-        Ok(match request {
-            PageRequest::First(n, after) => {
-                let mut images =
-                    repo::seek(&self.db, self.leases.as_deref(), user_id, filter, after, false, n + 1).await?;
-                let has_next = images.len() > n;
-                images.truncate(n);
-                GalleryPage { images, has_previous: after.is_some(), has_next }
-            }
-            PageRequest::Last(n, before) => {
-                let mut images =
-                    repo::seek(&self.db, self.leases.as_deref(), user_id, filter, before, true, n + 1).await?;
-                let has_previous = images.len() > n;
-                images.truncate(n);
-                images.reverse();
-                GalleryPage { images, has_previous, has_next: before.is_some() }
-            }
-        })
+        let seek = request.seek();
+        let limit = seek.limit as usize;
+        let rows =
+            repo::seek(&self.db, self.leases.as_deref(), user_id, filter, seek.cursor, seek.newer, limit).await?;
+        Ok(request.page(rows))
     }
 
     pub async fn count(&self, user_id: i64, filter: &GalleryFilter) -> Result<u64> {

@@ -1,7 +1,9 @@
 //! The SQL that reads generations (image jobs) for their owner; what the job engine writes is
 //! in `domain/jobs/repository.rs`.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::domain::paging::Seek;
 
 use super::model::GenerationStatus;
 use crate::adapters::db::entity::generations;
@@ -28,21 +30,24 @@ pub async fn find_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Job
 }
 
 /// The user's generations, newest first, older than `before_id` when given.
+/// The user's generations from a cursor (an id), newest first or, towards newer ones, oldest.
 pub async fn list(
     db: &impl ConnectionTrait,
     user_id: i64,
     status: Option<GenerationStatus>,
-    before_id: Option<i64>,
-    limit: u64,
+    seek: Seek<i64>,
 ) -> Result<Vec<Job>> {
     let mut query = image_jobs().filter(generations::Column::UserId.eq(user_id));
     if let Some(status) = status {
         query = query.filter(generations::Column::Status.eq(status.as_str()));
     }
-    if let Some(before) = before_id {
-        query = query.filter(generations::Column::Id.lt(before));
-    }
-    let rows = query.order_by_desc(generations::Column::Id).limit(limit).all(db).await?;
+    query = match (seek.cursor, seek.newer) {
+        (Some(id), false) => query.filter(generations::Column::Id.lt(id)),
+        (Some(id), true) => query.filter(generations::Column::Id.gt(id)),
+        (None, _) => query,
+    };
+    let order = if seek.newer { Order::Asc } else { Order::Desc };
+    let rows = query.order_by(generations::Column::Id, order).limit(seek.limit).all(db).await?;
     rows.into_iter().map(Job::try_from).collect()
 }
 

@@ -11,6 +11,7 @@ use crate::domain::avatars;
 use crate::domain::credits::{CreditService, IdempotencyKey, NotApplied, reserve_in_tx};
 use crate::domain::gallery::repository::of_generations;
 use crate::domain::jobs::{Job, JobEngine, JobKind, NewJob, Purpose, active_jobs, find_job, insert_job};
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::rate_limits::{Action, Caller, RateLimiter};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
 
@@ -162,13 +163,11 @@ impl GenerationService {
         &self,
         user_id: i64,
         status: Option<GenerationStatus>,
-        before_id: Option<i64>,
-        limit: usize,
-    ) -> Result<(Vec<Generation>, bool)> {
-        let mut jobs = repo::list(&self.inner.db, user_id, status, before_id, limit as u64 + 1).await?;
-        let has_more = jobs.len() > limit;
-        jobs.truncate(limit);
-        Ok((self.with_images(jobs).await?, has_more))
+        request: PageRequest<i64>,
+    ) -> Result<Page<Generation>> {
+        let jobs = request.page(repo::list(&self.inner.db, user_id, status, request.seek()).await?);
+        let generations = self.with_images(jobs.items).await?;
+        Ok(Page { items: generations, has_previous: jobs.has_previous, has_next: jobs.has_next })
     }
 
     /// Generations by id, with their images, whoever owns them (for DataLoaders).
