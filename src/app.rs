@@ -339,7 +339,11 @@ pub async fn run_until_stopped(
     stopping.cancel();
     let stopped = async {
         background.stop(grace).await;
-        let _ = http.await;
+        match http.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(error = format!("{error:#}"), "the HTTP server stopped with an error"),
+            Err(error) => tracing::error!(%error, "the HTTP server task ended abnormally"),
+        }
     };
     if tokio::time::timeout(grace, stopped).await.is_err() {
         tracing::warn!("the grace period is over; exiting with connections still open");

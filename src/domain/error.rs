@@ -23,8 +23,9 @@ pub enum Error {
     Unavailable(String),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A bug or a failure below us (storage, a codec); it keeps its cause for the log.
+    #[error("internal error: {0:#}")]
+    Internal(#[source] anyhow::Error),
 }
 
 impl Error {
@@ -32,8 +33,17 @@ impl Error {
         Error::InvalidInput(message.into())
     }
 
+    /// Something that must not happen, said in words.
     pub fn internal(message: impl std::fmt::Display) -> Self {
-        Error::Internal(message.to_string())
+        Error::Internal(anyhow::Error::msg(message.to_string()))
+    }
+
+    /// A failure below us, with what we were doing: the cause stays in the chain.
+    pub fn failed<E>(doing: impl std::fmt::Display + Send + Sync + 'static, cause: E) -> Self
+    where
+        E: Into<anyhow::Error>,
+    {
+        Error::Internal(cause.into().context(doing))
     }
 }
 

@@ -119,19 +119,19 @@ pub trait Objects {
 impl Objects for dyn Storage {
     async fn store(&self, key: &StorageKey, bytes: Bytes) -> Result<()> {
         let stored = self.put(key.bucket, &key.path, bytes, key.content_type()).await;
-        stored.map_err(|e| Error::internal(format!("storing {key}: {e:#}")))
+        stored.map_err(|e| Error::failed(format!("storing {key}"), e))
     }
 
     async fn read(&self, key: &StorageKey) -> Result<Option<Object>> {
-        self.get(key.bucket, &key.path).await.map_err(|e| Error::internal(format!("reading {key}: {e:#}")))
+        self.get(key.bucket, &key.path).await.map_err(|e| Error::failed(format!("reading {key}"), e))
     }
 
     async fn link(&self, key: &StorageKey, window: LinkWindow) -> Result<String> {
-        self.sign(key.bucket, &key.path, window).await.map_err(|e| Error::internal(format!("signing {key}: {e:#}")))
+        self.sign(key.bucket, &key.path, window).await.map_err(|e| Error::failed(format!("signing {key}"), e))
     }
 
     async fn remove(&self, key: &StorageKey) -> Result<()> {
-        self.delete(key.bucket, &key.path).await.map_err(|e| Error::internal(format!("deleting {key}: {e:#}")))
+        self.delete(key.bucket, &key.path).await.map_err(|e| Error::failed(format!("deleting {key}"), e))
     }
 }
 

@@ -149,7 +149,7 @@ impl AvatarService {
         let mut accepted = hashes.len() as i64;
         let mut added = Vec::with_capacity(uploads.len());
         for upload in uploads {
-            let bytes = upload.body.read().await.map_err(|e| Error::internal(format!("reading an upload: {e}")))?;
+            let bytes = upload.body.read().await.map_err(|e| Error::failed("reading an upload", e))?;
             let sha256 = hex::encode(Sha256::digest(&bytes));
             let verdict = inspect(&bytes).and_then(|facts| {
                 if hashes.contains(&sha256) {

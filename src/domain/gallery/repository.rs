@@ -255,8 +255,7 @@ fn saved_filter_from_row(row: &QueryResult) -> Result<SavedFilter> {
     Ok(SavedFilter {
         id: row.try_get_by_index(0)?,
         name: row.try_get_by_index(1)?,
-        filter: serde_json::from_str(&json)
-            .map_err(|e| Error::internal(format!("a stored filter is unreadable: {e}")))?,
+        filter: serde_json::from_str(&json).map_err(|e| Error::failed("reading a saved filter", e))?,
         created_at: row.try_get_by_index(3)?,
     })
 }

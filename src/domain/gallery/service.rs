@@ -42,7 +42,7 @@ impl GalleryService {
         self.storage
             .sign(image.bucket, &image.storage_key, LinkWindow::from_now(self.url_ttl))
             .await
-            .map_err(|e| Error::internal(format!("signing a link: {e:#}")))
+            .map_err(|e| Error::failed(format!("signing a link to {}", image.storage_key), e))
     }
 
     pub async fn page(
@@ -145,7 +145,7 @@ impl GalleryService {
             return Err(Error::invalid("a filter's name must be 1-64 characters"));
         }
         filter.validate()?;
-        let json = serde_json::to_string(&filter).map_err(Error::internal)?;
+        let json = serde_json::to_string(&filter).map_err(|e| Error::failed("writing a saved filter", e))?;
         match repo::insert_saved_filter(&self.db, user_id, name, &json, MAX_SAVED_FILTERS, now_micros()).await? {
             Some(id) => self.saved_filter(user_id, id).await,
             None if repo::saved_filters(&self.db, user_id).await?.iter().any(|f| f.name == name) => {

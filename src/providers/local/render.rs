@@ -122,10 +122,15 @@ fn encode(pixels: &[u8], width: u32, height: u32) -> Vec<u8> {
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    // Encoding into memory can only fail on a size mismatch, which the caller rules out.
-    let _ = encoder.add_text_chunk("Software".into(), "AISHA local renderer (not AI)".into());
-    if let Ok(mut writer) = encoder.write_header() {
-        let _ = writer.write_image_data(pixels);
+    // Encoding into memory can only fail on a size mismatch, which the caller rules out; were
+    // it to, the image is empty and the job fails as "an unreadable image".
+    let written = encoder
+        .add_text_chunk("Software".into(), "AISHA local renderer (not AI)".into())
+        .and_then(|()| encoder.write_header())
+        .and_then(|mut writer| writer.write_image_data(pixels));
+    if let Err(error) = written {
+        tracing::error!(%error, width, height, "the local renderer could not encode its PNG");
+        out.clear();
     }
     out
 }
