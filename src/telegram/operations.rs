@@ -116,34 +116,28 @@ pub struct GalleryFilter {
 /// `From<GalleryFilter>` for each generated `GalleryFilter` input, and from the saved filters'
 /// value: struct literals, so that a field changed in the schema is a compile error here.
 macro_rules! gallery_filter_conversions {
+    (@fields $to:ident, $f:ident) => {
+        $to {
+            types: $f.types,
+            models: $f.models,
+            favorites_only: $f.favorites_only,
+            created_after: $f.created_after,
+            created_before: $f.created_before,
+            aspect_ratios: $f.aspect_ratios,
+            avatar_ids: $f.avatar_ids,
+            prompt_contains: $f.prompt_contains,
+        }
+    };
     ($($input:path),+ ; $value:path) => {
         $(impl From<GalleryFilter> for $input {
             fn from(f: GalleryFilter) -> Self {
-                Self {
-                    types: f.types,
-                    models: f.models,
-                    favorites_only: f.favorites_only,
-                    created_after: f.created_after,
-                    created_before: f.created_before,
-                    aspect_ratios: f.aspect_ratios,
-                    avatar_ids: f.avatar_ids,
-                    prompt_contains: f.prompt_contains,
-                }
+                gallery_filter_conversions!(@fields Self, f)
             }
         })+
 
         impl From<$value> for GalleryFilter {
             fn from(f: $value) -> Self {
-                GalleryFilter {
-                    types: f.types,
-                    models: f.models,
-                    favorites_only: f.favorites_only,
-                    created_after: f.created_after,
-                    created_before: f.created_before,
-                    aspect_ratios: f.aspect_ratios,
-                    avatar_ids: f.avatar_ids,
-                    prompt_contains: f.prompt_contains,
-                }
+                gallery_filter_conversions!(@fields GalleryFilter, f)
             }
         }
     };
