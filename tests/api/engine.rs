@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::avatars::{avatar_with_photos, wait_for_avatar};
 use crate::db_test;
@@ -14,15 +14,7 @@ use crate::support::fake_fal::{FakeFal, Mode};
 use crate::support::process::{Server, Site, cli_token, scalar};
 use crate::support::{ADMIN_TOKEN, TestApp, eventually, eventually_within, spawn_app_with, use_fal};
 
-const CREATE: &str = "mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id status } }";
 const STATUS: &str = "query($id: ID!) { generation(id: $id) { status error } }";
-
-async fn create(app: &TestApp, token: &str, input: Value) -> String {
-    app.gql(Some(token), CREATE, json!({ "input": input })).await.data("createGeneration")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
-}
 
 async fn status(app: &TestApp, token: &str, id: &str) -> String {
     app.gql(Some(token), STATUS, json!({ "id": id })).await.data("generation")["status"]
@@ -38,10 +30,11 @@ db_test!(one_users_burst_of_eight_does_not_delay_another_users_job, |db| async m
     app.give_credits(&busy_id, 100).await;
     let (other, _) = app.sign_in(9302, "other").await;
     for n in 0..8 {
-        create(&app, &busy, json!({ "model": "fal-ai/imagen4/preview", "prompt": format!("burst {n}") })).await;
+        app.create_generation(&busy, json!({ "model": "fal-ai/imagen4/preview", "prompt": format!("burst {n}") }))
+            .await;
     }
     let asked = Instant::now();
-    let mine = create(&app, &other, json!({ "model": "fal-ai/imagen4/preview", "prompt": "just one" })).await;
+    let mine = app.create_generation(&other, json!({ "model": "fal-ai/imagen4/preview", "prompt": "just one" })).await;
 
     // The other user's job goes to the provider at once; the busy user has four in flight.
     let fal_ref = &fal;
@@ -91,7 +84,8 @@ db_test!(four_trainings_in_progress_do_not_delay_an_image, |db| async move {
 
     let (token, _) = app.sign_in(9319, "painter").await;
     let asked = Instant::now();
-    let id = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview/fast", "prompt": "meanwhile" })).await;
+    let id =
+        app.create_generation(&token, json!({ "model": "fal-ai/imagen4/preview/fast", "prompt": "meanwhile" })).await;
     let app_ref = &app;
     assert!(
         eventually(|| async { status(app_ref, &token, &id).await == "COMPLETED" }).await,
@@ -194,7 +188,9 @@ db_test!(deleting_an_avatar_cancels_and_refunds_the_generations_waiting_for_it, 
         ))
         .await;
     let avatar_id = aisha::graphql::avatar_global_id(avatar);
-    let id = create(&app, &token, json!({ "model": "fal-ai/flux-lora", "prompt": "me", "avatarId": avatar_id })).await;
+    let id = app
+        .create_generation(&token, json!({ "model": "fal-ai/flux-lora", "prompt": "me", "avatarId": avatar_id }))
+        .await;
     assert_eq!(app.balance(&token).await, 110 - 6);
 
     let deleted =
@@ -226,7 +222,7 @@ db_test!(gallery_stats_count_a_trainings_charge_and_refund_at_once, |db| async m
 db_test!(the_operator_sees_every_job_and_settles_a_stuck_one, |db| async move {
     let app = spawn_app_with(db, |c| c.local.latency = Duration::from_secs(30)).await;
     let (token, _) = app.sign_in(9360, "stuck").await;
-    let id = create(&app, &token, json!({ "model": "local/sketch", "prompt": "stuck", "numImages": 2 })).await;
+    let id = app.create_generation(&token, json!({ "model": "local/sketch", "prompt": "stuck", "numImages": 2 })).await;
     let jobs = "{ adminJobs(first: 10) { edges { node { id generationId status cost type } } } }";
     assert_eq!(app.gql(Some(&token), jobs, json!({})).await.error_code(), "FORBIDDEN");
     let listed = app.gql(Some(ADMIN_TOKEN), jobs, json!({})).await;

@@ -5,27 +5,14 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::support::fake_fal::{FakeFal, Mode};
+use crate::support::graphql::GENERATION as GET;
 use crate::support::{Db, TestApp, Walk, restart_app, spawn_app, spawn_app_with, use_fal};
 
 const CREATE: &str =
     "mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id status progress cost error } }";
-const GET: &str = "query($id: ID!) { generation(id: $id) { id status progress cost error images { url width height contentType type byteSize sha256 } } }";
 
 async fn create(app: &TestApp, token: &str, input: Value) -> crate::support::GqlResponse {
     app.gql(Some(token), CREATE, json!({ "input": input })).await
-}
-
-/// Polls `generation(id)` until its status is one of `statuses`.
-async fn wait_for(app: &TestApp, token: &str, id: &str, statuses: &[&str]) -> Value {
-    for _ in 0..300 {
-        let response = app.gql(Some(token), GET, json!({ "id": id })).await;
-        let generation = response.data("generation").clone();
-        if statuses.contains(&generation["status"].as_str().unwrap_or("")) {
-            return generation;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-    panic!("generation {id} never reached {statuses:?}");
 }
 
 async fn download(app: &TestApp, url: &str) -> Vec<u8> {
@@ -52,7 +39,7 @@ db_test!(the_local_provider_completes_a_generation_with_stored_images, |db: Db| 
     );
     assert_eq!(generation["cost"], 10);
     assert_eq!(app.balance(&token).await, 0);
-    let done = wait_for(&app, &token, generation["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
+    let done = app.wait_for_status(&token, generation["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
     assert_eq!(done["progress"], 100);
     let images = done["images"].as_array().expect("images");
@@ -85,8 +72,9 @@ db_test!(generations_page_both_ways_newest_first, |db: Db| async move {
     let mixed = app.gql(Some(&token), "{ generations(first: 1, before: \"x\") { totalCount } }", json!({})).await;
     assert_eq!(mixed.error_code(), "BAD_USER_INPUT");
     for id in &ids {
-        wait_for(&app, &token, id.as_str().expect("id"), &["COMPLETED"]).await;
+        app.wait_for_status(&token, id.as_str().expect("id"), &["COMPLETED"]).await;
     }
+    app.assert_no_job_running().await;
 });
 
 db_test!(bad_generation_input_is_refused_and_changes_nothing, |db: Db| async move {
@@ -145,7 +133,7 @@ db_test!(another_user_cannot_see_or_cancel_a_generation, |db: Db| async move {
     let list = app.gql(Some(&stranger), "{ generations { totalCount } }", json!({})).await;
     assert_eq!(list.data("generations")["totalCount"], 0);
     // The stranger's cancel changed nothing: the owner's generation still completes.
-    wait_for(&app, &owner, id.as_str().expect("id"), &["COMPLETED"]).await;
+    app.wait_for_status(&owner, id.as_str().expect("id"), &["COMPLETED"]).await;
 });
 
 db_test!(cancelling_refunds_exactly_once, |db: Db| async move {
@@ -163,7 +151,7 @@ db_test!(cancelling_refunds_exactly_once, |db: Db| async move {
     assert_eq!(app.balance(&token).await, 10);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'REFUND'").await, 1);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(wait_for(&app, &token, id.as_str().expect("id"), &["CANCELLED"]).await["status"], "CANCELLED");
+    assert_eq!(app.wait_for_status(&token, id.as_str().expect("id"), &["CANCELLED"]).await["status"], "CANCELLED");
 });
 
 db_test!(twenty_concurrent_generations_all_complete_and_balance_adds_up, |db: Db| async move {
@@ -179,7 +167,7 @@ db_test!(twenty_concurrent_generations_all_complete_and_balance_adds_up, |db: Db
     for response in &responses {
         let generation = response.data("createGeneration");
         cost += generation["cost"].as_i64().expect("cost");
-        let done = wait_for(&app, &token, generation["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
+        let done = app.wait_for_status(&token, generation["id"].as_str().expect("id"), &["COMPLETED", "FAILED"]).await;
         assert_eq!(done["status"], "COMPLETED", "{done}");
     }
     assert_eq!(cost, 50);
@@ -197,7 +185,7 @@ db_test!(fal_by_polling_stores_the_result, |db: Db| async move {
     let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview/fast", "prompt": "a lighthouse", "numImages": 2, "aspectRatio": "9:16", "seed": 3 })).await;
     let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
 
-    let done = wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await;
+    let done = app.wait_for_status(&token, &id, &["COMPLETED", "FAILED"]).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
     assert_eq!(done["images"].as_array().expect("images").len(), 2);
     let bytes = download(&app, done["images"][0]["url"].as_str().expect("url")).await;
@@ -222,9 +210,9 @@ db_test!(fal_failures_end_failed_with_exactly_one_refund, |db: Db| async move {
     let (token, _) = app.sign_in(111, "unlucky").await;
 
     let first = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "rejected" })).await;
-    let failed =
-        wait_for(&app, &token, first.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"])
-            .await;
+    let failed = app
+        .wait_for_status(&token, first.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"])
+        .await;
     assert_eq!(failed["status"], "FAILED");
     assert!(failed["error"].as_str().expect("error").contains("422"), "{failed}");
     assert!(
@@ -234,9 +222,9 @@ db_test!(fal_failures_end_failed_with_exactly_one_refund, |db: Db| async move {
 
     fal.set_mode(Mode::StatusError);
     let second = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "crashes" })).await;
-    let failed =
-        wait_for(&app, &token, second.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"])
-            .await;
+    let failed = app
+        .wait_for_status(&token, second.data("createGeneration")["id"].as_str().expect("id"), &["COMPLETED", "FAILED"])
+        .await;
     assert_eq!(failed["status"], "FAILED");
 
     assert_eq!(app.balance(&token).await, 10);
@@ -255,9 +243,9 @@ db_test!(the_deadline_reaper_fails_refunds_and_cancels_at_the_provider, |db: Db|
     let (token, _) = app.sign_in(112, "patient").await;
 
     let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "forever" })).await;
-    let failed =
-        wait_for(&app, &token, created.data("createGeneration")["id"].as_str().expect("id"), &["FAILED", "COMPLETED"])
-            .await;
+    let failed = app
+        .wait_for_status(&token, created.data("createGeneration")["id"].as_str().expect("id"), &["FAILED", "COMPLETED"])
+        .await;
 
     assert_eq!(failed["status"], "FAILED");
     assert!(failed["error"].as_str().expect("error").contains("in time"), "{failed}");
@@ -273,7 +261,7 @@ db_test!(a_server_killed_mid_job_finishes_it_after_restart_without_submitting_ag
     let (token, _) = app.sign_in(113, "restart").await;
     let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "survives" })).await;
     let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
-    wait_for(&app, &token, &id, &["QUEUED", "RUNNING"]).await;
+    app.wait_for_status(&token, &id, &["QUEUED", "RUNNING"]).await;
 
     let place = app.kill().await;
     let app = restart_app(place, |c| {
@@ -282,7 +270,7 @@ db_test!(a_server_killed_mid_job_finishes_it_after_restart_without_submitting_ag
     })
     .await;
 
-    let done = wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await;
+    let done = app.wait_for_status(&token, &id, &["COMPLETED", "FAILED"]).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
     assert_eq!(fal.submissions(), 1, "the job must not be submitted twice");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'CHARGE'").await, 1);
@@ -309,7 +297,7 @@ db_test!(fal_by_webhook_completes_once_however_often_it_is_delivered, |db: Db| a
             .await;
     let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
 
-    let done = wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await;
+    let done = app.wait_for_status(&token, &id, &["COMPLETED", "FAILED"]).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
     for _ in 0..100 {
         if fal.webhook_answers().len() == 10 {
@@ -332,7 +320,7 @@ db_test!(forged_or_stale_fal_webhooks_get_401_and_change_nothing, |db: Db| async
     let (token, _) = app.sign_in(121, "target").await;
     let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "protected" })).await;
     let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
-    wait_for(&app, &token, &id, &["QUEUED", "RUNNING"]).await;
+    app.wait_for_status(&token, &id, &["QUEUED", "RUNNING"]).await;
     let request_id = app.scalar_string("SELECT provider_request_id FROM generations").await;
     let body = serde_json::to_vec(&fal.webhook_body(&request_id)).expect("JSON");
     let now = chrono::Utc::now().timestamp();
@@ -351,7 +339,7 @@ db_test!(forged_or_stale_fal_webhooks_get_401_and_change_nothing, |db: Db| async
 
     let genuine = fal.sign(&request_id, now, &body);
     assert_eq!(app.post_fal_webhook(&genuine, &body).await, 200);
-    assert_eq!(wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await["status"], "COMPLETED");
+    assert_eq!(app.wait_for_status(&token, &id, &["COMPLETED", "FAILED"]).await["status"], "COMPLETED");
     assert_eq!(app.post_fal_webhook(&genuine, &body).await, 200, "a redelivery is acknowledged");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 1);
 });
@@ -364,7 +352,7 @@ db_test!(a_fal_error_webhook_fails_the_job_and_refunds_it, |db: Db| async move {
     let created = create(&app, &token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "bad" })).await;
     let id = created.data("createGeneration")["id"].as_str().expect("id").to_owned();
 
-    let failed = wait_for(&app, &token, &id, &["COMPLETED", "FAILED"]).await;
+    let failed = app.wait_for_status(&token, &id, &["COMPLETED", "FAILED"]).await;
 
     assert_eq!(failed["status"], "FAILED");
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -56,6 +56,39 @@ impl TestApp {
     }
 }
 
+const CREATE_GENERATION: &str = "mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id } }";
+/// `generation(id)` with every field the tests read.
+pub const GENERATION: &str = "query($id: ID!) { generation(id: $id) { id status progress cost error images { url width height contentType type byteSize sha256 } } }";
+
+impl TestApp {
+    /// Creates a generation as the holder of `token`; its id.
+    pub async fn create_generation(&self, token: &str, input: Value) -> String {
+        let created = self.gql(Some(token), CREATE_GENERATION, json!({ "input": input })).await;
+        created.data("createGeneration")["id"].as_str().expect("a generation id").to_owned()
+    }
+
+    /// The generation once its status is one of `statuses` (polled with `eventually`, 10 s).
+    pub async fn wait_for_status(&self, token: &str, id: &str, statuses: &[&str]) -> Value {
+        let seen = std::sync::Mutex::new(Value::Null);
+        let reached = super::eventually(|| async {
+            let generation = self.gql(Some(token), GENERATION, json!({ "id": id })).await.data("generation").clone();
+            let done = statuses.contains(&generation["status"].as_str().unwrap_or_default());
+            *seen.lock().expect("not poisoned") = generation;
+            done
+        })
+        .await;
+        let last = seen.into_inner().expect("not poisoned");
+        assert!(reached, "generation {id} never reached {statuses:?}; last seen {last}");
+        last
+    }
+
+    /// Fails the test if a generation or training is still pending, queued or running.
+    pub async fn assert_no_job_running(&self) {
+        let sql = "SELECT COUNT(*) FROM generations WHERE status IN ('PENDING', 'QUEUED', 'RUNNING')";
+        assert_eq!(self.scalar_i64(sql).await, 0, "a job was left running");
+    }
+}
+
 /// Which way [`TestApp::walk_connection`] reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Walk {
