@@ -353,6 +353,11 @@ db_test!(a_training_survives_a_restart_without_being_submitted_again, |db: Db| a
         .data("startAvatarTraining");
     let fal_ref = &fal;
     assert!(eventually(move || async move { fal_ref.submissions() == 1 }).await, "the training was not submitted");
+    // Killed once the submission is recorded (a crash between FAL's answer and that record
+    // cannot know the request id, and submits again: FAL's queue has no idempotency key).
+    let app_ref = &app;
+    let recorded = "SELECT COUNT(*) FROM generations WHERE provider_request_id IS NOT NULL";
+    assert!(eventually(move || async move { app_ref.scalar_i64(recorded).await == 1 }).await, "never recorded");
     let place = app.kill().await;
     let app = restart_app(place, |c| {
         use_fal(c, &fal);
