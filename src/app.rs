@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::adapters::{
     bus::{EventBus, MemoryBus, RedisBus},
     cache::{Cache, MemoryCache, RedisCache},
-    db::{self, Durability, leases::Leases},
+    db::{self, Durability, reads::Reads},
     outbound::Downloads,
     storage::{LinkCache, LocalStorage, S3Storage, Storage},
 };
@@ -88,9 +88,8 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let claimant = Arc::new(Claimant::new(&instance_id));
     let credits = CreditService::new(db.clone(), bus.clone());
     let stats = StatsCache::new(cache.clone());
-    let leases =
-        db::is_postgres(&db).then(|| Arc::new(Leases::new(db.get_postgres_connection_pool().clone(), metrics.clone())));
-    let gallery = GalleryService::new(db.clone(), leases, storage.clone(), stats.clone(), config.image_url_ttl);
+    let reads = Reads::new(db.clone(), metrics.clone());
+    let gallery = GalleryService::new(db.clone(), reads, storage.clone(), stats.clone(), config.image_url_ttl);
     // Notifications are written only when a channel delivers them (today: the bot).
     let notification_settings =
         NotificationSettings { enabled: config.telegram.is_some(), ..config.notifications.clone() };

@@ -2,6 +2,7 @@
 
 pub mod entity;
 pub mod leases;
+pub mod reads;
 
 use std::time::Duration;
 

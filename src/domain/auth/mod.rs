@@ -1,6 +1,7 @@
 //! Sign-in: Telegram Mini App `initData` and Login Widget data checked with the bot token's
 //! HMAC, revocable bearer tokens stored hashed, and the operator's admin token.
 
+mod repository;
 mod service;
 mod telegram;
 mod token_cache;

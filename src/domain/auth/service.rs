@@ -4,14 +4,14 @@ use std::time::Duration;
 use base64::Engine;
 use futures_util::StreamExt;
 use rand::RngCore;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
+use super::repository as repo;
 use super::telegram::verify_telegram_data;
 use super::token_cache::TokenCache;
 use crate::adapters::bus::EventBus;
-use crate::adapters::db::statement;
 use crate::domain::events::Event;
 use crate::domain::users::{TelegramProfile, User, UserService};
 use crate::domain::{Error, Result, time::now_micros};
@@ -136,22 +136,15 @@ impl AuthService {
         let token = format!("aisha_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
         let now = now_micros();
         let expires_at = now + micros(self.settings.token_ttl);
-        let sql = "INSERT INTO auth_tokens (user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)";
-        let db = &self.db;
-        db.execute_raw(statement(db, sql, [user_id.into(), hash(&token).into(), now.into(), expires_at.into()]))
-            .await?;
+        repo::insert_token(&self.db, user_id, &hash(&token), now, expires_at).await?;
         self.revoke_beyond_quota(user_id, now).await?;
         Ok(token)
     }
 
     /// A user keeps at most `max_live_tokens`: the oldest go first (and their sockets close).
     async fn revoke_beyond_quota(&self, user_id: i64, now: i64) -> Result<()> {
-        let sql = "UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id NOT IN \
-                   (SELECT id FROM auth_tokens WHERE user_id = $2 AND revoked_at IS NULL ORDER BY id DESC LIMIT $3) RETURNING token_hash";
         let keep = self.settings.max_live_tokens as i64;
-        let rows = self.db.query_all_raw(statement(&self.db, sql, [now.into(), user_id.into(), keep.into()])).await?;
-        for row in rows {
-            let token_hash: String = row.try_get_by_index(0)?;
+        for token_hash in repo::revoke_beyond(&self.db, user_id, keep, now).await? {
             self.tokens.evict(&token_hash);
             self.watchers.revoked(&token_hash);
             if let Err(error) = self.bus.publish(&Event::TokenRevoked { user_id, token_hash }).await {
@@ -176,15 +169,12 @@ impl AuthService {
             return Ok(principal);
         }
         let now = now_micros();
-        let sql = "SELECT user_id, expires_at FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2";
-        let row = self.db.query_one_raw(statement(&self.db, sql, [token_hash.clone().into(), now.into()])).await?;
-        let row = row.ok_or(Error::Unauthenticated)?;
-        let (user_id, expires_at): (i64, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+        let (user_id, expires_at) =
+            repo::live_token(&self.db, &token_hash, now).await?.ok_or(Error::Unauthenticated)?;
         // Use renews the token, at most once a day.
         let ttl = micros(self.settings.token_ttl);
         let expires_at = if expires_at - now < ttl - micros(Duration::from_secs(24 * 3600)) {
-            let sql = "UPDATE auth_tokens SET expires_at = $1 WHERE token_hash = $2";
-            self.db.execute_raw(statement(&self.db, sql, [(now + ttl).into(), token_hash.clone().into()])).await?;
+            repo::renew_token(&self.db, &token_hash, now + ttl).await?;
             now + ttl
         } else {
             expires_at
@@ -218,14 +208,11 @@ impl AuthService {
     /// Revokes the token; true when it was live.
     pub async fn revoke(&self, token: &str) -> Result<bool> {
         let token_hash = hash(token);
-        let sql =
-            "UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING user_id";
-        let db = &self.db;
-        let row = db.query_one_raw(statement(db, sql, [now_micros().into(), token_hash.clone().into()])).await?;
+        let revoked = repo::revoke_token(&self.db, &token_hash, now_micros()).await?;
         self.tokens.evict(&token_hash);
         self.watchers.revoked(&token_hash);
-        let Some(row) = row else { return Ok(false) };
-        let event = Event::TokenRevoked { user_id: row.try_get_by_index(0)?, token_hash };
+        let Some(user_id) = revoked else { return Ok(false) };
+        let event = Event::TokenRevoked { user_id, token_hash };
         if let Err(error) = self.bus.publish(&event).await {
             tracing::warn!(%error, "could not announce a revoked token; other instances forget it within minutes");
         }

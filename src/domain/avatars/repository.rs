@@ -107,6 +107,13 @@ pub async fn delete(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<
 }
 
 /// Moves an editable avatar to `TRAINING` under this job; false if it is not editable.
+/// Takes the avatar's row lock for this transaction, if its photos may change (not training or
+/// trained); false otherwise.
+pub async fn lock_editable(tx: &impl ConnectionTrait, avatar_id: i64, now: Micros) -> Result<bool> {
+    let sql = "UPDATE avatars SET updated_at = $1 WHERE id = $2 AND status IN ('DRAFT', 'FAILED', 'CANCELLED')";
+    Ok(tx.execute_raw(statement(tx, sql, [now.into(), avatar_id.into()])).await?.rows_affected() == 1)
+}
+
 pub async fn begin_training(db: &impl ConnectionTrait, id: i64, now: Micros) -> Result<bool> {
     let sql = "UPDATE avatars SET status = 'TRAINING', progress = 0, error = NULL, lora_key = NULL, updated_at = $1 \
                WHERE id = $2 AND status IN ('DRAFT', 'FAILED', 'CANCELLED')";

@@ -1,7 +1,7 @@
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use futures_util::{Stream, StreamExt, stream};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use sha2::{Digest, Sha256};
 
 use super::model::{Avatar, AvatarPhoto, AvatarStatus, PhotoStatus, TrainingType, Upload};
@@ -9,7 +9,6 @@ use super::photos::{MAX_PHOTOS, MIN_PHOTOS, inspect};
 use super::repository::{self as repo, NewAvatar, NewPhoto};
 use crate::adapters::{
     bus::EventBus,
-    db::statement,
     storage::{LinkWindow, Storage},
 };
 use crate::domain::gallery::StatsCache;
@@ -139,7 +138,7 @@ impl AvatarService {
         self.check_upload(user_id, avatar_id, uploads.len()).await?;
         let now = now_micros();
         let tx = self.db.begin().await?;
-        if !lock_editable(&tx, avatar_id, now).await? {
+        if !repo::lock_editable(&tx, avatar_id, now).await? {
             tx.rollback().await?;
             return Err(Error::invalid(NOT_EDITABLE));
         }
@@ -212,7 +211,7 @@ impl AvatarService {
     pub async fn remove_photo(&self, user_id: i64, photo_id: i64) -> Result<Avatar> {
         let photo = repo::photo(&self.db, user_id, photo_id).await?.ok_or(Error::NotFound("photo"))?;
         let tx = self.db.begin().await?;
-        if !lock_editable(&tx, photo.avatar_id, now_micros()).await? {
+        if !repo::lock_editable(&tx, photo.avatar_id, now_micros()).await? {
             tx.rollback().await?;
             return Err(Error::invalid(NOT_EDITABLE));
         }
@@ -332,18 +331,12 @@ impl AvatarService {
     }
 }
 
-/// Takes the avatar's row lock for this transaction, if photos may change.
 /// Avatars a user may keep.
 pub const MAX_AVATARS: i64 = 20;
 /// Refused photos remembered per avatar (the newest).
 const MAX_KEPT_REJECTIONS: i64 = 20;
 
 const NOT_EDITABLE: &str = "photos can be changed before training, or after a training that did not succeed";
-
-async fn lock_editable(tx: &impl ConnectionTrait, avatar_id: i64, now: i64) -> Result<bool> {
-    let sql = "UPDATE avatars SET updated_at = $1 WHERE id = $2 AND status IN ('DRAFT', 'FAILED', 'CANCELLED')";
-    Ok(tx.execute_raw(statement(tx, sql, [now.into(), avatar_id.into()])).await?.rows_affected() == 1)
-}
 
 /// A file name fit to quote in a message.
 fn label(file_name: &str) -> String {

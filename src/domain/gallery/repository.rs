@@ -5,7 +5,7 @@
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use super::model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, SavedFilter};
-use crate::adapters::db::{column, leases::Leases, statement};
+use crate::adapters::db::{column, reads::Reads, statement};
 use crate::domain::storage::Bucket;
 use crate::domain::{Error, Result, generations::AspectRatio, time::Micros};
 
@@ -87,11 +87,9 @@ const COLUMNS: &str = "id, user_id, generation_id, avatar_id, kind, model, promp
                        content_type, width, height, byte_size, sha256, favorited_at, created_at, telegram_file_id";
 
 /// Up to `limit` images on one side of `cursor`: older ones (`newer = false`, newest first) or
-/// newer ones (`newer = true`, oldest first). On leased connections when given (PostgreSQL: see
-/// `adapters::db::leases`), through `db` otherwise.
+/// newer ones (`newer = true`, oldest first), through the hot-path read handle.
 pub async fn seek(
-    db: &impl ConnectionTrait,
-    leases: Option<&Leases>,
+    reads: &Reads,
     user_id: i64,
     filter: &GalleryFilter,
     cursor: Option<GalleryCursor>,
@@ -105,10 +103,7 @@ pub async fn seek(
     }
     let order = if newer { "ASC" } else { "DESC" };
     sql.push(&format!(" ORDER BY created_at {order}, id {order} LIMIT {limit}"));
-    let rows = match leases {
-        Some(leases) => leases.fetch_all(&sql.text, &sql.values).await?,
-        None => sql.all(db).await?,
-    };
+    let rows = reads.fetch_all(&sql.text, sql.values).await?;
     rows.iter().map(from_row).collect()
 }
 

@@ -5,7 +5,7 @@ use sea_orm::DatabaseConnection;
 use super::model::{GalleryCursor, GalleryFilter, GalleryStats, Image, Position, SavedFilter};
 use super::repository as repo;
 use super::stats_cache::StatsCache;
-use crate::adapters::db::leases::Leases;
+use crate::adapters::db::reads::Reads;
 use crate::adapters::storage::{LinkWindow, Storage};
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::storage::{Objects, StorageKey};
@@ -23,18 +23,18 @@ pub struct GalleryService {
     stats: StatsCache,
     url_ttl: Duration,
     /// Connections for pages and neighbours (the hot reads), on PostgreSQL.
-    leases: Option<Arc<Leases>>,
+    reads: Reads,
 }
 
 impl GalleryService {
     pub fn new(
         db: DatabaseConnection,
-        leases: Option<Arc<Leases>>,
+        reads: Reads,
         storage: Arc<dyn Storage>,
         stats: StatsCache,
         url_ttl: Duration,
     ) -> Self {
-        GalleryService { db, storage, stats, url_ttl, leases }
+        GalleryService { db, storage, stats, url_ttl, reads }
     }
 
     /// A signed link to the image that expires after `AISHA_IMAGE_URL_TTL_SECS`.
@@ -54,8 +54,7 @@ impl GalleryService {
         filter.validate()?;
         let seek = request.seek();
         let limit = seek.limit as usize;
-        let rows =
-            repo::seek(&self.db, self.leases.as_deref(), user_id, filter, seek.cursor, seek.newer, limit).await?;
+        let rows = repo::seek(&self.reads, user_id, filter, seek.cursor, seek.newer, limit).await?;
         Ok(request.page(rows))
     }
 
@@ -71,7 +70,7 @@ impl GalleryService {
     pub async fn neighbour(&self, image: &Image, filter: &GalleryFilter, newer: bool) -> Result<Option<Image>> {
         filter.validate()?;
         let cursor = super::model::GalleryCursor::of(image);
-        Ok(repo::seek(&self.db, self.leases.as_deref(), image.user_id, filter, Some(cursor), newer, 1).await?.pop())
+        Ok(repo::seek(&self.reads, image.user_id, filter, Some(cursor), newer, 1).await?.pop())
     }
 
     /// Where the image stands in the filter (e.g. 3 of 17); None when the filter hides it.

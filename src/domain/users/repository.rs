@@ -1,4 +1,4 @@
-use sea_orm::{ConnectionTrait, EntityTrait, QueryResult};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult};
 
 use super::model::{TelegramProfile, User};
 use crate::adapters::db::{entity::users, statement};
@@ -6,6 +6,18 @@ use crate::domain::{Error, Result, time::Micros};
 
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<User>> {
     Ok(users::Entity::find_by_id(id).one(db).await?.map(to_user))
+}
+
+/// Many users at once, in no particular order.
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<User>> {
+    let rows = users::Entity::find().filter(users::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(to_user).collect())
+}
+
+pub async fn set_language(db: &impl ConnectionTrait, id: i64, language_code: &str, now: Micros) -> Result<()> {
+    let sql = "UPDATE users SET language_code = $1, updated_at = $2 WHERE id = $3";
+    db.execute_raw(statement(db, sql, [language_code.into(), now.into(), id.into()])).await?;
+    Ok(())
 }
 
 /// Inserts the user or refreshes the names Telegram sent; returns the user and whether it is new.

@@ -1,8 +1,7 @@
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::model::{TelegramProfile, User};
 use super::repository as repo;
-use crate::adapters::db::{entity::users, statement};
 use crate::domain::credits::{BalanceChange, CreditService, EntryKind, IdempotencyKey, apply_in_tx};
 use crate::domain::{Error, Result, time::now_micros};
 
@@ -24,8 +23,7 @@ impl UserService {
 
     /// Loads many users at once (for DataLoaders), in no particular order.
     pub async fn get_many(&self, ids: &[i64]) -> Result<Vec<User>> {
-        let rows = users::Entity::find().filter(users::Column::Id.is_in(ids.iter().copied())).all(&self.db).await?;
-        Ok(rows.into_iter().map(repo::to_user).collect())
+        repo::find_many(&self.db, ids).await
     }
 
     /// Sets the language the user wants to be spoken to in (`en`, `ru`, …).
@@ -35,9 +33,7 @@ impl UserService {
         if !valid {
             return Err(Error::invalid("languageCode must be an IETF language tag such as en or ru"));
         }
-        let sql = "UPDATE users SET language_code = $1, updated_at = $2 WHERE id = $3";
-        let db = &self.db;
-        db.execute_raw(statement(db, sql, [code.into(), now_micros().into(), id.into()])).await?;
+        repo::set_language(&self.db, id, &code, now_micros()).await?;
         self.get(id).await
     }
 
