@@ -68,6 +68,23 @@ pub fn statement(db: &impl ConnectionTrait, sql: &str, values: impl IntoIterator
     Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
+/// A keyset page by an id column, newest (highest id) first: from the seek's cursor (excluded),
+/// towards newer ids when it says so (then oldest first, as `Seek` wants).
+pub fn seek_by_id<E: sea_orm::EntityTrait>(
+    query: sea_orm::Select<E>,
+    id: impl sea_orm::ColumnTrait,
+    seek: crate::domain::paging::Seek<i64>,
+) -> sea_orm::Select<E> {
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
+    let query = match (seek.cursor, seek.newer) {
+        (Some(cursor), false) => query.filter(id.lt(cursor)),
+        (Some(cursor), true) => query.filter(id.gt(cursor)),
+        (None, _) => query,
+    };
+    let order = if seek.newer { sea_orm::Order::Asc } else { sea_orm::Order::Desc };
+    query.order_by(id, order).limit(seek.limit)
+}
+
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
 }

@@ -1,12 +1,12 @@
 //! The SQL of the ledger. Every write that may contend starts with an UPDATE, so the row lock
 //! (PostgreSQL) or the write lock (SQLite) is taken by the first statement of the transaction.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::domain::paging::Seek;
 
 use super::model::{EntryKind, LedgerEntry};
-use crate::adapters::db::{entity::ledger_entries, statement};
+use crate::adapters::db::{entity::ledger_entries, seek_by_id, statement};
 use crate::domain::{Result, time::Micros};
 
 /// Adds `amount` to the balance unless that would take it below zero; the new balance, or None.
@@ -87,14 +87,8 @@ pub async fn balance(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<i
 /// The newest entries first, strictly older than `before_id` when given.
 /// The user's ledger rows from a cursor (an id), newest first or, towards newer ones, oldest.
 pub async fn page(db: &impl ConnectionTrait, user_id: i64, seek: Seek<i64>) -> Result<Vec<LedgerEntry>> {
-    let mut query = ledger_entries::Entity::find().filter(ledger_entries::Column::UserId.eq(user_id));
-    query = match (seek.cursor, seek.newer) {
-        (Some(id), false) => query.filter(ledger_entries::Column::Id.lt(id)),
-        (Some(id), true) => query.filter(ledger_entries::Column::Id.gt(id)),
-        (None, _) => query,
-    };
-    let order = if seek.newer { Order::Asc } else { Order::Desc };
-    let rows = query.order_by(ledger_entries::Column::Id, order).limit(seek.limit).all(db).await?;
+    let query = ledger_entries::Entity::find().filter(ledger_entries::Column::UserId.eq(user_id));
+    let rows = seek_by_id(query, ledger_entries::Column::Id, seek).all(db).await?;
     rows.into_iter().map(to_entry).collect()
 }
 

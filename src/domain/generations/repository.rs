@@ -1,12 +1,12 @@
 //! The SQL that reads generations (image jobs) for their owner; what the job engine writes is
 //! in `domain/jobs/repository.rs`.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::domain::paging::Seek;
 
 use super::model::GenerationStatus;
-use crate::adapters::db::entity::generations;
+use crate::adapters::db::{entity::generations, seek_by_id};
 use crate::domain::Result;
 use crate::domain::jobs::{Job, JobKind};
 
@@ -41,13 +41,7 @@ pub async fn list(
     if let Some(status) = status {
         query = query.filter(generations::Column::Status.eq(status.as_str()));
     }
-    query = match (seek.cursor, seek.newer) {
-        (Some(id), false) => query.filter(generations::Column::Id.lt(id)),
-        (Some(id), true) => query.filter(generations::Column::Id.gt(id)),
-        (None, _) => query,
-    };
-    let order = if seek.newer { Order::Asc } else { Order::Desc };
-    let rows = query.order_by(generations::Column::Id, order).limit(seek.limit).all(db).await?;
+    let rows = seek_by_id(query, generations::Column::Id, seek).all(db).await?;
     rows.into_iter().map(Job::try_from).collect()
 }
 
