@@ -179,7 +179,10 @@ db_test!(the_gallery_card_navigates_filters_favourites_deletes_and_goes_back, |d
     );
     let last = fake.calls_to("sendMessage").last().cloned().expect("a message");
     assert!(last.params["text"].as_str().expect("text").contains("Balance"), "{last:?}");
-    assert!(fake.calls_to("deleteMessage").iter().any(|c| c.params["message_id"] == card_id));
+    // The menu is sent first, then the card deleted: wait for that too.
+    let deleted =
+        move || async move { fake_ref.calls_to("deleteMessage").iter().any(|c| c.params["message_id"] == card_id) };
+    assert!(eventually(deleted).await, "the card was not deleted");
 });
 
 db_test!(a_stars_top_up_is_credited_once_per_charge, |db| async move {
