@@ -224,7 +224,9 @@ pub fn start_background(app: &AppState) -> Background {
         tokio::select! { () = auth.follow_revocations() => {}, () = stop.cancelled() => {} }
     }));
     if let Some(telegram) = &app.telegram {
-        tasks.extend(telegram.start(app.bus.clone(), shutdown.clone()));
+        tasks.extend(telegram.start(shutdown.clone()));
+        let outbox = app.services.notifications.clone();
+        tasks.push(tokio::spawn(outbox.deliver_until(telegram.courier(), app.bus.clone(), shutdown.clone())));
     }
     Background { shutdown, tasks }
 }

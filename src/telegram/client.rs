@@ -13,6 +13,7 @@ use async_graphql::{
         types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
     },
 };
+use futures_util::{StreamExt, stream::BoxStream};
 use graphql_client::GraphQLQuery;
 use serde::Deserialize;
 
@@ -154,6 +155,33 @@ impl GraphqlClient {
         variables: Op::Variables,
         files: Vec<(String, UploadValue)>,
     ) -> Result<Op::ResponseData, ApiError> {
+        let (name, mut request) = self.request::<Op>(actor, variables)?;
+        for (path, file) in files {
+            request.set_upload(&path, file);
+        }
+        decode::<Op>(name, self.schema.execute(request).await)
+    }
+
+    /// Runs a subscription: each event decoded, until the subscription ends (a refusal is its
+    /// one and last item).
+    pub fn subscribe<Op: GraphQLQuery>(
+        &self,
+        actor: &Actor,
+        variables: Op::Variables,
+    ) -> Result<BoxStream<'static, Result<Op::ResponseData, ApiError>>, ApiError>
+    where
+        Op::ResponseData: 'static,
+    {
+        let (name, request) = self.request::<Op>(actor, variables)?;
+        Ok(self.schema.execute_stream(request, None).map(move |response| decode::<Op>(name, response)).boxed())
+    }
+
+    /// The operation's parsed document with its variables, run as `actor`.
+    fn request<Op: GraphQLQuery>(
+        &self,
+        actor: &Actor,
+        variables: Op::Variables,
+    ) -> Result<(&'static str, Request), ApiError> {
         let body = Op::build_query(variables);
         let name = body.operation_name;
         let document = self.operations.get(name).ok_or(ApiError::UnknownOperation(name))?;
@@ -163,17 +191,21 @@ impl GraphqlClient {
             Actor::User(id) => Viewer::known(Principal::BotUser(*id)),
         };
         let mut request = Request::new("").variables(Variables::from_json(variables)).data(viewer);
-        for (path, file) in files {
-            request.set_upload(&path, file);
-        }
         request.set_parsed_query(document.clone());
-        let response = self.schema.execute(request).await;
-        if let Some(error) = response.errors.into_iter().next() {
-            return Err(refusal(error));
-        }
-        let data = response.data.into_json().map_err(|e| ApiError::Shape(name, e))?;
-        serde_json::from_value(data).map_err(|e| ApiError::Shape(name, e))
+        Ok((name, request))
     }
+}
+
+/// The answer's `data`, decoded, or its first error as a refusal.
+fn decode<Op: GraphQLQuery>(
+    name: &'static str,
+    response: async_graphql::Response,
+) -> Result<Op::ResponseData, ApiError> {
+    if let Some(error) = response.errors.into_iter().next() {
+        return Err(refusal(error));
+    }
+    let data = response.data.into_json().map_err(|e| ApiError::Shape(name, e))?;
+    serde_json::from_value(data).map_err(|e| ApiError::Shape(name, e))
 }
 
 fn refusal(error: async_graphql::ServerError) -> ApiError {

@@ -97,23 +97,28 @@ pub fn progress_text(generation: Progress<'_>, lang: Lang) -> String {
     }
 }
 
-fn settled_key(generation_id: &str) -> String {
-    format!("tg:progress-settled:{generation_id}")
+fn settled_key(job_id: &str) -> String {
+    format!("tg:progress-settled:{job_id}")
 }
 
-/// Whether the generation's progress message shows its end already (a late progress edit must
-/// not overwrite it).
-pub async fn is_settled(bot: &BotCtx, generation_id: &str) -> bool {
-    bot.cache.get(&settled_key(generation_id)).await.ok().flatten().is_some()
+/// Whether a job's progress message (by the job's global id) shows its end already: a late
+/// progress edit must not overwrite it.
+pub async fn is_settled(bot: &BotCtx, job_id: &str) -> bool {
+    bot.cache.get(&settled_key(job_id)).await.ok().flatten().is_some()
+}
+
+/// Marks a job's progress message as showing its end.
+pub async fn mark_settled(bot: &BotCtx, job_id: &str) {
+    if let Err(error) = bot.cache.set(&settled_key(job_id), "1", WATCH_TTL).await {
+        tracing::debug!(%error, "could not mark a progress message settled");
+    }
 }
 
 /// Shows a generation's state on its progress message; false if the message could not be
 /// edited (it is gone, say), so that the caller can send the news anew.
 pub async fn settle_progress(bot: &BotCtx, generation: Progress<'_>, watch: Watch) -> Result<bool> {
-    if generation.status.is_terminal()
-        && let Err(error) = bot.cache.set(&settled_key(generation.id), "1", WATCH_TTL).await
-    {
-        tracing::debug!(%error, "could not mark a progress message settled");
+    if generation.status.is_terminal() {
+        mark_settled(bot, generation.id).await;
     }
     let request =
         bot.api.edit_message_text(ChatId(watch.chat), MessageId(watch.message), progress_text(generation, watch.lang));

@@ -16,6 +16,7 @@ mod limiter;
 mod notifier;
 pub mod operations;
 mod outgoing;
+mod progress;
 mod stars;
 mod state;
 mod texts;
@@ -29,10 +30,11 @@ use secrecy::ExposeSecret;
 use teloxide::{RequestError, payloads::SetWebhookSetters, prelude::Requester, types::AllowedUpdate};
 use tokio_util::sync::CancellationToken;
 
+use crate::adapters::cache::Cache;
 use crate::adapters::outbound::{DownloadSettings, Downloads};
-use crate::adapters::{bus::EventBus, cache::Cache};
 use crate::config::{Config, TelegramConfig};
 use crate::domain::Services;
+use crate::domain::notifications::{Courier, Undelivered};
 use crate::graphql::ObservedSchema;
 use crate::metrics::Metrics;
 use client::{ApiError, ErrorCode, GraphqlClient};
@@ -54,6 +56,8 @@ pub struct BotCtx {
     /// Fetches our own signed image links, for Telegram when it cannot reach them itself.
     pub own_links: Downloads,
     pub metrics: Arc<Metrics>,
+    /// The progress messages to keep up to date.
+    pub followers: progress::Followers,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +73,9 @@ pub enum BotError {
     /// The inbox or the notifications could not be read or written.
     #[error("the bot's store: {0}")]
     Store(#[from] crate::domain::Error),
+    /// The outbox could not record a delivery's step.
+    #[error("the outbox: {0}")]
+    Outbox(crate::domain::notifications::Undelivered),
     /// What the API answered cannot be delivered (a notification naming the wrong kind of thing).
     #[error("undeliverable: {0}")]
     Undeliverable(&'static str),
@@ -84,6 +91,7 @@ impl BotError {
             BotError::Api(ApiError::Variables(..) | ApiError::Shape(..) | ApiError::UnknownOperation(_)) => false,
             BotError::Telegram(error) => outgoing::is_transient(error),
             BotError::Cache(_) | BotError::TempFile(_) | BotError::Store(_) => true,
+            BotError::Outbox(undelivered) => matches!(undelivered, Undelivered::ForNow(_)),
             BotError::Undeliverable(_) => false,
         }
     }
@@ -111,7 +119,6 @@ pub struct TelegramBot {
     router: axum::Router,
     ctx: Arc<BotCtx>,
     dispatcher: Arc<Dispatcher>,
-    services: Services,
 }
 
 impl TelegramBot {
@@ -134,6 +141,7 @@ impl TelegramBot {
                 allow_private: true,
             }),
             metrics: metrics.clone(),
+            followers: progress::Followers::default(),
         });
         let dispatcher = Arc::new(Dispatcher::new(ctx.clone(), services.inbox.clone()));
         let gate = webhook::Webhook {
@@ -142,27 +150,25 @@ impl TelegramBot {
             metrics,
             dispatcher: dispatcher.clone(),
         };
-        Ok(TelegramBot { router: webhook::router(gate), ctx, dispatcher, services: services.clone() })
+        Ok(TelegramBot { router: webhook::router(gate), ctx, dispatcher })
     }
 
     pub fn router(&self) -> axum::Router {
         self.router.clone()
     }
 
-    /// Starts handling updates from the inbox, delivering notifications and keeping progress
-    /// messages up to date, until `shutdown`.
-    pub fn start(&self, bus: Arc<dyn EventBus>, shutdown: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
-        let notifications = self.services.notifications.clone();
+    /// Starts handling updates from the inbox and keeping progress messages up to date, until
+    /// `shutdown`.
+    pub fn start(&self, shutdown: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         vec![
             tokio::spawn(self.dispatcher.clone().run(shutdown.clone())),
-            tokio::spawn(notifier::deliver_notifications(
-                self.ctx.clone(),
-                notifications,
-                bus.clone(),
-                shutdown.clone(),
-            )),
-            tokio::spawn(notifier::follow_progress(self.ctx.clone(), bus, shutdown)),
+            tokio::spawn(progress::follow_progress(self.ctx.clone(), shutdown)),
         ]
+    }
+
+    /// The bot as the channel that delivers notifications.
+    pub fn courier(&self) -> Arc<dyn Courier> {
+        Arc::new(notifier::TelegramCourier(self.ctx.clone()))
     }
 }
 

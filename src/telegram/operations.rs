@@ -87,13 +87,14 @@ macro_rules! operations {
 
 operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance);
 operations!("src/telegram/operations/generations.graphql":
-    Models, CreateGeneration, GenerationProgress, GenerationForRepeat, GenerationDelivery);
+    Models, CreateGeneration, GenerationForRepeat, GenerationDelivery,
+    GenerationProgressUpdates);
 operations!("src/telegram/operations/gallery.graphql":
     GalleryFirst, GalleryImage, GalleryNeighbours, SetFavorite, DeleteImage, RememberTelegramFileId, GalleryStats,
     SavedFilters);
 operations!("src/telegram/operations/avatars.graphql":
     Avatars, Avatar, CreateAvatar, AddAvatarPhotos, StartAvatarTraining, CancelAvatarTraining, DeleteAvatar,
-    AvatarDelivery);
+    AvatarDelivery, TrainingProgressUpdates);
 operations!("src/telegram/operations/payments.graphql":
     CreditPackages, CreateStarsInvoice, CheckStarsCheckout, RecordStarsPayment, StarPayments, StarPayment,
     RefundStarPayment, PaymentDelivery, RefundDelivery);

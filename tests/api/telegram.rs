@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::db_test;
-use crate::support::bot::{ask_for_pictures, bot_app, id_of, screen, user};
+use crate::support::bot::{ask_for_pictures, bot_app, bot_app_with, id_of, screen, user};
 use crate::support::{WEBHOOK_SECRET, eventually};
 
 async fn settle() {
@@ -107,6 +107,28 @@ db_test!(the_imagen_flow_delivers_photos_that_the_api_gallery_shows, |db| async 
     dana.press(&fake, id_of(&again), "Create for 10").await;
     screen(&fake, dana.id, "Not enough credits: 10 needed, 0 available").await;
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM generations").await, 1);
+});
+
+db_test!(the_progress_message_follows_the_generation_through_its_subscription, |db| async move {
+    // Slow enough that the generation is seen running before it ends.
+    let (app, fake) = bot_app_with(db, |config| config.local.latency = Duration::from_millis(3000)).await;
+    let finn = user(&app, 7010, "en");
+    finn.says("/start").await;
+    let menu = screen(&fake, finn.id, "Balance: 10").await;
+    let confirm = ask_for_pictures(&fake, &finn, &menu, "a lighthouse at dusk", "1:1", "1").await;
+    finn.press(&fake, id_of(&confirm), "Create for 5").await;
+    screen(&fake, finn.id, "Ready").await;
+
+    let edits_of_progress: Vec<String> = fake
+        .calls_to("editMessageText")
+        .into_iter()
+        .filter(|call| call.params["message_id"].as_i64() == Some(id_of(&confirm)))
+        .filter_map(|call| call.params["text"].as_str().map(str::to_owned))
+        .collect();
+    assert!(edits_of_progress.iter().any(|text| text.starts_with("⏳ Drawing… ")), "{edits_of_progress:?}");
+    // The end is the last word: no progress edit came after it.
+    assert_eq!(edits_of_progress.last().map(String::as_str), Some("✅ Done!"), "{edits_of_progress:?}");
+    app.assert_no_job_running().await;
 });
 
 db_test!(the_gallery_card_navigates_filters_favourites_deletes_and_goes_back, |db| async move {

@@ -1,16 +1,19 @@
 //! Notifications: what a user must be told (a result, a failure and its refund, a training's
 //! end, a payment credited or refunded), written in the same transaction as the change it
-//! reports, so a crash can never lose it. A delivery channel (the Telegram bot) claims them
-//! under a lease, delivers them step by step (a step is recorded once the channel accepted it,
-//! so a retry never repeats a delivered part), and marks them sent; a failed delivery is
-//! retried with backoff a bounded number of times, then parked with its error.
+//! reports, so a crash can never lose it. The outbox (`courier.rs`) claims them under a lease on
+//! any instance and hands them to a delivery channel, its `Courier` (the Telegram bot), which
+//! delivers them step by step (a step is recorded once the channel accepted it, so a retry never
+//! repeats a delivered part); then they are marked sent, or retried with backoff a bounded
+//! number of times, then parked with their error.
 //!
 //! Only users a channel can reach get notifications (today: users with a Telegram account, when
 //! the bot is configured).
 
+mod courier;
 mod repository;
 mod service;
 
+pub use courier::{Courier, Parcel, Undelivered};
 pub use service::{NotificationService, NotificationSettings};
 
 use crate::domain::{Error, Result};

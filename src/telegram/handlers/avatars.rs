@@ -187,7 +187,9 @@ pub async fn train(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
     let text = fill(t.training, &[("name", &started.name), ("progress", &started.progress)]);
     turn.show(Screen::Avatar, &text, None).await?;
     if let Some(message) = turn.state.screen_message {
-        delivery::watch_avatar(turn.bot, avatar_id, Watch { chat: turn.chat.0, message, lang: turn.lang() }).await;
+        let watch = Watch { chat: turn.chat.0, message, lang: turn.lang() };
+        delivery::watch_avatar(turn.bot, avatar_id, watch).await;
+        turn.bot.followers.training(turn.actor.clone(), avatar_id, watch, &text);
     }
     Ok(())
 }

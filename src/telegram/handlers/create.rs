@@ -8,11 +8,11 @@ use super::BotError;
 use super::{Result, Turn};
 use crate::telegram::callback::Callback;
 use crate::telegram::client::{ApiError, Details, ErrorCode};
-use crate::telegram::delivery::{self, Progress, Watch};
+use crate::telegram::delivery::{self, Watch};
 use crate::telegram::keyboards;
 use crate::telegram::operations::{
-    CreateGeneration, GalleryImage, GenerationForRepeat, GenerationProgress, Models, SetFavorite, create_generation,
-    gallery_image, generation_for_repeat, generation_progress, models, set_favorite,
+    CreateGeneration, GalleryImage, GenerationForRepeat, Models, SetFavorite, create_generation, gallery_image,
+    generation_for_repeat, models, set_favorite,
 };
 use crate::telegram::outgoing::retrying;
 use crate::telegram::state::{Draft, Screen};
@@ -121,15 +121,9 @@ pub async fn confirmed(turn: &mut Turn<'_>) -> Result<()> {
     turn.save().await?;
     let watch = Watch { chat: turn.chat.0, message: message_id.0, lang: turn.lang() };
     delivery::watch_generation(turn.bot, &created.id, watch).await;
-    // It may have moved on before we started watching: then show where it is now (its end is
-    // told by the notifier, which reads the same watch).
-    let variables = generation_progress::Variables { id: created.id };
-    let now = turn.execute::<GenerationProgress>(variables).await?.generation;
-    if !now.status.is_terminal() {
-        let progress =
-            Progress { id: &now.id, status: now.status, progress: now.progress, error: now.error.as_deref() };
-        delivery::settle_progress(turn.bot, progress, watch).await?;
-    }
+    // From here the message follows the generation (its end is told by the notifier, which
+    // reads the same watch).
+    turn.bot.followers.generation(turn.actor.clone(), &created.id, watch, t.progress_queued);
     Ok(())
 }
 
