@@ -4,7 +4,6 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::adapters::{
@@ -59,8 +58,6 @@ pub struct App {
     pub instance_id: String,
     /// The bot, when `TELEGRAM_BOT_TOKEN` is set.
     pub telegram: Option<TelegramBot>,
-    /// Open WebSockets per user, for their cap.
-    pub sockets: Arc<crate::http::SocketCounts>,
 }
 
 #[derive(Clone)]
@@ -184,7 +181,6 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         metrics,
         instance_id,
         telegram,
-        sockets: Arc::default(),
     })))
 }
 
@@ -317,68 +313,4 @@ async fn connect_redis(config: &Config) -> anyhow::Result<(Arc<dyn Cache>, Arc<d
         .context("creating the Redis connection manager")?;
     let bus = RedisBus::connect(client, conn.clone(), &config.redis_prefix).await;
     Ok((Arc::new(RedisCache::new(conn, &config.redis_prefix)), Arc::new(bus)))
-}
-
-/// Serves until `signal` resolves, with everything that runs beside; then stops claiming work,
-/// releases what this instance holds, lets requests in flight finish, and returns within
-/// `AISHA_SHUTDOWN_GRACE_SECS`.
-pub async fn run_until_stopped(
-    app: AppState,
-    listener: TcpListener,
-    signal: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
-    let background = start_background(&app);
-    let grace = app.config.shutdown_grace;
-    let stopping = CancellationToken::new();
-    let http = tokio::spawn(serve(app, listener, stopping.clone().cancelled_owned()));
-    tokio::pin!(http);
-    tokio::select! {
-        served = &mut http => return served.context("the HTTP server task")?,
-        () = signal => {}
-    }
-    tracing::info!(?grace, "stopping: no new work is claimed, what is held is released, requests in flight finish");
-    stopping.cancel();
-    let stopped = async {
-        background.stop(grace).await;
-        match http.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::error!(error = format!("{error:#}"), "the HTTP server stopped with an error"),
-            Err(error) => tracing::error!(%error, "the HTTP server task ended abnormally"),
-        }
-    };
-    if tokio::time::timeout(grace, stopped).await.is_err() {
-        tracing::warn!("the grace period is over; exiting with connections still open");
-    }
-    Ok(())
-}
-
-/// Serves until `shutdown` resolves, then lets requests in flight finish.
-pub async fn serve(
-    app: AppState,
-    listener: TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let limits = app.config.connections;
-    let router = crate::http::router(app);
-    crate::http::server::serve(listener, router, limits, shutdown).await.context("serving HTTP")
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-    tracing::info!("shutting down");
 }

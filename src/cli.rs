@@ -129,7 +129,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "AISHA listening on http://{bind} (GraphQL /graphql{})",
                 if app.config.graphiql { ", GraphiQL /graphiql" } else { "" }
             );
-            app::run_until_stopped(app, listener, app::shutdown_signal()).await
+            crate::http::run_until_stopped(app, listener, shutdown_signal()).await
         }
     }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
 }

@@ -71,7 +71,7 @@ pub struct Config {
     pub limits: Limits,
     pub websocket: WebSocketSettings,
     /// How slow a client may be (headers, idle keep-alive, bodies).
-    pub connections: crate::http::server::ConnectionLimits,
+    pub connections: ConnectionLimits,
     /// Leases and retries of Telegram updates.
     pub inbox: InboxSettings,
     /// Leases and retries of notifications (written only when the bot is on).
@@ -259,7 +259,7 @@ impl Config {
                 token_ttl: Duration::from_secs(u64::from(positive(&vars, "AISHA_TOKEN_TTL_DAYS", 90)?) * 24 * 3600),
                 ..crate::domain::auth::AuthSettings::default()
             },
-            connections: crate::http::server::ConnectionLimits::default(),
+            connections: ConnectionLimits::default(),
             websocket: WebSocketSettings {
                 init_timeout: Duration::from_secs(positive(&vars, "AISHA_WS_INIT_TIMEOUT_SECS", 10)?.into()),
                 ping_interval: Duration::from_secs(15),
@@ -431,5 +431,26 @@ mod tests {
         assert_eq!(missing.var, "TELEGRAM_WEBHOOK_SECRET");
         let bad = with(&[("TELEGRAM_BOT_TOKEN", "1:x"), ("TELEGRAM_WEBHOOK_SECRET", "a b")]);
         assert_eq!(bad.expect_err("charset").var, "TELEGRAM_WEBHOOK_SECRET");
+    }
+}
+
+/// How slow a client may be.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    /// For a request's headers, and for a keep-alive connection between requests.
+    pub header_timeout: Duration,
+    /// The longest pause between two pieces of a request body.
+    pub body_idle: Duration,
+    /// After `body_idle`, a body must have come at this rate on average.
+    pub body_min_bytes_per_sec: u64,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(10),
+            body_idle: Duration::from_secs(10),
+            body_min_bytes_per_sec: 1024,
+        }
     }
 }

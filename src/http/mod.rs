@@ -12,16 +12,21 @@ mod uploads;
 mod web_client;
 mod websocket;
 
-pub use websocket::sockets::SocketCounts;
-
 use axum::{
-    Router,
+    Extension, Router,
     extract::DefaultBodyLimit,
     middleware,
     routing::{get, post},
 };
 
-use crate::app::AppState;
+use std::{future::Future, sync::Arc};
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{self, AppState};
+use websocket::sockets::SocketCounts;
 
 pub fn router(app: AppState) -> Router {
     let mut router = Router::new()
@@ -41,6 +46,52 @@ pub fn router(app: AppState) -> Router {
         router = router.merge(telegram.router());
     }
     router
+        // Open WebSockets per user on this instance, for their cap.
+        .layer(Extension(Arc::new(SocketCounts::default())))
         .layer(DefaultBodyLimit::max(app.config.limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(app, observe::observe))
+}
+
+/// Serves until `signal` resolves, with everything that runs beside; then stops claiming work,
+/// releases what this instance holds, lets requests in flight finish, and returns within
+/// `AISHA_SHUTDOWN_GRACE_SECS`.
+pub async fn run_until_stopped(
+    app: AppState,
+    listener: TcpListener,
+    signal: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let background = app::start_background(&app);
+    let grace = app.config.shutdown_grace;
+    let stopping = CancellationToken::new();
+    let http = tokio::spawn(serve(app, listener, stopping.clone().cancelled_owned()));
+    tokio::pin!(http);
+    tokio::select! {
+        served = &mut http => return served.context("the HTTP server task")?,
+        () = signal => {}
+    }
+    tracing::info!(?grace, "stopping: no new work is claimed, what is held is released, requests in flight finish");
+    stopping.cancel();
+    let stopped = async {
+        background.stop(grace).await;
+        match http.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(error = format!("{error:#}"), "the HTTP server stopped with an error"),
+            Err(error) => tracing::error!(%error, "the HTTP server task ended abnormally"),
+        }
+    };
+    if tokio::time::timeout(grace, stopped).await.is_err() {
+        tracing::warn!("the grace period is over; exiting with connections still open");
+    }
+    Ok(())
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    app: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let limits = app.config.connections;
+    let router = router(app);
+    server::serve(listener, router, limits, shutdown).await.context("serving HTTP")
 }

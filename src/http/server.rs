@@ -21,26 +21,7 @@ use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
-/// How slow a client may be.
-#[derive(Clone, Copy, Debug)]
-pub struct ConnectionLimits {
-    /// For a request's headers, and for a keep-alive connection between requests.
-    pub header_timeout: Duration,
-    /// The longest pause between two pieces of a request body.
-    pub body_idle: Duration,
-    /// After `body_idle`, a body must have come at this rate on average.
-    pub body_min_bytes_per_sec: u64,
-}
-
-impl Default for ConnectionLimits {
-    fn default() -> Self {
-        ConnectionLimits {
-            header_timeout: Duration::from_secs(10),
-            body_idle: Duration::from_secs(10),
-            body_min_bytes_per_sec: 1024,
-        }
-    }
-}
+use crate::config::ConnectionLimits;
 
 pub async fn serve(
     listener: TcpListener,

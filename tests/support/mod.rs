@@ -139,7 +139,7 @@ async fn start(place: Place, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let stop = async move {
             let _ = stopped.await;
         };
-        aisha::app::serve(server_app, listener, stop).await.expect("server runs");
+        aisha::http::serve(server_app, listener, stop).await.expect("server runs");
     });
     TestApp {
         addr,

@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::PollSender;
 
-use super::sockets::SocketSlot;
+use super::sockets::{SocketCounts, SocketSlot};
 use crate::app::AppState;
 use crate::graphql::Viewer;
 
@@ -37,7 +37,7 @@ struct Envelope<'a> {
     id: Option<String>,
 }
 
-pub async fn serve(socket: WebSocket, app: AppState, protocol: GraphQLProtocol) {
+pub async fn serve(socket: WebSocket, app: AppState, sockets: Arc<SocketCounts>, protocol: GraphQLProtocol) {
     let settings = app.config.websocket;
     let (mut sink, stream) = socket.split();
     // async-graphql writes into a channel, so that the socket stays ours to close and we can
@@ -57,7 +57,7 @@ pub async fn serve(socket: WebSocket, app: AppState, protocol: GraphQLProtocol) 
     let (signed_in, session) = oneshot::channel::<Session>();
     let schema = app.schema.clone();
     let protocol_server = GraphQLWebSocket::new_with_pair(PollSender::new(outgoing), incoming, schema, protocol)
-        .on_connection_init(move |payload| connection_init(app, payload, signed_in))
+        .on_connection_init(move |payload| connection_init(app, sockets, payload, signed_in))
         .serve();
     let forward = async {
         while let Some(message) = to_send.recv().await {
@@ -126,6 +126,7 @@ fn ended(text: &str, running: &Running) {
 
 async fn connection_init(
     app: AppState,
+    sockets: Arc<SocketCounts>,
     payload: serde_json::Value,
     signed_in: oneshot::Sender<Session>,
 ) -> async_graphql::Result<Data> {
@@ -133,8 +134,7 @@ async fn connection_init(
         .ok_or_else(|| async_graphql::Error::new("connection_init needs {\"authorization\": \"Bearer <token>\"}"))?;
     let principal =
         app.services.auth.authenticate(&token).await.map_err(|_| async_graphql::Error::new("invalid token"))?;
-    let slot = app
-        .sockets
+    let slot = sockets
         .take(principal, app.config.websocket.max_sockets_per_user)
         .ok_or_else(|| async_graphql::Error::new("too many sockets for this user"))?;
     let revoked = app.services.auth.watch_revocation(&token);

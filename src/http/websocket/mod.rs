@@ -13,7 +13,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use std::sync::Arc;
+
 use crate::app::AppState;
+use sockets::SocketCounts;
 
 const READ_BUFFER_BYTES: usize = 4 * 1024;
 const MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -23,6 +26,10 @@ pub async fn upgrade(app: AppState, request: Request) -> Response {
     let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
         Ok(protocol) => protocol,
         Err(rejection) => return rejection.into_response(),
+    };
+    let Some(sockets) = parts.extensions.get::<Arc<SocketCounts>>().cloned() else {
+        tracing::error!("the router has no socket counts");
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(upgrade) => upgrade,
@@ -38,9 +45,9 @@ pub async fn upgrade(app: AppState, request: Request) -> Response {
     let offered =
         parts.headers.get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|v| v.to_str().ok());
     if offered.flat_map(|v| v.split(',')).any(|p| p.trim() == "graphql-transport-ws") {
-        return upgrade.on_upgrade(move |socket| transport::serve(socket, app));
+        return upgrade.on_upgrade(move |socket| transport::serve(socket, app, sockets));
     }
-    upgrade.on_upgrade(move |socket| legacy::serve(socket, app, protocol))
+    upgrade.on_upgrade(move |socket| legacy::serve(socket, app, sockets, protocol))
 }
 /// The token in a `connection_init` payload: `{"authorization": "Bearer <token>"}`.
 fn bearer_token(payload: &serde_json::Value) -> Option<String> {

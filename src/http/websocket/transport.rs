@@ -16,7 +16,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::sockets::SocketSlot;
+use super::sockets::{SocketCounts, SocketSlot};
 use crate::app::AppState;
 use crate::domain::auth::Principal;
 use crate::graphql::Viewer;
@@ -71,7 +71,7 @@ static NEXT_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64:
 /// Why the socket is being closed.
 struct Close(u16, &'static str);
 
-pub async fn serve(socket: WebSocket, app: AppState) {
+pub async fn serve(socket: WebSocket, app: AppState, sockets: Arc<SocketCounts>) {
     let (mut sink, mut incoming) = socket.split();
     let settings = app.config.websocket;
     let init_deadline = tokio::time::sleep(settings.init_timeout);
@@ -107,7 +107,7 @@ pub async fn serve(socket: WebSocket, app: AppState) {
                 let Ok(message) = serde_json::from_str::<ClientMessage>(&text) else {
                     break Some(Close(4400, "Invalid message received"));
                 };
-                match handle(&app, message, &mut session, &mut streams, &mut active).await {
+                match handle(&app, &sockets, message, &mut session, &mut streams, &mut active).await {
                     Ok(reply) => reply,
                     Err(close) => break Some(close),
                 }
@@ -158,6 +158,7 @@ pub async fn serve(socket: WebSocket, app: AppState) {
 /// One client message: the reply to send, if any, or the close it deserves.
 async fn handle(
     app: &AppState,
+    sockets: &Arc<SocketCounts>,
     message: ClientMessage,
     session: &mut Option<Session>,
     streams: &mut SelectAll<BoxStream<'static, Tagged>>,
@@ -170,8 +171,7 @@ async fn handle(
             }
             let (principal, token) =
                 authenticate(app, payload.unwrap_or_default()).await.ok_or(Close(4403, "Forbidden"))?;
-            let slot = app
-                .sockets
+            let slot = sockets
                 .take(principal, app.config.websocket.max_sockets_per_user)
                 .ok_or(Close(4429, "too many sockets for this user"))?;
             let revoked = app.services.auth.watch_revocation(&token);
