@@ -114,8 +114,14 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         claimant,
     });
     let rate_limits = RateLimiter::new(cache.clone(), config.rate_limits);
-    let generations =
-        GenerationService::new(db.clone(), credits.clone(), bus.clone(), jobs.clone(), rate_limits.clone());
+    let generations = GenerationService::new(
+        db.clone(),
+        credits.clone(),
+        gallery.clone(),
+        bus.clone(),
+        jobs.clone(),
+        rate_limits.clone(),
+    );
     let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
     let auth =

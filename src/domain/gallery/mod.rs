@@ -3,10 +3,12 @@
 //! invalidated by every change) and saved filters.
 
 mod model;
-pub(crate) mod repository;
+mod repository;
 mod service;
 mod stats_cache;
 
 pub use model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, Position, SavedFilter};
 pub use service::{GalleryService, MAX_SAVED_FILTERS};
 pub use stats_cache::StatsCache;
+// For the job engine, which writes a generation's images in the transaction that completes it.
+pub(crate) use repository::{NewImage, insert_image as insert_image_in_tx, of_generations as images_of_generations};

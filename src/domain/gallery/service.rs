@@ -37,6 +37,11 @@ impl GalleryService {
         GalleryService { db, storage, stats, url_ttl, reads }
     }
 
+    /// The images of these generations, for the generations' own answers.
+    pub(crate) async fn of_generations(&self, generation_ids: &[i64]) -> Result<Vec<Image>> {
+        repo::of_generations(&self.db, generation_ids).await
+    }
+
     /// A signed link to the image that expires after `AISHA_IMAGE_URL_TTL_SECS`.
     pub async fn url(&self, image: &Image) -> Result<String> {
         self.storage

@@ -9,7 +9,7 @@ use super::repository as repo;
 use crate::adapters::bus::EventBus;
 use crate::domain::avatars;
 use crate::domain::credits::{CreditService, IdempotencyKey, NotApplied, reserve_in_tx};
-use crate::domain::gallery::repository::of_generations;
+use crate::domain::gallery::GalleryService;
 use crate::domain::jobs::{Job, JobEngine, JobKind, NewJob, Purpose, active_jobs, find_job, insert_job};
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::rate_limits::{Action, Caller, RateLimiter};
@@ -24,6 +24,7 @@ pub struct GenerationService {
 struct Inner {
     db: DatabaseConnection,
     credits: CreditService,
+    gallery: GalleryService,
     bus: Arc<dyn EventBus>,
     engine: JobEngine,
     rate_limits: RateLimiter,
@@ -33,11 +34,12 @@ impl GenerationService {
     pub fn new(
         db: DatabaseConnection,
         credits: CreditService,
+        gallery: GalleryService,
         bus: Arc<dyn EventBus>,
         engine: JobEngine,
         rate_limits: RateLimiter,
     ) -> Self {
-        GenerationService { inner: Arc::new(Inner { db, credits, bus, engine, rate_limits }) }
+        GenerationService { inner: Arc::new(Inner { db, credits, gallery, bus, engine, rate_limits }) }
     }
 
     pub fn models(&self) -> &[ModelSpec] {
@@ -178,7 +180,7 @@ impl GenerationService {
 
     async fn with_images(&self, jobs: Vec<Job>) -> Result<Vec<Generation>> {
         let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
-        let mut images = of_generations(&self.inner.db, &ids).await?;
+        let mut images = self.inner.gallery.of_generations(&ids).await?;
         Ok(jobs
             .into_iter()
             .map(|job| {
@@ -238,7 +240,7 @@ impl GenerationService {
     }
 
     async fn snapshot(&self, job: Job) -> Result<Generation> {
-        let images = of_generations(&self.inner.db, &[job.id]).await?;
+        let images = self.inner.gallery.of_generations(&[job.id]).await?;
         Ok(job.into_generation(images))
     }
 }

@@ -14,10 +14,7 @@ use super::{ProviderOutcome, WebhookResult};
 use crate::domain::avatars::{self, AvatarStatus};
 use crate::domain::credits::{capture_in_tx, release_in_tx};
 use crate::domain::events::Event;
-use crate::domain::gallery::{
-    ImageKind,
-    repository::{NewImage, insert_image, of_generations},
-};
+use crate::domain::gallery::{ImageKind, NewImage, images_of_generations, insert_image_in_tx};
 use crate::domain::generations::GenerationStatus;
 use crate::domain::notifications::NotificationKind;
 use crate::domain::storage::{Objects, StorageKey};
@@ -54,7 +51,7 @@ impl JobEngine {
             return Ok(()); // somebody else settled it first
         };
         for image in &stored {
-            insert_image(&tx, image.as_new_image(job, kind, now)).await?;
+            insert_image_in_tx(&tx, image.as_new_image(job, kind, now)).await?;
         }
         if let Some(reservation) = finished {
             capture_in_tx(&tx, reservation).await?;
@@ -255,7 +252,7 @@ impl JobEngine {
                     .await?
                     .map(|a| Event::AvatarUpdated(Box::new(a))),
                 Purpose::Image { .. } => {
-                    let images = of_generations(self.db(), &[id]).await?;
+                    let images = images_of_generations(self.db(), &[id]).await?;
                     Some(Event::GenerationUpdated(Box::new(job.into_generation(images))))
                 }
             })
