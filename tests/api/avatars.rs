@@ -53,14 +53,11 @@ pub(crate) async fn avatar(app: &TestApp, token: &str, id: &str) -> Value {
 }
 
 pub(crate) async fn wait_for_avatar(app: &TestApp, token: &str, id: &str, statuses: &[&str]) -> Value {
-    for _ in 0..400 {
+    let reached = crate::support::eventually_found_within(Duration::from_secs(12), || async {
         let current = avatar(app, token, id).await;
-        if statuses.contains(&current["status"].as_str().unwrap_or_default()) {
-            return current;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-    panic!("avatar {id} never reached {statuses:?}");
+        statuses.contains(&current["status"].as_str().unwrap_or_default()).then_some(current)
+    });
+    reached.await.unwrap_or_else(|| panic!("avatar {id} never reached {statuses:?}"))
 }
 
 /// Files under the local storage's photos folder.

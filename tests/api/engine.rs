@@ -62,6 +62,7 @@ db_test!(one_users_burst_of_eight_does_not_delay_another_users_job, |db| async m
     let took = asked.elapsed();
     assert!(took < Duration::from_secs(20 + 5), "it took {took:?} for a job of 20 s");
     eprintln!("the other user's job took {took:?} (provider latency 20 s)");
+    app.leaves_jobs_running("the busy user's burst of 20-second jobs is not waited for");
 });
 
 db_test!(four_trainings_in_progress_do_not_delay_an_image, |db| async move {
@@ -96,6 +97,7 @@ db_test!(four_trainings_in_progress_do_not_delay_an_image, |db| async move {
     for (token, avatar) in &trainings {
         assert_eq!(crate::avatars::avatar(&app, token, avatar).await["status"], "TRAINING");
     }
+    app.leaves_jobs_running("the four two-minute trainings are not waited for");
 });
 
 db_test!(a_training_whose_archive_upload_outlives_the_lease_is_submitted_once, |db| async move {

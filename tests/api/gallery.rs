@@ -173,15 +173,8 @@ db_test!(stats_equal_direct_counts_and_follow_every_change, |db: Db| async move 
     let create =
         "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"fresh\", numImages: 2 }) { id } }";
     app.gql(Some(&token), create, json!({})).await.data("createGeneration");
-    let mut total = 0;
-    for _ in 0..100 {
-        total = stats(json!({})).await["total"].as_i64().expect("int");
-        if total == 91 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    }
-    assert_eq!(total, 91);
+    let counted = crate::support::eventually(|| async { stats(json!({})).await["total"] == 91 });
+    assert!(counted.await, "the two new images were not counted");
     let now = stats(json!({})).await;
     assert_eq!(now["last30Days"], 2);
     assert_eq!(now["creditsSpent"], 2);
@@ -192,18 +185,15 @@ db_test!(favourites_are_idempotent_and_delete_removes_the_file, |db: Db| async m
     let (token, _) = app.sign_in(403, "tidy").await;
     let create = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"to delete\" }) { id } }";
     app.gql(Some(&token), create, json!({})).await.data("createGeneration");
-    let mut edges = Value::Null;
-    for _ in 0..100 {
-        edges = app
+    let edges = crate::support::eventually_found(|| async {
+        let edges = app
             .gql(Some(&token), "{ gallery { edges { node { id favorite } } } }", json!({}))
             .await
             .data("gallery")["edges"]
             .clone();
-        if edges.as_array().is_some_and(|e| !e.is_empty()) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    }
+        edges.as_array().is_some_and(|e| !e.is_empty()).then_some(edges)
+    });
+    let edges = edges.await.expect("the image reached the gallery");
     let id = edges[0]["node"]["id"].clone();
     let set = "mutation($id: ID!, $f: Boolean!) { setFavorite(imageId: $id, favorite: $f) { favorite } }";
     for favorite in [true, true, false, false, true] {
@@ -336,17 +326,13 @@ db_test!(another_users_ids_are_not_found_anywhere_and_change_nothing, |db: Db| a
     let (intruder, _) = app.sign_in(411, "intruder").await;
     let create = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"private\" }) { id } }";
     let generation = app.gql(Some(&owner), create, json!({})).await.data("createGeneration")["id"].clone();
-    let mut image = Value::Null;
-    for _ in 0..100 {
+    let image = crate::support::eventually_found(|| async {
         let edges =
             app.gql(Some(&owner), "{ gallery { edges { node { id } } } }", json!({})).await.data("gallery")["edges"]
                 .clone();
-        if let Some(first) = edges.get(0) {
-            image = first["node"]["id"].clone();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    }
+        edges.get(0).map(|first| first["node"]["id"].clone())
+    });
+    let image = image.await.expect("the image reached the gallery");
     let save = "mutation { saveFilter(input: { name: \"mine\", filter: { favoritesOnly: true } }) { id } }";
     let filter = app.gql(Some(&owner), save, json!({})).await.data("saveFilter")["id"].clone();
     let transaction = app

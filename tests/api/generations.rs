@@ -299,12 +299,7 @@ db_test!(fal_by_webhook_completes_once_however_often_it_is_delivered, |db: Db| a
 
     let done = app.wait_for_status(&token, &id, &["COMPLETED", "FAILED"]).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
-    for _ in 0..100 {
-        if fal.webhook_answers().len() == 10 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    crate::support::eventually(|| async { fal.webhook_answers().len() == 10 }).await;
     assert_eq!(fal.webhook_answers(), vec![200; 10]);
     let expected_webhook = format!("{}webhooks/fal", app.app.config.public_url);
     fal.with_submissions(|s| assert_eq!(s[0].webhook.as_deref(), Some(expected_webhook.as_str())));

@@ -83,15 +83,8 @@ async fn a_generation_is_stored_in_s3_and_served_by_presigned_links() {
     let (token, _) = app.sign_in(300, "s3").await;
     let create = "mutation { createGeneration(input: { model: \"local/sketch\", prompt: \"in a bucket\" }) { id } }";
     let id = app.gql(Some(&token), create, json!({})).await.data("createGeneration")["id"].clone();
-    let query = "query($id: ID!) { generation(id: $id) { status images { url } } }";
-    let mut generation = json!(null);
-    for _ in 0..200 {
-        generation = app.gql(Some(&token), query, json!({ "id": id })).await.data("generation").clone();
-        if generation["status"] == "COMPLETED" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    let id = id.as_str().expect("id");
+    let generation = app.wait_for_status(&token, id, &["COMPLETED", "FAILED"]).await;
     assert_eq!(generation["status"], "COMPLETED");
     let url = generation["images"][0]["url"].as_str().expect("url");
     assert!(url.contains("X-Amz-Signature"), "a presigned S3 link: {url}");

@@ -1,7 +1,5 @@
 //! The bot under test: our server with a fake Bot API, and users who talk to it.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use super::fake_telegram::{FakeTelegram, FakeUser};
@@ -37,11 +35,9 @@ pub fn id_of(message: &Value) -> i64 {
 
 /// The bot's newest message in the chat containing `needle`, waiting for it (up to 10 s).
 pub async fn screen(fake: &FakeTelegram, chat: i64, needle: &str) -> Value {
-    for _ in 0..200 {
-        if let Some(message) = fake.last_message_with(chat, needle) {
-            return message;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let found = super::eventually_found(|| async { fake.last_message_with(chat, needle) });
+    if let Some(message) = found.await {
+        return message;
     }
     panic!("no message with {needle:?} in chat {chat}; calls: {:#?}", fake.calls());
 }

@@ -58,10 +58,13 @@ pub struct TestApp {
     pub url: String,
     pub app: AppState,
     pub http: reqwest::Client,
-    place: Place,
+    /// Taken by [`TestApp::kill`], for the app started after it.
+    place: Option<Place>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     background: Option<aisha::app::Background>,
+    /// Set by a test that leaves jobs running on purpose ([`TestApp::leaves_jobs_running`]).
+    jobs_may_run_on: std::sync::atomic::AtomicBool,
 }
 
 /// Where an app keeps its data: handed from a killed app to the one started after it.
@@ -146,7 +149,8 @@ async fn start(place: Place, adjust: impl FnOnce(&mut Config)) -> TestApp {
         url: format!("http://{addr}"),
         app,
         http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
-        place,
+        place: Some(place),
+        jobs_may_run_on: Default::default(),
         shutdown: Some(shutdown),
         server: Some(server),
         background: Some(background),
@@ -178,7 +182,13 @@ impl TestApp {
             let _ = server.await;
         }
         self.app.db.clone().close().await.ok();
-        self.place
+        self.place.take().expect("an app's place is taken once")
+    }
+
+    /// Says why this test ends with jobs still running, and skips the check that none is.
+    pub fn leaves_jobs_running(&self, why: &str) {
+        eprintln!("jobs may still run as this test ends: {why}");
+        self.jobs_may_run_on.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Signs a new Telegram user in through `signInWithTelegram`; returns (token, user id).
@@ -275,13 +285,36 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
+    eventually_found_within(limit, || {
+        let holds = check();
+        async move { holds.await.then_some(()) }
+    })
+    .await
+    .is_some()
+}
+
+/// Polls `find` every 30 ms for up to 10 s; the first thing it finds.
+pub async fn eventually_found<T, F, Fut>(find: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    eventually_found_within(Duration::from_secs(10), find).await
+}
+
+/// Polls `find` every 30 ms for up to `limit`; the first thing it finds.
+pub async fn eventually_found_within<T, F, Fut>(limit: Duration, mut find: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
     let deadline = std::time::Instant::now() + limit;
     loop {
-        if check().await {
-            return true;
+        if let Some(found) = find().await {
+            return Some(found);
         }
         if std::time::Instant::now() >= deadline {
-            return false;
+            return None;
         }
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
@@ -292,4 +325,19 @@ pub fn use_fal(config: &mut Config, fal: &fake_fal::FakeFal) {
     config.fal.key = Some("test-fal-key".into());
     config.fal.queue_url = format!("{}/", fal.url).parse().expect("url");
     config.fal.jwks_url = fal.jwks_url().parse().expect("url");
+}
+
+impl Drop for TestApp {
+    /// Every test ends with no job left running on an app it did not stop itself: what a test
+    /// started must finish (or be cancelled) within it. Skipped when the test failed already.
+    fn drop(&mut self) {
+        if std::thread::panicking() || self.background.is_none() || *self.jobs_may_run_on.get_mut() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return;
+        }
+        tokio::task::block_in_place(|| runtime.block_on(self.assert_no_job_running()));
+    }
 }

@@ -83,11 +83,11 @@ impl Server {
             .expect("aisha serve starts");
         let server = Server { child, url: format!("http://127.0.0.1:{port}"), log: log.to_owned() };
         let http = reqwest::Client::new();
-        for _ in 0..300 {
-            if http.get(format!("{}/healthz", server.url)).send().await.is_ok_and(|r| r.status().is_success()) {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let healthy = || async {
+            http.get(format!("{}/healthz", server.url)).send().await.is_ok_and(|r| r.status().is_success())
+        };
+        if super::eventually_within(Duration::from_secs(30), healthy).await {
+            return server;
         }
         panic!("the server did not come up; its log:\n{}", server.log_text());
     }
