@@ -6,10 +6,16 @@
 mod archive;
 mod model;
 mod photos;
-pub(crate) mod repository;
+mod repository;
 mod service;
 
 pub(crate) use archive::zip_stored;
 pub use model::{Avatar, AvatarPhoto, AvatarStatus, PhotoStatus, TrainingType, Upload, UploadBody};
 pub use photos::{MAX_PHOTOS, MIN_PHOTOS};
 pub use service::{AvatarService, AvatarSettings};
+// For the job engine, which runs a training's steps in its own transactions, and for
+// `createGeneration`, which checks the avatar it is given.
+pub(crate) use repository::{
+    accepted_count, begin_training, find as find_of_user, find_any, finish_training, photos as avatar_photos,
+    set_training_job, training_progress,
+};

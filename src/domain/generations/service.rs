@@ -71,7 +71,7 @@ impl GenerationService {
                 return Err(Error::invalid(format!("{} does not take an avatar; use fal-ai/flux-lora", model.id)));
             }
             (true, Some(avatar_id)) => {
-                let avatar = avatars::repository::find(&self.inner.db, user_id, avatar_id).await?;
+                let avatar = avatars::find_of_user(&self.inner.db, user_id, avatar_id).await?;
                 let avatar = avatar.ok_or(Error::NotFound("avatar"))?;
                 if avatar.status != avatars::AvatarStatus::Ready {
                     return Err(Error::invalid("this avatar is not trained yet"));

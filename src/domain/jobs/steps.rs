@@ -135,9 +135,7 @@ impl JobEngine {
         }
         if (status, progress) != (job.status, job.progress) {
             if let Purpose::Training { .. } = job.purpose {
-                avatars::repository::training_progress(self.db(), job.id, progress, now)
-                    .await
-                    .map_err(StepError::from)?;
+                avatars::training_progress(self.db(), job.id, progress, now).await.map_err(StepError::from)?;
             }
             self.publish_progress(job, status, progress).await;
         }
@@ -213,7 +211,7 @@ impl JobEngine {
                 });
             }
             Purpose::Image { avatar_id: Some(avatar_id) } => {
-                let avatar = avatars::repository::find_any(self.db(), avatar_id).await.map_err(StepError::from)?;
+                let avatar = avatars::find_any(self.db(), avatar_id).await.map_err(StepError::from)?;
                 let avatar = avatar.ok_or_else(|| StepError::Fail("the avatar was deleted".into()))?;
                 spec.lora = Some(LoraWeights { url: self.weights_url(&avatar).await?, scale: 1.0 });
                 spec.prompt = format!("{}, {}", avatar.trigger_phrase, job.prompt);

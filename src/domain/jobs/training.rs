@@ -28,11 +28,11 @@ impl JobEngine {
     pub async fn start_training(&self, avatar: &Avatar, price: i64) -> Result<()> {
         let now = now_micros();
         let tx = self.db().begin().await?;
-        if !avatars::repository::begin_training(&tx, avatar.id, now).await? {
+        if !avatars::begin_training(&tx, avatar.id, now).await? {
             tx.rollback().await?;
             return Err(Error::invalid("this avatar is training or trained already"));
         }
-        let photos = avatars::repository::accepted_count(&tx, avatar.id).await?;
+        let photos = avatars::accepted_count(&tx, avatar.id).await?;
         if !(MIN_PHOTOS..=MAX_PHOTOS).contains(&photos) {
             tx.rollback().await?;
             return Err(Error::invalid(format!(
@@ -72,7 +72,7 @@ impl JobEngine {
         };
         let job_id =
             repo::insert(&tx, job).await?.ok_or_else(|| Error::internal("a training job without a key conflicted"))?;
-        avatars::repository::set_training_job(&tx, avatar.id, job_id).await?;
+        avatars::set_training_job(&tx, avatar.id, job_id).await?;
         tx.commit().await?;
         self.deps().credits.announce(&charge).await;
         self.after_change(job_id, avatar.user_id).await;
@@ -99,7 +99,7 @@ impl JobEngine {
     /// submit rewrites it) and returns the archive.
     pub(super) async fn store_training_archive(&self, job: &Job) -> Result<bytes::Bytes> {
         let avatar_id = job.avatar_id().ok_or_else(|| Error::internal("a training without an avatar"))?;
-        let photos = avatars::repository::photos(self.db(), avatar_id).await?;
+        let photos = avatars::avatar_photos(self.db(), avatar_id).await?;
         let storage = &self.deps().storage;
         let mut files = Vec::new();
         for (index, photo) in photos.iter().enumerate() {
@@ -140,7 +140,7 @@ impl JobEngine {
             tx.rollback().await?;
             return Ok(()); // settled by someone else first
         };
-        avatars::repository::finish_training(&tx, job.id, AvatarStatus::Ready, Some(key.path()), None, now).await?;
+        avatars::finish_training(&tx, job.id, AvatarStatus::Ready, Some(key.path()), None, now).await?;
         if let Some(reservation) = reservation {
             capture_in_tx(&tx, reservation).await?;
         }

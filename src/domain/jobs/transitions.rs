@@ -105,7 +105,7 @@ impl JobEngine {
         // A training's avatar ends with its job.
         let avatar_status =
             if status == GenerationStatus::Cancelled { AvatarStatus::Cancelled } else { AvatarStatus::Failed };
-        avatars::repository::finish_training(&tx, id, avatar_status, None, Some(reason), now).await?;
+        avatars::finish_training(&tx, id, avatar_status, None, Some(reason), now).await?;
         let refund = match reservation {
             Some(reservation) => release_in_tx(&tx, reservation, &format!("refund: {reason}")).await?,
             None => None,
@@ -248,9 +248,9 @@ impl JobEngine {
         let snapshot = async {
             let job = repo::find(self.db(), id).await?.ok_or(Error::NotFound("job"))?;
             Ok::<_, Error>(match job.purpose {
-                Purpose::Training { avatar_id } => avatars::repository::find_any(self.db(), avatar_id)
-                    .await?
-                    .map(|a| Event::AvatarUpdated(Box::new(a))),
+                Purpose::Training { avatar_id } => {
+                    avatars::find_any(self.db(), avatar_id).await?.map(|a| Event::AvatarUpdated(Box::new(a)))
+                }
                 Purpose::Image { .. } => {
                     let images = images_of_generations(self.db(), &[id]).await?;
                     Some(Event::GenerationUpdated(Box::new(job.into_generation(images))))
