@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::adapters::outbound::DownloadSettings;
+pub use crate::adapters::storage::S3Config;
 use crate::domain::generations::{ModelSpec, apply_prices, default_catalog};
 use crate::domain::inbox::InboxSettings;
 use crate::domain::notifications::NotificationSettings;
@@ -80,16 +81,6 @@ pub struct Config {
     pub rate_limits: RateLimitSettings,
     /// Result and LoRA downloads from addresses FAL hands back.
     pub downloads: DownloadSettings,
-}
-
-#[derive(Clone, Debug)]
-pub struct S3Config {
-    pub endpoint: Url,
-    pub region: String,
-    pub access_key_id: String,
-    pub secret_access_key: SecretString,
-    pub bucket_images: String,
-    pub bucket_photos: String,
 }
 
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@ mod s3;
 
 pub use self::links::{LinkCache, LinkWindow};
 pub use self::local::LocalStorage;
-pub use self::s3::S3Storage;
+pub use self::s3::{S3Config, S3Storage};
 
 use bytes::Bytes;
 

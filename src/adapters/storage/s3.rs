@@ -11,7 +11,19 @@ use bytes::Bytes;
 use secrecy::ExposeSecret;
 
 use super::{Bucket, LinkWindow, Object, Storage};
-use crate::config::S3Config;
+use secrecy::SecretString;
+use url::Url;
+
+/// Where S3 is and which buckets to use (`S3_*`, read by `config.rs`).
+#[derive(Clone, Debug)]
+pub struct S3Config {
+    pub endpoint: Url,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub bucket_images: String,
+    pub bucket_photos: String,
+}
 
 /// S3 or MinIO, path-style addressing; the two buckets are created when missing.
 pub struct S3Storage {
