@@ -8,11 +8,10 @@ use aws_sdk_s3::{
     primitives::ByteStream,
 };
 use bytes::Bytes;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
 
 use super::{Bucket, LinkWindow, Object, Storage};
-use secrecy::SecretString;
-use url::Url;
 
 /// Where S3 is and which buckets to use (`S3_*`, read by `config.rs`).
 #[derive(Clone, Debug)]
