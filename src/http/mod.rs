@@ -12,16 +12,15 @@ mod uploads;
 mod web_client;
 mod websocket;
 
+use std::{future::Future, sync::Arc};
+
+use anyhow::Context as _;
 use axum::{
     Extension, Router,
     extract::DefaultBodyLimit,
     middleware,
     routing::{get, post},
 };
-
-use std::{future::Future, sync::Arc};
-
-use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -89,7 +88,7 @@ pub async fn run_until_stopped(
 pub async fn serve(
     app: AppState,
     listener: TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let limits = app.config.connections;
     let router = router(app);

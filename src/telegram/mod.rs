@@ -3,8 +3,9 @@
 //! any instance — in order within a chat, concurrently across chats, payment pre-checks in a
 //! lane of their own (`dispatcher.rs`); handlers render screens and keyboards and run every
 //! read and write as a GraphQL operation (`operations/*.graphql`) in-process, as the Telegram
-//! user. What users must be told arrives as durable notifications (`notifier.rs`), delivered
-//! step by step with retries (`delivery.rs`).
+//! user. Progress messages follow their job through the schema's subscriptions, in-process
+//! (`progress.rs`). What users must be told arrives as durable notifications, which the bot
+//! delivers as the outbox's courier (`notifier.rs`), step by step (`delivery.rs`).
 
 mod callback;
 pub mod client;
@@ -52,7 +53,6 @@ pub struct BotCtx {
     pub limiter: Limiter,
     pub gql: GraphqlClient,
     pub cache: Arc<dyn Cache>,
-    /// Fetches our own image links when Telegram cannot reach them.
     /// Fetches our own signed image links, for Telegram when it cannot reach them itself.
     pub own_links: Downloads,
     pub metrics: Arc<Metrics>,
@@ -75,7 +75,7 @@ pub enum BotError {
     Store(#[from] crate::domain::Error),
     /// The outbox could not record a delivery's step.
     #[error("the outbox: {0}")]
-    Outbox(crate::domain::notifications::Undelivered),
+    Outbox(Undelivered),
     /// What the API answered cannot be delivered (a notification naming the wrong kind of thing).
     #[error("undeliverable: {0}")]
     Undeliverable(&'static str),
