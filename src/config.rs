@@ -293,6 +293,7 @@ impl S3Config {
         let Some(endpoint) = vars.parse::<Url>("S3_ENDPOINT")? else { return Ok(None) };
         Ok(Some(S3Config {
             endpoint,
+            public_endpoint: vars.parse::<Url>("S3_PUBLIC_ENDPOINT")?,
             region: vars.get("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
             access_key_id: vars.require("S3_ACCESS_KEY_ID", "required when S3_ENDPOINT is set")?,
             secret_access_key: vars.require("S3_SECRET_ACCESS_KEY", "required when S3_ENDPOINT is set")?.into(),

@@ -15,6 +15,7 @@ fn s3_config() -> Option<S3Config> {
     let suffix = format!("{:08x}", rand::random::<u32>());
     Some(S3Config {
         endpoint: endpoint.parse().expect("AISHA_TEST_S3_ENDPOINT is a URL"),
+        public_endpoint: None,
         region: "us-east-1".into(),
         access_key_id: std::env::var("AISHA_TEST_S3_ACCESS_KEY").unwrap_or_else(|_| "aisha".into()),
         secret_access_key: std::env::var("AISHA_TEST_S3_SECRET_KEY").unwrap_or_else(|_| "aisha-secret".into()).into(),
@@ -71,6 +72,33 @@ async fn a_real_s3_server_keeps_the_storage_contract() {
     // And through the cache of links, as the app uses it.
     let storage = S3Storage::connect(&config).await.expect("connects");
     exercise(Arc::new(LinkCache::new(Arc::new(storage))), &reqwest::Client::new()).await;
+}
+
+#[tokio::test]
+async fn links_are_signed_for_s3_public_endpoint_while_the_server_talks_to_s3_endpoint() {
+    let Some(mut config) = s3_config() else {
+        eprintln!("AISHA_TEST_S3_ENDPOINT is not set: not run");
+        return;
+    };
+    // The same server under the name clients know it by; the server keeps its own address.
+    let mut public = config.endpoint.clone();
+    public.set_host(Some("localhost")).expect("a host");
+    config.public_endpoint = Some(public.clone());
+    let storage = S3Storage::connect(&config).await.expect("S3 connects");
+    let bytes = bytes::Bytes::from_static(b"\x89PNG public");
+    storage.put(Bucket::Images, "u/1/g/1/0.png", bytes.clone(), "image/png").await.expect("put");
+
+    let url = storage.sign(Bucket::Images, "u/1/g/1/0.png", LinkWindow::from_now(Duration::from_secs(60))).await;
+    let url = url.expect("signed");
+    assert!(url.starts_with(public.as_str()), "signed for the public endpoint: {url}");
+    let http = reqwest::Client::new();
+    let fetched = http.get(&url).send().await.expect("download");
+    assert_eq!(fetched.status(), 200, "{url}");
+    assert_eq!(fetched.bytes().await.expect("bytes"), bytes);
+    // The signature covers the host: the same link at the internal address is refused.
+    let internal = url.replacen(public.as_str(), config.endpoint.as_str(), 1);
+    assert_ne!(http.get(&internal).send().await.expect("sent").status(), 200, "{internal}");
+    storage.delete(Bucket::Images, "u/1/g/1/0.png").await.expect("delete");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

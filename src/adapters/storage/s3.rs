@@ -16,7 +16,11 @@ use super::{Bucket, LinkWindow, Object, Storage};
 /// Where S3 is and which buckets to use (`S3_*`, read by `config.rs`).
 #[derive(Clone, Debug)]
 pub struct S3Config {
+    /// Where the server talks to S3.
     pub endpoint: Url,
+    /// The base URL that presigned links are signed for, when clients reach S3 at another
+    /// address than the server does (`S3_PUBLIC_ENDPOINT`, say `https://files.example.com`).
+    pub public_endpoint: Option<Url>,
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: SecretString,
@@ -27,6 +31,8 @@ pub struct S3Config {
 /// S3 or MinIO, path-style addressing; the two buckets are created when missing.
 pub struct S3Storage {
     client: Client,
+    /// Signs links for the public endpoint (a signature covers the host); `client` without one.
+    signer: Client,
     images: String,
     photos: String,
 }
@@ -40,18 +46,20 @@ impl S3Storage {
             None,
             "aisha-config",
         );
-        let sdk_config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(config.region.clone()))
-            .endpoint_url(config.endpoint.as_str().trim_end_matches('/'))
-            .credentials_provider(credentials)
-            .force_path_style(true)
-            .build();
-        let storage = S3Storage {
-            client: Client::from_conf(sdk_config),
-            images: config.bucket_images.clone(),
-            photos: config.bucket_photos.clone(),
+        let client_for = |endpoint: &Url| {
+            let sdk_config = aws_sdk_s3::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(config.region.clone()))
+                .endpoint_url(endpoint.as_str().trim_end_matches('/'))
+                .credentials_provider(credentials.clone())
+                .force_path_style(true)
+                .build();
+            Client::from_conf(sdk_config)
         };
+        let client = client_for(&config.endpoint);
+        let signer = config.public_endpoint.as_ref().map_or_else(|| client.clone(), client_for);
+        let storage =
+            S3Storage { client, signer, images: config.bucket_images.clone(), photos: config.bucket_photos.clone() };
         for bucket in [&storage.images, &storage.photos] {
             storage.ensure_bucket(bucket).await?;
         }
@@ -121,7 +129,7 @@ impl Storage for S3Storage {
             .start_time(UNIX_EPOCH + Duration::from_secs(window.signed_at))
             .expires_in(Duration::from_secs(window.expires_at.saturating_sub(window.signed_at)))
             .build()?;
-        let request = self.client.get_object().bucket(self.name(bucket)).key(key).presigned(presigning).await?;
+        let request = self.signer.get_object().bucket(self.name(bucket)).key(key).presigned(presigning).await?;
         Ok(request.uri().to_string())
     }
 
