@@ -72,9 +72,12 @@ impl Deref for AppState {
 
 /// Connects the adapters, runs migrations and builds the services and the schema.
 pub async fn build(config: Config) -> anyhow::Result<AppState> {
-    let mut db = db::connect(&config.database_url).await.context("connecting to the database")?;
+    let mut db = db::connect_sized(&config.database_url, config.database_pool, Durability::Flushed)
+        .await
+        .context("connecting to the database")?;
     db::migrate(&db).await.context("running migrations")?;
     let metrics = Arc::new(Metrics::default());
+    metrics.watch_pool("main", db::pool_gauge(&db));
     let sql_metrics = metrics.clone();
     // Set before the connection is cloned into the services, so that every clone counts.
     db.set_metric_callback(move |info| sql_metrics.record_sql(info.elapsed));
@@ -85,7 +88,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let claimant = Arc::new(Claimant::new(&instance_id));
     let credits = CreditService::new(db.clone(), bus.clone());
     let stats = StatsCache::new(cache.clone());
-    let reads = Reads::new(db.clone(), metrics.clone());
+    let reads = Reads::new(db.clone(), config.database_leases, metrics.clone());
     let gallery = GalleryService::new(db.clone(), reads, storage.clone(), stats.clone(), config.image_url_ttl);
     // Notifications are written only when a channel delivers them (today: the bot).
     let notification_settings =
@@ -95,8 +98,12 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     // handlers' connections, and its bookkeeping (relaxed) never queues on their flushes.
     let (inbox_bookkeeping, inbox_writes) = match &config.telegram {
         Some(_) => (
-            counted(db::connect_sized(&config.database_url, 4, Durability::Relaxed).await, &metrics)?,
-            counted(db::connect_sized(&config.database_url, 2, Durability::Flushed).await, &metrics)?,
+            counted(
+                "inbox_bookkeeping",
+                db::connect_sized(&config.database_url, 4, Durability::Relaxed).await,
+                &metrics,
+            )?,
+            counted("inbox_writes", db::connect_sized(&config.database_url, 2, Durability::Flushed).await, &metrics)?,
         ),
         None => (db.clone(), db.clone()),
     };
@@ -124,8 +131,15 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     );
     let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
-    let auth =
-        AuthService::new(db.clone(), users.clone(), bus.clone(), bot_token, config.admin_token.clone(), config.auth);
+    let auth = AuthService::new(
+        db.clone(),
+        users.clone(),
+        bus.clone(),
+        cache.clone(),
+        bot_token,
+        config.admin_token.clone(),
+        config.auth,
+    );
     let stars = config.telegram.as_ref().map(crate::telegram::stars_gateway).transpose()?;
     let payments = PaymentService::new(
         db.clone(),
@@ -257,11 +271,14 @@ fn job_settings(config: &Config) -> JobSettings {
 }
 
 /// A pool whose statements count in `/metrics`.
+/// A pool of its own, whose statements and connections count in the metrics as `name`.
 fn counted(
+    name: &'static str,
     pool: Result<DatabaseConnection, sea_orm::DbErr>,
     metrics: &Arc<Metrics>,
 ) -> anyhow::Result<DatabaseConnection> {
     let mut pool = pool.context("connecting to the database")?;
+    metrics.watch_pool(name, db::pool_gauge(&pool));
     let sql_metrics = metrics.clone();
     pool.set_metric_callback(move |info| sql_metrics.record_sql(info.elapsed));
     Ok(pool)

@@ -31,6 +31,11 @@ pub struct Config {
     pub env: Environment,
     pub admin_token: Option<SecretString>,
     pub database_url: String,
+    /// Connections of the main pool (`AISHA_DATABASE_POOL`, 16 on PostgreSQL).
+    pub database_pool: u32,
+    /// PostgreSQL connections leased for the gallery's reads, at most (`AISHA_DATABASE_LEASES`,
+    /// 8; 0 reads on the main pool).
+    pub database_leases: u32,
     pub redis_url: Option<String>,
     /// Prefix of every Redis key and channel, so that deployments can share one Redis.
     pub redis_prefix: String,
@@ -187,6 +192,12 @@ impl Config {
             public_url,
             env,
             admin_token: admin_token(&vars)?,
+            database_pool: positive(
+                &vars,
+                "AISHA_DATABASE_POOL",
+                if database_url.starts_with("sqlite:") { 8 } else { 16 },
+            )?,
+            database_leases: vars.parse("AISHA_DATABASE_LEASES")?.unwrap_or(8),
             database_url,
             redis_url: vars.get("REDIS_URL"),
             redis_prefix: vars.get("AISHA_REDIS_PREFIX").unwrap_or_else(|| "aisha".into()),

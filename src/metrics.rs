@@ -93,6 +93,18 @@ pub struct Metrics {
     telegram_received: AtomicU64,
     telegram_duplicates: AtomicU64,
     telegram_processed: AtomicU64,
+    /// The database pools this instance holds, read when metrics are rendered.
+    pools: Mutex<Vec<(&'static str, PoolGauge)>>,
+}
+
+/// What a pool of database connections holds now, or None once the pool is gone.
+pub type PoolGauge = Box<dyn Fn() -> Option<PoolUsage> + Send + Sync>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
 }
 
 impl Metrics {
@@ -135,6 +147,11 @@ impl Metrics {
 
     pub fn record_telegram_update(&self) {
         self.telegram_processed.fetch_add(1, Relaxed);
+    }
+
+    /// Reports `pool`'s connections in `aisha_db_connections` from now on.
+    pub fn watch_pool(&self, pool: &'static str, gauge: PoolGauge) {
+        self.pools.lock().unwrap_or_else(|p| p.into_inner()).push((pool, gauge));
     }
 
     pub fn sql_statements(&self) -> u64 {
@@ -206,6 +223,19 @@ impl Metrics {
         out.push_str("# TYPE aisha_graphql_errors_total counter\n");
         for (code, n) in self.errors.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let _ = writeln!(out, "aisha_graphql_errors_total{{code=\"{code}\"}} {n}");
+        }
+        out.push_str("# HELP aisha_db_connections Database connections of this instance by pool and state.\n");
+        out.push_str("# TYPE aisha_db_connections gauge\n");
+        let pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        let usage: Vec<(&str, PoolUsage)> = pools.iter().filter_map(|(name, gauge)| Some((*name, gauge()?))).collect();
+        for (pool, now) in &usage {
+            let _ = writeln!(out, "aisha_db_connections{{pool=\"{pool}\",state=\"in_use\"}} {}", now.in_use);
+            let _ = writeln!(out, "aisha_db_connections{{pool=\"{pool}\",state=\"idle\"}} {}", now.idle);
+        }
+        out.push_str("# HELP aisha_db_connections_max The most connections each pool of this instance opens.\n");
+        out.push_str("# TYPE aisha_db_connections_max gauge\n");
+        for (pool, now) in &usage {
+            let _ = writeln!(out, "aisha_db_connections_max{{pool=\"{pool}\"}} {}", now.max);
         }
         out
     }

@@ -61,7 +61,7 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
         }),
     };
     match app.services.jobs.on_provider_webhook(&request_id, outcome).await {
-        Ok(WebhookResult::Applied | WebhookResult::AlreadySettled) => (StatusCode::OK, "ok"),
+        Ok(WebhookResult::Applied | WebhookResult::AlreadySettled | WebhookResult::InHand) => (StatusCode::OK, "ok"),
         Ok(WebhookResult::UnknownRequest) => {
             tracing::warn!(request_id, "a FAL webhook for a request we do not know");
             (StatusCode::OK, "unknown request")

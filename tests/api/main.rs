@@ -9,6 +9,7 @@ mod cache;
 mod credits;
 mod engine;
 mod exposure;
+mod fleet;
 mod gallery;
 mod generations;
 mod http;

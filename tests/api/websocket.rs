@@ -10,7 +10,12 @@ use crate::support::{ADMIN_TOKEN, Db, TestApp, spawn_app, spawn_app_with, spawn_
 pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(app: &TestApp, protocol: &str) -> Socket {
-    let mut request = format!("ws://{}/graphql", app.addr).into_client_request().expect("request");
+    connect_to(&format!("ws://{}/graphql", app.addr), protocol).await
+}
+
+/// Opens a WebSocket to `url` (`ws://…/graphql`) speaking `protocol`.
+async fn connect_to(url: &str, protocol: &str) -> Socket {
+    let mut request = url.into_client_request().expect("request");
     request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_str(protocol).expect("header"));
     let (socket, response) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
     assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
@@ -98,7 +103,12 @@ async fn with_redis_an_event_published_on_one_instance_reaches_a_subscriber_on_a
 
 /// Opens a `graphql-transport-ws` connection signed in with `token` and subscribes.
 pub(crate) async fn subscribe(app: &TestApp, token: &str, query: &str, variables: Value) -> Socket {
-    let mut socket = connect(app, "graphql-transport-ws").await;
+    subscribe_at(&format!("ws://{}/graphql", app.addr), token, query, variables).await
+}
+
+/// `subscribe`, to the server at `url` (`ws://…/graphql`).
+pub(crate) async fn subscribe_at(url: &str, token: &str, query: &str, variables: Value) -> Socket {
+    let mut socket = connect_to(url, "graphql-transport-ws").await;
     send(&mut socket, json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
         .await;
     assert_eq!(next_json(&mut socket).await.expect("ack")["type"], "connection_ack");

@@ -7,6 +7,7 @@
 pub mod bot;
 pub mod fake_fal;
 pub mod fake_telegram;
+pub mod fleet;
 pub mod graphql;
 pub mod postgres;
 pub mod process;

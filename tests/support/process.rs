@@ -143,10 +143,15 @@ pub async fn cli_token(env: &[(String, String)], telegram_id: i64) -> String {
 
 /// One number from the database (SQLite or PostgreSQL) behind `url`.
 pub async fn scalar(url: &str, sql: &str) -> i64 {
+    value(url, sql).await
+}
+
+/// The first column of the first row `sql` returns from the database behind `url`.
+pub async fn value<T: sea_orm::TryGetable>(url: &str, sql: &str) -> T {
     use sea_orm::ConnectionTrait;
     let db = aisha::adapters::db::connect(url).await.expect("the test reaches the database");
     let row = db.query_one_raw(aisha::adapters::db::statement(&db, sql, [])).await.expect("query").expect("a row");
-    let value = row.try_get_by_index::<i64>(0).expect("an integer");
+    let value = row.try_get_by_index::<T>(0).expect("a value of the expected type");
     let _ = db.close().await;
     value
 }

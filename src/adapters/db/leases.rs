@@ -5,11 +5,12 @@
 //! its statement goes straight back; one abandoned mid-statement (a client hung up) is drained
 //! with that ping in the background first (sqlx would otherwise wait for the rest at the start of
 //! the next statement, making its caller wait), and one that failed is dropped and replaced on
-//! demand.
+//! demand. Connections idle for a minute are closed, so a burst does not keep its connections
+//! out of PostgreSQL's budget; at most `max` are ever open (`AISHA_DATABASE_LEASES`).
 
 use std::{
-    sync::{Arc, Mutex},
-    time::Instant,
+    sync::{Arc, Mutex, Weak},
+    time::{Duration, Instant},
 };
 
 use sea_orm::{
@@ -18,28 +19,48 @@ use sea_orm::{
 };
 use tokio::sync::Semaphore;
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, PoolUsage};
 
-/// At most this many leased connections (they come out of PostgreSQL's connection budget).
-const MAX_LEASES: usize = 8;
+/// An idle connection unused for this long is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Leases {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    idle: Mutex<Vec<PgConnection>>,
+    /// Idle connections with when each was last used, the most recent last.
+    idle: Mutex<Vec<(PgConnection, Instant)>>,
     permits: Semaphore,
+    max: usize,
     /// Where new connections come from (detached from it, with its connect options).
     source: PgPool,
     metrics: Arc<Metrics>,
 }
 
 impl Leases {
-    pub fn new(source: PgPool, metrics: Arc<Metrics>) -> Self {
-        Leases {
-            inner: Arc::new(Inner { idle: Mutex::default(), permits: Semaphore::new(MAX_LEASES), source, metrics }),
+    /// At most `max` connections, made from `source`'s options; trimmed in the background when
+    /// built inside a runtime, and reported in the metrics as the `leases` pool.
+    pub fn new(source: PgPool, max: usize, metrics: Arc<Metrics>) -> Self {
+        let inner = Arc::new(Inner {
+            idle: Mutex::default(),
+            permits: Semaphore::new(max),
+            max,
+            source,
+            metrics: metrics.clone(),
+        });
+        let watched = Arc::downgrade(&inner);
+        metrics.watch_pool("leases", Box::new(move || watched.upgrade().map(|inner| inner.usage())));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(trim_idle(Arc::downgrade(&inner)));
         }
+        Leases { inner }
+    }
+
+    /// Closes the idle connections unused for `idle_for` (the background does it at a minute);
+    /// returns how many.
+    pub async fn trim(&self, idle_for: Duration) -> usize {
+        self.inner.trim(idle_for).await
     }
 
     /// Runs one read statement (`$n` parameters) and returns its rows. A connection that broke
@@ -74,7 +95,7 @@ impl Leases {
     }
 
     async fn lease(&self) -> Result<Lease, DbErr> {
-        let idle = self.inner.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let idle = self.inner.idle.lock().unwrap_or_else(|p| p.into_inner()).pop().map(|(connection, _)| connection);
         let connection = match idle {
             Some(connection) => connection,
             None => self
@@ -86,6 +107,48 @@ impl Leases {
                 .detach(),
         };
         Ok(Lease { connection: Some(connection), inner: self.inner.clone(), finished: false, broken: false })
+    }
+}
+
+impl Inner {
+    fn usage(&self) -> PoolUsage {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).len();
+        let as_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        PoolUsage {
+            in_use: as_u32(self.max - self.permits.available_permits()),
+            idle: as_u32(idle),
+            max: as_u32(self.max),
+        }
+    }
+
+    fn put_back(&self, connection: PgConnection) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push((connection, Instant::now()));
+    }
+
+    async fn trim(&self, idle_for: Duration) -> usize {
+        let stale: Vec<PgConnection> = {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            // The most recently used are last: the stale ones are a prefix.
+            let fresh = idle.iter().position(|(_, used)| used.elapsed() < idle_for).unwrap_or(idle.len());
+            idle.drain(..fresh).map(|(connection, _)| connection).collect()
+        };
+        let count = stale.len();
+        for connection in stale {
+            if let Err(error) = connection.close().await {
+                tracing::debug!(%error, "an idle leased connection did not close cleanly");
+            }
+        }
+        count
+    }
+}
+
+/// Trims the idle connections every few seconds until the leases are dropped.
+async fn trim_idle(inner: Weak<Inner>) {
+    let mut every = tokio::time::interval(IDLE_TIMEOUT / 4);
+    loop {
+        every.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        inner.trim(IDLE_TIMEOUT).await;
     }
 }
 
@@ -137,7 +200,7 @@ impl Drop for Lease {
         }
         let inner = self.inner.clone();
         if self.finished {
-            inner.idle.lock().unwrap_or_else(|p| p.into_inner()).push(connection);
+            inner.put_back(connection);
             return;
         }
         // Abandoned mid-statement: read what is still coming before anyone else uses it (or close
@@ -145,7 +208,7 @@ impl Drop for Lease {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         runtime.spawn(async move {
             if connection.ping().await.is_ok() {
-                inner.idle.lock().unwrap_or_else(|p| p.into_inner()).push(connection);
+                inner.put_back(connection);
             }
         });
     }

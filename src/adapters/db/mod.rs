@@ -13,8 +13,7 @@ use sea_orm::{
     sqlx::{Decode, Postgres, Row},
 };
 
-/// Opens the pool. SQLite gets WAL (readers never wait for the writer), a busy timeout so that
-/// concurrent writers queue instead of failing, and its folder created on first run.
+/// Opens a pool of the default size (8 connections on SQLite, 16 on PostgreSQL).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     connect_sized(url, if url.starts_with("sqlite:") { 8 } else { 16 }, Durability::Flushed).await
 }
@@ -31,7 +30,9 @@ pub enum Durability {
 }
 
 /// A pool of at most `max` connections (a small one of its own keeps a latency-critical writer
-/// from waiting behind everything else).
+/// from waiting behind everything else). SQLite gets WAL (readers never wait for the writer), a
+/// busy timeout so that concurrent writers queue instead of failing, and its folder created on
+/// first run. Idle connections beyond the first close after 10 minutes.
 pub async fn connect_sized(url: &str, max: u32, durability: Durability) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = url.strip_prefix("sqlite://").map(|rest| rest.split('?').next().unwrap_or(rest))
         && let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
@@ -43,6 +44,7 @@ pub async fn connect_sized(url: &str, max: u32, durability: Durability) -> Resul
         .max_connections(max)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
+        .idle_timeout(Duration::from_secs(600))
         // sqlx pings every connection it hands out by default: a second round trip per query.
         // Only a connection idle long enough to have been dropped is worth a ping.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
@@ -57,6 +59,28 @@ pub async fn connect_sized(url: &str, max: u32, durability: Durability) -> Resul
         options.map_sqlx_postgres_opts(|opts| opts.options([("synchronous_commit", "off")]));
     }
     Database::connect(options).await
+}
+
+/// What `db`'s pool holds now, for `aisha_db_connections`.
+pub fn pool_gauge(db: &DatabaseConnection) -> crate::metrics::PoolGauge {
+    fn usage<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> crate::metrics::PoolUsage {
+        let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+        crate::metrics::PoolUsage {
+            in_use: pool.size().saturating_sub(idle),
+            idle,
+            max: pool.options().get_max_connections(),
+        }
+    }
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool().clone();
+            Box::new(move || Some(usage(&pool)))
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool().clone();
+            Box::new(move || Some(usage(&pool)))
+        }
+    }
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

@@ -17,9 +17,10 @@ pub struct Reads {
 }
 
 impl Reads {
-    pub fn new(db: DatabaseConnection, metrics: Arc<Metrics>) -> Self {
-        let leases =
-            is_postgres(&db).then(|| Arc::new(Leases::new(db.get_postgres_connection_pool().clone(), metrics)));
+    /// Leases at most `max_leases` connections (none: statements run on the pool).
+    pub fn new(db: DatabaseConnection, max_leases: u32, metrics: Arc<Metrics>) -> Self {
+        let leases = (is_postgres(&db) && max_leases > 0)
+            .then(|| Arc::new(Leases::new(db.get_postgres_connection_pool().clone(), max_leases as usize, metrics)));
         Reads { db, leases }
     }
 

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::repository as repo;
 use super::telegram::verify_telegram_data;
-use super::token_cache::TokenCache;
-use crate::adapters::bus::EventBus;
+use super::token_cache::{Cached, TokenCache};
+use crate::adapters::{bus::EventBus, cache::Cache};
 use crate::domain::events::Event;
 use crate::domain::users::{TelegramProfile, User, UserService};
 use crate::domain::{Error, Result, time::now_micros};
@@ -87,6 +87,7 @@ impl AuthService {
         db: DatabaseConnection,
         users: UserService,
         bus: Arc<dyn EventBus>,
+        cache: Arc<dyn Cache>,
         bot_token: Option<SecretString>,
         admin_token: Option<SecretString>,
         settings: AuthSettings,
@@ -98,17 +99,16 @@ impl AuthService {
             bot_token,
             admin_token,
             settings,
-            tokens: Arc::default(),
+            tokens: Arc::new(TokenCache::new(cache)),
             watchers: Arc::default(),
         }
     }
 
-    /// Evicts tokens revoked on any instance from this instance's cache; runs until the bus ends.
+    /// Closes this instance's sockets of tokens revoked on any instance; runs until the bus ends.
     pub async fn follow_revocations(&self) {
         let mut events = self.bus.subscribe();
         while let Some(event) = events.next().await {
             if let Event::TokenRevoked { token_hash, .. } = event {
-                self.tokens.evict(&token_hash);
                 self.watchers.revoked(&token_hash);
             }
         }
@@ -145,7 +145,7 @@ impl AuthService {
     async fn revoke_beyond_quota(&self, user_id: i64, now: i64) -> Result<()> {
         let keep = self.settings.max_live_tokens as i64;
         for token_hash in repo::revoke_beyond(&self.db, user_id, keep, now).await? {
-            self.tokens.evict(&token_hash);
+            self.tokens.revoke(&token_hash).await;
             self.watchers.revoked(&token_hash);
             if let Err(error) = self.bus.publish(&Event::TokenRevoked { user_id, token_hash }).await {
                 tracing::warn!(%error, "could not announce a token revoked over the quota");
@@ -165,8 +165,10 @@ impl AuthService {
             return Err(Error::Unauthenticated);
         }
         let token_hash = hash(token);
-        if let Some(principal) = self.tokens.get(&token_hash) {
-            return Ok(principal);
+        match self.tokens.lookup(&token_hash).await {
+            Cached::User(user_id) => return Ok(Principal::User(user_id)),
+            Cached::Revoked => return Err(Error::Unauthenticated),
+            Cached::Unknown => {}
         }
         let now = now_micros();
         let (user_id, expires_at) =
@@ -180,7 +182,7 @@ impl AuthService {
             expires_at
         };
         let left = Duration::from_micros(u64::try_from(expires_at - now).unwrap_or(0));
-        self.tokens.put_for(&token_hash, user_id, left);
+        self.tokens.remember(&token_hash, user_id, left).await;
         Ok(Principal::User(user_id))
     }
 
@@ -192,11 +194,11 @@ impl AuthService {
         start_payload: Option<&str>,
     ) -> Result<Principal> {
         let key = format!("telegram:{}", profile.telegram_id);
-        if let Some(user_id) = self.tokens.user(&key) {
+        if let Cached::User(user_id) = self.tokens.lookup(&key).await {
             return Ok(Principal::BotUser(user_id));
         }
         let user = self.users.sign_up_or_refresh(profile, start_payload).await?;
-        self.tokens.put(&key, user.id);
+        self.tokens.remember(&key, user.id, Duration::MAX).await;
         Ok(Principal::BotUser(user.id))
     }
 
@@ -209,7 +211,7 @@ impl AuthService {
     pub async fn revoke(&self, token: &str) -> Result<bool> {
         let token_hash = hash(token);
         let revoked = repo::revoke_token(&self.db, &token_hash, now_micros()).await?;
-        self.tokens.evict(&token_hash);
+        self.tokens.revoke(&token_hash).await;
         self.watchers.revoked(&token_hash);
         let Some(user_id) = revoked else { return Ok(false) };
         let event = Event::TokenRevoked { user_id, token_hash };

@@ -37,5 +37,7 @@ pub enum WebhookResult {
     Applied,
     /// A redelivery, or news of a job that already ended: nothing changes.
     AlreadySettled,
+    /// Another instance, or a step here, holds the job and ends it the same way.
+    InHand,
     UnknownRequest,
 }

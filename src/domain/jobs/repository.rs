@@ -194,6 +194,23 @@ pub async fn record_poll(
     Ok(db.execute_raw(statement(db, &sql, values)).await?.rows_affected() == 1)
 }
 
+/// Claims one active job, unless somebody holds it; true when this call did.
+pub async fn claim(db: &impl ConnectionTrait, id: i64, token: &str, now: Micros, lease_until: Micros) -> Result<bool> {
+    let sql = format!(
+        "UPDATE generations SET claimed_until = $1, claimed_by = $2 \
+         WHERE id = $3 AND status IN {ACTIVE} AND (claimed_until IS NULL OR claimed_until < $4)"
+    );
+    let values = [lease_until.into(), token.into(), id.into(), now.into()];
+    Ok(db.execute_raw(statement(db, &sql, values)).await?.rows_affected() == 1)
+}
+
+/// Ends our claim without changing anything else.
+pub async fn unclaim(db: &impl ConnectionTrait, id: i64, token: &str) -> Result<()> {
+    let sql = "UPDATE generations SET claimed_until = NULL, claimed_by = NULL WHERE id = $1 AND claimed_by = $2";
+    db.execute_raw(statement(db, sql, [id.into(), token.into()])).await?;
+    Ok(())
+}
+
 /// Ends the claim after a failed step; the job is looked at again at `retry_at`.
 pub async fn retry_later(db: &impl ConnectionTrait, id: i64, token: &str, retry_at: Micros) -> Result<bool> {
     let sql = "UPDATE generations SET claimed_until = NULL, claimed_by = NULL, next_step_at = $1, attempts = attempts + 1 \

@@ -167,7 +167,7 @@ impl JobEngine {
     }
 
     /// Runs a step while renewing its claim; None (the step dropped) if the claim was lost.
-    async fn with_lease<T>(&self, job: &Job, step: impl Future<Output = T>) -> Option<T> {
+    pub(super) async fn with_lease<T>(&self, job: &Job, step: impl Future<Output = T>) -> Option<T> {
         let lease = self.settings().lease;
         let token = job.claim.clone().unwrap_or_default();
         let renew = async {

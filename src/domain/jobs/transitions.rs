@@ -212,27 +212,47 @@ impl JobEngine {
     }
 
     /// A provider's webhook about `request_id`. A redelivery, or news of a job that ended, is a
-    /// no-op; a completion stores the results exactly as a poll would.
+    /// no-op; a completion stores the results exactly as a poll would. The job is claimed first,
+    /// so that deliveries racing on several instances download the results once.
     pub async fn on_provider_webhook(&self, request_id: &str, outcome: ProviderOutcome) -> Result<WebhookResult> {
-        let Some(job) = repo::find_by_request_id(self.db(), request_id).await? else {
+        let Some(mut job) = repo::find_by_request_id(self.db(), request_id).await? else {
             return Ok(WebhookResult::UnknownRequest);
         };
         if job.status.is_terminal() {
             return Ok(WebhookResult::AlreadySettled);
         }
+        let token = self.inner.deps.claimant.token();
+        let now = now_micros();
+        let lease_until = now + self.settings().lease.as_micros() as i64;
+        if !repo::claim(self.db(), job.id, &token, now, lease_until).await? {
+            return Ok(WebhookResult::InHand);
+        }
+        job.claim = Some(token.clone());
+        let applied = self.with_lease(&job, self.apply_outcome(job.id, outcome)).await;
+        match applied {
+            Some(Ok(())) => Ok(WebhookResult::Applied),
+            Some(Err(error)) => {
+                // Settling clears the claim; a failure before it must not hold the job for a lease.
+                if let Err(release) = repo::unclaim(self.db(), job.id, &token).await {
+                    tracing::warn!(error = %release, job = job.id, "could not release a webhook's claim");
+                }
+                Err(error)
+            }
+            None => Ok(WebhookResult::InHand), // the claim lapsed: whoever took it finishes
+        }
+    }
+
+    async fn apply_outcome(&self, id: i64, outcome: ProviderOutcome) -> Result<()> {
         match outcome {
             ProviderOutcome::Completed(output) => match self.deps().provider.files_from_output(&output).await {
-                Ok(files) => self.complete(job.id, files).await?,
+                Ok(files) => self.complete(id, files).await,
                 Err(ProviderError::Failed(reason)) => {
-                    self.settle(job.id, GenerationStatus::Failed, &reason).await?;
+                    self.settle(id, GenerationStatus::Failed, &reason).await.map(drop)
                 }
-                Err(ProviderError::Transient(reason)) => return Err(Error::internal(reason)),
+                Err(ProviderError::Transient(reason)) => Err(Error::internal(reason)),
             },
-            ProviderOutcome::Failed(reason) => {
-                self.settle(job.id, GenerationStatus::Failed, &reason).await?;
-            }
+            ProviderOutcome::Failed(reason) => self.settle(id, GenerationStatus::Failed, &reason).await.map(drop),
         }
-        Ok(WebhookResult::Applied)
     }
 
     /// After a committed change of a job: the owner's statistics are stale, and clients learn
