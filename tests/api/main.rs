@@ -16,6 +16,7 @@ mod http;
 mod inbox;
 mod leases;
 mod limits;
+mod migrations;
 mod notifications;
 mod outbound;
 mod payments;

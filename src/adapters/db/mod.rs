@@ -9,7 +9,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement,
-    TryGetable, Value,
+    TransactionTrait, TryGetable, Value,
     sqlx::{Decode, Postgres, Row},
 };
 
@@ -83,8 +83,22 @@ pub fn pool_gauge(db: &DatabaseConnection) -> crate::metrics::PoolGauge {
     }
 }
 
+/// Runs the migrations not yet applied. On PostgreSQL under a lock of the schema's, held by a
+/// transaction of its own: instances that start together (two replicas of a fresh deployment)
+/// would otherwise race to create the same tables; the first migrates, the others then find
+/// nothing to do.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    // The lock holds one connection while the migrations take another.
+    let lockable = db.get_database_backend() == DbBackend::Postgres
+        && db.get_postgres_connection_pool().options().get_max_connections() > 1;
+    if !lockable {
+        return Migrator::up(db, None).await;
+    }
+    let lock = db.begin().await?;
+    lock.execute_unprepared("SELECT pg_advisory_xact_lock(hashtext(current_schema()))").await?;
+    let migrated = Migrator::up(db, None).await;
+    lock.commit().await?;
+    migrated
 }
 
 /// A raw statement with `$1, $2, …` placeholders, which both SQLite and PostgreSQL accept.
