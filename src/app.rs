@@ -35,6 +35,7 @@ use crate::providers::{
     ImageProvider,
     fal::{FalProvider, webhook::WebhookVerifier},
     local::{LocalProvider, LocalProviderConfig},
+    observed::Observed,
 };
 use crate::telegram::TelegramBot;
 
@@ -112,13 +113,14 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         db: db.clone(),
         credits: credits.clone(),
         bus: bus.clone(),
-        provider: provider(&config)?,
+        provider: Arc::new(Observed::new(provider(&config)?, metrics.clone())),
         storage: storage.clone(),
         catalog: config.catalog.clone(),
         settings: job_settings(&config),
         stats: stats.clone(),
         notifications: notifications.clone(),
         claimant,
+        metrics: metrics.clone(),
     });
     let rate_limits = RateLimiter::new(cache.clone(), config.rate_limits);
     let generations = GenerationService::new(

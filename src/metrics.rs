@@ -1,15 +1,21 @@
 //! Prometheus metrics kept in fixed arrays of atomics: counting a request costs a few atomic
-//! adds and no lock, which matters at tens of thousands of requests per second.
+//! adds and no lock, which matters at tens of thousands of requests per second. What happens
+//! less often (provider calls, job steps, webhooks, Telegram updates) is kept by label in
+//! [`family`].
+
+mod family;
 
 use std::{
     collections::BTreeMap,
     fmt::Write,
     sync::{
-        Mutex,
-        atomic::{AtomicU64, Ordering::Relaxed},
+        Arc, Mutex,
+        atomic::{AtomicI64, AtomicU64, Ordering::Relaxed},
     },
     time::Duration,
 };
+
+use family::{Counters, Histograms};
 
 /// The routes we report separately; everything else is `other`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +76,8 @@ impl Route {
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+/// The same for what takes seconds to minutes (provider calls, job steps, Telegram updates).
+const SLOW_BUCKETS: [f64; 12] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
 const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 const OPERATIONS: [&str; 3] = ["query", "mutation", "subscription"];
 
@@ -95,6 +103,77 @@ pub struct Metrics {
     telegram_processed: AtomicU64,
     /// The database pools this instance holds, read when metrics are rendered.
     pools: Mutex<Vec<(&'static str, PoolGauge)>>,
+    activity: Activity,
+}
+
+/// What this instance does besides answering requests.
+struct Activity {
+    provider_calls: Counters<3>,
+    provider_latency: Histograms<2>,
+    job_steps: Counters<3>,
+    job_step_latency: Histograms<2>,
+    webhooks: Counters<2>,
+    telegram_updates: Histograms<1>,
+    sockets: Arc<AtomicI64>,
+    subscriptions: Arc<AtomicI64>,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity {
+            provider_calls: Counters::new(
+                "aisha_provider_calls_total",
+                "Calls to the image provider by call and outcome (ok, transient, failed).",
+                ["provider", "call", "outcome"],
+            ),
+            provider_latency: Histograms::new(
+                "aisha_provider_call_duration_seconds",
+                "Latency of calls to the image provider.",
+                ["provider", "call"],
+                &SLOW_BUCKETS,
+            ),
+            job_steps: Counters::new(
+                "aisha_job_steps_total",
+                "Job steps this instance ran, by kind of job, step and outcome.",
+                ["kind", "step", "outcome"],
+            ),
+            job_step_latency: Histograms::new(
+                "aisha_job_step_duration_seconds",
+                "How long the job steps this instance ran took.",
+                ["kind", "step"],
+                &SLOW_BUCKETS,
+            ),
+            webhooks: Counters::new(
+                "aisha_webhook_deliveries_total",
+                "Webhook deliveries by source (telegram, fal) and what became of them.",
+                ["source", "outcome"],
+            ),
+            telegram_updates: Histograms::new(
+                "aisha_telegram_update_lag_seconds",
+                "From an update's receipt to the end of its handling (inbox lag), by outcome.",
+                ["outcome"],
+                &SLOW_BUCKETS,
+            ),
+            sockets: Arc::default(),
+            subscriptions: Arc::default(),
+        }
+    }
+}
+
+/// Counts one open thing (a socket, a subscription) while it lives.
+pub struct Open(Arc<AtomicI64>);
+
+impl Open {
+    fn new(gauge: &Arc<AtomicI64>) -> Self {
+        gauge.fetch_add(1, Relaxed);
+        Open(gauge.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
 }
 
 /// What a pool of database connections holds now, or None once the pool is gone.
@@ -145,8 +224,40 @@ impl Metrics {
         counter.fetch_add(1, Relaxed);
     }
 
-    pub fn record_telegram_update(&self) {
+    pub fn record_provider_call(
+        &self,
+        provider: &'static str,
+        call: &'static str,
+        outcome: &'static str,
+        elapsed: Duration,
+    ) {
+        self.activity.provider_calls.add([provider, call, outcome]);
+        self.activity.provider_latency.observe([provider, call], elapsed);
+    }
+
+    pub fn record_job_step(&self, kind: &'static str, step: &'static str, outcome: &'static str, elapsed: Duration) {
+        self.activity.job_steps.add([kind, step, outcome]);
+        self.activity.job_step_latency.observe([kind, step], elapsed);
+    }
+
+    pub fn record_webhook(&self, source: &'static str, outcome: &'static str) {
+        self.activity.webhooks.add([source, outcome]);
+    }
+
+    /// A Telegram update handled to an end (`outcome`), `lag` after it was received.
+    pub fn record_telegram_handled(&self, outcome: &'static str, lag: Duration) {
         self.telegram_processed.fetch_add(1, Relaxed);
+        self.activity.telegram_updates.observe([outcome], lag);
+    }
+
+    /// An open WebSocket, counted in `aisha_websocket_connections` while it lives.
+    pub fn socket_opened(&self) -> Open {
+        Open::new(&self.activity.sockets)
+    }
+
+    /// A running subscription, counted in `aisha_subscriptions` while it lives.
+    pub fn subscription_started(&self) -> Open {
+        Open::new(&self.activity.subscriptions)
     }
 
     /// Reports `pool`'s connections in `aisha_db_connections` from now on.
@@ -237,6 +348,20 @@ impl Metrics {
         for (pool, now) in &usage {
             let _ = writeln!(out, "aisha_db_connections_max{{pool=\"{pool}\"}} {}", now.max);
         }
+        drop(pools);
+        let activity = &self.activity;
+        for (name, help, gauge) in [
+            ("aisha_websocket_connections", "WebSockets open on this instance.", &activity.sockets),
+            ("aisha_subscriptions", "GraphQL subscriptions running on this instance.", &activity.subscriptions),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}", gauge.load(Relaxed));
+        }
+        activity.provider_calls.render(&mut out);
+        activity.provider_latency.render(&mut out);
+        activity.job_steps.render(&mut out);
+        activity.job_step_latency.render(&mut out);
+        activity.webhooks.render(&mut out);
+        activity.telegram_updates.render(&mut out);
         out
     }
 }

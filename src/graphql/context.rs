@@ -2,7 +2,7 @@
 //! token there and it is resolved on first use (so `{ __typename }` costs no database query);
 //! the bot and the WebSocket put a principal that is already known.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, sync::Arc};
 
 use async_graphql::Context;
 use tokio::sync::OnceCell;
@@ -11,7 +11,8 @@ use crate::domain::{Error, Result, Services, auth::Principal, users::TelegramPro
 
 pub struct Viewer {
     credentials: Credentials,
-    resolved: OnceCell<Option<Principal>>,
+    /// Shared with [`Identity`], which outlives the request.
+    resolved: Arc<OnceCell<Option<Principal>>>,
     /// The client's address, when the request came over the network.
     address: Option<IpAddr>,
 }
@@ -46,7 +47,17 @@ impl Viewer {
     }
 
     fn with(credentials: Credentials) -> Self {
-        Viewer { credentials, resolved: OnceCell::new(), address: None }
+        let resolved = match &credentials {
+            Credentials::Known(principal) => OnceCell::new_with(Some(Some(*principal))),
+            Credentials::Anonymous => OnceCell::new_with(Some(None)),
+            _ => OnceCell::new(),
+        };
+        Viewer { credentials, resolved: Arc::new(resolved), address: None }
+    }
+
+    /// Who the request turns out to be for, readable after it ran (for its log line).
+    pub fn identity(&self) -> Identity {
+        Identity(self.resolved.clone())
     }
 
     /// The same viewer, asking from `address`.
@@ -89,6 +100,21 @@ impl Viewer {
                     .await?;
                 Ok(*resolved)
             }
+        }
+    }
+}
+
+/// See [`Viewer::identity`].
+pub struct Identity(Arc<OnceCell<Option<Principal>>>);
+
+impl Identity {
+    /// `user:<id>`, `admin`, `anonymous`, or `unresolved` (nothing asked who it was).
+    pub fn describe(&self) -> String {
+        match self.0.get() {
+            Some(Some(Principal::User(id) | Principal::BotUser(id))) => format!("user:{id}"),
+            Some(Some(Principal::Admin)) => "admin".into(),
+            Some(None) => "anonymous".into(),
+            None => "unresolved".into(),
         }
     }
 }

@@ -1,17 +1,20 @@
 //! The schema as every port runs it — HTTP, WebSocket and the bot's in-process calls: every
 //! error gets a stable `extensions.code`, internal errors are logged in full and shown masked,
-//! and operations and errors are counted for `/metrics`. (A wrapper rather than a schema
+//! operations and errors are counted for `/metrics`, and each operation runs in a `graphql`
+//! span (kind, name, user, duration, errors). (A wrapper rather than a schema
 //! extension: an extension would sit in the path of every field of every response.)
 
-use std::sync::Arc;
+use std::{any::TypeId, sync::Arc, time::Instant};
 
 use async_graphql::{
     Data, Executor, Request, Response, ServerError, ValidationResult, Value,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation},
 };
 use futures_util::{StreamExt, stream::BoxStream};
+use tracing::{Instrument, Span, field::Empty};
 
 use super::AishaSchema;
+use super::context::{Identity, Viewer};
 use crate::domain::Error;
 use crate::metrics::Metrics;
 
@@ -68,9 +71,16 @@ impl ObservedSchema {
     /// Runs a request whose document already passed validation with the same (no) variables:
     /// the rules would find nothing again, so they are skipped.
     pub async fn execute_prevalidated(&self, request: Request) -> Response {
-        let mut response = self.prevalidated.execute(request).await;
-        Self::observe(&self.metrics, &mut response);
-        response
+        let trace = Trace::start(&request);
+        let span = trace.span.clone();
+        async {
+            let mut response = self.prevalidated.execute(request).await;
+            Self::observe(&self.metrics, &mut response);
+            trace.finish(&response);
+            response
+        }
+        .instrument(span)
+        .await
     }
 
     fn observe(metrics: &Metrics, response: &mut Response) {
@@ -87,24 +97,102 @@ impl Executor for ObservedSchema {
         if let Some(name) = &request.operation_name {
             again = again.operation_name(name.clone());
         }
-        let mut response = self.schema.execute(request).await;
-        if !response.errors.is_empty() {
-            self.explain_cost(&mut response, again).await;
+        let trace = Trace::start(&request);
+        let span = trace.span.clone();
+        async {
+            let mut response = self.schema.execute(request).await;
+            if !response.errors.is_empty() {
+                self.explain_cost(&mut response, again).await;
+            }
+            Self::observe(&self.metrics, &mut response);
+            trace.finish(&response);
+            response
         }
-        Self::observe(&self.metrics, &mut response);
-        response
+        .instrument(span)
+        .await
     }
 
     fn execute_stream(&self, request: Request, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
         self.metrics.record_operation("subscription");
         let metrics = self.metrics.clone();
+        // Counted in `aisha_subscriptions` until the stream is dropped.
+        let running = self.metrics.subscription_started();
         Executor::execute_stream(&self.schema, request, session_data)
             .map(move |mut response| {
+                let _running = &running;
                 Self::observe(&metrics, &mut response);
                 response
             })
             .boxed()
     }
+}
+
+/// The `graphql` span of one operation, and what it records when the operation ends.
+struct Trace {
+    span: Span,
+    identity: Option<Identity>,
+    started: Instant,
+}
+
+impl Trace {
+    fn start(request: &Request) -> Trace {
+        let (kind, named) = operation_of(&request.query);
+        let name = request.operation_name.as_deref().or(named).unwrap_or("anonymous");
+        let span =
+            tracing::info_span!("graphql", kind, operation = name, user = Empty, errors = Empty, duration_ms = Empty);
+        let identity = request
+            .data
+            .get(&TypeId::of::<Viewer>())
+            .and_then(|viewer| viewer.downcast_ref::<Viewer>())
+            .map(Viewer::identity);
+        Trace { span, identity, started: Instant::now() }
+    }
+
+    fn finish(&self, response: &Response) {
+        let elapsed = self.started.elapsed();
+        let user = self.identity.as_ref().map_or_else(|| "unknown".into(), Identity::describe);
+        self.span.record("user", user.as_str());
+        self.span.record("errors", response.errors.len());
+        self.span.record("duration_ms", elapsed.as_secs_f64() * 1e3);
+        if response.errors.is_empty() {
+            tracing::debug!("graphql operation done");
+        } else {
+            let codes: Vec<&str> = response
+                .errors
+                .iter()
+                .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
+                    Value::String(code) => Some(code.as_str()),
+                    _ => None,
+                })
+                .collect();
+            tracing::info!(codes = ?codes, "graphql operation done with errors");
+        }
+    }
+}
+
+/// The operation type and name of a document's first operation, read from its first words
+/// (for the span; the real parse happens in the schema).
+fn operation_of(query: &str) -> (&'static str, Option<&str>) {
+    let mut rest = query;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        match rest.strip_prefix('#') {
+            Some(comment) => rest = comment.split_once('\n').map_or("", |(_, after)| after),
+            None => break,
+        }
+    }
+    let word_end = |text: &str| text.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(text.len());
+    let keyword = &rest[..word_end(rest)];
+    let kind = match keyword {
+        "mutation" => "mutation",
+        "subscription" => "subscription",
+        "query" => "query",
+        "fragment" => return ("unknown", None),
+        _ => return ("query", None), // `{ … }`: an anonymous query
+    };
+    let after = rest[keyword.len()..].trim_start();
+    let name = &after[..word_end(after)];
+    (kind, (!name.is_empty()).then_some(name))
 }
 
 /// Stops every request after validation, reporting its cost (see [`ObservedSchema::cost`]).
@@ -184,6 +272,15 @@ mod tests {
         assert_eq!(error.message, "internal error");
         let json = serde_json::to_string(&error).expect("serialises");
         assert!(!json.contains("hunter2"), "{json}");
+    }
+
+    #[test]
+    fn operations_are_named_from_their_first_words() {
+        assert_eq!(operation_of("{ me { id } }"), ("query", None));
+        assert_eq!(operation_of("  # a comment\n query Gallery($first: Int) { x }"), ("query", Some("Gallery")));
+        assert_eq!(operation_of("mutation Create{ x }"), ("mutation", Some("Create")));
+        assert_eq!(operation_of("subscription { x }"), ("subscription", None));
+        assert_eq!(operation_of(""), ("query", None));
     }
 
     #[test]

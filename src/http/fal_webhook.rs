@@ -14,6 +14,26 @@ use crate::domain::jobs::{ProviderOutcome, WebhookResult};
 use crate::providers::fal::webhook::{SignedHeaders, WebhookError};
 
 pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+    let answer = deliver(&app, &headers, &body).await;
+    app.metrics.record_webhook("fal", outcome_label(answer.1));
+    answer
+}
+
+/// The delivery's outcome for `aisha_webhook_deliveries_total`, from the answer's text.
+fn outcome_label(answer: &str) -> &'static str {
+    match answer {
+        "ok" => "applied",
+        "already settled" => "already_settled",
+        "in hand" => "in_hand",
+        "unknown request" => "unknown_request",
+        "missing signature headers" | "invalid signature" => "refused",
+        "signing keys unavailable" | "try again" => "unavailable",
+        "body is not JSON" => "unreadable",
+        _ => "not_configured",
+    }
+}
+
+async fn deliver(app: &AppState, headers: &HeaderMap, body: &Bytes) -> (StatusCode, &'static str) {
     // Without FAL there is nothing to call us back: the path does not exist.
     if app.config.fal.key.is_none() {
         return (StatusCode::NOT_FOUND, "FAL is not configured");
@@ -29,7 +49,7 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
     };
     let signed = SignedHeaders { request_id, user_id, timestamp, signature };
     let now = chrono::Utc::now().timestamp();
-    match app.fal_webhooks.verify(&signed, &body, now).await {
+    match app.fal_webhooks.verify(&signed, body, now).await {
         Ok(()) => {}
         Err(WebhookError::KeysUnavailable(error)) => {
             tracing::error!(%error, "cannot verify a FAL webhook");
@@ -40,7 +60,7 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
             return (StatusCode::UNAUTHORIZED, "invalid signature");
         }
     }
-    let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
+    let Ok(payload) = serde_json::from_slice::<Value>(body) else {
         return (StatusCode::BAD_REQUEST, "body is not JSON");
     };
     // The body's request_id is the queue's id (the header may carry the gateway's).
@@ -61,7 +81,9 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
         }),
     };
     match app.services.jobs.on_provider_webhook(&request_id, outcome).await {
-        Ok(WebhookResult::Applied | WebhookResult::AlreadySettled | WebhookResult::InHand) => (StatusCode::OK, "ok"),
+        Ok(WebhookResult::Applied) => (StatusCode::OK, "ok"),
+        Ok(WebhookResult::AlreadySettled) => (StatusCode::OK, "already settled"),
+        Ok(WebhookResult::InHand) => (StatusCode::OK, "in hand"),
         Ok(WebhookResult::UnknownRequest) => {
             tracing::warn!(request_id, "a FAL webhook for a request we do not know");
             (StatusCode::OK, "unknown request")

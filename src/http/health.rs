@@ -72,11 +72,12 @@ async fn backlogs(app: &AppState) -> String {
     use crate::domain::jobs::JobKind;
     use std::fmt::Write;
     let services = &app.services;
-    let (images, trainings, inbox, notifications) = tokio::join!(
+    let (images, trainings, inbox, notifications, census) = tokio::join!(
         services.jobs.queue_depth(JobKind::Image),
         services.jobs.queue_depth(JobKind::Training),
         services.inbox.backlog(),
         services.notifications.backlog(),
+        services.jobs.census(),
     );
     let mut out = String::new();
     out.push_str("# HELP aisha_backlog Work waiting in the database, and the age in seconds of its oldest item.\n");
@@ -98,6 +99,26 @@ async fn backlogs(app: &AppState) -> String {
             }
             Err(error) => tracing::warn!(%error, queue, "could not read a backlog for /metrics"),
         }
+    }
+    match census {
+        Ok(counts) => {
+            out.push_str(
+                "# HELP aisha_jobs Active jobs of the whole fleet by kind and status.\n# TYPE aisha_jobs gauge\n",
+            );
+            for count in &counts {
+                let _ =
+                    writeln!(out, "aisha_jobs{{kind=\"{}\",status=\"{}\"}} {}", count.kind, count.status, count.total);
+            }
+            out.push_str("# HELP aisha_jobs_held Active jobs this instance holds a claim on now.\n# TYPE aisha_jobs_held gauge\n");
+            for count in &counts {
+                let _ = writeln!(
+                    out,
+                    "aisha_jobs_held{{kind=\"{}\",status=\"{}\"}} {}",
+                    count.kind, count.status, count.held_here
+                );
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not count the jobs for /metrics"),
     }
     out
 }

@@ -5,6 +5,7 @@
 
 pub mod fal;
 pub mod local;
+pub mod observed;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};

@@ -17,9 +17,11 @@ use futures_util::FutureExt;
 use teloxide::types::Update;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tracing::Instrument;
 
 use super::{BotCtx, handlers};
 use crate::domain::inbox::{ClaimedUpdate, Disposition, InboxService, Lane};
+use crate::domain::time::now_micros;
 
 /// Chat updates handled (or waiting for the limiter) at once.
 const CHAT_SLOTS: usize = 64;
@@ -197,31 +199,37 @@ impl Dispatcher {
     }
 
     async fn handle(&self, update: ClaimedUpdate) {
+        let span = tracing::info_span!("telegram_update", update_id = update.update_id, chat = update.chat_key);
+        self.handle_in(update).instrument(span).await
+    }
+
+    async fn handle_in(&self, update: ClaimedUpdate) {
         let outcome = self.run_handler(&update).await;
-        let recorded = match outcome {
-            Ok(()) => self.inbox.done(&update).await.map(drop),
+        let (recorded, label) = match outcome {
+            Ok(()) => (self.inbox.done(&update).await.map(drop), "handled"),
             Err(Failure::Lasting(error)) => {
-                tracing::warn!(update_id = update.update_id, %error, "a Telegram update failed");
-                self.inbox.done(&update).await.map(drop)
+                tracing::warn!(%error, "a Telegram update failed");
+                (self.inbox.done(&update).await.map(drop), "failed")
             }
             Err(Failure::Poison(error)) => {
-                tracing::error!(update_id = update.update_id, %error, "a Telegram update cannot be read; parked");
-                self.inbox.park(&update, &error).await.map(drop)
+                tracing::error!(%error, "a Telegram update cannot be read; parked");
+                (self.inbox.park(&update, &error).await.map(drop), "parked")
             }
             Err(Failure::Passing(error)) => match self.inbox.failed(&update, &error).await {
                 Ok(Disposition::RetryAt(_)) => {
-                    tracing::warn!(update_id = update.update_id, attempt = update.attempts + 1, %error, "a Telegram update failed; it will be retried");
-                    Ok(())
+                    tracing::warn!(attempt = update.attempts + 1, %error, "a Telegram update failed; it will be retried");
+                    (Ok(()), "retried")
                 }
                 Ok(Disposition::Parked) => {
-                    tracing::error!(update_id = update.update_id, %error, "a Telegram update failed every attempt and is parked");
+                    tracing::error!(%error, "a Telegram update failed every attempt and is parked");
                     handlers::apologise(&self.bot, &update.payload).await;
-                    Ok(())
+                    (Ok(()), "parked")
                 }
-                Err(error) => Err(error),
+                Err(error) => (Err(error), "retried"),
             },
         };
-        self.bot.metrics.record_telegram_update();
+        let lag = Duration::from_micros(u64::try_from(now_micros() - update.received_at).unwrap_or(0));
+        self.bot.metrics.record_telegram_handled(label, lag);
         if let Err(error) = recorded {
             tracing::error!(%error, update_id = update.update_id, "could not record how an update went; it is handled again after its lease");
         }

@@ -102,6 +102,7 @@ async fn receive(State(webhook): State<Webhook>, headers: HeaderMap, body: Bytes
         .get(SECRET_HEADER)
         .is_some_and(|v| constant_time_eq(v.as_bytes(), webhook.secret.expose_secret().as_bytes()));
     if !authentic {
+        webhook.metrics.record_webhook("telegram", "refused");
         return StatusCode::UNAUTHORIZED;
     }
     let envelope = match serde_json::from_slice::<Envelope>(&body) {
@@ -109,6 +110,7 @@ async fn receive(State(webhook): State<Webhook>, headers: HeaderMap, body: Bytes
         Err(error) => {
             // Not an update we could ever handle: acknowledged, so Telegram does not repeat it.
             tracing::warn!(%error, "dropped a webhook body that is not an update");
+            webhook.metrics.record_webhook("telegram", "unreadable");
             return StatusCode::OK;
         }
     };
@@ -122,6 +124,7 @@ async fn receive(State(webhook): State<Webhook>, headers: HeaderMap, body: Bytes
     match webhook.inbox.store(update, checkout).await {
         Ok(Some(claimed)) => {
             webhook.metrics.record_telegram_received(false);
+            webhook.metrics.record_webhook("telegram", "accepted");
             if checkout {
                 webhook.dispatcher.handle_now(claimed);
             } else {
@@ -131,10 +134,12 @@ async fn receive(State(webhook): State<Webhook>, headers: HeaderMap, body: Bytes
         }
         Ok(None) => {
             webhook.metrics.record_telegram_received(true);
+            webhook.metrics.record_webhook("telegram", "duplicate");
             StatusCode::OK
         }
         Err(error) => {
             tracing::error!(%error, update_id = envelope.update_id, "could not store an update; Telegram will deliver it again");
+            webhook.metrics.record_webhook("telegram", "unavailable");
             StatusCode::SERVICE_UNAVAILABLE
         }
     }

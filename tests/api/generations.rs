@@ -337,6 +337,11 @@ db_test!(forged_or_stale_fal_webhooks_get_401_and_change_nothing, |db: Db| async
     assert_eq!(app.wait_for_status(&token, &id, &["COMPLETED", "FAILED"]).await["status"], "COMPLETED");
     assert_eq!(app.post_fal_webhook(&genuine, &body).await, 200, "a redelivery is acknowledged");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM images").await, 1);
+    let metrics = app.http.get(format!("{}/metrics", app.url)).send().await.expect("sent").text().await.expect("text");
+    for (outcome, n) in [("refused", 4), ("applied", 1), ("already_settled", 1)] {
+        let series = format!("aisha_webhook_deliveries_total{{source=\"fal\",outcome=\"{outcome}\"}} {n}");
+        assert!(metrics.contains(&series), "{series}:\n{metrics}");
+    }
 });
 
 db_test!(a_fal_error_webhook_fails_the_job_and_refunds_it, |db: Db| async move {

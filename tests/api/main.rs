@@ -18,6 +18,7 @@ mod leases;
 mod limits;
 mod migrations;
 mod notifications;
+mod observability;
 mod outbound;
 mod payments;
 mod quotas;

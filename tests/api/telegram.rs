@@ -55,6 +55,11 @@ db_test!(a_wrong_secret_is_refused_and_a_repeated_update_is_handled_once, |db| a
         app.http.get(format!("{}/metrics", app.url)).send().await.expect("metrics").text().await.expect("text");
     assert!(metrics.contains("aisha_telegram_updates_total{outcome=\"duplicate\"} 2"), "{metrics}");
     assert!(metrics.contains("aisha_telegram_updates_total{outcome=\"processed\"} 1"), "{metrics}");
+    for (outcome, n) in [("refused", 2), ("accepted", 1), ("duplicate", 2)] {
+        let series = format!("aisha_webhook_deliveries_total{{source=\"telegram\",outcome=\"{outcome}\"}} {n}");
+        assert!(metrics.contains(&series), "{series}:\n{metrics}");
+    }
+    assert!(metrics.contains("aisha_telegram_update_lag_seconds_count{outcome=\"handled\"} 1"), "{metrics}");
 });
 
 db_test!(the_imagen_flow_delivers_photos_that_the_api_gallery_shows, |db| async move {

@@ -21,6 +21,7 @@ use crate::domain::gallery::StatsCache;
 use crate::domain::generations::ModelSpec;
 use crate::domain::notifications::NotificationService;
 use crate::domain::{Result, time::now_micros};
+use crate::metrics::Metrics;
 use crate::providers::ImageProvider;
 
 /// How many steps of each kind run at once in one pool; a pool with no submit capacity runs
@@ -70,6 +71,8 @@ pub struct JobEngineDeps {
     pub stats: StatsCache,
     pub notifications: NotificationService,
     pub claimant: Arc<Claimant>,
+    /// Job steps are counted and timed (`aisha_job_steps_total`).
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Clone)]

@@ -24,6 +24,7 @@ mod transitions;
 
 pub use engine::{Capacity, JobEngine, JobEngineDeps, JobSettings};
 pub use model::{Job, JobKind, Purpose};
+pub use repository::JobCount;
 pub(crate) use repository::{NewJob, active_jobs, find as find_job, insert as insert_job};
 
 /// What a provider said about a job, by webhook.

@@ -301,3 +301,33 @@ pub async fn queue_depth(db: &impl ConnectionTrait, kind: JobKind) -> Result<(i6
         None => Ok((0, None)),
     }
 }
+
+/// Active jobs by purpose and status: how many in all, and how many this instance (claim tokens
+/// matching `pattern`) holds a live claim on.
+pub async fn census(db: &impl ConnectionTrait, pattern: &str, now: Micros) -> Result<Vec<JobCount>> {
+    let sql = format!(
+        "SELECT purpose, status, COUNT(*), \
+                COALESCE(SUM(CASE WHEN claimed_by LIKE $1 AND claimed_until > $2 THEN 1 ELSE 0 END), 0) \
+         FROM generations WHERE status IN {ACTIVE} GROUP BY purpose, status ORDER BY purpose, status"
+    );
+    let rows = db.query_all_raw(statement(db, &sql, [pattern.into(), now.into()])).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(JobCount {
+                kind: row.try_get_by_index(0)?,
+                status: row.try_get_by_index(1)?,
+                total: row.try_get_by_index(2)?,
+                held_here: row.try_get_by_index(3)?,
+            })
+        })
+        .collect()
+}
+
+/// One line of [`census`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobCount {
+    pub kind: String,
+    pub status: String,
+    pub total: i64,
+    pub held_here: i64,
+}

@@ -3,9 +3,10 @@
 //! step either retries later (the job keeps going) or fails the job with a refund: that
 //! decision is made in one place, [`StepError`].
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, sync::Arc, time::Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument;
 
 use super::engine::JobEngine;
 use super::model::{Job, Purpose};
@@ -59,8 +60,30 @@ fn running_progress(reported: Option<u8>, last: u8) -> u8 {
 impl JobEngine {
     /// Sends the job to the provider and records its handle.
     pub(super) async fn submit_step(&self, job: Job) {
-        let outcome = self.with_lease(&job, self.submit(&job)).await;
-        self.conclude(&job, outcome).await;
+        self.run_step(&job, "submit", self.submit(&job)).await;
+    }
+
+    /// Runs one step under the job's claim in a span of its own, records its outcome and
+    /// counts it in the metrics (`aisha_job_steps_total`).
+    async fn run_step(&self, job: &Job, step: &'static str, work: impl Future<Output = Result<(), StepError>>) {
+        let kind = job.kind().as_str();
+        let span = tracing::info_span!("job_step", job = job.id, kind, step, attempt = job.attempts);
+        async {
+            let started = Instant::now();
+            let outcome = self.with_lease(job, work).await;
+            let label = match &outcome {
+                None => "lost_claim",
+                Some(Ok(())) => "ok",
+                Some(Err(StepError::Retry(_))) => "retry",
+                Some(Err(StepError::Fail(_))) => "failed",
+            };
+            self.conclude(job, outcome).await;
+            let elapsed = started.elapsed();
+            self.deps().metrics.record_job_step(kind, step, label, elapsed);
+            tracing::debug!(outcome = label, elapsed_ms = elapsed.as_millis() as u64, "job step done");
+        }
+        .instrument(span)
+        .await
     }
 
     async fn submit(&self, job: &Job) -> Result<(), StepError> {
@@ -99,8 +122,7 @@ impl JobEngine {
 
     /// Asks the provider how the job is doing; fetches the results when it is done.
     pub(super) async fn poll_step(&self, job: Job, poll: OwnedSemaphorePermit, fetch: Arc<Semaphore>) {
-        let outcome = self.with_lease(&job, self.poll(&job, poll, fetch)).await;
-        self.conclude(&job, outcome).await;
+        self.run_step(&job, "poll", self.poll(&job, poll, fetch)).await;
     }
 
     async fn poll(&self, job: &Job, poll: OwnedSemaphorePermit, fetch: Arc<Semaphore>) -> Result<(), StepError> {

@@ -181,6 +181,11 @@ impl JobEngine {
         Ok((jobs, more))
     }
 
+    /// Active jobs by kind and status, and how many of them this instance holds now.
+    pub async fn census(&self) -> Result<Vec<super::JobCount>> {
+        repo::census(self.db(), &self.inner.deps.claimant.pattern(), now_micros()).await
+    }
+
     /// Jobs waiting to be submitted, and how long the oldest has waited.
     pub async fn queue_depth(&self, kind: JobKind) -> Result<(i64, Option<std::time::Duration>)> {
         let (count, oldest) = repo::queue_depth(self.db(), kind).await?;

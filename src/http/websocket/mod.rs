@@ -44,10 +44,18 @@ pub async fn upgrade(app: AppState, request: Request) -> Response {
     // The upgrade prefers graphql-transport-ws (first in the list) whenever the client offers it.
     let offered =
         parts.headers.get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|v| v.to_str().ok());
+    // Counted in `aisha_websocket_connections` from the upgrade until the socket ends.
+    let open = app.metrics.socket_opened();
     if offered.flat_map(|v| v.split(',')).any(|p| p.trim() == "graphql-transport-ws") {
-        return upgrade.on_upgrade(move |socket| transport::serve(socket, app, sockets));
+        return upgrade.on_upgrade(move |socket| async move {
+            transport::serve(socket, app, sockets).await;
+            drop(open);
+        });
     }
-    upgrade.on_upgrade(move |socket| legacy::serve(socket, app, sockets, protocol))
+    upgrade.on_upgrade(move |socket| async move {
+        legacy::serve(socket, app, sockets, protocol).await;
+        drop(open);
+    })
 }
 /// The token in a `connection_init` payload: `{"authorization": "Bearer <token>"}`.
 fn bearer_token(payload: &serde_json::Value) -> Option<String> {
