@@ -277,8 +277,10 @@ async fn jobs_of_an_instance_killed_mid_job_are_finished_once_by_another_after_t
     else {
         return;
     };
-    // FAL takes its time: the first instance is polling every job when it dies.
+    // FAL takes its time and answers status requests slowly: the first instance is in the
+    // middle of a poll of every job, holding its claim, when it dies.
     fleet.fal.set_mode(Mode::NeverFinish);
+    fleet.fal.slow_status(Duration::from_secs(30));
     let tokens = join_all((0..3).map(|u| fleet.sign_in(0, 7700 + u))).await;
     for (u, token) in tokens.iter().enumerate() {
         for k in 0..4 {
@@ -300,6 +302,7 @@ async fn jobs_of_an_instance_killed_mid_job_are_finished_once_by_another_after_t
     second.set("AISHA_JOB_LEASE_SECS", "3").set("AISHA_WELCOME_BONUS", "100");
     fleet.start_instance(1, &second).await;
     fleet.servers.remove(0).kill().await;
+    fleet.fal.slow_status(Duration::ZERO);
     fleet.fal.set_mode(Mode::Succeed);
 
     let fleet_ref = &fleet;
