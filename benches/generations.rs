@@ -7,6 +7,9 @@
 //!
 //! Usage: `generations jobs|fanout <base url> <token> <server pid>`. Prints the figures.
 
+#[path = "support/proc.rs"]
+mod proc;
+
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt, future::join_all};
@@ -30,17 +33,7 @@ async fn main() {
         "fanout" => fanout(&base, &token).await,
         other => panic!("unknown mode {other}"),
     }
-    println!("server RSS: {}", rss(&pid));
-}
-
-fn rss(pid: &str) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    format!("{:.1} MB", kb / 1024.0)
+    println!("server RSS: {:.1} MB", proc::rss_mb(pid.parse().unwrap_or_default()));
 }
 
 async fn gql(http: &reqwest::Client, base: &str, token: &str, query: &str, variables: Value) -> Value {

@@ -6,6 +6,9 @@
 //! Usage: `jobs <path to aisha> <port>` with the database in `DATABASE_URL` (see
 //! `bench/jobs.sh`).
 
+#[path = "support/proc.rs"]
+mod proc;
+
 #[path = "../tests/support/fake_fal.rs"]
 #[allow(dead_code)]
 mod fake_fal;
@@ -67,7 +70,7 @@ async fn main() {
     let db = aisha::adapters::db::connect(&database_url).await.expect("the bench reaches the database");
     let tokens = users(&db).await;
 
-    let cpu_before = cpu_ticks(pid);
+    let cpu_before = proc::cpu_ticks(pid);
     let started = Instant::now();
     let created = stream::iter((0..users_count() * PER_USER).map(|n| {
         let (http, url, token) = (http.clone(), format!("{base}/graphql"), tokens[n % tokens.len()].clone());
@@ -87,7 +90,7 @@ async fn main() {
     let mut all_submitted = None;
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        peak_rss = peak_rss.max(rss_mb(pid));
+        peak_rss = peak_rss.max(proc::rss_mb(pid));
         if all_submitted.is_none() && fal.submissions() >= created {
             all_submitted = Some(started.elapsed());
         }
@@ -98,7 +101,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let finished = started.elapsed();
-    let cpu = cpu_ticks(pid).saturating_sub(cpu_before) as f64 / ticks_per_second();
+    let cpu = proc::cpu_ticks(pid).saturating_sub(cpu_before) as f64 / ticks_per_second();
     let completed = count(&db, "SELECT COUNT(*) FROM generations WHERE status = 'COMPLETED'").await;
     let failed = count(&db, "SELECT COUNT(*) FROM generations WHERE status = 'FAILED'").await;
     let submissions = fal.submissions();
@@ -144,25 +147,6 @@ async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
     row.try_get_by_index(0).expect("a number")
 }
 
-/// The process's user + system CPU time, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-    // After the command: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
-    fields.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
-}
-
 fn ticks_per_second() -> f64 {
     100.0
-}
-
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
 }

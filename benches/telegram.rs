@@ -7,6 +7,9 @@
 //! Usage: `telegram <path to aisha> <port>` with the database in `DATABASE_URL` (see
 //! `bench/telegram.sh`).
 
+#[path = "support/proc.rs"]
+mod proc;
+
 #[path = "../tests/support/fake_telegram.rs"]
 #[allow(dead_code)]
 mod fake_telegram;
@@ -62,7 +65,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let pid = server.id().unwrap_or_default();
-    let (cpu_before, sql_before) = (cpu_ticks(pid), metric(&http, &base, "aisha_sql_statements_total ").await);
+    let (cpu_before, sql_before) = (proc::cpu_ticks(pid), metric(&http, &base, "aisha_sql_statements_total ").await);
 
     let total = RATE * SECONDS;
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(total as usize)));
@@ -119,7 +122,7 @@ async fn main() {
         drained.as_secs_f64()
     );
     println!("exactly once: {}", processed_after == total && replies as u64 == total && duplicates == 500);
-    let cpu = cpu_ticks(pid).saturating_sub(cpu_before) as f64 / 100.0;
+    let cpu = proc::cpu_ticks(pid).saturating_sub(cpu_before) as f64 / 100.0;
     let sql = metric(&http, &base, "aisha_sql_statements_total ").await.saturating_sub(sql_before);
     let handled = (total + 500) as f64;
     println!(
@@ -128,7 +131,7 @@ async fn main() {
         cpu * 1e6 / handled,
         sql as f64 / handled
     );
-    println!("server RSS: {}", rss(pid));
+    println!("server RSS: {:.1} MB", proc::rss_mb(pid));
     let _ = server.kill().await;
 }
 
@@ -166,24 +169,6 @@ async fn metric(http: &reqwest::Client, base: &str, prefix: &str) -> u64 {
     text.lines().find_map(|l| l.strip_prefix(prefix)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
 }
 
-/// The process's user + system CPU time, in clock ticks (1/100 s).
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-    fields.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn rss(pid: u32) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    format!("{:.1} MB", kb / 1024.0)
 }
