@@ -71,9 +71,14 @@ async fn an_instance_shows_its_jobs_provider_calls_sockets_and_spans() {
     assert!(me["data"]["me"]["id"].is_string(), "{me}");
     let ws = format!("{}/graphql", server.url.replacen("http", "ws", 1));
     let socket = subscribe_at(&ws, &token, "subscription { myGenerationUpdates { id status } }", json!({})).await;
-    let opened = metrics_of(&server.url).await;
-    assert_eq!(value(&opened, "aisha_websocket_connections"), Some(1.0), "{opened}");
-    assert_eq!(value(&opened, "aisha_subscriptions"), Some(1.0), "{opened}");
+    // The subscription starts once the server has read the `subscribe` message.
+    let opened = eventually(|| async {
+        let metrics = metrics_of(&server.url).await;
+        value(&metrics, "aisha_websocket_connections") == Some(1.0)
+            && value(&metrics, "aisha_subscriptions") == Some(1.0)
+    })
+    .await;
+    assert!(opened, "the socket or its subscription is not counted:\n{}", metrics_of(&server.url).await);
 
     let create = "mutation Create { createGeneration(input: { model: \"local/sketch\", prompt: \"seen\" }) { id } }";
     let created = server.gql(Some(&token), create, json!({})).await;
