@@ -14,29 +14,18 @@ use crate::domain::jobs::{ProviderOutcome, WebhookResult};
 use crate::providers::fal::webhook::{SignedHeaders, WebhookError};
 
 pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
-    let answer = deliver(&app, &headers, &body).await;
-    app.metrics.record_webhook("fal", outcome_label(answer.1));
-    answer
+    let (status, text, outcome) = deliver(&app, &headers, &body).await;
+    app.metrics.record_webhook("fal", outcome);
+    (status, text)
 }
 
-/// The delivery's outcome for `aisha_webhook_deliveries_total`, from the answer's text.
-fn outcome_label(answer: &str) -> &'static str {
-    match answer {
-        "ok" => "applied",
-        "already settled" => "already_settled",
-        "in hand" => "in_hand",
-        "unknown request" => "unknown_request",
-        "missing signature headers" | "invalid signature" => "refused",
-        "signing keys unavailable" | "try again" => "unavailable",
-        "body is not JSON" => "unreadable",
-        _ => "not_configured",
-    }
-}
+/// The answer's status and text, and the delivery's outcome for `aisha_webhook_deliveries_total`.
+type Answer = (StatusCode, &'static str, &'static str);
 
-async fn deliver(app: &AppState, headers: &HeaderMap, body: &Bytes) -> (StatusCode, &'static str) {
+async fn deliver(app: &AppState, headers: &HeaderMap, body: &Bytes) -> Answer {
     // Without FAL there is nothing to call us back: the path does not exist.
     if app.config.fal.key.is_none() {
-        return (StatusCode::NOT_FOUND, "FAL is not configured");
+        return (StatusCode::NOT_FOUND, "FAL is not configured", "not_configured");
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(request_id), Some(user_id), Some(timestamp), Some(signature)) = (
@@ -45,7 +34,7 @@ async fn deliver(app: &AppState, headers: &HeaderMap, body: &Bytes) -> (StatusCo
         header("x-fal-webhook-timestamp"),
         header("x-fal-webhook-signature"),
     ) else {
-        return (StatusCode::UNAUTHORIZED, "missing signature headers");
+        return (StatusCode::UNAUTHORIZED, "missing signature headers", "refused");
     };
     let signed = SignedHeaders { request_id, user_id, timestamp, signature };
     let now = chrono::Utc::now().timestamp();
@@ -53,15 +42,15 @@ async fn deliver(app: &AppState, headers: &HeaderMap, body: &Bytes) -> (StatusCo
         Ok(()) => {}
         Err(WebhookError::KeysUnavailable(error)) => {
             tracing::error!(%error, "cannot verify a FAL webhook");
-            return (StatusCode::SERVICE_UNAVAILABLE, "signing keys unavailable");
+            return (StatusCode::SERVICE_UNAVAILABLE, "signing keys unavailable", "unavailable");
         }
         Err(error) => {
             tracing::warn!(%error, request_id, "refused a FAL webhook");
-            return (StatusCode::UNAUTHORIZED, "invalid signature");
+            return (StatusCode::UNAUTHORIZED, "invalid signature", "refused");
         }
     }
     let Ok(payload) = serde_json::from_slice::<Value>(body) else {
-        return (StatusCode::BAD_REQUEST, "body is not JSON");
+        return (StatusCode::BAD_REQUEST, "body is not JSON", "unreadable");
     };
     // The body's request_id is the queue's id (the header may carry the gateway's).
     let request_id = payload.get("request_id").and_then(Value::as_str).unwrap_or(request_id).to_owned();
@@ -81,17 +70,17 @@ async fn deliver(app: &AppState, headers: &HeaderMap, body: &Bytes) -> (StatusCo
         }),
     };
     match app.services.jobs.on_provider_webhook(&request_id, outcome).await {
-        Ok(WebhookResult::Applied) => (StatusCode::OK, "ok"),
-        Ok(WebhookResult::AlreadySettled) => (StatusCode::OK, "already settled"),
-        Ok(WebhookResult::InHand) => (StatusCode::OK, "in hand"),
+        Ok(WebhookResult::Applied) => (StatusCode::OK, "ok", "applied"),
+        Ok(WebhookResult::AlreadySettled) => (StatusCode::OK, "already settled", "already_settled"),
+        Ok(WebhookResult::InHand) => (StatusCode::OK, "in hand", "in_hand"),
         Ok(WebhookResult::UnknownRequest) => {
             tracing::warn!(request_id, "a FAL webhook for a request we do not know");
-            (StatusCode::OK, "unknown request")
+            (StatusCode::OK, "unknown request", "unknown_request")
         }
         Err(error) => {
             // A 5xx makes FAL deliver again later; polling covers us meanwhile.
             tracing::error!(%error, request_id, "handling a FAL webhook failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "try again")
+            (StatusCode::INTERNAL_SERVER_ERROR, "try again", "unavailable")
         }
     }
 }

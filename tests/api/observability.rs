@@ -22,6 +22,12 @@ fn value(metrics: &str, series: &str) -> Option<f64> {
     metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
+/// `aisha_websocket_connections` and `aisha_subscriptions` of the server at `url`.
+async fn sockets_and_subscriptions(url: &str) -> (Option<f64>, Option<f64>) {
+    let metrics = metrics_of(url).await;
+    (value(&metrics, "aisha_websocket_connections"), value(&metrics, "aisha_subscriptions"))
+}
+
 #[tokio::test]
 async fn the_dashboard_asks_only_for_metrics_the_server_exposes() {
     let app = spawn_app(Db::Sqlite).await;
@@ -72,12 +78,7 @@ async fn an_instance_shows_its_jobs_provider_calls_sockets_and_spans() {
     let ws = format!("{}/graphql", server.url.replacen("http", "ws", 1));
     let socket = subscribe_at(&ws, &token, "subscription { myGenerationUpdates { id status } }", json!({})).await;
     // The subscription starts once the server has read the `subscribe` message.
-    let opened = eventually(|| async {
-        let metrics = metrics_of(&server.url).await;
-        value(&metrics, "aisha_websocket_connections") == Some(1.0)
-            && value(&metrics, "aisha_subscriptions") == Some(1.0)
-    })
-    .await;
+    let opened = eventually(|| async { sockets_and_subscriptions(&server.url).await == (Some(1.0), Some(1.0)) }).await;
     assert!(opened, "the socket or its subscription is not counted:\n{}", metrics_of(&server.url).await);
 
     let create = "mutation Create { createGeneration(input: { model: \"local/sketch\", prompt: \"seen\" }) { id } }";
@@ -111,12 +112,7 @@ async fn an_instance_shows_its_jobs_provider_calls_sockets_and_spans() {
     assert!(!metrics.lines().any(|l| l.starts_with("aisha_jobs_held{") && !l.ends_with(" 0")), "{metrics}");
 
     drop(socket);
-    let closed = eventually(|| async {
-        let metrics = metrics_of(&server.url).await;
-        value(&metrics, "aisha_websocket_connections") == Some(0.0)
-            && value(&metrics, "aisha_subscriptions") == Some(0.0)
-    })
-    .await;
+    let closed = eventually(|| async { sockets_and_subscriptions(&server.url).await == (Some(0.0), Some(0.0)) }).await;
     assert!(closed, "a closed socket is still counted:\n{}", metrics_of(&server.url).await);
 
     // One span per operation, with its name, user and duration; one per job step.
