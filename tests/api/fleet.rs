@@ -42,12 +42,13 @@ async fn a_subscriber_on_one_instance_sees_every_change_of_a_job_another_instanc
         if index == 0 {
             env.set("AISHA_WORKERS", "0");
         }
-        env.set("AISHA_LOCAL_LATENCY_MS", "1500");
     })
     .await
     else {
         return;
     };
+    // The fleet's provider is the fake FAL: a job long enough to show its progress.
+    fleet.fal.set_latency_for("local/", Duration::from_millis(1500));
     let (a, b) = (&fleet.servers[0], &fleet.servers[1]);
     let token = fleet.sign_in(0, 7001).await;
     let query = "subscription { myGenerationUpdates { status progress images { url } } }";
@@ -244,13 +245,11 @@ async fn rate_limits_are_one_budget_across_instances() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gallery_stats_cached_on_one_instance_change_at_once_with_a_charge_on_another() {
-    let Some(fleet) = Fleet::start(2, |_, env| {
-        env.set("AISHA_LOCAL_LATENCY_MS", "30000");
-    })
-    .await
-    else {
+    let Some(fleet) = Fleet::start(2, |_, _| {}).await else {
         return;
     };
+    // The fleet's provider is the fake FAL: the job must still be running when it is cancelled.
+    fleet.fal.set_mode(Mode::NeverFinish);
     let (a, b) = (&fleet.servers[0], &fleet.servers[1]);
     let token = fleet.sign_in(0, 7601).await;
     let spent = || async {
