@@ -26,6 +26,7 @@ use crate::domain::{
     jobs::{Capacity, JobEngine, JobEngineDeps, JobSettings},
     notifications::{NotificationService, NotificationSettings},
     payments::PaymentService,
+    promos::PromoService,
     rate_limits::RateLimiter,
     users::UserService,
 };
@@ -151,6 +152,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         config.credit_packages.clone(),
         stars,
     );
+    let promos = PromoService::new(db.clone(), credits.clone(), rate_limits.clone());
     let avatars = AvatarService::new(
         db.clone(),
         storage.clone(),
@@ -168,6 +170,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         jobs,
         gallery,
         payments,
+        promos,
         avatars,
         inbox,
         notifications,

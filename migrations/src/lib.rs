@@ -12,6 +12,7 @@ mod m20261126_000002_gallery_search;
 mod m20261126_000003_avatar_training;
 mod m20261201_000004_nothing_lost;
 mod m20261202_000005_abuse_bounds;
+mod m20261203_000006_promo_codes;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_avatar_training::Migration),
             Box::new(m20261201_000004_nothing_lost::Migration),
             Box::new(m20261202_000005_abuse_bounds::Migration),
+            Box::new(m20261203_000006_promo_codes::Migration),
         ]
     }
 }

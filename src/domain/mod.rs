@@ -1,5 +1,5 @@
 //! The domain: users, credits (a ledger), sign-in, generations and the job engine, gallery,
-//! avatars, payments, the inbox of acknowledged updates and the outbox of notifications. Plain
+//! avatars, payments, promo codes, the inbox of acknowledged updates and the outbox of notifications. Plain
 //! Rust over the database and the adapter traits; nothing here knows HTTP, GraphQL or Telegram.
 
 pub mod auth;
@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod paging;
 pub mod payments;
+pub mod promos;
 pub mod rate_limits;
 pub mod storage;
 pub mod time;
@@ -33,6 +34,7 @@ pub struct Services {
     pub jobs: jobs::JobEngine,
     pub gallery: gallery::GalleryService,
     pub payments: payments::PaymentService,
+    pub promos: promos::PromoService,
     pub avatars: avatars::AvatarService,
     /// Telegram updates acknowledged and not yet handled.
     pub inbox: inbox::InboxService,

@@ -17,6 +17,8 @@ pub enum Kind {
     StarPayment,
     /// A job of any kind (for the operator).
     Job,
+    PromoCode,
+    PromoRedemption,
 }
 
 impl Kind {
@@ -31,6 +33,8 @@ impl Kind {
             Kind::SavedFilter => "SavedFilter",
             Kind::StarPayment => "StarPayment",
             Kind::Job => "Job",
+            Kind::PromoCode => "PromoCode",
+            Kind::PromoRedemption => "PromoRedemption",
         }
     }
 
@@ -45,6 +49,8 @@ impl Kind {
             Kind::SavedFilter,
             Kind::StarPayment,
             Kind::Job,
+            Kind::PromoCode,
+            Kind::PromoRedemption,
         ]
         .into_iter()
         .find(|k| k.name() == name)

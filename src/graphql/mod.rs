@@ -16,6 +16,7 @@ mod loaders;
 mod node;
 mod pagination;
 mod payments;
+mod promos;
 mod uploads;
 mod users;
 
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     generations::GenerationQuery,
     gallery::GalleryQuery,
     payments::PaymentQuery,
+    promos::PromoQuery,
     avatars::AvatarQuery,
     node::NodeQuery,
     admin::AdminQuery,
@@ -54,6 +56,7 @@ pub struct MutationRoot(
     gallery::GalleryMutation,
     users::UserMutation,
     payments::PaymentMutation,
+    promos::PromoMutation,
     avatars::AvatarMutation,
     admin::AdminMutation,
 );

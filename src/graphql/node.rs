@@ -50,6 +50,7 @@ impl NodeQuery {
             (Kind::StarPayment, id) => Ok(Node::StarPayment(StarPayment(services.payments.payment(viewer, id).await?))),
             (Kind::AvatarPhoto, _) => Err(Error::NotFound("photo")),
             (Kind::Job, _) => Err(Error::NotFound("job")),
+            (Kind::PromoCode | Kind::PromoRedemption, _) => Err(Error::NotFound("promo code")),
         }
     }
 }

@@ -93,6 +93,16 @@ impl User {
         Ok(connection)
     }
 
+    /// Promo codes redeemed, newest first (the last 50); with `pendingOnly`, the bonuses and
+    /// discounts that wait for the next top-up or paid action.
+    async fn promo_redemptions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] pending_only: bool,
+    ) -> Result<Vec<super::promos::PromoRedemption>> {
+        super::promos::redemptions(ctx, self.0.id, pending_only).await
+    }
+
     /// Telegram Stars payments, newest first, with whether each can be refunded.
     #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn star_payments(
@@ -125,6 +135,8 @@ pub enum TransactionKind {
     Adjustment,
     /// Credits taken back when a Stars payment was refunded.
     PaymentRefund,
+    /// Credits of a promo code, or the bonus it gave a top-up.
+    Promo,
 }
 
 /// One row of the credit ledger.

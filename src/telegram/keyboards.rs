@@ -143,7 +143,10 @@ pub fn filters(t: &Texts, filter: &CardFilter, saved: &[String]) -> InlineKeyboa
 }
 
 pub fn balance(t: &Texts) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([vec![button(t.btn_top_up, Callback::TopUp)], back(t)])
+    InlineKeyboardMarkup::new([
+        vec![button(t.btn_top_up, Callback::TopUp), button(t.btn_promo, Callback::Promo)],
+        back(t),
+    ])
 }
 
 /// One button per refundable payment (id, label), then Back.

@@ -57,8 +57,9 @@ wire_enums! {
     PhotoStatus { Accepted = "ACCEPTED", Rejected = "REJECTED" }
     RefundStatus { Requested = "REQUESTED", Refunded = "REFUNDED" }
     TrainingType { Portrait = "PORTRAIT", Style = "STYLE" }
+    PromoKind { Credits = "CREDITS", BonusPercent = "BONUS_PERCENT", DiscountPercent = "DISCOUNT_PERCENT" }
     TransactionKind { TopUp = "TOP_UP", Charge = "CHARGE", Refund = "REFUND", Bonus = "BONUS",
-        Adjustment = "ADJUSTMENT", PaymentRefund = "PAYMENT_REFUND" }
+        Adjustment = "ADJUSTMENT", PaymentRefund = "PAYMENT_REFUND", Promo = "PROMO" }
 }
 
 impl GenerationStatus {
@@ -79,13 +80,13 @@ macro_rules! operations {
             variables_derives = "Debug, Clone",
             normalization = "rust",
             extern_enums("GenerationStatus", "AvatarStatus", "ImageType", "PhotoStatus", "RefundStatus",
-                "TrainingType", "TransactionKind"),
+                "TrainingType", "TransactionKind", "PromoKind"),
         )]
         pub struct $name;
     )+};
 }
 
-operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance);
+operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance, RedeemPromoCode);
 operations!("src/telegram/operations/generations.graphql":
     Models, CreateGeneration, GenerationForRepeat, GenerationDelivery,
     GenerationProgressUpdates);

@@ -37,6 +37,7 @@ pub enum Screen {
     ConfirmDeleteAvatar,
     PaySupport,
     ConfirmRefund,
+    AwaitPromo,
 }
 
 impl Screen {
@@ -47,7 +48,7 @@ impl Screen {
             Screen::Count => Screen::Ratio,
             Screen::Confirm => Screen::Count,
             Screen::Filters | Screen::Stats | Screen::ConfirmDelete => Screen::Gallery,
-            Screen::TopUp => Screen::Balance,
+            Screen::TopUp | Screen::AwaitPromo => Screen::Balance,
             Screen::Avatar | Screen::AwaitAvatarName => Screen::Avatars,
             Screen::AvatarKind => Screen::AwaitAvatarName,
             Screen::AwaitPhotos | Screen::ConfirmDeleteAvatar => Screen::Avatar,

@@ -109,6 +109,16 @@ pub struct Texts {
     pub confirm_refund: &'static str,
     pub btn_confirm_refund: &'static str,
     pub refunded: &'static str,
+    pub btn_promo: &'static str,
+    pub ask_promo: &'static str,
+    /// A `CREDITS` code: `{code}`, `{credits}`, `{balance}`.
+    pub promo_credits: &'static str,
+    /// A `BONUS_PERCENT` code: `{code}`, `{percent}`.
+    pub promo_bonus: &'static str,
+    /// A `DISCOUNT_PERCENT` code: `{code}`, `{percent}`.
+    pub promo_discount: &'static str,
+    /// The API's reason a code was refused: `{reason}`.
+    pub promo_refused: &'static str,
     pub unknown_command: &'static str,
     pub error: &'static str,
     pub gone: &'static str,
@@ -127,7 +137,7 @@ const RU: Texts = Texts {
     btn_back: "◀️ Назад",
     btn_menu: "🏠 Меню",
     help: "AISHA рисует картинки по описанию (Google Imagen 4) и хранит их в вашей галерее.\n\n\
-           /start — главное меню\n/language — язык\n/paysupport — вопросы об оплате\n/help — эта справка\n\n\
+           /start — главное меню\n/language — язык\n/paysupport — вопросы об оплате\n/promo КОД — промокод\n/help — эта справка\n\n\
            Картинка стоит несколько кредитов; кредиты покупаются за Telegram Stars. Если генерация не \
            удалась, кредиты возвращаются автоматически.",
     paysupport: "Вопросы об оплате: опишите проблему ответом на это сообщение и укажите дату платежа. \
@@ -202,6 +212,12 @@ const RU: Texts = Texts {
     confirm_refund: "Вернуть {stars} ⭐? С баланса спишется {credits} кредитов.",
     btn_confirm_refund: "↩️ Вернуть {stars} ⭐",
     refunded: "↩️ Возвращено {stars} ⭐, списано {credits} кредитов. Баланс: {balance}.",
+    btn_promo: "🎟 Промокод",
+    ask_promo: "🎟 Отправьте промокод одним сообщением.",
+    promo_credits: "🎟 Промокод {code}: +{credits} кредитов. Баланс: {balance}.",
+    promo_bonus: "🎟 Промокод {code}: следующее пополнение даст на {percent}% больше кредитов.",
+    promo_discount: "🎟 Промокод {code}: следующая генерация или обучение обойдётся на {percent}% дешевле.",
+    promo_refused: "🎟 Промокод не принят: {reason}.\n\nОтправьте другой или вернитесь назад.",
     unknown_command: "Не понимаю. Откройте меню: /start",
     error: "Что-то пошло не так. Попробуйте ещё раз.",
     gone: "Этой картинки больше нет.",
@@ -219,7 +235,7 @@ const EN: Texts = Texts {
     btn_back: "◀️ Back",
     btn_menu: "🏠 Menu",
     help: "AISHA draws pictures from a description (Google Imagen 4) and keeps them in your gallery.\n\n\
-           /start — main menu\n/language — language\n/paysupport — payment questions\n/help — this help\n\n\
+           /start — main menu\n/language — language\n/paysupport — payment questions\n/promo CODE — a promo code\n/help — this help\n\n\
            A picture costs a few credits; credits are bought with Telegram Stars. When a generation \
            fails, its credits come back automatically.",
     paysupport: "Payment questions: reply to this message with what went wrong and the date of the payment. \
@@ -294,6 +310,12 @@ const EN: Texts = Texts {
     confirm_refund: "Refund {stars} ⭐? {credits} credits will be taken from your balance.",
     btn_confirm_refund: "↩️ Refund {stars} ⭐",
     refunded: "↩️ Refunded {stars} ⭐; {credits} credits were taken back. Balance: {balance}.",
+    btn_promo: "🎟 Promo code",
+    ask_promo: "🎟 Send the promo code as a message.",
+    promo_credits: "🎟 Promo code {code}: +{credits} credits. Balance: {balance}.",
+    promo_bonus: "🎟 Promo code {code}: your next top-up gives {percent}% more credits.",
+    promo_discount: "🎟 Promo code {code}: your next generation or training costs {percent}% less.",
+    promo_refused: "🎟 That promo code was not accepted: {reason}.\n\nSend another, or go back.",
     unknown_command: "I did not get that. Open the menu: /start",
     error: "Something went wrong. Please try again.",
     gone: "That picture is gone.",

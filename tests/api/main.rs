@@ -21,6 +21,7 @@ mod notifications;
 mod observability;
 mod outbound;
 mod payments;
+mod promos;
 mod quotas;
 mod rate_limits;
 mod schema;

@@ -9,6 +9,8 @@ pub enum EntryKind {
     Adjustment,
     /// Credits taken back when a Stars payment is refunded.
     PaymentRefund,
+    /// Credits of a promo code, or the bonus it gave a top-up.
+    Promo,
 }
 
 impl EntryKind {
@@ -20,6 +22,7 @@ impl EntryKind {
             EntryKind::Bonus => "BONUS",
             EntryKind::Adjustment => "ADJUSTMENT",
             EntryKind::PaymentRefund => "PAYMENT_REFUND",
+            EntryKind::Promo => "PROMO",
         }
     }
 
@@ -31,6 +34,7 @@ impl EntryKind {
             "BONUS" => EntryKind::Bonus,
             "ADJUSTMENT" => EntryKind::Adjustment,
             "PAYMENT_REFUND" => EntryKind::PaymentRefund,
+            "PROMO" => EntryKind::Promo,
             other => return Err(Error::internal(format!("unknown ledger kind {other:?}"))),
         })
     }

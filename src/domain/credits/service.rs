@@ -67,6 +67,8 @@ pub(crate) async fn release_in_tx(
         reason: reason.to_owned(),
         key: IdempotencyKey::internal(format!("refund:reservation:{reservation_id}")),
     };
+    // A discount that lowered this charge waits for the next paid action again.
+    crate::domain::promos::restore_discount_in_tx(tx, reservation_id).await?;
     match apply_in_tx(tx, user_id, &change, Some(reservation_id)).await? {
         Ok(entry) => Ok(Some(entry)),
         Err(_) => Err(Error::internal(format!("refund of reservation {reservation_id} could not be written"))),
@@ -183,6 +185,11 @@ impl CreditService {
     /// One of the user's own ledger rows.
     pub async fn entry(&self, user_id: i64, id: i64) -> Result<LedgerEntry> {
         repo::find(&self.db, user_id, id).await?.ok_or(Error::NotFound("transaction"))
+    }
+
+    /// The user's ledger row with this idempotency key, if there is one.
+    pub async fn entry_by_key(&self, user_id: i64, key: &str) -> Result<Option<LedgerEntry>> {
+        Ok(repo::find_by_key(&self.db, user_id, key).await?.map(|(entry, _)| entry))
     }
 
     pub async fn transaction_count(&self, user_id: i64) -> Result<u64> {

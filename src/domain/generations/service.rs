@@ -12,6 +12,7 @@ use crate::domain::credits::{CreditService, IdempotencyKey, NotApplied, reserve_
 use crate::domain::gallery::GalleryService;
 use crate::domain::jobs::{Job, JobEngine, JobKind, NewJob, Purpose, active_jobs, find_job, insert_job};
 use crate::domain::paging::{Page, PageRequest};
+use crate::domain::promos;
 use crate::domain::rate_limits::{Action, Caller, RateLimiter};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
 
@@ -95,6 +96,8 @@ impl GenerationService {
         let now = now_micros();
         let engine = &self.inner.engine;
         let tx = self.inner.db.begin().await?;
+        // A waiting discount lowers the price; a refusal below rolls its use back.
+        let (cost, discount) = promos::discount_in_tx(&tx, user_id, cost).await?;
         let (reservation, charge) = match reserve_in_tx(&tx, user_id, cost, "generation", &ledger_key).await? {
             Ok(reserved) => reserved,
             Err(not_applied) => {
@@ -102,6 +105,9 @@ impl GenerationService {
                 return self.explain_refusal(user_id, client_key, cost, not_applied).await;
             }
         };
+        if let Some(redemption_id) = discount {
+            promos::link_discount_in_tx(&tx, redemption_id, reservation.id).await?;
+        }
         let active_jobs = active_jobs(&tx, user_id, JobKind::Image).await?;
         let job = NewJob {
             user_id,

@@ -15,6 +15,7 @@ use crate::domain::avatars::{self, Avatar, AvatarStatus, MAX_PHOTOS, MIN_PHOTOS,
 use crate::domain::credits::{IdempotencyKey, NotApplied, capture_in_tx, reserve_in_tx};
 use crate::domain::generations::{AspectRatio, GenerationStatus};
 use crate::domain::notifications::NotificationKind;
+use crate::domain::promos;
 use crate::domain::storage::{Bucket, Objects, StorageKey};
 use crate::domain::{Error, Result, time::now_micros};
 use crate::providers::ProducedFile;
@@ -40,6 +41,7 @@ impl JobEngine {
             )));
         }
         let key = IdempotencyKey::internal(format!("training:{}:{:032x}", avatar.id, rand::random::<u128>()));
+        let (price, discount) = promos::discount_in_tx(&tx, avatar.user_id, price).await?;
         let (reservation, charge) = match reserve_in_tx(&tx, avatar.user_id, price, "avatar training", &key).await? {
             Ok(reserved) => reserved,
             Err(NotApplied::InsufficientCredits) => {
@@ -52,6 +54,9 @@ impl JobEngine {
                 return Err(Error::internal("a fresh training key was a duplicate"));
             }
         };
+        if let Some(redemption_id) = discount {
+            promos::link_discount_in_tx(&tx, redemption_id, reservation.id).await?;
+        }
         let active_jobs = repo::active_jobs(&tx, avatar.user_id, JobKind::Training).await?;
         let job = NewJob {
             user_id: avatar.user_id,

@@ -12,6 +12,7 @@ use super::repository as repo;
 use super::{GatewayError, StarsGateway};
 use crate::domain::credits::{BalanceChange, CreditService, EntryKind, IdempotencyKey, LedgerEntry, apply_in_tx};
 use crate::domain::notifications::{NotificationKind, NotificationService};
+use crate::domain::promos;
 use crate::domain::users::{TelegramProfile, UserService};
 use crate::domain::{Error, Result, time::now_micros};
 
@@ -89,15 +90,19 @@ impl PaymentService {
             kind: EntryKind::TopUp,
             amount: offer.credits,
             reason: format!("{} stars: {} credits", offer.stars, offer.credits),
-            key: IdempotencyKey::internal(format!("stars:{charge_id}")),
+            key: IdempotencyKey::internal(top_up_key(charge_id)),
         };
         let entry = apply_in_tx(&tx, user_id, &change, None)
             .await?
             .map_err(|_| Error::internal("a top-up was refused by the ledger"))?;
         repo::link_ledger_entry(&tx, payment_id, entry.id).await?;
+        let bonus = promos::bonus_in_tx(&tx, user_id, &entry).await?;
         self.notifications.record(&tx, user_id, NotificationKind::PaymentCredited, entry.id, entry.id).await?;
         tx.commit().await?;
         self.credits.announce(&entry).await;
+        if let Some(bonus) = &bonus {
+            self.credits.announce(bonus).await;
+        }
         Ok(entry)
     }
 
@@ -134,7 +139,17 @@ impl PaymentService {
     /// Whether a refund of this payment would be accepted now: not refunded, and its credits
     /// still unspent.
     pub async fn is_refundable(&self, payment: &Payment) -> Result<bool> {
-        Ok(payment.refund.is_none() && self.credits.balance(payment.user_id).await? >= payment.credits)
+        if payment.refund.is_some() {
+            return Ok(false);
+        }
+        let credits = payment.credits + self.bonus_of(payment).await?;
+        Ok(self.credits.balance(payment.user_id).await? >= credits)
+    }
+
+    /// The promo bonus the payment's top-up earned: a refund takes it back with the credits.
+    async fn bonus_of(&self, payment: &Payment) -> Result<i64> {
+        let key = promos::bonus_key(&top_up_key(&payment.telegram_payment_charge_id));
+        Ok(self.credits.entry_by_key(payment.user_id, key.as_str()).await?.map_or(0, |e| e.amount))
     }
 
     /// Refunds a payment whose credits are unspent: the credits are taken back (a ledger row, in
@@ -173,6 +188,7 @@ impl PaymentService {
 
     /// Takes the payment's credits back and marks the refund requested, in one transaction.
     async fn take_back(&self, payment: &Payment) -> Result<()> {
+        let bonus = self.bonus_of(payment).await?;
         let tx = self.db.begin().await?;
         if !repo::request_refund(&tx, payment.id).await? {
             tx.rollback().await?;
@@ -180,8 +196,11 @@ impl PaymentService {
         }
         let change = BalanceChange {
             kind: EntryKind::PaymentRefund,
-            amount: -payment.credits,
-            reason: format!("refund of {} stars", payment.stars),
+            amount: -(payment.credits + bonus),
+            reason: match bonus {
+                0 => format!("refund of {} stars", payment.stars),
+                bonus => format!("refund of {} stars (with the {bonus} bonus credits)", payment.stars),
+            },
             key: IdempotencyKey::internal(format!("stars-refund:{}:{:016x}", payment.id, rand::random::<u64>())),
         };
         let Ok(entry) = apply_in_tx(&tx, payment.user_id, &change, None).await? else {
@@ -207,6 +226,7 @@ impl PaymentService {
 
     /// Telegram refused: the credits come back (an `ADJUSTMENT` saying why).
     async fn undo_take_back(&self, payment: &Payment, reason: &str) -> Result<()> {
+        let bonus = self.bonus_of(payment).await?;
         let tx = self.db.begin().await?;
         if !repo::refund_refused(&tx, payment.id, reason).await? {
             tx.rollback().await?;
@@ -214,7 +234,7 @@ impl PaymentService {
         }
         let change = BalanceChange {
             kind: EntryKind::Adjustment,
-            amount: payment.credits,
+            amount: payment.credits + bonus,
             reason: format!("refund refused by Telegram: {}", reason.chars().take(150).collect::<String>()),
             key: IdempotencyKey::internal(format!("stars-refund-undone:{}:{:016x}", payment.id, rand::random::<u64>())),
         };
@@ -269,4 +289,9 @@ impl PaymentService {
         }
         Ok(report)
     }
+}
+
+/// The ledger key of the top-up of a Stars charge.
+fn top_up_key(charge_id: &str) -> String {
+    format!("stars:{charge_id}")
 }

@@ -1,5 +1,6 @@
 //! Balance, the ledger, top-up with Telegram Stars (a recorded invoice → pre-checkout →
-//! payment), and `/paysupport` with refunds of unspent purchases.
+//! payment), promo codes (`/promo CODE`, or a button and then the code), and `/paysupport` with
+//! refunds of unspent purchases.
 
 use teloxide::{
     payloads::AnswerPreCheckoutQuerySetters,
@@ -11,9 +12,9 @@ use super::{BotCtx, BotError, Result, Turn, profile};
 use crate::telegram::client::{Actor, ApiError, ErrorCode};
 use crate::telegram::keyboards;
 use crate::telegram::operations::{
-    Balance, CheckStarsCheckout, CreateStarsInvoice, CreditPackages, DateTime, RecordStarsPayment, RefundStarPayment,
-    StarPayment, StarPayments, balance, check_stars_checkout, create_stars_invoice, credit_packages,
-    record_stars_payment, refund_star_payment, star_payment, star_payments,
+    Balance, CheckStarsCheckout, CreateStarsInvoice, CreditPackages, DateTime, PromoKind, RecordStarsPayment,
+    RedeemPromoCode, RefundStarPayment, StarPayment, StarPayments, balance, check_stars_checkout, create_stars_invoice,
+    credit_packages, record_stars_payment, redeem_promo_code, refund_star_payment, star_payment, star_payments,
 };
 use crate::telegram::outgoing::retrying;
 use crate::telegram::state::Screen;
@@ -165,4 +166,35 @@ pub async fn refund(turn: &mut Turn<'_>, payment_id: &str) -> Result<()> {
         Err(error) => return Err(error),
     }
     paysupport(turn).await
+}
+
+/// Asks for a promo code: the next message is taken as one.
+pub async fn ask_promo(turn: &mut Turn<'_>) -> Result<()> {
+    let t = turn.t();
+    turn.show(Screen::AwaitPromo, t.ask_promo, Some(keyboards::only_back(t))).await
+}
+
+/// Redeems a code; a refusal shows the API's reason and waits for another code.
+pub async fn redeem(turn: &mut Turn<'_>, code: &str) -> Result<()> {
+    let variables = redeem_promo_code::Variables { code: code.to_owned() };
+    let redeemed = match turn.execute::<RedeemPromoCode>(variables).await {
+        Ok(redeemed) => redeemed.redeem_promo_code,
+        Err(BotError::Api(ApiError::Refused { code: ErrorCode::BadUserInput, message, .. })) => {
+            let t = turn.t();
+            let text = fill(t.promo_refused, &[("reason", &message)]);
+            return turn.show(Screen::AwaitPromo, &text, Some(keyboards::only_back(t))).await;
+        }
+        Err(error) => return Err(error),
+    };
+    let t = turn.t();
+    let code = &redeemed.code;
+    let text = match (redeemed.kind, &redeemed.transaction) {
+        (PromoKind::Credits, Some(paid)) => {
+            fill(t.promo_credits, &[("code", code), ("credits", &paid.amount), ("balance", &paid.balance_after)])
+        }
+        (PromoKind::Credits, None) => return show(turn).await,
+        (PromoKind::BonusPercent, _) => fill(t.promo_bonus, &[("code", code), ("percent", &redeemed.value)]),
+        (PromoKind::DiscountPercent, _) => fill(t.promo_discount, &[("code", code), ("percent", &redeemed.value)]),
+    };
+    turn.show(Screen::Balance, &text, Some(keyboards::balance(t))).await
 }

@@ -78,9 +78,16 @@ async fn route_message(turn: &mut Turn<'_>, message: &Message, text: &str) -> Re
         "/language" => menu::pick_language(turn).await,
         "/paysupport" => balance::paysupport(turn).await,
         "/balance" => balance::show(turn).await,
+        "/promo" => match text.split_whitespace().nth(1) {
+            Some(code) => balance::redeem(turn, code).await,
+            None => balance::ask_promo(turn).await,
+        },
         "/gallery" => gallery::show_first(turn).await,
         _ if turn.state.screen == Screen::AwaitPrompt && !text.is_empty() && !command.starts_with('/') => {
             create::prompt_received(turn, text).await
+        }
+        _ if turn.state.screen == Screen::AwaitPromo && !text.is_empty() && !command.starts_with('/') => {
+            balance::redeem(turn, text).await
         }
         _ if turn.state.screen == Screen::AwaitAvatarName && !text.is_empty() && !command.starts_with('/') => {
             avatars::name_received(turn, text).await
@@ -170,6 +177,7 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::TopUp => balance::top_up(turn).await,
         Callback::Buy(id) => balance::buy(turn, &id).await,
         Callback::PaySupport => balance::paysupport(turn).await,
+        Callback::Promo => balance::ask_promo(turn).await,
         Callback::Refund(id) => balance::ask_refund(turn, &id).await,
         Callback::ConfirmRefund(id) => balance::refund(turn, &id).await,
         Callback::Noop => Ok(()),
