@@ -13,6 +13,7 @@ mod m20261126_000003_avatar_training;
 mod m20261201_000004_nothing_lost;
 mod m20261202_000005_abuse_bounds;
 mod m20261203_000006_promo_codes;
+mod m20261203_000007_user_settings;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_nothing_lost::Migration),
             Box::new(m20261202_000005_abuse_bounds::Migration),
             Box::new(m20261203_000006_promo_codes::Migration),
+            Box::new(m20261203_000007_user_settings::Migration),
         ]
     }
 }

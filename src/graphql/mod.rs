@@ -17,6 +17,7 @@ mod node;
 mod pagination;
 mod payments;
 mod promos;
+mod settings;
 mod uploads;
 mod users;
 
@@ -55,6 +56,7 @@ pub struct MutationRoot(
     generations::GenerationMutation,
     gallery::GalleryMutation,
     users::UserMutation,
+    settings::SettingsMutation,
     payments::PaymentMutation,
     promos::PromoMutation,
     avatars::AvatarMutation,

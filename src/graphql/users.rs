@@ -93,6 +93,11 @@ impl User {
         Ok(connection)
     }
 
+    /// The user's settings (defaults until changed with `updateSettings`).
+    async fn settings(&self, ctx: &Context<'_>) -> Result<super::settings::UserSettings> {
+        Ok(services(ctx).users.settings(self.0.id).await?.into())
+    }
+
     /// Promo codes redeemed, newest first (the last 50); with `pendingOnly`, the bonuses and
     /// discounts that wait for the next top-up or paid action.
     async fn promo_redemptions(

@@ -36,6 +36,9 @@ pub enum Callback {
     PaySupport,
     /// Asks for a promo code.
     Promo,
+    Settings,
+    /// Changes one setting (the next format or count, or a switch).
+    Setting(Setting),
     Refund(String),
     ConfirmRefund(String),
     Language(String),
@@ -51,6 +54,15 @@ pub enum Callback {
     AskDeleteAvatar(String),
     DeleteAvatar(String),
     Noop,
+}
+
+/// A setting a button of the settings screen changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    Ratio,
+    Count,
+    Quick,
+    Details,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -108,6 +120,16 @@ impl Callback {
             Callback::Buy(id) => format!("buy:{id}"),
             Callback::PaySupport => "ps".to_owned(),
             Callback::Promo => "pc".to_owned(),
+            Callback::Settings => "se".to_owned(),
+            Callback::Setting(setting) => format!(
+                "se:{}",
+                match setting {
+                    Setting::Ratio => "r",
+                    Setting::Count => "n",
+                    Setting::Quick => "q",
+                    Setting::Details => "d",
+                }
+            ),
             Callback::Refund(id) => format!("rf:{id}"),
             Callback::ConfirmRefund(id) => format!("ry:{id}"),
             Callback::Language(code) => format!("l:{code}"),
@@ -170,6 +192,14 @@ impl Callback {
             ("buy", _) => Callback::Buy(id()?),
             ("ps", None) => Callback::PaySupport,
             ("pc", None) => Callback::Promo,
+            ("se", None) => Callback::Settings,
+            ("se", Some(s)) => Callback::Setting(match s {
+                "r" => Setting::Ratio,
+                "n" => Setting::Count,
+                "q" => Setting::Quick,
+                "d" => Setting::Details,
+                _ => return None,
+            }),
             ("rf", _) => Callback::Refund(id()?),
             ("ry", _) => Callback::ConfirmRefund(id()?),
             ("l", _) => Callback::Language(id()?),
@@ -228,6 +258,11 @@ mod tests {
             Callback::Buy("stars500".into()),
             Callback::PaySupport,
             Callback::Promo,
+            Callback::Settings,
+            Callback::Setting(Setting::Ratio),
+            Callback::Setting(Setting::Count),
+            Callback::Setting(Setting::Quick),
+            Callback::Setting(Setting::Details),
             Callback::Refund(long_id.clone()),
             Callback::ConfirmRefund(long_id.clone()),
             Callback::Language("ru".into()),

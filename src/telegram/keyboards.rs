@@ -2,7 +2,7 @@
 
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::callback::{Callback, Period};
+use super::callback::{Callback, Period, Setting};
 use super::operations::{AvatarStatus, ImageType};
 use super::state::CardFilter;
 use super::texts::{Texts, fill};
@@ -25,6 +25,17 @@ pub fn main_menu(t: &Texts) -> InlineKeyboardMarkup {
         vec![button(t.btn_create, Callback::Create), button(t.btn_avatars, Callback::Avatars)],
         vec![button(t.btn_gallery, Callback::Gallery), button(t.btn_balance, Callback::Balance)],
         vec![button(t.btn_help, Callback::Help), button(t.btn_language, Callback::Language("pick".into()))],
+        vec![button(t.btn_settings, Callback::Settings)],
+    ])
+}
+
+/// The settings screen: each button changes one setting (`labels` in the order of `Setting`).
+pub fn settings(t: &Texts, labels: [String; 4]) -> InlineKeyboardMarkup {
+    let [ratio, count, quick, details] = labels;
+    InlineKeyboardMarkup::new([
+        vec![button(ratio, Callback::Setting(Setting::Ratio)), button(count, Callback::Setting(Setting::Count))],
+        vec![button(quick, Callback::Setting(Setting::Quick)), button(details, Callback::Setting(Setting::Details))],
+        back(t),
     ])
 }
 
@@ -39,15 +50,17 @@ pub fn languages() -> InlineKeyboardMarkup {
     ]])
 }
 
-pub fn ratios(t: &Texts, ratios: &[String]) -> InlineKeyboardMarkup {
-    let buttons: Vec<_> = ratios.iter().map(|r| button(r.as_str(), Callback::Ratio(r.clone()))).collect();
+/// The formats on offer; the user's default is marked.
+pub fn ratios(t: &Texts, ratios: &[String], default: &str) -> InlineKeyboardMarkup {
+    let buttons: Vec<_> = ratios.iter().map(|r| button(mark(r == default, r), Callback::Ratio(r.clone()))).collect();
     let mut rows: Vec<Vec<_>> = buttons.chunks(3).map(<[_]>::to_vec).collect();
     rows.push(back(t));
     InlineKeyboardMarkup::new(rows)
 }
 
-pub fn counts(t: &Texts, max: u8) -> InlineKeyboardMarkup {
-    let row = (1..=max.clamp(1, 4)).map(|n| button(n.to_string(), Callback::Count(n))).collect();
+/// 1 to `max` images; the user's default is marked.
+pub fn counts(t: &Texts, max: u8, default: u8) -> InlineKeyboardMarkup {
+    let row = (1..=max.clamp(1, 4)).map(|n| button(mark(n == default, &n.to_string()), Callback::Count(n))).collect();
     InlineKeyboardMarkup::new([row, back(t)])
 }
 

@@ -106,7 +106,15 @@ async fn generation_finished(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
         parcel.advance(1).await.map_err(BotError::Outbox)?;
     }
     let buttons: Vec<(String, bool)> = generation.images.iter().map(|i| (i.id.clone(), i.favorite)).collect();
-    let text = truncate(&fill(t.result, &[("prompt", &truncate(&caption, 200))]), 4096);
+    let mut text = fill(t.result, &[("prompt", &truncate(&caption, 200))]);
+    if data.me.settings.show_technical_details {
+        let seconds = generation.completed_at.map_or(0.0, |done| (done - generation.created_at).as_seconds_f64());
+        let seed = generation.seed.map_or_else(String::new, |s| format!(" · seed {s}"));
+        let details =
+            fill(t.technical, &[("model", &generation.model), ("seed", &seed), ("seconds", &format!("{seconds:.1}"))]);
+        text = format!("{text}\n{details}");
+    }
+    let text = truncate(&text, 4096);
     bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::result(t, &id, &buttons))).await?;
     Ok(())
 }

@@ -86,7 +86,8 @@ macro_rules! operations {
     )+};
 }
 
-operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance, RedeemPromoCode);
+operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance, RedeemPromoCode, Settings,
+    UpdateSettings);
 operations!("src/telegram/operations/generations.graphql":
     Models, CreateGeneration, GenerationForRepeat, GenerationDelivery,
     GenerationProgressUpdates);

@@ -38,6 +38,7 @@ pub enum Screen {
     PaySupport,
     ConfirmRefund,
     AwaitPromo,
+    Settings,
 }
 
 impl Screen {

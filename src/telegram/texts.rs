@@ -110,6 +110,18 @@ pub struct Texts {
     pub btn_confirm_refund: &'static str,
     pub refunded: &'static str,
     pub btn_promo: &'static str,
+    pub btn_settings: &'static str,
+    /// `{ratio}`, `{count}`, `{quick}`, `{max}`, `{details}`.
+    pub settings: &'static str,
+    pub btn_setting_ratio: &'static str,
+    pub btn_setting_count: &'static str,
+    pub btn_setting_quick: &'static str,
+    pub btn_setting_details: &'static str,
+    pub on: &'static str,
+    pub off: &'static str,
+    /// Under a result, with technical details on: `{model}`, `{seed}` (` · seed N`, if one was
+    /// given), `{seconds}`.
+    pub technical: &'static str,
     pub ask_promo: &'static str,
     /// A `CREDITS` code: `{code}`, `{credits}`, `{balance}`.
     pub promo_credits: &'static str,
@@ -137,7 +149,7 @@ const RU: Texts = Texts {
     btn_back: "◀️ Назад",
     btn_menu: "🏠 Меню",
     help: "AISHA рисует картинки по описанию (Google Imagen 4) и хранит их в вашей галерее.\n\n\
-           /start — главное меню\n/language — язык\n/paysupport — вопросы об оплате\n/promo КОД — промокод\n/help — эта справка\n\n\
+           /start — главное меню\n/language — язык\n/paysupport — вопросы об оплате\n/promo КОД — промокод\n/settings — настройки\n/help — эта справка\n\n\
            Картинка стоит несколько кредитов; кредиты покупаются за Telegram Stars. Если генерация не \
            удалась, кредиты возвращаются автоматически.",
     paysupport: "Вопросы об оплате: опишите проблему ответом на это сообщение и укажите дату платежа. \
@@ -213,6 +225,15 @@ const RU: Texts = Texts {
     btn_confirm_refund: "↩️ Вернуть {stars} ⭐",
     refunded: "↩️ Возвращено {stars} ⭐, списано {credits} кредитов. Баланс: {balance}.",
     btn_promo: "🎟 Промокод",
+    btn_settings: "⚙️ Настройки",
+    settings: "⚙️ Настройки\n\nФормат по умолчанию: {ratio}\nКартинок по умолчанию: {count}\nБыстрый режим (без подтверждения до {max} кредитов): {quick}\nТехнические детали: {details}",
+    btn_setting_ratio: "Формат: {value}",
+    btn_setting_count: "Картинок: {value}",
+    btn_setting_quick: "⚡ Быстрый режим: {value}",
+    btn_setting_details: "🔧 Детали: {value}",
+    on: "вкл",
+    off: "выкл",
+    technical: "🔧 {model}{seed} · {seconds} с",
     ask_promo: "🎟 Отправьте промокод одним сообщением.",
     promo_credits: "🎟 Промокод {code}: +{credits} кредитов. Баланс: {balance}.",
     promo_bonus: "🎟 Промокод {code}: следующее пополнение даст на {percent}% больше кредитов.",
@@ -235,7 +256,7 @@ const EN: Texts = Texts {
     btn_back: "◀️ Back",
     btn_menu: "🏠 Menu",
     help: "AISHA draws pictures from a description (Google Imagen 4) and keeps them in your gallery.\n\n\
-           /start — main menu\n/language — language\n/paysupport — payment questions\n/promo CODE — a promo code\n/help — this help\n\n\
+           /start — main menu\n/language — language\n/paysupport — payment questions\n/promo CODE — a promo code\n/settings — settings\n/help — this help\n\n\
            A picture costs a few credits; credits are bought with Telegram Stars. When a generation \
            fails, its credits come back automatically.",
     paysupport: "Payment questions: reply to this message with what went wrong and the date of the payment. \
@@ -311,6 +332,15 @@ const EN: Texts = Texts {
     btn_confirm_refund: "↩️ Refund {stars} ⭐",
     refunded: "↩️ Refunded {stars} ⭐; {credits} credits were taken back. Balance: {balance}.",
     btn_promo: "🎟 Promo code",
+    btn_settings: "⚙️ Settings",
+    settings: "⚙️ Settings\n\nDefault format: {ratio}\nDefault number of images: {count}\nQuick mode (no confirmation up to {max} credits): {quick}\nTechnical details: {details}",
+    btn_setting_ratio: "Format: {value}",
+    btn_setting_count: "Images: {value}",
+    btn_setting_quick: "⚡ Quick mode: {value}",
+    btn_setting_details: "🔧 Details: {value}",
+    on: "on",
+    off: "off",
+    technical: "🔧 {model}{seed} · {seconds} s",
     ask_promo: "🎟 Send the promo code as a message.",
     promo_credits: "🎟 Promo code {code}: +{credits} credits. Balance: {balance}.",
     promo_bonus: "🎟 Promo code {code}: your next top-up gives {percent}% more credits.",

@@ -25,6 +25,7 @@ mod promos;
 mod quotas;
 mod rate_limits;
 mod schema;
+mod settings;
 mod storage;
 mod telegram;
 mod timeouts;

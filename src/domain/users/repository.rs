@@ -1,7 +1,9 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult};
 
 use super::model::{TelegramProfile, User};
+use super::settings::{Settings, ValidChange};
 use crate::adapters::db::{entity::users, statement};
+use crate::domain::generations::AspectRatio;
 use crate::domain::{Error, Result, time::Micros};
 
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<User>> {
@@ -15,12 +17,13 @@ pub async fn find_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Use
 }
 
 pub async fn set_language(db: &impl ConnectionTrait, id: i64, language_code: &str, now: Micros) -> Result<()> {
-    let sql = "UPDATE users SET language_code = $1, updated_at = $2 WHERE id = $3";
+    let sql = "UPDATE users SET language_code = $1, language_chosen = TRUE, updated_at = $2 WHERE id = $3";
     db.execute_raw(statement(db, sql, [language_code.into(), now.into(), id.into()])).await?;
     Ok(())
 }
 
-/// Inserts the user or refreshes the names Telegram sent; returns the user and whether it is new.
+/// Inserts the user or refreshes the names Telegram sent (and its language, unless the user chose
+/// one); returns the user and whether it is new.
 pub async fn upsert_telegram(
     db: &impl ConnectionTrait,
     p: &TelegramProfile,
@@ -31,7 +34,8 @@ pub async fn upsert_telegram(
                VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7) \
                ON CONFLICT (telegram_id) DO UPDATE SET username = excluded.username, \
                first_name = excluded.first_name, last_name = excluded.last_name, \
-               language_code = COALESCE(excluded.language_code, users.language_code), updated_at = excluded.updated_at \
+               language_code = CASE WHEN users.language_chosen THEN users.language_code \
+               ELSE COALESCE(excluded.language_code, users.language_code) END, updated_at = excluded.updated_at \
                RETURNING id, telegram_id, username, first_name, last_name, language_code, balance, created_at";
     let values = [
         p.telegram_id.into(),
@@ -72,4 +76,57 @@ pub fn to_user(m: users::Model) -> User {
         balance: m.balance,
         created_at: m.created_at,
     }
+}
+
+/// The stored settings (without the language, which is the user's); None when never changed.
+pub async fn settings(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Settings>> {
+    let sql = "SELECT default_aspect_ratio, default_num_images, quick_mode, quick_mode_max_price, \
+               show_technical_details FROM user_settings WHERE user_id = $1";
+    let Some(row) = db.query_one_raw(statement(db, sql, [user_id.into()])).await? else { return Ok(None) };
+    Ok(Some(Settings {
+        default_aspect_ratio: AspectRatio::parse(&row.try_get_by_index::<String>(0)?)?,
+        default_num_images: u8::try_from(row.try_get_by_index::<i32>(1)?).unwrap_or(1),
+        quick_mode: row.try_get_by_index(2)?,
+        quick_mode_max_price: row.try_get_by_index(3)?,
+        show_technical_details: row.try_get_by_index(4)?,
+        language_code: None,
+    }))
+}
+
+/// Writes the named settings, each on its own (a row of defaults is made first if need be).
+pub async fn update_settings(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    change: &ValidChange,
+    defaults: &Settings,
+    now: Micros,
+) -> Result<()> {
+    let insert = "INSERT INTO user_settings (user_id, default_aspect_ratio, default_num_images, quick_mode, \
+                  quick_mode_max_price, show_technical_details, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                  ON CONFLICT (user_id) DO NOTHING";
+    let values = [
+        user_id.into(),
+        defaults.default_aspect_ratio.as_str().into(),
+        i32::from(defaults.default_num_images).into(),
+        defaults.quick_mode.into(),
+        defaults.quick_mode_max_price.into(),
+        defaults.show_technical_details.into(),
+        now.into(),
+    ];
+    db.execute_raw(statement(db, insert, values)).await?;
+    let update = "UPDATE user_settings SET default_aspect_ratio = COALESCE($1, default_aspect_ratio), \
+                  default_num_images = COALESCE($2, default_num_images), quick_mode = COALESCE($3, quick_mode), \
+                  quick_mode_max_price = COALESCE($4, quick_mode_max_price), \
+                  show_technical_details = COALESCE($5, show_technical_details), updated_at = $6 WHERE user_id = $7";
+    let values = [
+        change.default_aspect_ratio.map(|r| r.as_str().to_owned()).into(),
+        change.default_num_images.map(i32::from).into(),
+        change.quick_mode.into(),
+        change.quick_mode_max_price.into(),
+        change.show_technical_details.into(),
+        now.into(),
+        user_id.into(),
+    ];
+    db.execute_raw(statement(db, update, values)).await?;
+    Ok(())
 }

@@ -2,6 +2,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::model::{TelegramProfile, User};
 use super::repository as repo;
+use super::settings::{self, Settings, SettingsChange};
 use crate::domain::credits::{BalanceChange, CreditService, EntryKind, IdempotencyKey, apply_in_tx};
 use crate::domain::{Error, Result, time::now_micros};
 
@@ -28,13 +29,31 @@ impl UserService {
 
     /// Sets the language the user wants to be spoken to in (`en`, `ru`, …).
     pub async fn set_language(&self, id: i64, language_code: &str) -> Result<User> {
-        let code = language_code.trim().to_ascii_lowercase();
-        let valid = (2..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
-        if !valid {
-            return Err(Error::invalid("languageCode must be an IETF language tag such as en or ru"));
-        }
+        let code = settings::language_code(language_code)?;
         repo::set_language(&self.db, id, &code, now_micros()).await?;
         self.get(id).await
+    }
+
+    /// The user's settings (the defaults until they change one).
+    pub async fn settings(&self, id: i64) -> Result<Settings> {
+        let user = self.get(id).await?;
+        let stored = repo::settings(&self.db, id).await?.unwrap_or_default();
+        Ok(Settings { language_code: user.language_code, ..stored })
+    }
+
+    /// Changes the settings named in `change`, all or none; each field is written on its own,
+    /// so concurrent changes of different settings both stay.
+    pub async fn update_settings(&self, id: i64, change: SettingsChange) -> Result<Settings> {
+        let change = change.validate()?;
+        self.get(id).await?; // NOT_FOUND before anything else
+        let now = now_micros();
+        let tx = self.db.begin().await?;
+        repo::update_settings(&tx, id, &change, &Settings::default(), now).await?;
+        if let Some(code) = &change.language_code {
+            repo::set_language(&tx, id, code, now).await?;
+        }
+        tx.commit().await?;
+        self.settings(id).await
     }
 
     /// Finds or creates the user behind a Telegram account. A new user gets the welcome bonus as

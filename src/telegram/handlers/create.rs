@@ -19,15 +19,16 @@ use crate::telegram::state::{Draft, Screen};
 use crate::telegram::texts::{fill, truncate};
 
 /// The model the bot offers for this draft, as the API prices it for `count` images: the
-/// catalogue's first that needs an avatar when the draft has one, else its first that does not.
-async fn model(turn: &Turn<'_>, count: u8) -> Result<(models::ModelsModels, i64)> {
+/// catalogue's first that needs an avatar when the draft has one, else its first that does not;
+/// with the user's balance and settings.
+async fn model(turn: &Turn<'_>, count: u8) -> Result<(models::ModelsModels, models::ModelsMe)> {
     let data = turn.execute::<Models>(models::Variables { num_images: i64::from(count) }).await?;
     let with_avatar = turn.state.draft.avatar.is_some();
     let model = data.models.into_iter().find(|m| m.requires_avatar == with_avatar).ok_or_else(|| {
         let message = format!("no model {} an avatar is on offer", if with_avatar { "with" } else { "without" });
         BotError::Api(ApiError::Refused { code: ErrorCode::NotFound, message, details: Details::default() })
     })?;
-    Ok((model, data.me.balance))
+    Ok((model, data.me))
 }
 
 pub async fn ask_prompt(turn: &mut Turn<'_>) -> Result<()> {
@@ -43,9 +44,10 @@ pub async fn prompt_received(turn: &mut Turn<'_>, text: &str) -> Result<()> {
 }
 
 pub async fn ask_ratio(turn: &mut Turn<'_>) -> Result<()> {
-    let (model, _) = model(turn, 1).await?;
+    let (model, me) = model(turn, 1).await?;
     let t = turn.t();
-    turn.show(Screen::Ratio, t.ask_ratio, Some(keyboards::ratios(t, &model.aspect_ratios))).await
+    let keyboard = keyboards::ratios(t, &model.aspect_ratios, &me.settings.default_aspect_ratio);
+    turn.show(Screen::Ratio, t.ask_ratio, Some(keyboard)).await
 }
 
 pub async fn ratio_chosen(turn: &mut Turn<'_>, ratio: String) -> Result<()> {
@@ -54,14 +56,20 @@ pub async fn ratio_chosen(turn: &mut Turn<'_>, ratio: String) -> Result<()> {
 }
 
 pub async fn ask_count(turn: &mut Turn<'_>) -> Result<()> {
-    let (model, _) = model(turn, 1).await?;
+    let (model, me) = model(turn, 1).await?;
     let t = turn.t();
     let max_images = u8::try_from(model.max_images).unwrap_or(1);
-    turn.show(Screen::Count, t.ask_count, Some(keyboards::counts(t, max_images))).await
+    let default = u8::try_from(me.settings.default_num_images).unwrap_or(1);
+    turn.show(Screen::Count, t.ask_count, Some(keyboards::counts(t, max_images, default))).await
 }
 
+/// In quick mode a price up to the user's limit is not asked about: the picture is made.
 pub async fn count_chosen(turn: &mut Turn<'_>, count: u8) -> Result<()> {
     turn.state.draft.count = Some(count);
+    let (model, me) = model(turn, count).await?;
+    if me.settings.quick_mode && model.price <= me.settings.quick_mode_max_price {
+        return confirmed(turn).await;
+    }
     confirm(turn).await
 }
 
@@ -69,8 +77,8 @@ async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
     let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count), .. } = turn.state.draft.clone() else {
         return ask_prompt(turn).await;
     };
-    let (model, balance) = model(turn, count).await?;
-    let price = model.price;
+    let (model, me) = model(turn, count).await?;
+    let (price, balance) = (model.price, me.balance);
     let t = turn.t();
     let text = fill(
         t.confirm,

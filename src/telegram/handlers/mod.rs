@@ -7,6 +7,7 @@ mod balance;
 mod create;
 mod gallery;
 mod menu;
+mod settings;
 
 use graphql_client::GraphQLQuery;
 use teloxide::{
@@ -75,6 +76,7 @@ async fn route_message(turn: &mut Turn<'_>, message: &Message, text: &str) -> Re
             menu::show(turn).await
         }
         "/help" => menu::help(turn).await,
+        "/settings" => settings::show(turn).await,
         "/language" => menu::pick_language(turn).await,
         "/paysupport" => balance::paysupport(turn).await,
         "/balance" => balance::show(turn).await,
@@ -178,6 +180,8 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::Buy(id) => balance::buy(turn, &id).await,
         Callback::PaySupport => balance::paysupport(turn).await,
         Callback::Promo => balance::ask_promo(turn).await,
+        Callback::Settings => settings::show(turn).await,
+        Callback::Setting(setting) => settings::change(turn, setting).await,
         Callback::Refund(id) => balance::ask_refund(turn, &id).await,
         Callback::ConfirmRefund(id) => balance::refund(turn, &id).await,
         Callback::Noop => Ok(()),
