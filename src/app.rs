@@ -28,6 +28,7 @@ use crate::domain::{
     payments::PaymentService,
     promos::PromoService,
     rate_limits::RateLimiter,
+    spending::SpendingService,
     users::UserService,
 };
 use crate::graphql::{self, DocumentCache, ObservedSchema, SchemaDeps};
@@ -152,6 +153,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         config.credit_packages.clone(),
         stars,
     );
+    let spending = SpendingService::new(db.clone());
     let promos = PromoService::new(db.clone(), credits.clone(), rate_limits.clone());
     let avatars = AvatarService::new(
         db.clone(),
@@ -171,6 +173,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         gallery,
         payments,
         promos,
+        spending,
         avatars,
         inbox,
         notifications,

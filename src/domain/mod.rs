@@ -17,6 +17,7 @@ pub mod paging;
 pub mod payments;
 pub mod promos;
 pub mod rate_limits;
+pub mod spending;
 pub mod storage;
 pub mod time;
 pub mod users;
@@ -35,6 +36,8 @@ pub struct Services {
     pub gallery: gallery::GalleryService,
     pub payments: payments::PaymentService,
     pub promos: promos::PromoService,
+    /// What credits went to and came from.
+    pub spending: spending::SpendingService,
     pub avatars: avatars::AvatarService,
     /// Telegram updates acknowledged and not yet handled.
     pub inbox: inbox::InboxService,

@@ -18,6 +18,7 @@ mod pagination;
 mod payments;
 mod promos;
 mod settings;
+mod spending;
 mod uploads;
 mod users;
 

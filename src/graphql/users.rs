@@ -93,6 +93,15 @@ impl User {
         Ok(connection)
     }
 
+    /// Where the user's credits went and came from over `period`, from the ledger.
+    async fn spending(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "super::spending::SpendingPeriod::Month")] period: super::spending::SpendingPeriod,
+    ) -> Result<super::spending::Spending> {
+        super::spending::of_user(ctx, self.0.id, period).await
+    }
+
     /// The user's settings (defaults until changed with `updateSettings`).
     async fn settings(&self, ctx: &Context<'_>) -> Result<super::settings::UserSettings> {
         Ok(services(ctx).users.settings(self.0.id).await?.into())

@@ -36,6 +36,10 @@ pub enum Callback {
     PaySupport,
     /// Asks for a promo code.
     Promo,
+    /// The full list of recent transactions.
+    History,
+    /// Spending over a period (None: all time).
+    Spending(Option<Period>),
     Settings,
     /// Changes one setting (the next format or count, or a switch).
     Setting(Setting),
@@ -120,6 +124,8 @@ impl Callback {
             Callback::Buy(id) => format!("buy:{id}"),
             Callback::PaySupport => "ps".to_owned(),
             Callback::Promo => "pc".to_owned(),
+            Callback::History => "hi".to_owned(),
+            Callback::Spending(p) => format!("sp:{}", p.map_or("*", Period::code)),
             Callback::Settings => "se".to_owned(),
             Callback::Setting(setting) => format!(
                 "se:{}",
@@ -192,6 +198,14 @@ impl Callback {
             ("buy", _) => Callback::Buy(id()?),
             ("ps", None) => Callback::PaySupport,
             ("pc", None) => Callback::Promo,
+            ("hi", None) => Callback::History,
+            ("sp", Some(p)) => Callback::Spending(match p {
+                "d" => Some(Period::Day),
+                "w" => Some(Period::Week),
+                "m" => Some(Period::Month),
+                "*" => None,
+                _ => return None,
+            }),
             ("se", None) => Callback::Settings,
             ("se", Some(s)) => Callback::Setting(match s {
                 "r" => Setting::Ratio,
@@ -258,6 +272,9 @@ mod tests {
             Callback::Buy("stars500".into()),
             Callback::PaySupport,
             Callback::Promo,
+            Callback::History,
+            Callback::Spending(Some(Period::Week)),
+            Callback::Spending(None),
             Callback::Settings,
             Callback::Setting(Setting::Ratio),
             Callback::Setting(Setting::Count),

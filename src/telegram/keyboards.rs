@@ -158,6 +158,16 @@ pub fn filters(t: &Texts, filter: &CardFilter, saved: &[String]) -> InlineKeyboa
 pub fn balance(t: &Texts) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([
         vec![button(t.btn_top_up, Callback::TopUp), button(t.btn_promo, Callback::Promo)],
+        vec![button(t.btn_history, Callback::History), button(t.btn_spending, Callback::Spending(Some(Period::Month)))],
+        back(t),
+    ])
+}
+
+/// The periods of the spending screen, the one shown marked.
+pub fn spending(t: &Texts, period: Option<Period>) -> InlineKeyboardMarkup {
+    let choice = |p: Option<Period>, label: &str| button(mark(period == p, label), Callback::Spending(p));
+    InlineKeyboardMarkup::new([
+        vec![choice(Some(Period::Week), t.week), choice(Some(Period::Month), t.month), choice(None, t.all_time)],
         back(t),
     ])
 }

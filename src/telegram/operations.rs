@@ -57,6 +57,7 @@ wire_enums! {
     PhotoStatus { Accepted = "ACCEPTED", Rejected = "REJECTED" }
     RefundStatus { Requested = "REQUESTED", Refunded = "REFUNDED" }
     TrainingType { Portrait = "PORTRAIT", Style = "STYLE" }
+    SpendingPeriod { Day = "DAY", Week = "WEEK", Month = "MONTH", Year = "YEAR", AllTime = "ALL_TIME" }
     PromoKind { Credits = "CREDITS", BonusPercent = "BONUS_PERCENT", DiscountPercent = "DISCOUNT_PERCENT" }
     TransactionKind { TopUp = "TOP_UP", Charge = "CHARGE", Refund = "REFUND", Bonus = "BONUS",
         Adjustment = "ADJUSTMENT", PaymentRefund = "PAYMENT_REFUND", Promo = "PROMO" }
@@ -80,14 +81,14 @@ macro_rules! operations {
             variables_derives = "Debug, Clone",
             normalization = "rust",
             extern_enums("GenerationStatus", "AvatarStatus", "ImageType", "PhotoStatus", "RefundStatus",
-                "TrainingType", "TransactionKind", "PromoKind"),
+                "TrainingType", "TransactionKind", "PromoKind", "SpendingPeriod"),
         )]
         pub struct $name;
     )+};
 }
 
 operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance, RedeemPromoCode, Settings,
-    UpdateSettings);
+    UpdateSettings, History, Spending);
 operations!("src/telegram/operations/generations.graphql":
     Models, CreateGeneration, GenerationForRepeat, GenerationDelivery,
     GenerationProgressUpdates);

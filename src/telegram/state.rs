@@ -39,6 +39,8 @@ pub enum Screen {
     ConfirmRefund,
     AwaitPromo,
     Settings,
+    History,
+    Spending,
 }
 
 impl Screen {
@@ -49,7 +51,7 @@ impl Screen {
             Screen::Count => Screen::Ratio,
             Screen::Confirm => Screen::Count,
             Screen::Filters | Screen::Stats | Screen::ConfirmDelete => Screen::Gallery,
-            Screen::TopUp | Screen::AwaitPromo => Screen::Balance,
+            Screen::TopUp | Screen::AwaitPromo | Screen::History | Screen::Spending => Screen::Balance,
             Screen::Avatar | Screen::AwaitAvatarName => Screen::Avatars,
             Screen::AvatarKind => Screen::AwaitAvatarName,
             Screen::AwaitPhotos | Screen::ConfirmDeleteAvatar => Screen::Avatar,

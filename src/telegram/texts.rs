@@ -111,6 +111,14 @@ pub struct Texts {
     pub refunded: &'static str,
     pub btn_promo: &'static str,
     pub btn_settings: &'static str,
+    pub btn_history: &'static str,
+    pub btn_spending: &'static str,
+    /// `{total}`, `{rows}`.
+    pub history: &'static str,
+    /// `{period}`, `{spent}`, `{charged}`, `{refunded}`, `{models}`, `{topups}`, `{stars}`, `{credits}`.
+    pub spending: &'static str,
+    /// One model of the spending screen: `{model}`, `{spent}`, `{count}`.
+    pub spending_model: &'static str,
     /// `{ratio}`, `{count}`, `{quick}`, `{max}`, `{details}`.
     pub settings: &'static str,
     pub btn_setting_ratio: &'static str,
@@ -226,6 +234,11 @@ const RU: Texts = Texts {
     refunded: "↩️ Возвращено {stars} ⭐, списано {credits} кредитов. Баланс: {balance}.",
     btn_promo: "🎟 Промокод",
     btn_settings: "⚙️ Настройки",
+    btn_history: "📜 История",
+    btn_spending: "📊 Расходы",
+    history: "📜 Операции (всего {total}):\n{rows}",
+    spending: "📊 Расходы — {period}\n\nПотрачено: {spent} кредитов (списано {charged}, возвращено {refunded})\n{models}\n\n⭐ Пополнений: {topups}, {stars} ⭐ → {credits} кредитов",
+    spending_model: "• {model}: {spent} ({count}×)",
     settings: "⚙️ Настройки\n\nФормат по умолчанию: {ratio}\nКартинок по умолчанию: {count}\nБыстрый режим (без подтверждения до {max} кредитов): {quick}\nТехнические детали: {details}",
     btn_setting_ratio: "Формат: {value}",
     btn_setting_count: "Картинок: {value}",
@@ -333,6 +346,11 @@ const EN: Texts = Texts {
     refunded: "↩️ Refunded {stars} ⭐; {credits} credits were taken back. Balance: {balance}.",
     btn_promo: "🎟 Promo code",
     btn_settings: "⚙️ Settings",
+    btn_history: "📜 History",
+    btn_spending: "📊 Spending",
+    history: "📜 Transactions ({total} in all):\n{rows}",
+    spending: "📊 Spending — {period}\n\nSpent: {spent} credits (charged {charged}, refunded {refunded})\n{models}\n\n⭐ Top-ups: {topups}, {stars} ⭐ → {credits} credits",
+    spending_model: "• {model}: {spent} ({count}×)",
     settings: "⚙️ Settings\n\nDefault format: {ratio}\nDefault number of images: {count}\nQuick mode (no confirmation up to {max} credits): {quick}\nTechnical details: {details}",
     btn_setting_ratio: "Format: {value}",
     btn_setting_count: "Images: {value}",

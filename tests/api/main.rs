@@ -26,6 +26,7 @@ mod quotas;
 mod rate_limits;
 mod schema;
 mod settings;
+mod spending;
 mod storage;
 mod telegram;
 mod timeouts;

@@ -21,6 +21,14 @@ impl JobKind {
             JobKind::Training => "TRAINING",
         }
     }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "IMAGE" => Ok(JobKind::Image),
+            "TRAINING" => Ok(JobKind::Training),
+            other => Err(Error::internal(format!("unknown job purpose {other:?}"))),
+        }
+    }
 }
 
 /// What a job makes.

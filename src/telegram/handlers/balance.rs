@@ -9,35 +9,37 @@ use teloxide::{
 };
 
 use super::{BotCtx, BotError, Result, Turn, profile};
+use crate::telegram::callback::Period;
 use crate::telegram::client::{Actor, ApiError, ErrorCode};
 use crate::telegram::keyboards;
 use crate::telegram::operations::{
-    Balance, CheckStarsCheckout, CreateStarsInvoice, CreditPackages, DateTime, PromoKind, RecordStarsPayment,
-    RedeemPromoCode, RefundStarPayment, StarPayment, StarPayments, balance, check_stars_checkout, create_stars_invoice,
-    credit_packages, record_stars_payment, redeem_promo_code, refund_star_payment, star_payment, star_payments,
+    Balance, CheckStarsCheckout, CreateStarsInvoice, CreditPackages, DateTime, History, PromoKind, RecordStarsPayment,
+    RedeemPromoCode, RefundStarPayment, Spending, SpendingPeriod, StarPayment, StarPayments, TransactionKind, balance,
+    check_stars_checkout, create_stars_invoice, credit_packages, history, record_stars_payment, redeem_promo_code,
+    refund_star_payment, spending, star_payment, star_payments,
 };
 use crate::telegram::outgoing::retrying;
 use crate::telegram::state::Screen;
-use crate::telegram::texts::fill;
+use crate::telegram::texts::{Texts, fill, truncate};
 
 fn day(at: &DateTime) -> String {
     at.format("%Y-%m-%d").to_string()
 }
 
+/// One ledger row as a line: day, amount, kind, the balance after it, why.
+fn row(created_at: &DateTime, amount: i64, kind: TransactionKind, balance_after: i64, reason: &str) -> String {
+    format!("{} {amount:+} {} → {balance_after} · {reason}", day(created_at), kind.wire_name())
+}
+
+fn rows(t: &Texts, rows: Vec<String>) -> String {
+    if rows.is_empty() { t.no_transactions.to_owned() } else { rows.join("\n") }
+}
+
 pub async fn show(turn: &mut Turn<'_>) -> Result<()> {
     let me = turn.execute::<Balance>(balance::Variables).await?.me;
     let t = turn.t();
-    let rows: Vec<String> = me
-        .transactions
-        .edges
-        .iter()
-        .map(|edge| {
-            let node = &edge.node;
-            let (day, kind) = (day(&node.created_at), node.kind.wire_name());
-            format!("{day} {:+} {kind} → {} · {}", node.amount, node.balance_after, node.reason)
-        })
-        .collect();
-    let rows = if rows.is_empty() { t.no_transactions.to_owned() } else { rows.join("\n") };
+    let edges = me.transactions.edges.iter().map(|e| &e.node);
+    let rows = rows(t, edges.map(|n| row(&n.created_at, n.amount, n.kind, n.balance_after, &n.reason)).collect());
     let balance = me.balance;
     let text = fill(t.balance, &[("balance", &balance), ("rows", &rows)]);
     turn.show(Screen::Balance, &text, Some(keyboards::balance(t))).await
@@ -166,6 +168,53 @@ pub async fn refund(turn: &mut Turn<'_>, payment_id: &str) -> Result<()> {
         Err(error) => return Err(error),
     }
     paysupport(turn).await
+}
+
+/// The latest twenty transactions.
+pub async fn history(turn: &mut Turn<'_>) -> Result<()> {
+    let transactions = turn.execute::<History>(history::Variables).await?.me.transactions;
+    let t = turn.t();
+    let edges = transactions.edges.iter().map(|e| &e.node);
+    let rows = rows(t, edges.map(|n| row(&n.created_at, n.amount, n.kind, n.balance_after, &n.reason)).collect());
+    let text = truncate(&fill(t.history, &[("total", &transactions.total_count), ("rows", &rows)]), 4096);
+    turn.show(Screen::History, &text, Some(keyboards::only_back(t))).await
+}
+
+/// Where the credits went over a week, a month or all time, as the API sums the ledger.
+pub async fn spending(turn: &mut Turn<'_>, period: Option<Period>) -> Result<()> {
+    let wire = match period {
+        Some(Period::Day) => SpendingPeriod::Day,
+        Some(Period::Week) => SpendingPeriod::Week,
+        Some(Period::Month) => SpendingPeriod::Month,
+        None => SpendingPeriod::AllTime,
+    };
+    let s = turn.execute::<Spending>(spending::Variables { period: wire }).await?.me.spending;
+    let t = turn.t();
+    let name = match period {
+        Some(Period::Day) => t.today,
+        Some(Period::Week) => t.week,
+        Some(Period::Month) => t.month,
+        None => t.all_time,
+    };
+    let models: Vec<String> = s
+        .by_model
+        .iter()
+        .map(|m| fill(t.spending_model, &[("model", &m.model), ("spent", &m.spent), ("count", &m.count)]))
+        .collect();
+    let text = fill(
+        t.spending,
+        &[
+            ("period", &name),
+            ("spent", &s.spent),
+            ("charged", &s.charged),
+            ("refunded", &s.refunded),
+            ("models", &models.join("\n")),
+            ("topups", &s.stars.count),
+            ("stars", &s.stars.stars),
+            ("credits", &s.stars.credits),
+        ],
+    );
+    turn.show(Screen::Spending, &truncate(&text, 4096), Some(keyboards::spending(t, period))).await
 }
 
 /// Asks for a promo code: the next message is taken as one.

@@ -180,6 +180,8 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::Buy(id) => balance::buy(turn, &id).await,
         Callback::PaySupport => balance::paysupport(turn).await,
         Callback::Promo => balance::ask_promo(turn).await,
+        Callback::History => balance::history(turn).await,
+        Callback::Spending(period) => balance::spending(turn, period).await,
         Callback::Settings => settings::show(turn).await,
         Callback::Setting(setting) => settings::change(turn, setting).await,
         Callback::Refund(id) => balance::ask_refund(turn, &id).await,
