@@ -28,6 +28,7 @@ use crate::domain::{
     payments::PaymentService,
     promos::PromoService,
     rate_limits::RateLimiter,
+    referrals::ReferralService,
     spending::SpendingService,
     users::UserService,
 };
@@ -145,12 +146,19 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         config.auth,
     );
     let stars = config.telegram.as_ref().map(crate::telegram::stars_gateway).transpose()?;
+    let bot_link = config
+        .telegram
+        .as_ref()
+        .and_then(|t| t.bot_username.as_ref())
+        .map(|name| format!("https://t.me/{name}?start="));
+    let referrals = ReferralService::new(db.clone(), config.referral_reward, bot_link);
     let payments = PaymentService::new(
         db.clone(),
         credits.clone(),
         users.clone(),
         notifications.clone(),
         config.credit_packages.clone(),
+        referrals.clone(),
         stars,
     );
     let spending = SpendingService::new(db.clone());
@@ -173,6 +181,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         gallery,
         payments,
         promos,
+        referrals,
         spending,
         avatars,
         inbox,

@@ -15,6 +15,7 @@ use crate::domain::inbox::InboxSettings;
 use crate::domain::notifications::NotificationSettings;
 use crate::domain::payments::{CreditPackage, parse_packages};
 use crate::domain::rate_limits::RateLimitSettings;
+use crate::domain::referrals::ReferralReward;
 
 /// `dev` shows GraphiQL and introspection and detailed errors; `prod` hides them unless enabled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +58,8 @@ pub struct Config {
     /// How often idle workers look for jobs made elsewhere, and the deadline reaper runs.
     pub job_idle_interval: Duration,
     pub welcome_bonus: i64,
+    /// What a referrer earns on a referee's first top-up (`AISHA_REFERRAL_REWARD`).
+    pub referral_reward: ReferralReward,
     /// Credits an avatar training costs.
     pub training_price: i64,
     pub local: LocalProviderSettings,
@@ -121,6 +124,8 @@ pub struct TelegramConfig {
     /// Outgoing messages per second to one chat, and overall (Telegram's published limits).
     pub messages_per_sec_chat: u32,
     pub messages_per_sec_overall: u32,
+    /// The bot's `@username` without the `@` (`TELEGRAM_BOT_USERNAME`), for `t.me` links.
+    pub bot_username: Option<String>,
 }
 
 /// Limits that protect the server from expensive requests.
@@ -229,6 +234,8 @@ impl Config {
             job_lease: Duration::from_secs(vars.parse("AISHA_JOB_LEASE_SECS")?.unwrap_or(30)),
             job_idle_interval: Duration::from_millis(vars.parse("AISHA_JOB_POLL_MS")?.unwrap_or(500)),
             welcome_bonus: vars.parse_non_negative("AISHA_WELCOME_BONUS")?.unwrap_or(10),
+            referral_reward: ReferralReward::parse(&vars.get("AISHA_REFERRAL_REWARD").unwrap_or_else(|| "10%".into()))
+                .map_err(|e| err("AISHA_REFERRAL_REWARD", e))?,
             training_price: vars.parse_non_negative("AISHA_TRAINING_PRICE")?.unwrap_or(150),
             local: LocalProviderSettings {
                 latency: Duration::from_millis(vars.parse("AISHA_LOCAL_LATENCY_MS")?.unwrap_or(3000)),
@@ -329,6 +336,18 @@ impl TelegramConfig {
             webhook_secret: secret.into(),
             messages_per_sec_chat: positive(vars, "AISHA_TELEGRAM_CHAT_RATE", 1)?,
             messages_per_sec_overall: positive(vars, "AISHA_TELEGRAM_GLOBAL_RATE", 30)?,
+            bot_username: match vars.get("TELEGRAM_BOT_USERNAME") {
+                Some(name) => {
+                    let name = name.trim().trim_start_matches('@').to_owned();
+                    let valid =
+                        (5..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                    if !valid {
+                        return Err(err("TELEGRAM_BOT_USERNAME", "5-32 characters of A-Z a-z 0-9 _"));
+                    }
+                    Some(name)
+                }
+                None => None,
+            },
         }))
     }
 }

@@ -14,6 +14,7 @@ mod m20261201_000004_nothing_lost;
 mod m20261202_000005_abuse_bounds;
 mod m20261203_000006_promo_codes;
 mod m20261203_000007_user_settings;
+mod m20261203_000008_referrals;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_abuse_bounds::Migration),
             Box::new(m20261203_000006_promo_codes::Migration),
             Box::new(m20261203_000007_user_settings::Migration),
+            Box::new(m20261203_000008_referrals::Migration),
         ]
     }
 }

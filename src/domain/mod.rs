@@ -17,6 +17,7 @@ pub mod paging;
 pub mod payments;
 pub mod promos;
 pub mod rate_limits;
+pub mod referrals;
 pub mod spending;
 pub mod storage;
 pub mod time;
@@ -36,6 +37,7 @@ pub struct Services {
     pub gallery: gallery::GalleryService,
     pub payments: payments::PaymentService,
     pub promos: promos::PromoService,
+    pub referrals: referrals::ReferralService,
     /// What credits went to and came from.
     pub spending: spending::SpendingService,
     pub avatars: avatars::AvatarService,

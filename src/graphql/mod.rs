@@ -17,6 +17,7 @@ mod node;
 mod pagination;
 mod payments;
 mod promos;
+mod referrals;
 mod settings;
 mod spending;
 mod uploads;

@@ -102,6 +102,11 @@ impl User {
         super::spending::of_user(ctx, self.0.id, period).await
     }
 
+    /// The user's referral code and link, and what the friends it brought did.
+    async fn referrals(&self, ctx: &Context<'_>) -> Result<super::referrals::Referrals> {
+        super::referrals::of_user(ctx, self.0.id).await
+    }
+
     /// The user's settings (defaults until changed with `updateSettings`).
     async fn settings(&self, ctx: &Context<'_>) -> Result<super::settings::UserSettings> {
         Ok(services(ctx).users.settings(self.0.id).await?.into())
@@ -151,6 +156,8 @@ pub enum TransactionKind {
     PaymentRefund,
     /// Credits of a promo code, or the bonus it gave a top-up.
     Promo,
+    /// The reward for a friend's first top-up.
+    Referral,
 }
 
 /// One row of the credit ledger.

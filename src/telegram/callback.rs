@@ -38,6 +38,8 @@ pub enum Callback {
     Promo,
     /// The full list of recent transactions.
     History,
+    /// The referral link and what it brought.
+    Invite,
     /// Spending over a period (None: all time).
     Spending(Option<Period>),
     Settings,
@@ -125,6 +127,7 @@ impl Callback {
             Callback::PaySupport => "ps".to_owned(),
             Callback::Promo => "pc".to_owned(),
             Callback::History => "hi".to_owned(),
+            Callback::Invite => "iv".to_owned(),
             Callback::Spending(p) => format!("sp:{}", p.map_or("*", Period::code)),
             Callback::Settings => "se".to_owned(),
             Callback::Setting(setting) => format!(
@@ -199,6 +202,7 @@ impl Callback {
             ("ps", None) => Callback::PaySupport,
             ("pc", None) => Callback::Promo,
             ("hi", None) => Callback::History,
+            ("iv", None) => Callback::Invite,
             ("sp", Some(p)) => Callback::Spending(match p {
                 "d" => Some(Period::Day),
                 "w" => Some(Period::Week),
@@ -273,6 +277,7 @@ mod tests {
             Callback::PaySupport,
             Callback::Promo,
             Callback::History,
+            Callback::Invite,
             Callback::Spending(Some(Period::Week)),
             Callback::Spending(None),
             Callback::Settings,

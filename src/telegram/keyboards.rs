@@ -25,7 +25,7 @@ pub fn main_menu(t: &Texts) -> InlineKeyboardMarkup {
         vec![button(t.btn_create, Callback::Create), button(t.btn_avatars, Callback::Avatars)],
         vec![button(t.btn_gallery, Callback::Gallery), button(t.btn_balance, Callback::Balance)],
         vec![button(t.btn_help, Callback::Help), button(t.btn_language, Callback::Language("pick".into()))],
-        vec![button(t.btn_settings, Callback::Settings)],
+        vec![button(t.btn_invite, Callback::Invite), button(t.btn_settings, Callback::Settings)],
     ])
 }
 

@@ -60,7 +60,8 @@ wire_enums! {
     SpendingPeriod { Day = "DAY", Week = "WEEK", Month = "MONTH", Year = "YEAR", AllTime = "ALL_TIME" }
     PromoKind { Credits = "CREDITS", BonusPercent = "BONUS_PERCENT", DiscountPercent = "DISCOUNT_PERCENT" }
     TransactionKind { TopUp = "TOP_UP", Charge = "CHARGE", Refund = "REFUND", Bonus = "BONUS",
-        Adjustment = "ADJUSTMENT", PaymentRefund = "PAYMENT_REFUND", Promo = "PROMO" }
+        Adjustment = "ADJUSTMENT", PaymentRefund = "PAYMENT_REFUND", Promo = "PROMO",
+        Referral = "REFERRAL" }
 }
 
 impl GenerationStatus {
@@ -88,7 +89,7 @@ macro_rules! operations {
 }
 
 operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance, RedeemPromoCode, Settings,
-    UpdateSettings, History, Spending);
+    UpdateSettings, History, Spending, Referrals);
 operations!("src/telegram/operations/generations.graphql":
     Models, CreateGeneration, GenerationForRepeat, GenerationDelivery,
     GenerationProgressUpdates);

@@ -41,6 +41,7 @@ pub enum Screen {
     Settings,
     History,
     Spending,
+    Invite,
 }
 
 impl Screen {

@@ -111,6 +111,13 @@ pub struct Texts {
     pub refunded: &'static str,
     pub btn_promo: &'static str,
     pub btn_settings: &'static str,
+    pub btn_invite: &'static str,
+    /// `{link}`, `{reward}`, `{count}`, `{rewarded}`, `{earned}`.
+    pub invite: &'static str,
+    /// `{credits}` for a friend's first top-up.
+    pub invite_reward_credits: &'static str,
+    /// `{percent}` of a friend's first top-up.
+    pub invite_reward_percent: &'static str,
     pub btn_history: &'static str,
     pub btn_spending: &'static str,
     /// `{total}`, `{rows}`.
@@ -157,7 +164,7 @@ const RU: Texts = Texts {
     btn_back: "◀️ Назад",
     btn_menu: "🏠 Меню",
     help: "AISHA рисует картинки по описанию (Google Imagen 4) и хранит их в вашей галерее.\n\n\
-           /start — главное меню\n/language — язык\n/paysupport — вопросы об оплате\n/promo КОД — промокод\n/settings — настройки\n/help — эта справка\n\n\
+           /start — главное меню\n/language — язык\n/paysupport — вопросы об оплате\n/promo КОД — промокод\n/settings — настройки\n/invite — пригласить друзей\n/help — эта справка\n\n\
            Картинка стоит несколько кредитов; кредиты покупаются за Telegram Stars. Если генерация не \
            удалась, кредиты возвращаются автоматически.",
     paysupport: "Вопросы об оплате: опишите проблему ответом на это сообщение и укажите дату платежа. \
@@ -234,6 +241,10 @@ const RU: Texts = Texts {
     refunded: "↩️ Возвращено {stars} ⭐, списано {credits} кредитов. Баланс: {balance}.",
     btn_promo: "🎟 Промокод",
     btn_settings: "⚙️ Настройки",
+    btn_invite: "🎁 Пригласить друзей",
+    invite: "🎁 Пригласите друзей — ваша ссылка:\n{link}\n\n{reward}\n\nПришли по ссылке: {count}\nПополнили баланс: {rewarded}\nЗаработано кредитов: {earned}",
+    invite_reward_credits: "Когда друг впервые пополнит баланс, вы получите {credits} кредитов.",
+    invite_reward_percent: "Когда друг впервые пополнит баланс, вы получите {percent}% его кредитов.",
     btn_history: "📜 История",
     btn_spending: "📊 Расходы",
     history: "📜 Операции (всего {total}):\n{rows}",
@@ -269,7 +280,7 @@ const EN: Texts = Texts {
     btn_back: "◀️ Back",
     btn_menu: "🏠 Menu",
     help: "AISHA draws pictures from a description (Google Imagen 4) and keeps them in your gallery.\n\n\
-           /start — main menu\n/language — language\n/paysupport — payment questions\n/promo CODE — a promo code\n/settings — settings\n/help — this help\n\n\
+           /start — main menu\n/language — language\n/paysupport — payment questions\n/promo CODE — a promo code\n/settings — settings\n/invite — invite friends\n/help — this help\n\n\
            A picture costs a few credits; credits are bought with Telegram Stars. When a generation \
            fails, its credits come back automatically.",
     paysupport: "Payment questions: reply to this message with what went wrong and the date of the payment. \
@@ -346,6 +357,10 @@ const EN: Texts = Texts {
     refunded: "↩️ Refunded {stars} ⭐; {credits} credits were taken back. Balance: {balance}.",
     btn_promo: "🎟 Promo code",
     btn_settings: "⚙️ Settings",
+    btn_invite: "🎁 Invite friends",
+    invite: "🎁 Invite friends with your link:\n{link}\n\n{reward}\n\nFriends who joined: {count}\nFriends who topped up: {rewarded}\nCredits earned: {earned}",
+    invite_reward_credits: "When a friend first tops up, you get {credits} credits.",
+    invite_reward_percent: "When a friend first tops up, you get {percent}% of their credits.",
     btn_history: "📜 History",
     btn_spending: "📊 Spending",
     history: "📜 Transactions ({total} in all):\n{rows}",

@@ -24,6 +24,7 @@ mod payments;
 mod promos;
 mod quotas;
 mod rate_limits;
+mod referrals;
 mod schema;
 mod settings;
 mod spending;

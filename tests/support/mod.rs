@@ -101,6 +101,7 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
         webhook_secret: WEBHOOK_SECRET.into(),
         messages_per_sec_chat: 1,
         messages_per_sec_overall: 30,
+        bot_username: Some("aisha_test_bot".into()),
     });
     config
 }

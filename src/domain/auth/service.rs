@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use super::repository as repo;
-use super::telegram::verify_telegram_data;
+use super::telegram::{start_param, verify_telegram_data};
 use super::token_cache::{Cached, TokenCache};
 use crate::adapters::{bus::EventBus, cache::Cache};
 use crate::domain::events::Event;
@@ -114,7 +114,8 @@ impl AuthService {
         }
     }
 
-    /// Checks Telegram sign-in data, creates or refreshes the user, and issues a token.
+    /// Checks Telegram sign-in data, creates or refreshes the user (a new user keeps the Mini
+    /// App's `start_param` as their start payload), and issues a token.
     pub async fn sign_in_with_telegram(&self, init_data: &str) -> Result<(String, User)> {
         let bot_token = self
             .bot_token
@@ -124,7 +125,9 @@ impl AuthService {
         let max_age = self.settings.sign_in_max_age.as_secs() as i64;
         let profile = verify_telegram_data(init_data, bot_token.expose_secret(), now_secs, max_age)
             .map_err(|e| Error::invalid(e.to_string()))?;
-        let user = self.users.sign_up_or_refresh(&profile, None).await?;
+        // Signed with the rest: a Mini App opened from a referral link carries its code.
+        let start_param = start_param(init_data);
+        let user = self.users.sign_up_or_refresh(&profile, start_param.as_deref()).await?;
         let token = self.issue_token(user.id).await?;
         Ok((token, user))
     }

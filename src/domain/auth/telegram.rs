@@ -72,6 +72,14 @@ pub fn verify_telegram_data(
     }
 }
 
+/// The Mini App's `start_param` (the `startapp` of the link that opened it), read from sign-in
+/// data that `verify_telegram_data` accepted.
+pub fn start_param(raw: &str) -> Option<String> {
+    form_urlencoded::parse(raw.trim().trim_start_matches('?').as_bytes())
+        .find(|(k, _)| k == "start_param")
+        .map(|(_, v)| v.chars().take(64).collect())
+}
+
 fn profile_from_mini_app(user_json: &str) -> Result<TelegramProfile, InitDataError> {
     #[derive(serde::Deserialize)]
     struct WebAppUser {

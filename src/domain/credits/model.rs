@@ -11,6 +11,8 @@ pub enum EntryKind {
     PaymentRefund,
     /// Credits of a promo code, or the bonus it gave a top-up.
     Promo,
+    /// The reward for a friend's first top-up.
+    Referral,
 }
 
 impl EntryKind {
@@ -23,6 +25,7 @@ impl EntryKind {
             EntryKind::Adjustment => "ADJUSTMENT",
             EntryKind::PaymentRefund => "PAYMENT_REFUND",
             EntryKind::Promo => "PROMO",
+            EntryKind::Referral => "REFERRAL",
         }
     }
 
@@ -35,6 +38,7 @@ impl EntryKind {
             "ADJUSTMENT" => EntryKind::Adjustment,
             "PAYMENT_REFUND" => EntryKind::PaymentRefund,
             "PROMO" => EntryKind::Promo,
+            "REFERRAL" => EntryKind::Referral,
             other => return Err(Error::internal(format!("unknown ledger kind {other:?}"))),
         })
     }

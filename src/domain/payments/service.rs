@@ -13,6 +13,7 @@ use super::{GatewayError, StarsGateway};
 use crate::domain::credits::{BalanceChange, CreditService, EntryKind, IdempotencyKey, LedgerEntry, apply_in_tx};
 use crate::domain::notifications::{NotificationKind, NotificationService};
 use crate::domain::promos;
+use crate::domain::referrals::ReferralService;
 use crate::domain::users::{TelegramProfile, UserService};
 use crate::domain::{Error, Result, time::now_micros};
 
@@ -23,6 +24,7 @@ pub struct PaymentService {
     users: UserService,
     notifications: NotificationService,
     packages: Arc<Vec<CreditPackage>>,
+    referrals: ReferralService,
     /// Telegram's payments API, when the bot is configured.
     gateway: Option<Arc<dyn StarsGateway>>,
 }
@@ -34,9 +36,10 @@ impl PaymentService {
         users: UserService,
         notifications: NotificationService,
         packages: Vec<CreditPackage>,
+        referrals: ReferralService,
         gateway: Option<Arc<dyn StarsGateway>>,
     ) -> Self {
-        PaymentService { db, credits, users, notifications, packages: Arc::new(packages), gateway }
+        PaymentService { db, credits, users, notifications, packages: Arc::new(packages), referrals, gateway }
     }
 
     pub fn packages(&self) -> &[CreditPackage] {
@@ -97,11 +100,12 @@ impl PaymentService {
             .map_err(|_| Error::internal("a top-up was refused by the ledger"))?;
         repo::link_ledger_entry(&tx, payment_id, entry.id).await?;
         let bonus = promos::bonus_in_tx(&tx, user_id, &entry).await?;
+        let reward = self.referrals.reward_in_tx(&tx, user_id, &entry).await?;
         self.notifications.record(&tx, user_id, NotificationKind::PaymentCredited, entry.id, entry.id).await?;
         tx.commit().await?;
         self.credits.announce(&entry).await;
-        if let Some(bonus) = &bonus {
-            self.credits.announce(bonus).await;
+        for extra in bonus.iter().chain(&reward) {
+            self.credits.announce(extra).await;
         }
         Ok(entry)
     }

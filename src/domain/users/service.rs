@@ -4,6 +4,7 @@ use super::model::{TelegramProfile, User};
 use super::repository as repo;
 use super::settings::{self, Settings, SettingsChange};
 use crate::domain::credits::{BalanceChange, CreditService, EntryKind, IdempotencyKey, apply_in_tx};
+use crate::domain::referrals;
 use crate::domain::{Error, Result, time::now_micros};
 
 #[derive(Clone)]
@@ -57,10 +58,14 @@ impl UserService {
     }
 
     /// Finds or creates the user behind a Telegram account. A new user gets the welcome bonus as
-    /// a `BONUS` row in the same transaction; `start_payload` (a deep link) is kept on creation.
+    /// a `BONUS` row in the same transaction; `start_payload` (a deep link) is kept on creation,
+    /// and a referral code in it attributes the new user to its owner.
     pub async fn sign_up_or_refresh(&self, profile: &TelegramProfile, start_payload: Option<&str>) -> Result<User> {
         let tx = self.db.begin().await?;
         let (mut user, created) = repo::upsert_telegram(&tx, profile, start_payload, now_micros()).await?;
+        if created && let Some(payload) = start_payload {
+            referrals::attribute_in_tx(&tx, user.id, payload).await?;
+        }
         let mut bonus = None;
         if created && self.welcome_bonus > 0 {
             let change = BalanceChange {

@@ -77,6 +77,7 @@ async fn route_message(turn: &mut Turn<'_>, message: &Message, text: &str) -> Re
         }
         "/help" => menu::help(turn).await,
         "/settings" => settings::show(turn).await,
+        "/invite" => menu::invite(turn).await,
         "/language" => menu::pick_language(turn).await,
         "/paysupport" => balance::paysupport(turn).await,
         "/balance" => balance::show(turn).await,
@@ -181,6 +182,7 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::PaySupport => balance::paysupport(turn).await,
         Callback::Promo => balance::ask_promo(turn).await,
         Callback::History => balance::history(turn).await,
+        Callback::Invite => menu::invite(turn).await,
         Callback::Spending(period) => balance::spending(turn, period).await,
         Callback::Settings => settings::show(turn).await,
         Callback::Setting(setting) => settings::change(turn, setting).await,
