@@ -16,6 +16,7 @@ use crate::adapters::{
 use crate::config::{Config, Environment};
 use crate::domain::{
     Services,
+    audit::AuditLog,
     auth::AuthService,
     avatars::{AvatarService, AvatarSettings},
     claims::Claimant,
@@ -134,7 +135,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         jobs.clone(),
         rate_limits.clone(),
     );
-    let users = UserService::new(db.clone(), credits.clone(), config.welcome_bonus);
+    let users = UserService::new(db.clone(), credits.clone(), cache.clone(), config.welcome_bonus);
     let bot_token = config.telegram.as_ref().map(|t| t.bot_token.clone());
     let auth = AuthService::new(
         db.clone(),
@@ -174,6 +175,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     );
     let services = Services {
         users,
+        audit: AuditLog::new(db.clone()),
         credits,
         auth,
         generations,

@@ -15,6 +15,7 @@ mod m20261202_000005_abuse_bounds;
 mod m20261203_000006_promo_codes;
 mod m20261203_000007_user_settings;
 mod m20261203_000008_referrals;
+mod m20261203_000009_operator_console;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_promo_codes::Migration),
             Box::new(m20261203_000007_user_settings::Migration),
             Box::new(m20261203_000008_referrals::Migration),
+            Box::new(m20261203_000009_operator_console::Migration),
         ]
     }
 }

@@ -13,6 +13,9 @@ pub enum Error {
     Unauthenticated,
     #[error("not allowed")]
     Forbidden,
+    /// The operator blocked this user; `FORBIDDEN`, with the reason.
+    #[error("this account is blocked: {0}")]
+    Blocked(String),
     #[error("insufficient credits: {needed} needed, {available} available")]
     InsufficientCredits { needed: i64, available: i64 },
     /// Over a rate budget; nothing was done.

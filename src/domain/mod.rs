@@ -2,6 +2,7 @@
 //! avatars, payments, promo codes, the inbox of acknowledged updates and the outbox of notifications. Plain
 //! Rust over the database and the adapter traits; nothing here knows HTTP, GraphQL or Telegram.
 
+pub mod audit;
 pub mod auth;
 pub mod avatars;
 pub mod claims;
@@ -29,6 +30,8 @@ pub use error::{Error, Result};
 #[derive(Clone)]
 pub struct Services {
     pub users: users::UserService,
+    /// What the operator did.
+    pub audit: audit::AuditLog,
     pub credits: credits::CreditService,
     pub auth: auth::AuthService,
     pub generations: generations::GenerationService,

@@ -72,15 +72,22 @@ impl AdminMutation {
     /// Admin only: settles a stuck job — failed, refunded, cancelled at the provider.
     async fn admin_refund_job(&self, ctx: &Context<'_>, id: ID) -> Result<AdminJob> {
         require_admin(ctx).await?;
-        let id = decode_as(&id, Kind::Job, "job")?;
-        Ok(AdminJob(services(ctx).jobs.refund_by_operator(id).await?))
+        let job_id = decode_as(&id, Kind::Job, "job")?;
+        let job = services(ctx).jobs.refund_by_operator(job_id).await?;
+        super::console::audit(ctx, "adminRefundJob", id.as_str(), None, serde_json::json!({ "cost": job.cost }))
+            .await?;
+        Ok(AdminJob(job))
     }
 
     /// Admin only: a parked Telegram update is handled again; false if it is not parked.
     async fn admin_retry_telegram_update(&self, ctx: &Context<'_>, update_id: String) -> Result<bool> {
         require_admin(ctx).await?;
-        let update_id = update_id.parse().map_err(|_| crate::domain::Error::invalid("updateId must be a number"))?;
-        services(ctx).inbox.requeue(update_id).await
+        let id = update_id.parse().map_err(|_| crate::domain::Error::invalid("updateId must be a number"))?;
+        let requeued = services(ctx).inbox.requeue(id).await?;
+        if requeued {
+            super::console::audit(ctx, "adminRetryTelegramUpdate", &update_id, None, serde_json::json!({})).await?;
+        }
+        Ok(requeued)
     }
 }
 

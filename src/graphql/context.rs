@@ -13,6 +13,8 @@ pub struct Viewer {
     credentials: Credentials,
     /// Shared with [`Identity`], which outlives the request.
     resolved: Arc<OnceCell<Option<Principal>>>,
+    /// Why the user asking is blocked (None: they are not), looked up once per request.
+    blocked: OnceCell<Option<String>>,
     /// The client's address, when the request came over the network.
     address: Option<IpAddr>,
 }
@@ -52,7 +54,7 @@ impl Viewer {
             Credentials::Anonymous => OnceCell::new_with(Some(None)),
             _ => OnceCell::new(),
         };
-        Viewer { credentials, resolved: Arc::new(resolved), address: None }
+        Viewer { credentials, resolved: Arc::new(resolved), blocked: OnceCell::new(), address: None }
     }
 
     /// Who the request turns out to be for, readable after it ran (for its log line).
@@ -79,8 +81,23 @@ impl Viewer {
     }
 
     /// The principal, or None for an anonymous request. A token that does not resolve is an
-    /// error rather than anonymity, so a client learns its token went bad.
+    /// error rather than anonymity, so a client learns its token went bad; a user the operator
+    /// blocked is `FORBIDDEN` with the reason (the server's own actors, `Known`, never are).
     pub async fn principal(&self, services: &Services) -> Result<Option<Principal>> {
+        let principal = self.resolve(services).await?;
+        if let (Some(Principal::User(id) | Principal::BotUser(id)), false) =
+            (principal, matches!(self.credentials, Credentials::Known(_)))
+        {
+            let blocked = self.blocked.get_or_try_init(|| services.users.blocked_reason(id)).await?;
+            if let Some(reason) = blocked {
+                return Err(Error::Blocked(reason.clone()));
+            }
+        }
+        Ok(principal)
+    }
+
+    /// Who is asking, blocked or not.
+    async fn resolve(&self, services: &Services) -> Result<Option<Principal>> {
         match &self.credentials {
             Credentials::Anonymous => Ok(None),
             Credentials::Known(principal) => Ok(Some(*principal)),
@@ -133,9 +150,14 @@ pub async fn current_user(ctx: &Context<'_>) -> Result<i64> {
 }
 
 /// The signed-in user, when the request comes from our bot (for what only Telegram can vouch
-/// for); `FORBIDDEN` from anywhere else.
+/// for); `FORBIDDEN` from anywhere else. A blocked user passes: what Telegram vouches for (a
+/// payment it took) is recorded whoever made it, so no money is lost.
 pub async fn current_bot_user(ctx: &Context<'_>) -> Result<i64> {
-    match principal(ctx).await? {
+    let principal = match ctx.data_opt::<Viewer>() {
+        Some(viewer) => viewer.resolve(services(ctx)).await?,
+        None => None,
+    };
+    match principal {
         Some(Principal::BotUser(id)) => Ok(id),
         Some(_) => Err(Error::Forbidden),
         None => Err(Error::Unauthenticated),

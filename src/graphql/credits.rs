@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt};
 
 use super::context::{current_user, require_admin, services};
-use super::ids::{Kind, decode_as};
+use super::ids::{Kind, decode_as, encode};
 use super::users::Transaction;
 use crate::adapters::bus::EventBus;
 use crate::domain::{
@@ -38,7 +38,11 @@ impl CreditMutation {
         let credits = &services(ctx).credits;
         credits.balance(user_id).await?; // NOT_FOUND before anything else
         let change = BalanceChange { kind: EntryKind::Adjustment, amount, reason: reason.to_owned(), key };
-        Ok(Transaction(credits.apply(user_id, change).await?))
+        let entry = credits.apply(user_id, change).await?;
+        let details =
+            serde_json::json!({ "amount": amount, "idempotencyKey": idempotency_key, "transaction": entry.id });
+        super::console::audit(ctx, "adjustBalance", &encode(Kind::User, user_id), Some(reason), details).await?;
+        Ok(Transaction(entry))
     }
 }
 

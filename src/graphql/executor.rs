@@ -234,7 +234,7 @@ pub fn classify(error: &mut ServerError) -> &'static str {
             Error::InvalidInput(_) => ("BAD_USER_INPUT", vec![]),
             Error::NotFound(_) => ("NOT_FOUND", vec![]),
             Error::Unauthenticated => ("UNAUTHENTICATED", vec![]),
-            Error::Forbidden => ("FORBIDDEN", vec![]),
+            Error::Forbidden | Error::Blocked(_) => ("FORBIDDEN", vec![]),
             Error::InsufficientCredits { needed, available } => {
                 ("INSUFFICIENT_CREDITS", vec![("needed", Value::from(*needed)), ("available", Value::from(*available))])
             }

@@ -19,6 +19,7 @@ pub enum Kind {
     Job,
     PromoCode,
     PromoRedemption,
+    AuditEntry,
 }
 
 impl Kind {
@@ -35,6 +36,7 @@ impl Kind {
             Kind::Job => "Job",
             Kind::PromoCode => "PromoCode",
             Kind::PromoRedemption => "PromoRedemption",
+            Kind::AuditEntry => "AuditEntry",
         }
     }
 
@@ -51,6 +53,7 @@ impl Kind {
             Kind::Job,
             Kind::PromoCode,
             Kind::PromoRedemption,
+            Kind::AuditEntry,
         ]
         .into_iter()
         .find(|k| k.name() == name)

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod avatars;
+mod console;
 pub mod context;
 mod credits;
 mod documents;
@@ -48,6 +49,7 @@ pub struct QueryRoot(
     avatars::AvatarQuery,
     node::NodeQuery,
     admin::AdminQuery,
+    console::ConsoleQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -63,6 +65,7 @@ pub struct MutationRoot(
     promos::PromoMutation,
     avatars::AvatarMutation,
     admin::AdminMutation,
+    console::ConsoleMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -51,6 +51,7 @@ impl NodeQuery {
             (Kind::AvatarPhoto, _) => Err(Error::NotFound("photo")),
             (Kind::Job, _) => Err(Error::NotFound("job")),
             (Kind::PromoCode | Kind::PromoRedemption, _) => Err(Error::NotFound("promo code")),
+            (Kind::AuditEntry, _) => Err(Error::NotFound("audit entry")),
         }
     }
 }

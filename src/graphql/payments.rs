@@ -134,7 +134,10 @@ impl PaymentMutation {
     async fn admin_refund_star_payment(&self, ctx: &Context<'_>, payment_id: ID) -> Result<StarPayment> {
         require_admin(ctx).await?;
         let id = decode_as(&payment_id, Kind::StarPayment, "payment")?;
-        Ok(StarPayment(services(ctx).payments.refund(Refunder::Operator, id).await?))
+        let payment = services(ctx).payments.refund(Refunder::Operator, id).await?;
+        let details = serde_json::json!({ "stars": payment.stars, "credits": payment.credits });
+        super::console::audit(ctx, "adminRefundStarPayment", payment_id.as_str(), None, details).await?;
+        Ok(StarPayment(payment))
     }
 }
 

@@ -66,13 +66,23 @@ impl PromoMutation {
             valid_until: input.valid_until.map(|at| at.timestamp_micros()),
             active: input.active,
         };
-        Ok(PromoCode(services(ctx).promos.create(code).await?))
+        let created = services(ctx).promos.create(code).await?;
+        let details = serde_json::json!({
+            "kind": created.kind.as_str(), "value": created.value, "maxUses": created.max_uses,
+            "usesPerUser": created.uses_per_user, "validFrom": created.valid_from, "validUntil": created.valid_until,
+            "active": created.active,
+        });
+        super::console::audit(ctx, "createPromoCode", &created.code, None, details).await?;
+        Ok(PromoCode(created))
     }
 
     /// Admin only: switches a code on or off; redemptions already made are kept.
     async fn set_promo_code_active(&self, ctx: &Context<'_>, code: String, active: bool) -> Result<PromoCode> {
         require_admin(ctx).await?;
-        Ok(PromoCode(services(ctx).promos.set_active(&code, active).await?))
+        let code = services(ctx).promos.set_active(&code, active).await?;
+        super::console::audit(ctx, "setPromoCodeActive", &code.code, None, serde_json::json!({ "active": active }))
+            .await?;
+        Ok(PromoCode(code))
     }
 }
 

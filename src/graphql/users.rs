@@ -102,6 +102,12 @@ impl User {
         super::spending::of_user(ctx, self.0.id, period).await
     }
 
+    /// Why the operator blocked the user; null when they are not blocked (the operator reads
+    /// it: a blocked user's own requests are refused).
+    async fn blocked_reason(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        services(ctx).users.blocked_reason(self.0.id).await
+    }
+
     /// The user's referral code and link, and what the friends it brought did.
     async fn referrals(&self, ctx: &Context<'_>) -> Result<super::referrals::Referrals> {
         super::referrals::of_user(ctx, self.0.id).await

@@ -112,6 +112,8 @@ pub struct Texts {
     pub btn_promo: &'static str,
     pub btn_settings: &'static str,
     pub btn_invite: &'static str,
+    /// The operator blocked the user: `{reason}` as the API said it.
+    pub blocked: &'static str,
     /// `{link}`, `{reward}`, `{count}`, `{rewarded}`, `{earned}`.
     pub invite: &'static str,
     /// `{credits}` for a friend's first top-up.
@@ -242,6 +244,7 @@ const RU: Texts = Texts {
     btn_promo: "🎟 Промокод",
     btn_settings: "⚙️ Настройки",
     btn_invite: "🎁 Пригласить друзей",
+    blocked: "⛔ Извините — {reason}. Если это ошибка, напишите в поддержку.",
     invite: "🎁 Пригласите друзей — ваша ссылка:\n{link}\n\n{reward}\n\nПришли по ссылке: {count}\nПополнили баланс: {rewarded}\nЗаработано кредитов: {earned}",
     invite_reward_credits: "Когда друг впервые пополнит баланс, вы получите {credits} кредитов.",
     invite_reward_percent: "Когда друг впервые пополнит баланс, вы получите {percent}% его кредитов.",
@@ -358,6 +361,7 @@ const EN: Texts = Texts {
     btn_promo: "🎟 Promo code",
     btn_settings: "⚙️ Settings",
     btn_invite: "🎁 Invite friends",
+    blocked: "⛔ Sorry — {reason}. If you think this is a mistake, please contact support.",
     invite: "🎁 Invite friends with your link:\n{link}\n\n{reward}\n\nFriends who joined: {count}\nFriends who topped up: {rewarded}\nCredits earned: {earned}",
     invite_reward_credits: "When a friend first tops up, you get {credits} credits.",
     invite_reward_percent: "When a friend first tops up, you get {percent}% of their credits.",

@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod avatars;
 mod cache;
+mod console;
 mod credits;
 mod engine;
 mod exposure;

@@ -130,3 +130,32 @@ pub async fn update_settings(
     db.execute_raw(statement(db, update, values)).await?;
     Ok(())
 }
+
+pub async fn blocked_reason(db: &impl ConnectionTrait, id: i64) -> Result<Option<String>> {
+    let sql = "SELECT blocked_reason FROM users WHERE id = $1 AND blocked_at IS NOT NULL";
+    let row = db.query_one_raw(statement(db, sql, [id.into()])).await?;
+    Ok(row.map(|r| r.try_get_by_index::<Option<String>>(0)).transpose()?.flatten())
+}
+
+/// Blocks (with a reason) or unblocks (None) a user.
+pub async fn set_blocked(db: &impl ConnectionTrait, id: i64, reason: Option<&str>, now: Micros) -> Result<()> {
+    let sql = "UPDATE users SET blocked_at = CASE WHEN $1 IS NULL THEN NULL ELSE $2 END, blocked_reason = $1, \
+               updated_at = $2 WHERE id = $3";
+    db.execute_raw(statement(db, sql, [reason.map(str::to_owned).into(), now.into(), id.into()])).await?;
+    Ok(())
+}
+
+/// By Telegram id, or by the start of the username (case-insensitive), newest first.
+pub async fn search(db: &impl ConnectionTrait, search: &str, limit: u64) -> Result<Vec<User>> {
+    let telegram_id: Option<i64> = search.parse().ok();
+    let literal: String = search.to_lowercase().chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
+    let sql = format!(
+        "SELECT id, telegram_id, username, first_name, last_name, language_code, balance, created_at FROM users \
+         WHERE telegram_id = $1 OR LOWER(username) LIKE $2 ORDER BY id DESC LIMIT {limit}"
+    );
+    // A search of wildcards only is no prefix: it matches by Telegram id or not at all.
+    let prefix = (!literal.is_empty()).then(|| format!("{literal}%"));
+    let values = [telegram_id.into(), prefix.into()];
+    let rows = db.query_all_raw(statement(db, &sql, values)).await?;
+    rows.iter().map(from_row).collect()
+}

@@ -1,4 +1,9 @@
+use std::sync::Arc;
+use std::time::Duration;
+
 use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::adapters::cache::Cache;
 
 use super::model::{TelegramProfile, User};
 use super::repository as repo;
@@ -11,12 +16,69 @@ use crate::domain::{Error, Result, time::now_micros};
 pub struct UserService {
     db: DatabaseConnection,
     credits: CreditService,
+    /// Whether a user is blocked, shared by every instance (Redis when configured).
+    cache: Arc<dyn Cache>,
     welcome_bonus: i64,
 }
 
+/// How long an instance trusts a cached "not blocked"; blocking rewrites the entry at once.
+const BLOCKED_TTL: Duration = Duration::from_secs(300);
+
+fn blocked_key(id: i64) -> String {
+    format!("user:blocked:{id}")
+}
+
 impl UserService {
-    pub fn new(db: DatabaseConnection, credits: CreditService, welcome_bonus: i64) -> Self {
-        UserService { db, credits, welcome_bonus }
+    pub fn new(db: DatabaseConnection, credits: CreditService, cache: Arc<dyn Cache>, welcome_bonus: i64) -> Self {
+        UserService { db, credits, cache, welcome_bonus }
+    }
+
+    /// Why the user is blocked, or None; asked once per request, so the cache answers.
+    pub async fn blocked_reason(&self, id: i64) -> Result<Option<String>> {
+        match self.cache.get(&blocked_key(id)).await {
+            Ok(Some(cached)) => return Ok((!cached.is_empty()).then_some(cached)),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "could not read a user's blocked state from the cache"),
+        }
+        let reason = repo::blocked_reason(&self.db, id).await?;
+        self.remember_blocked(id, reason.as_deref()).await;
+        Ok(reason)
+    }
+
+    async fn remember_blocked(&self, id: i64, reason: Option<&str>) {
+        if let Err(error) = self.cache.set(&blocked_key(id), reason.unwrap_or_default(), BLOCKED_TTL).await {
+            tracing::warn!(%error, "could not cache a user's blocked state");
+        }
+    }
+
+    /// Blocks a user (the operator's): every request of theirs is refused from now on, on
+    /// every instance.
+    pub async fn block(&self, id: i64, reason: &str) -> Result<User> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(Error::invalid("reason must be 1-200 characters"));
+        }
+        self.get(id).await?;
+        repo::set_blocked(&self.db, id, Some(reason), now_micros()).await?;
+        self.remember_blocked(id, Some(reason)).await;
+        self.get(id).await
+    }
+
+    pub async fn unblock(&self, id: i64) -> Result<User> {
+        self.get(id).await?;
+        repo::set_blocked(&self.db, id, None, now_micros()).await?;
+        self.remember_blocked(id, None).await;
+        self.get(id).await
+    }
+
+    /// Users whose Telegram id is `search`, or whose username starts with it (for the
+    /// operator), newest first.
+    pub async fn search(&self, search: &str, limit: u64) -> Result<Vec<User>> {
+        let search = search.trim().trim_start_matches('@');
+        if search.is_empty() || search.chars().count() > 64 {
+            return Err(Error::invalid("search must be 1-64 characters"));
+        }
+        repo::search(&self.db, search, limit).await
     }
 
     pub async fn get(&self, id: i64) -> Result<User> {

@@ -29,12 +29,27 @@ use crate::domain::users::TelegramProfile;
 /// Handles one update to the end. An error that may pass is returned (the update is handled
 /// again later); a refusal of the API is shown to the user.
 pub async fn handle(bot: &BotCtx, update: Update) -> Result<()> {
-    match update.kind {
+    let chat = update.chat().map(|c| c.id);
+    let handled = match update.kind {
         UpdateKind::Message(message) => on_message(bot, message).await,
         UpdateKind::CallbackQuery(query) => on_callback(bot, query).await,
         UpdateKind::PreCheckoutQuery(query) => balance::pre_checkout(bot, query).await,
         _ => Ok(()),
+    };
+    match (handled, chat) {
+        (Err(BotError::Api(error)), Some(chat)) if error.code() == ErrorCode::Forbidden => {
+            tell_forbidden(bot, chat, &error).await
+        }
+        (other, _) => other,
     }
+}
+
+/// The operator blocked this user: they hear so, with the reason the API gave.
+async fn tell_forbidden(bot: &BotCtx, chat: ChatId, error: &ApiError) -> Result<()> {
+    let t = state::load(bot.cache.as_ref(), chat.0).await.lang.unwrap_or_default().texts();
+    let text = texts::fill(t.blocked, &[("reason", &error.message())]);
+    bot.deliver(chat, bot.api.send_message(chat, text)).await?;
+    Ok(())
 }
 
 /// After the last attempt failed: the user hears that something went wrong (best effort).
@@ -131,6 +146,7 @@ async fn on_callback(bot: &BotCtx, query: CallbackQuery) -> Result<()> {
     match result {
         Err(error) if error.is_transient() => Err(error),
         Err(BotError::Api(error)) if error.code() == ErrorCode::NotFound => turn.send(t.gone, None).await.map(drop),
+        Err(BotError::Api(error)) if error.code() == ErrorCode::Forbidden => Err(BotError::Api(error)),
         Err(BotError::Api(error)) => {
             tracing::warn!(%error, "the API refused a bot operation");
             turn.send(t.error, Some(keyboards::main_menu(t))).await.map(drop)
@@ -250,9 +266,14 @@ impl<'a> Turn<'a> {
         let state = state::load(bot.cache.as_ref(), chat.0).await;
         let mut turn = Turn { bot, chat, actor: Actor::Sender { profile, start_payload }, state, origin };
         if turn.state.lang.is_none() {
-            // A chat we do not know (or forgot): the language the user chose, else Telegram's.
-            let me = turn.execute::<Me>(me::Variables).await?.me;
-            turn.state.lang = Some(Lang::from_code(me.language_code.as_deref()));
+            // A chat we do not know (or forgot): the language the user chose, else Telegram's
+            // (also for a blocked user, whose payments are still recorded).
+            let code = match turn.execute::<Me>(me::Variables).await {
+                Ok(data) => data.me.language_code,
+                Err(BotError::Api(error)) if error.code() == ErrorCode::Forbidden => from.language_code.clone(),
+                Err(error) => return Err(error),
+            };
+            turn.state.lang = Some(Lang::from_code(code.as_deref()));
         }
         Ok(turn)
     }
