@@ -5,10 +5,11 @@
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use aisha::domain::payments::{Refunder, StarsPayment};
+use aisha::domain::payments::Refunder;
 
 use crate::db_test;
 use crate::support::bot::{bot_app, id_of, screen, user};
+use crate::support::seed::pay_stars;
 use crate::support::{ADMIN_TOKEN, Db, TestApp, spawn_app, spawn_app_with};
 
 const CREATE: &str = "mutation($i: PromoCodeInput!) { createPromoCode(input: $i) { id code kind value uses } }";
@@ -179,22 +180,7 @@ db_test!(a_bonus_adds_to_the_next_top_up_only_and_leaves_with_its_refund, |db: D
     create_code(&app, json!({ "code": "MORE20", "kind": "BONUS_PERCENT", "value": 20 })).await;
     assert_eq!(redeem(&app, &token, "more20").await.data("redeemPromoCode")["state"], "PENDING");
 
-    let payments = &app.app.services.payments;
-    let package = payments.packages()[0].id.clone();
-    let pay = |charge: &'static str| {
-        let package = package.clone();
-        async move {
-            let invoice = payments.create_invoice(user_id, &package).await.expect("an invoice");
-            let payment = StarsPayment {
-                telegram_payment_charge_id: charge.into(),
-                provider_payment_charge_id: None,
-                invoice_payload: invoice.payload,
-                currency: "XTR".into(),
-                total_amount: invoice.offer.stars,
-            };
-            (invoice.offer.credits, payments.record_stars(user_id, &payment).await.expect("credited"))
-        }
-    };
+    let pay = |charge: &'static str| pay_stars(&app, user_id, charge);
     let (credits, first) = pay("charge-bonus-1").await;
     // Telegram delivers the same payment again: no second top-up, no second bonus.
     let (_, replay) = pay("charge-bonus-1").await;
@@ -214,7 +200,7 @@ db_test!(a_bonus_adds_to_the_next_top_up_only_and_leaves_with_its_refund, |db: D
     // Refunding the first payment takes its bonus back with its credits.
     let payment_id =
         app.scalar_i64("SELECT id FROM payments WHERE telegram_payment_charge_id = 'charge-bonus-1'").await;
-    payments.refund(Refunder::User(user_id), payment_id).await.expect("refunded");
+    app.app.services.payments.refund(Refunder::User(user_id), payment_id).await.expect("refunded");
     let taken = "SELECT CAST(-SUM(amount) AS BIGINT) FROM ledger_entries WHERE kind = 'PAYMENT_REFUND'";
     assert_eq!(app.scalar_i64(taken).await, credits + bonus);
     assert_eq!(app.balance(&token).await, 10 + credits);

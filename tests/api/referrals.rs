@@ -7,10 +7,10 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use aisha::domain::auth::sign_telegram_data;
-use aisha::domain::payments::StarsPayment;
 
 use crate::db_test;
 use crate::support::bot::{bot_app, id_of, screen, user};
+use crate::support::seed::pay_stars;
 use crate::support::{BOT_TOKEN, Db, TestApp, now_secs};
 
 const REFERRALS: &str =
@@ -44,19 +44,9 @@ async fn start_parameter(app: &TestApp, token: &str) -> String {
     answer.data("me")["referrals"]["startParameter"].as_str().expect("a parameter").to_owned()
 }
 
-/// Pays the first credit package in Stars for the user, as the bot records it.
+/// Pays the first credit package in Stars for the user; the credits it bought.
 async fn pay(app: &TestApp, user_id: i64, charge: &str) -> i64 {
-    let payments = &app.app.services.payments;
-    let invoice = payments.create_invoice(user_id, &payments.packages()[0].id).await.expect("an invoice");
-    let payment = StarsPayment {
-        telegram_payment_charge_id: charge.into(),
-        provider_payment_charge_id: None,
-        invoice_payload: invoice.payload,
-        currency: "XTR".into(),
-        total_amount: invoice.offer.stars,
-    };
-    payments.record_stars(user_id, &payment).await.expect("credited");
-    invoice.offer.credits
+    pay_stars(app, user_id, charge).await.0
 }
 
 db_test!(a_new_user_is_attributed_once_to_the_owner_of_the_code_they_came_with, |db: Db| async move {

@@ -4,10 +4,9 @@
 
 use serde_json::{Value, json};
 
-use aisha::domain::payments::StarsPayment;
-
 use crate::db_test;
 use crate::support::bot::{bot_app, id_of, screen, user};
+use crate::support::seed::pay_stars;
 use crate::support::{ADMIN_TOKEN, Db, TestApp, spawn_app_with};
 
 const SPENDING: &str = "query($p: SpendingPeriod!) { me { balance spending(period: $p) { since charged refunded spent byModel { model type count charged refunded spent } byKind { kind count credits } stars { count stars credits } byDay { day charged refunded received } } } }";
@@ -44,16 +43,7 @@ db_test!(every_spending_figure_is_a_sum_of_the_users_ledger_over_the_period, |db
         "CANCELLED"
     );
     let user = sql(&app, "SELECT id FROM users WHERE telegram_id = 6400").await;
-    let payments = &app.app.services.payments;
-    let invoice = payments.create_invoice(user, &payments.packages()[0].id).await.expect("invoice");
-    let payment = StarsPayment {
-        telegram_payment_charge_id: "charge-spending".into(),
-        provider_payment_charge_id: None,
-        invoice_payload: invoice.payload,
-        currency: "XTR".into(),
-        total_amount: invoice.offer.stars,
-    };
-    payments.record_stars(user, &payment).await.expect("credited");
+    let (bought, _) = pay_stars(&app, user, "charge-spending").await;
     // One old row: the welcome bonus, ten days ago.
     let ten_days = 10 * 86_400_000_000_i64;
     let moved = format!(
@@ -94,12 +84,12 @@ db_test!(every_spending_figure_is_a_sum_of_the_users_ledger_over_the_period, |db
     let rows = format!("SELECT COUNT(*) FROM ledger_entries WHERE user_id = {user}");
     assert_eq!(sum(by_kind.iter(), "count"), sql(&app, &rows).await);
     let stars = format!("SELECT total_amount FROM payments WHERE user_id = {user}");
-    assert_eq!(s["stars"], json!({ "count": 1, "stars": sql(&app, &stars).await, "credits": invoice.offer.credits }));
+    assert_eq!(s["stars"], json!({ "count": 1, "stars": sql(&app, &stars).await, "credits": bought }));
     let by_day = s["byDay"].as_array().expect("list");
     assert_eq!(by_day.len(), 2, "today and ten days ago: {by_day:?}");
     assert_eq!(sum(by_day.iter(), "charged"), 13);
     assert_eq!(sum(by_day.iter(), "refunded"), 4);
-    assert_eq!(sum(by_day.iter(), "received"), 10 + 100 + invoice.offer.credits);
+    assert_eq!(sum(by_day.iter(), "received"), 10 + 100 + bought);
 
     // The last week leaves the old bonus out, and nothing else.
     let week = app.gql(Some(&token), SPENDING, json!({ "p": "WEEK" })).await;
@@ -107,7 +97,7 @@ db_test!(every_spending_figure_is_a_sum_of_the_users_ledger_over_the_period, |db
     assert!(w["since"].is_string());
     assert_eq!(w["spent"], 9);
     assert_eq!(w["byKind"].as_array().expect("list").iter().find(|k| k["kind"] == "BONUS"), None);
-    assert_eq!(sum(w["byDay"].as_array().expect("list").iter(), "received"), 100 + invoice.offer.credits);
+    assert_eq!(sum(w["byDay"].as_array().expect("list").iter(), "received"), 100 + bought);
     app.leaves_jobs_running("the generations take 30 s; the test is about their charges");
 });
 

@@ -84,3 +84,20 @@ pub fn newest_first(images: &[Seeded]) -> Vec<Seeded> {
     sorted.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
     sorted
 }
+
+/// A Stars payment of the first credit package by `user_id`, recorded as the bot records one
+/// (`charge` is Telegram's charge id: the same charge again is a redelivery). The credits it
+/// bought, and its `TOP_UP` row.
+pub async fn pay_stars(app: &TestApp, user_id: i64, charge: &str) -> (i64, aisha::domain::credits::LedgerEntry) {
+    let payments = &app.app.services.payments;
+    let invoice = payments.create_invoice(user_id, &payments.packages()[0].id).await.expect("an invoice");
+    let payment = aisha::domain::payments::StarsPayment {
+        telegram_payment_charge_id: charge.into(),
+        provider_payment_charge_id: None,
+        invoice_payload: invoice.payload,
+        currency: "XTR".into(),
+        total_amount: invoice.offer.stars,
+    };
+    let entry = payments.record_stars(user_id, &payment).await.expect("credited");
+    (invoice.offer.credits, entry)
+}

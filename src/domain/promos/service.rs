@@ -122,6 +122,9 @@ const UNKNOWN: &str = "there is no such promo code; check its spelling";
 /// is consumed), and the discount's redemption to link to the reservation; the price as it is
 /// when there is none.
 pub(crate) async fn discount_in_tx(tx: &impl ConnectionTrait, user_id: i64, price: i64) -> Result<(i64, Option<i64>)> {
+    if price <= 0 {
+        return Ok((price, None)); // nothing to take a percent off: the discount keeps waiting
+    }
     let Some((redemption_id, percent)) =
         repo::consume_pending(tx, user_id, PromoKind::DiscountPercent, now_micros()).await?
     else {

@@ -3,11 +3,10 @@ use std::time::Duration;
 
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
-use crate::adapters::cache::Cache;
-
 use super::model::{TelegramProfile, User};
 use super::repository as repo;
 use super::settings::{self, Settings, SettingsChange};
+use crate::adapters::cache::Cache;
 use crate::domain::credits::{BalanceChange, CreditService, EntryKind, IdempotencyKey, apply_in_tx};
 use crate::domain::referrals;
 use crate::domain::{Error, Result, time::now_micros};
