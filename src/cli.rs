@@ -38,6 +38,19 @@ pub enum Command {
         #[arg(long, default_value = "granted by the operator")]
         reason: String,
     },
+    /// Block a user (as `blockUser` does): their requests are refused with the reason. Without
+    /// Redis, a running server may trust its cached "not blocked" for up to five minutes.
+    Block {
+        #[arg(long)]
+        telegram_id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a block (as `unblockUser` does).
+    Unblock {
+        #[arg(long)]
+        telegram_id: i64,
+    },
     /// Point Telegram at this server: setWebhook with `AISHA_PUBLIC_URL/telegram/webhook`, the
     /// secret and the update types the bot handles.
     SetWebhook,
@@ -91,8 +104,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 reason,
                 key: IdempotencyKey::parse(&format!("cli-grant:{:032x}", rand::random::<u128>()))?,
             };
-            let entry = app.services.credits.apply(user.id, change).await?;
+            let entry = app.services.credits.apply(user.id, change.clone()).await?;
+            let details = serde_json::json!({ "amount": credits, "transaction": entry.id, "via": "cli" });
+            app.services
+                .audit
+                .record("grant", &format!("telegram:{telegram_id}"), Some(&change.reason), details)
+                .await?;
             println!("balance: {}", entry.balance_after);
+            Ok(())
+        }
+        Command::Block { telegram_id, reason } => {
+            telemetry::init();
+            let app = app::build(Config::from_env()?).await?;
+            let user = app.services.users.by_telegram_id(telegram_id).await?;
+            app.services.users.block(user.id, &reason).await?;
+            let details = serde_json::json!({ "via": "cli" });
+            app.services
+                .audit
+                .record("blockUser", &format!("telegram:{telegram_id}"), Some(reason.trim()), details)
+                .await?;
+            println!("blocked user {} (telegram {telegram_id})", user.id);
+            Ok(())
+        }
+        Command::Unblock { telegram_id } => {
+            telemetry::init();
+            let app = app::build(Config::from_env()?).await?;
+            let user = app.services.users.by_telegram_id(telegram_id).await?;
+            app.services.users.unblock(user.id).await?;
+            app.services
+                .audit
+                .record("unblockUser", &format!("telegram:{telegram_id}"), None, serde_json::json!({ "via": "cli" }))
+                .await?;
+            println!("unblocked user {} (telegram {telegram_id})", user.id);
             Ok(())
         }
         Command::ReconcileStars => {

@@ -133,3 +133,46 @@ db_test!(the_bot_tells_a_blocked_user_why_and_still_credits_what_they_paid, |db:
     assert!(credited.await, "the payment of a blocked user was lost");
     assert_eq!(app.scalar_i64("SELECT balance FROM users WHERE telegram_id = 8300").await, 10 + invoice.offer.credits);
 });
+
+/// Runs `aisha <args>` against the app's database and Redis, as an operator on the server would.
+fn cli(app: &crate::support::TestApp, redis: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_aisha"))
+        .args(args)
+        .env("DATABASE_URL", &app.app.config.database_url)
+        .env("AISHA_DATA_DIR", &app.app.config.data_dir)
+        .env("REDIS_URL", redis)
+        .env("AISHA_REDIS_PREFIX", &app.app.config.redis_prefix)
+        .output()
+        .expect("aisha runs");
+    assert!(output.status.success(), "aisha {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_the_cli_blocks_unblocks_and_grants_into_the_audit_log() {
+    let Some(redis) = crate::support::redis_url() else { return };
+    let redis_for_app = redis.clone();
+    let app = crate::support::spawn_app_with(Db::Sqlite, move |c| c.redis_url = Some(redis_for_app)).await;
+    let (token, _) = app.sign_in(8400, "operated").await;
+    assert!(app.gql(Some(&token), "{ me { id } }", json!({})).await.body.get("errors").is_none());
+
+    cli(&app, &redis, &["block", "--telegram-id", "8400", "--reason", "abuse"]);
+    let refused = app.gql(Some(&token), "{ me { id } }", json!({})).await;
+    assert_eq!(
+        (refused.error_code(), refused.body["errors"][0]["message"].clone()),
+        ("FORBIDDEN", json!("this account is blocked: abuse"))
+    );
+    cli(&app, &redis, &["unblock", "--telegram-id", "8400"]);
+    cli(&app, &redis, &["grant", "--telegram-id", "8400", "--credits", "7", "--reason", "sorry"]);
+    assert_eq!(app.balance(&token).await, 17);
+
+    let log = app.gql(Some(ADMIN_TOKEN), LOG, json!({})).await;
+    let actions: Vec<(String, String)> = log.data("adminAuditLog")["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| (value(&e["node"]["action"]), value(&e["node"]["reason"])))
+        .collect();
+    let wanted = [("grant", "sorry"), ("unblockUser", ""), ("blockUser", "abuse")];
+    assert_eq!(actions, wanted.map(|(a, r)| (a.to_owned(), r.to_owned())));
+}

@@ -70,6 +70,12 @@ impl UserService {
         self.get(id).await
     }
 
+    /// The user with this Telegram id.
+    pub async fn by_telegram_id(&self, telegram_id: i64) -> Result<User> {
+        let found = repo::search(&self.db, &telegram_id.to_string(), 50).await?;
+        found.into_iter().find(|u| u.telegram_id == Some(telegram_id)).ok_or(Error::NotFound("user"))
+    }
+
     /// Users whose Telegram id is `search`, or whose username starts with it (for the
     /// operator), newest first.
     pub async fn search(&self, search: &str, limit: u64) -> Result<Vec<User>> {
