@@ -16,6 +16,7 @@ use crate::adapters::{
 use crate::config::{Config, Environment};
 use crate::domain::{
     Services,
+    analytics::AnalyticsService,
     audit::AuditLog,
     auth::AuthService,
     avatars::{AvatarService, AvatarSettings},
@@ -176,6 +177,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let services = Services {
         users,
         audit: AuditLog::new(db.clone()),
+        analytics: AnalyticsService::new(db.clone()),
         credits,
         auth,
         generations,

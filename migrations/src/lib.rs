@@ -16,6 +16,7 @@ mod m20261203_000006_promo_codes;
 mod m20261203_000007_user_settings;
 mod m20261203_000008_referrals;
 mod m20261203_000009_operator_console;
+mod m20261203_000010_analytics;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_user_settings::Migration),
             Box::new(m20261203_000008_referrals::Migration),
             Box::new(m20261203_000009_operator_console::Migration),
+            Box::new(m20261203_000010_analytics::Migration),
         ]
     }
 }

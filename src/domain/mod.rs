@@ -2,6 +2,7 @@
 //! avatars, payments, promo codes, the inbox of acknowledged updates and the outbox of notifications. Plain
 //! Rust over the database and the adapter traits; nothing here knows HTTP, GraphQL or Telegram.
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod avatars;
@@ -32,6 +33,8 @@ pub struct Services {
     pub users: users::UserService,
     /// What the operator did.
     pub audit: audit::AuditLog,
+    /// Where users came from and what they did, for the operator.
+    pub analytics: analytics::AnalyticsService,
     pub credits: credits::CreditService,
     pub auth: auth::AuthService,
     pub generations: generations::GenerationService,

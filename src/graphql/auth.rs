@@ -21,12 +21,19 @@ pub struct AuthPayload {
 #[Object]
 impl AuthMutation {
     /// Signs in with Telegram Mini App `initData`, or the Login Widget's fields as a query
-    /// string; creates the user on first sign-in.
-    async fn sign_in_with_telegram(&self, ctx: &Context<'_>, init_data: String) -> Result<AuthPayload> {
+    /// string; creates the user on first sign-in. `utmSource` is the web client's `utm_source`,
+    /// the source a new user is counted under when the Mini App's `start_param` names none.
+    async fn sign_in_with_telegram(
+        &self,
+        ctx: &Context<'_>,
+        init_data: String,
+        utm_source: Option<String>,
+    ) -> Result<AuthPayload> {
         if let Some(address) = ctx.data_opt::<Viewer>().and_then(Viewer::address) {
             services(ctx).rate_limits.check(Caller::Address(address), Action::SignIn).await?;
         }
-        let (token, user) = services(ctx).auth.sign_in_with_telegram(&init_data).await?;
+        let utm_source = utm_source.filter(|s| !s.trim().is_empty() && s.len() <= 60);
+        let (token, user) = services(ctx).auth.sign_in_with_telegram(&init_data, utm_source.as_deref()).await?;
         Ok(AuthPayload { token, user: User(user) })
     }
 

@@ -2,6 +2,7 @@
 //! are thin: they check who is asking, call a domain service and shape the answer.
 
 mod admin;
+mod analytics;
 mod auth;
 mod avatars;
 mod console;
@@ -50,6 +51,7 @@ pub struct QueryRoot(
     node::NodeQuery,
     admin::AdminQuery,
     console::ConsoleQuery,
+    analytics::AnalyticsQuery,
 );
 
 #[derive(MergedObject, Default)]

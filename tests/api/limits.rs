@@ -115,7 +115,8 @@ db_test!(a_request_is_stopped_past_its_statement_budget_or_its_time, |db: Db| as
     // no database is answered.
     let hurried = spawn_app_with(Db::Sqlite, |c| c.limits.request_timeout = Duration::from_millis(1)).await;
     let init_data = mini_app_init_data(9211, "hurried", now_secs());
-    let (token, _) = hurried.app.services.auth.sign_in_with_telegram(&init_data).await.expect("signed in past HTTP");
+    let (token, _) =
+        hurried.app.services.auth.sign_in_with_telegram(&init_data, None).await.expect("signed in past HTTP");
     let user = hurried.scalar_i64("SELECT id FROM users WHERE telegram_id = 9211").await;
     seed_images(&hurried, user, 100).await;
     let hundred = "{ gallery(first: 100) { edges { node { id position { index } } } } }";

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod analytics;
 mod auth;
 mod avatars;
 mod cache;

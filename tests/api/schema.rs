@@ -16,7 +16,8 @@ fn the_schema_names_the_contract_types() {
         "type Mutation",
         "type Subscription",
         "me: User!",
-        "signInWithTelegram(initData: String!): AuthPayload!",
+        // utmSource is optional: every call of the contract's form still works.
+        "signInWithTelegram(initData: String!, utmSource: String): AuthPayload!",
         "interface Node",
         "balance: Int!",
     ] {

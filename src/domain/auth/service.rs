@@ -12,6 +12,7 @@ use super::repository as repo;
 use super::telegram::{start_param, verify_telegram_data};
 use super::token_cache::{Cached, TokenCache};
 use crate::adapters::{bus::EventBus, cache::Cache};
+use crate::domain::analytics;
 use crate::domain::events::Event;
 use crate::domain::users::{TelegramProfile, User, UserService};
 use crate::domain::{Error, Result, time::now_micros};
@@ -116,7 +117,7 @@ impl AuthService {
 
     /// Checks Telegram sign-in data, creates or refreshes the user (a new user keeps the Mini
     /// App's `start_param` as their start payload), and issues a token.
-    pub async fn sign_in_with_telegram(&self, init_data: &str) -> Result<(String, User)> {
+    pub async fn sign_in_with_telegram(&self, init_data: &str, utm_source: Option<&str>) -> Result<(String, User)> {
         let bot_token = self
             .bot_token
             .as_ref()
@@ -125,9 +126,12 @@ impl AuthService {
         let max_age = self.settings.sign_in_max_age.as_secs() as i64;
         let profile = verify_telegram_data(init_data, bot_token.expose_secret(), now_secs, max_age)
             .map_err(|e| Error::invalid(e.to_string()))?;
-        // Signed with the rest: a Mini App opened from a referral link carries its code.
-        let start_param = start_param(init_data);
-        let user = self.users.sign_up_or_refresh(&profile, start_param.as_deref()).await?;
+        // Signed with the rest: a Mini App opened from a referral link carries its code. A
+        // campaign link to the web client says where it came from in `utm_source`.
+        let start = start_param(init_data).or_else(|| utm_source.map(|s| format!("utm:{}", s.trim())));
+        let user = self.users.sign_up_or_refresh(&profile, start.as_deref()).await?;
+        let source = analytics::source_of(start.as_deref());
+        analytics::record_in_tx(&self.db, user.id, analytics::EventKind::SignedIn, source.as_deref()).await?;
         let token = self.issue_token(user.id).await?;
         Ok((token, user))
     }

@@ -12,9 +12,9 @@ use crate::domain::credits::{CreditService, IdempotencyKey, NotApplied, reserve_
 use crate::domain::gallery::GalleryService;
 use crate::domain::jobs::{Job, JobEngine, JobKind, NewJob, Purpose, active_jobs, find_job, insert_job};
 use crate::domain::paging::{Page, PageRequest};
-use crate::domain::promos;
 use crate::domain::rate_limits::{Action, Caller, RateLimiter};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
+use crate::domain::{analytics, promos};
 
 /// Creates, cancels, reads and follows generations; the job engine runs them.
 #[derive(Clone)]
@@ -130,6 +130,7 @@ impl GenerationService {
             tx.rollback().await?;
             return self.explain_refusal(user_id, client_key, cost, NotApplied::Duplicate).await;
         };
+        analytics::record_in_tx(&tx, user_id, analytics::EventKind::FirstGeneration, None).await?;
         tx.commit().await?;
         self.inner.credits.announce(&charge).await;
         engine.after_change(id, user_id).await;

@@ -12,10 +12,10 @@ use super::repository as repo;
 use super::{GatewayError, StarsGateway};
 use crate::domain::credits::{BalanceChange, CreditService, EntryKind, IdempotencyKey, LedgerEntry, apply_in_tx};
 use crate::domain::notifications::{NotificationKind, NotificationService};
-use crate::domain::promos;
 use crate::domain::referrals::ReferralService;
 use crate::domain::users::{TelegramProfile, UserService};
 use crate::domain::{Error, Result, time::now_micros};
+use crate::domain::{analytics, promos};
 
 #[derive(Clone)]
 pub struct PaymentService {
@@ -101,6 +101,7 @@ impl PaymentService {
         repo::link_ledger_entry(&tx, payment_id, entry.id).await?;
         let bonus = promos::bonus_in_tx(&tx, user_id, &entry).await?;
         let reward = self.referrals.reward_in_tx(&tx, user_id, &entry).await?;
+        analytics::record_in_tx(&tx, user_id, analytics::EventKind::TopUp, Some("stars")).await?;
         self.notifications.record(&tx, user_id, NotificationKind::PaymentCredited, entry.id, entry.id).await?;
         tx.commit().await?;
         self.credits.announce(&entry).await;

@@ -3,6 +3,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::model::{ReferralReward, ReferralStats};
 use super::repository as repo;
+use crate::domain::analytics;
 use crate::domain::credits::{BalanceChange, EntryKind, IdempotencyKey, LedgerEntry, apply_in_tx};
 use crate::domain::{Error, Result, time::now_micros};
 
@@ -67,6 +68,7 @@ impl ReferralService {
         let entry = apply_in_tx(tx, referrer, &change, None)
             .await?
             .map_err(|_| Error::internal("a referral reward was refused by the ledger"))?;
+        analytics::record_in_tx(tx, referrer, analytics::EventKind::Referral, Some("referral")).await?;
         Ok(Some(entry))
     }
 }

@@ -8,8 +8,8 @@ use super::repository as repo;
 use super::settings::{self, Settings, SettingsChange};
 use crate::adapters::cache::Cache;
 use crate::domain::credits::{BalanceChange, CreditService, EntryKind, IdempotencyKey, apply_in_tx};
-use crate::domain::referrals;
 use crate::domain::{Error, Result, time::now_micros};
+use crate::domain::{analytics, referrals};
 
 #[derive(Clone)]
 pub struct UserService {
@@ -130,8 +130,12 @@ impl UserService {
     pub async fn sign_up_or_refresh(&self, profile: &TelegramProfile, start_payload: Option<&str>) -> Result<User> {
         let tx = self.db.begin().await?;
         let (mut user, created) = repo::upsert_telegram(&tx, profile, start_payload, now_micros()).await?;
-        if created && let Some(payload) = start_payload {
-            referrals::attribute_in_tx(&tx, user.id, payload).await?;
+        if created {
+            if let Some(payload) = start_payload {
+                referrals::attribute_in_tx(&tx, user.id, payload).await?;
+            }
+            let source = analytics::source_of(start_payload);
+            analytics::record_in_tx(&tx, user.id, analytics::EventKind::Arrived, source.as_deref()).await?;
         }
         let mut bonus = None;
         if created && self.welcome_bonus > 0 {
