@@ -28,6 +28,7 @@ use crate::domain::{
     jobs::{Capacity, JobEngine, JobEngineDeps, JobSettings},
     notifications::{NotificationService, NotificationSettings},
     payments::PaymentService,
+    privacy::PrivacyService,
     promos::PromoService,
     rate_limits::RateLimiter,
     referrals::ReferralService,
@@ -170,10 +171,12 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         storage.clone(),
         bus.clone(),
         jobs.clone(),
-        stats,
+        stats.clone(),
         rate_limits.clone(),
         AvatarSettings { training_price: config.training_price, url_ttl: config.image_url_ttl },
     );
+    let privacy =
+        PrivacyService::new(db.clone(), storage.clone(), jobs.clone(), auth.clone(), stats, rate_limits.clone());
     let services = Services {
         users,
         audit: AuditLog::new(db.clone()),
@@ -185,6 +188,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         gallery,
         payments,
         promos,
+        privacy,
         referrals,
         spending,
         avatars,

@@ -17,6 +17,7 @@ mod m20261203_000007_user_settings;
 mod m20261203_000008_referrals;
 mod m20261203_000009_operator_console;
 mod m20261203_000010_analytics;
+mod m20261204_000011_erasure;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_referrals::Migration),
             Box::new(m20261203_000009_operator_console::Migration),
             Box::new(m20261203_000010_analytics::Migration),
+            Box::new(m20261204_000011_erasure::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod paging;
 pub mod payments;
+pub mod privacy;
 pub mod promos;
 pub mod rate_limits;
 pub mod referrals;
@@ -43,6 +44,8 @@ pub struct Services {
     pub gallery: gallery::GalleryService,
     pub payments: payments::PaymentService,
     pub promos: promos::PromoService,
+    /// Export and erasure of a user's own data.
+    pub privacy: privacy::PrivacyService,
     pub referrals: referrals::ReferralService,
     /// What credits went to and came from.
     pub spending: spending::SpendingService,

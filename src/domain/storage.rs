@@ -77,6 +77,11 @@ impl StorageKey {
         StorageKey { bucket: Bucket::Photos, path: format!("u/{user_id}/a/{avatar_id}/lora-{job_id}.safetensors") }
     }
 
+    /// The archive of everything a user has (`exportMyData`); a new export replaces the last.
+    pub fn data_export(user_id: i64) -> Self {
+        StorageKey { bucket: Bucket::Photos, path: format!("u/{user_id}/export/aisha-data-{user_id}.zip") }
+    }
+
     /// A key the database kept.
     pub fn stored(bucket: Bucket, path: impl Into<String>) -> Self {
         StorageKey { bucket, path: path.into() }
@@ -106,6 +111,11 @@ impl std::fmt::Display for StorageKey {
     }
 }
 
+/// The folder, in each bucket, under which every key of a user's objects lies.
+pub fn user_folder(user_id: i64) -> String {
+    format!("u/{user_id}/")
+}
+
 /// The storage as the domain uses it: by [`StorageKey`], with errors that say which object.
 #[async_trait::async_trait]
 pub trait Objects {
@@ -113,6 +123,8 @@ pub trait Objects {
     async fn read(&self, key: &StorageKey) -> Result<Option<Object>>;
     async fn link(&self, key: &StorageKey, window: LinkWindow) -> Result<String>;
     async fn remove(&self, key: &StorageKey) -> Result<()>;
+    /// Removes every object of the folder in both buckets; how many there were.
+    async fn remove_folder(&self, folder: &str) -> Result<usize>;
 }
 
 #[async_trait::async_trait]
@@ -133,6 +145,18 @@ impl Objects for dyn Storage {
     async fn remove(&self, key: &StorageKey) -> Result<()> {
         self.delete(key.bucket, &key.path).await.map_err(|e| Error::failed(format!("deleting {key}"), e))
     }
+
+    async fn remove_folder(&self, folder: &str) -> Result<usize> {
+        let mut removed = 0;
+        for bucket in [Bucket::Images, Bucket::Photos] {
+            let keys = self.list(bucket, folder).await.map_err(|e| Error::failed(format!("listing {folder}"), e))?;
+            for path in keys {
+                self.remove(&StorageKey::stored(bucket, path)).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
 }
 
 #[cfg(test)]
@@ -151,7 +175,9 @@ mod tests {
         assert_eq!(StorageKey::training_archive(1, 3, 4).content_type(), "application/zip");
         assert_eq!(StorageKey::lora_weights(1, 3, 4).path(), "u/1/a/3/lora-4.safetensors");
         assert_eq!(StorageKey::stored(Bucket::Photos, "u/1/a/3/x.png").content_type(), "image/png");
-        for key in [image, photo, StorageKey::training_archive(1, 3, 4), StorageKey::lora_weights(1, 3, 4)] {
+        let export = StorageKey::data_export(1);
+        assert!(export.path().starts_with(&user_folder(1)) && export.content_type() == "application/zip");
+        for key in [image, photo, StorageKey::training_archive(1, 3, 4), StorageKey::lora_weights(1, 3, 4), export] {
             assert!(crate::adapters::storage::is_valid_key(key.path()), "{key}");
         }
     }

@@ -18,6 +18,7 @@ mod loaders;
 mod node;
 mod pagination;
 mod payments;
+mod privacy;
 mod promos;
 mod referrals;
 mod settings;
@@ -65,6 +66,7 @@ pub struct MutationRoot(
     settings::SettingsMutation,
     payments::PaymentMutation,
     promos::PromoMutation,
+    privacy::PrivacyMutation,
     avatars::AvatarMutation,
     admin::AdminMutation,
     console::ConsoleMutation,

@@ -45,6 +45,11 @@ pub enum Callback {
     Settings,
     /// Changes one setting (the next format or count, or a switch).
     Setting(Setting),
+    /// Sends the archive of the user's data.
+    ExportData,
+    /// Asks whether to erase the account, then erases it.
+    AskDeleteAccount,
+    DeleteAccount,
     Refund(String),
     ConfirmRefund(String),
     Language(String),
@@ -139,6 +144,9 @@ impl Callback {
                     Setting::Details => "d",
                 }
             ),
+            Callback::ExportData => "xd".to_owned(),
+            Callback::AskDeleteAccount => "xa".to_owned(),
+            Callback::DeleteAccount => "xy".to_owned(),
             Callback::Refund(id) => format!("rf:{id}"),
             Callback::ConfirmRefund(id) => format!("ry:{id}"),
             Callback::Language(code) => format!("l:{code}"),
@@ -218,6 +226,9 @@ impl Callback {
                 "d" => Setting::Details,
                 _ => return None,
             }),
+            ("xd", None) => Callback::ExportData,
+            ("xa", None) => Callback::AskDeleteAccount,
+            ("xy", None) => Callback::DeleteAccount,
             ("rf", _) => Callback::Refund(id()?),
             ("ry", _) => Callback::ConfirmRefund(id()?),
             ("l", _) => Callback::Language(id()?),
@@ -285,6 +296,9 @@ mod tests {
             Callback::Setting(Setting::Count),
             Callback::Setting(Setting::Quick),
             Callback::Setting(Setting::Details),
+            Callback::ExportData,
+            Callback::AskDeleteAccount,
+            Callback::DeleteAccount,
             Callback::Refund(long_id.clone()),
             Callback::ConfirmRefund(long_id.clone()),
             Callback::Language("ru".into()),

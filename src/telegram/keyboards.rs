@@ -35,7 +35,16 @@ pub fn settings(t: &Texts, labels: [String; 4]) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([
         vec![button(ratio, Callback::Setting(Setting::Ratio)), button(count, Callback::Setting(Setting::Count))],
         vec![button(quick, Callback::Setting(Setting::Quick)), button(details, Callback::Setting(Setting::Details))],
+        vec![button(t.btn_export_data, Callback::ExportData), button(t.btn_delete_account, Callback::AskDeleteAccount)],
         back(t),
+    ])
+}
+
+/// Erasing the account: the one button that does it, and the way out.
+pub fn confirm_delete_account(t: &Texts) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([
+        vec![button(t.btn_confirm_delete_account, Callback::DeleteAccount)],
+        vec![button(t.btn_keep_account, Callback::Settings)],
     ])
 }
 

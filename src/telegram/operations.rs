@@ -89,7 +89,7 @@ macro_rules! operations {
 }
 
 operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance, RedeemPromoCode, Settings,
-    UpdateSettings, History, Spending, Referrals);
+    UpdateSettings, History, Spending, Referrals, ExportMyData, DeleteMyAccount);
 operations!("src/telegram/operations/generations.graphql":
     Models, CreateGeneration, GenerationForRepeat, GenerationDelivery,
     GenerationProgressUpdates);

@@ -1,5 +1,5 @@
 //! Talking to Telegram: a 429 is waited out (`retry_after`) and retried, messages keep to the
-//! limits (`limiter.rs`), and a photo travels by file id, by URL or as bytes.
+//! limits (`limiter.rs`), and a photo or document travels by file id, by URL or as bytes.
 
 use std::{net::IpAddr, time::Duration};
 
@@ -67,14 +67,23 @@ pub async fn photo(own_links: &Downloads, url: &str, file_id: Option<&str>) -> I
     if let Some(id) = file_id {
         return InputFile::file_id(FileId(id.to_owned()));
     }
+    by_url_or_bytes(own_links, url, "image.png").await
+}
+
+/// A file to send as a document, by URL or as bytes as [`photo`] decides, named `file_name`.
+pub async fn document(own_links: &Downloads, url: &str, file_name: &'static str) -> InputFile {
+    by_url_or_bytes(own_links, url, file_name).await
+}
+
+async fn by_url_or_bytes(own_links: &Downloads, url: &str, file_name: &'static str) -> InputFile {
     let Ok(parsed) = url::Url::parse(url) else { return InputFile::memory(Vec::new()) };
     if reachable_by_telegram(&parsed) {
         return InputFile::url(parsed);
     }
     match own_links.get(&parsed).await {
-        Ok(file) => InputFile::memory(file.bytes).file_name("image.png"),
+        Ok(file) => InputFile::memory(file.bytes).file_name(file_name),
         Err(error) => {
-            tracing::warn!(%error, "could not fetch an image to upload it to Telegram");
+            tracing::warn!(%error, "could not fetch a file to upload it to Telegram");
             InputFile::url(parsed)
         }
     }

@@ -42,6 +42,7 @@ pub enum Screen {
     History,
     Spending,
     Invite,
+    ConfirmDeleteAccount,
 }
 
 impl Screen {
@@ -57,6 +58,7 @@ impl Screen {
             Screen::AvatarKind => Screen::AwaitAvatarName,
             Screen::AwaitPhotos | Screen::ConfirmDeleteAvatar => Screen::Avatar,
             Screen::ConfirmRefund => Screen::PaySupport,
+            Screen::ConfirmDeleteAccount => Screen::Settings,
             _ => Screen::Menu,
         }
     }

@@ -148,6 +148,16 @@ pub struct Texts {
     pub promo_discount: &'static str,
     /// The API's reason a code was refused: `{reason}`.
     pub promo_refused: &'static str,
+    pub btn_export_data: &'static str,
+    pub btn_delete_account: &'static str,
+    pub export_preparing: &'static str,
+    /// The archive's caption: `{images}`, `{photos}`, `{size}` (MB), `{link}`.
+    pub export_ready: &'static str,
+    pub confirm_delete_account: &'static str,
+    pub btn_confirm_delete_account: &'static str,
+    pub btn_keep_account: &'static str,
+    /// `{cancelled}`: generations and trainings stopped and refunded first.
+    pub account_deleted: &'static str,
     pub unknown_command: &'static str,
     pub error: &'static str,
     pub gone: &'static str,
@@ -166,7 +176,7 @@ const RU: Texts = Texts {
     btn_back: "◀️ Назад",
     btn_menu: "🏠 Меню",
     help: "AISHA рисует картинки по описанию (Google Imagen 4) и хранит их в вашей галерее.\n\n\
-           /start — главное меню\n/language — язык\n/paysupport — вопросы об оплате\n/promo КОД — промокод\n/settings — настройки\n/invite — пригласить друзей\n/help — эта справка\n\n\
+           /start — главное меню\n/language — язык\n/paysupport — вопросы об оплате\n/promo КОД — промокод\n/settings — настройки\n/invite — пригласить друзей\n/mydata — скачать мои данные\n/deletemydata — удалить аккаунт\n/help — эта справка\n\n\
            Картинка стоит несколько кредитов; кредиты покупаются за Telegram Stars. Если генерация не \
            удалась, кредиты возвращаются автоматически.",
     paysupport: "Вопросы об оплате: опишите проблему ответом на это сообщение и укажите дату платежа. \
@@ -266,6 +276,17 @@ const RU: Texts = Texts {
     promo_bonus: "🎟 Промокод {code}: следующее пополнение даст на {percent}% больше кредитов.",
     promo_discount: "🎟 Промокод {code}: следующая генерация или обучение обойдётся на {percent}% дешевле.",
     promo_refused: "🎟 Промокод не принят: {reason}.\n\nОтправьте другой или вернитесь назад.",
+    btn_export_data: "📦 Мои данные",
+    btn_delete_account: "🗑 Удалить аккаунт",
+    export_preparing: "📦 Собираю архив ваших данных…",
+    export_ready: "📦 Ваши данные: {images} картинок, {photos} фото, {size} МБ. Ссылка действует сутки:\n{link}",
+    confirm_delete_account: "🗑 Удалить аккаунт?\n\nБудут удалены все ваши картинки, фото, аватары, настройки и история генераций; \
+                             идущие генерации остановятся с возвратом кредитов. Оставшиеся кредиты сгорят. \
+                             Записи о платежах сохранятся без ваших данных, как требует закон. Отменить это нельзя.\n\n\
+                             Сначала можно скачать свои данные: /mydata",
+    btn_confirm_delete_account: "🗑 Да, удалить всё",
+    btn_keep_account: "◀️ Нет, оставить",
+    account_deleted: "Ваш аккаунт удалён (остановлено генераций: {cancelled}). Спасибо, что были с нами. /start начнёт всё заново.",
     unknown_command: "Не понимаю. Откройте меню: /start",
     error: "Что-то пошло не так. Попробуйте ещё раз.",
     gone: "Этой картинки больше нет.",
@@ -283,7 +304,7 @@ const EN: Texts = Texts {
     btn_back: "◀️ Back",
     btn_menu: "🏠 Menu",
     help: "AISHA draws pictures from a description (Google Imagen 4) and keeps them in your gallery.\n\n\
-           /start — main menu\n/language — language\n/paysupport — payment questions\n/promo CODE — a promo code\n/settings — settings\n/invite — invite friends\n/help — this help\n\n\
+           /start — main menu\n/language — language\n/paysupport — payment questions\n/promo CODE — a promo code\n/settings — settings\n/invite — invite friends\n/mydata — download my data\n/deletemydata — delete my account\n/help — this help\n\n\
            A picture costs a few credits; credits are bought with Telegram Stars. When a generation \
            fails, its credits come back automatically.",
     paysupport: "Payment questions: reply to this message with what went wrong and the date of the payment. \
@@ -383,6 +404,17 @@ const EN: Texts = Texts {
     promo_bonus: "🎟 Promo code {code}: your next top-up gives {percent}% more credits.",
     promo_discount: "🎟 Promo code {code}: your next generation or training costs {percent}% less.",
     promo_refused: "🎟 That promo code was not accepted: {reason}.\n\nSend another, or go back.",
+    btn_export_data: "📦 My data",
+    btn_delete_account: "🗑 Delete my account",
+    export_preparing: "📦 Putting together the archive of your data…",
+    export_ready: "📦 Your data: {images} images, {photos} photos, {size} MB. The link works for a day:\n{link}",
+    confirm_delete_account: "🗑 Delete your account?\n\nAll your images, photos, avatars, settings and generation history will be erased; \
+                             running generations stop and their credits are refunded. Credits left are lost. \
+                             Payment records stay, with nothing that says they were yours, as the law requires. This cannot be undone.\n\n\
+                             You can download your data first: /mydata",
+    btn_confirm_delete_account: "🗑 Yes, delete everything",
+    btn_keep_account: "◀️ No, keep it",
+    account_deleted: "Your account is deleted ({cancelled} running generations stopped). Thank you for being with us. /start begins anew.",
     unknown_command: "I did not get that. Open the menu: /start",
     error: "Something went wrong. Please try again.",
     gone: "That picture is gone.",

@@ -23,6 +23,7 @@ mod notifications;
 mod observability;
 mod outbound;
 mod payments;
+mod privacy;
 mod promos;
 mod quotas;
 mod rate_limits;

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::support::{Db, spawn_app_with};
 
-fn s3_config() -> Option<S3Config> {
+pub(crate) fn s3_config() -> Option<S3Config> {
     let endpoint = std::env::var("AISHA_TEST_S3_ENDPOINT").ok().filter(|v| !v.is_empty())?;
     let suffix = format!("{:08x}", rand::random::<u32>());
     Some(S3Config {
@@ -31,6 +31,15 @@ async fn exercise(storage: Arc<dyn Storage>, http: &reqwest::Client) {
     assert_eq!(object.bytes, bytes);
     assert_eq!(object.content_type, "image/png");
     assert!(storage.get(Bucket::Photos, "u/1/g/1/0.png").await.expect("get").is_none(), "buckets are apart");
+    storage.put(Bucket::Images, "u/1/a/2/x.png", bytes.clone(), "image/png").await.expect("put a second");
+    storage.put(Bucket::Images, "u/10/g/1/0.png", bytes.clone(), "image/png").await.expect("put another user's");
+    let mut listed = storage.list(Bucket::Images, "u/1/").await.expect("list");
+    listed.sort();
+    assert_eq!(listed, ["u/1/a/2/x.png", "u/1/g/1/0.png"], "a folder's keys, and not the next user's");
+    assert!(storage.list(Bucket::Photos, "u/1/").await.expect("list").is_empty(), "buckets are apart");
+    assert!(storage.list(Bucket::Images, "u/2/").await.expect("list an empty folder").is_empty());
+    storage.delete(Bucket::Images, "u/1/a/2/x.png").await.expect("delete");
+    storage.delete(Bucket::Images, "u/10/g/1/0.png").await.expect("delete");
 
     let window = LinkWindow::from_now(Duration::from_secs(60));
     let url = storage.sign(Bucket::Images, "u/1/g/1/0.png", window).await.expect("signed");
@@ -45,6 +54,7 @@ async fn exercise(storage: Arc<dyn Storage>, http: &reqwest::Client) {
     storage.delete(Bucket::Images, "u/1/g/1/0.png").await.expect("delete");
     storage.delete(Bucket::Images, "u/1/g/1/0.png").await.expect("deleting twice is fine");
     assert!(storage.get(Bucket::Images, "u/1/g/1/0.png").await.expect("get").is_none());
+    assert!(storage.list(Bucket::Images, "u/1/").await.expect("list").is_empty(), "deleted: listed no more");
     storage.ping().await.expect("ping");
 }
 

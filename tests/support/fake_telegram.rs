@@ -302,6 +302,18 @@ impl FakeTelegram {
                 }
                 Ok(self.new_message(chat, keep(content)))
             }
+            "senddocument" => {
+                let n = self.next_id.fetch_add(1, Ordering::SeqCst);
+                let document = &params["document"];
+                let mut content = json!({ "document": {
+                    "file_id": format!("doc-{n}"), "file_unique_id": format!("ud{n}"),
+                    "file_name": document["name"], "file_size": document["file"]
+                } });
+                if let Some(caption) = params["caption"].as_str() {
+                    content["caption"] = json!(caption);
+                }
+                Ok(self.new_message(chat, keep(content)))
+            }
             "sendmediagroup" => {
                 let media = params["media"].as_array().cloned().unwrap_or_default();
                 let messages = media.iter().map(|item| {
@@ -440,7 +452,8 @@ async fn download(
     }
 }
 
-/// JSON, or multipart (fields holding JSON are parsed; uploaded files become `{"file": bytes}`).
+/// JSON, or multipart (fields holding JSON are parsed; uploaded files become
+/// `{"file": <size>, "name": <file name>}`).
 async fn parse_body(request: Request) -> Value {
     let multipart = request
         .headers()
@@ -456,11 +469,12 @@ async fn parse_body(request: Request) -> Value {
     let mut files = HashMap::new();
     while let Ok(Some(field)) = form.next_field().await {
         let name = field.name().unwrap_or_default().to_owned();
-        let is_file = field.file_name().is_some();
+        let file_name = field.file_name().map(str::to_owned);
         let bytes = field.bytes().await.unwrap_or_default();
-        if is_file {
-            files.insert(name.clone(), bytes.len());
-            fields.insert(name, json!({ "file": bytes.len() }));
+        if let Some(file_name) = file_name {
+            let file = json!({ "file": bytes.len(), "name": file_name });
+            files.insert(name.clone(), file.clone());
+            fields.insert(name, file);
         } else {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let value =
@@ -474,13 +488,13 @@ async fn parse_body(request: Request) -> Value {
     params
 }
 
-fn resolve_attachments(value: &mut Value, files: &HashMap<String, usize>) {
+fn resolve_attachments(value: &mut Value, files: &HashMap<String, Value>) {
     match value {
         Value::String(s) => {
             if let Some(name) = s.strip_prefix("attach://")
-                && let Some(size) = files.get(name)
+                && let Some(file) = files.get(name)
             {
-                *value = json!({ "file": size });
+                *value = file.clone();
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|v| resolve_attachments(v, files)),

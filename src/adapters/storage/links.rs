@@ -81,6 +81,10 @@ impl Storage for LinkCache {
         self.inner.delete(bucket, key).await
     }
 
+    async fn list(&self, bucket: Bucket, prefix: &str) -> anyhow::Result<Vec<String>> {
+        self.inner.list(bucket, prefix).await
+    }
+
     async fn sign(&self, bucket: Bucket, key: &str, window: LinkWindow) -> anyhow::Result<String> {
         if let Some(url) = self.remembered(bucket, key, window) {
             return Ok(url.to_string());
@@ -120,6 +124,9 @@ mod tests {
         }
         async fn delete(&self, _: Bucket, _: &str) -> anyhow::Result<()> {
             Ok(())
+        }
+        async fn list(&self, _: Bucket, _: &str) -> anyhow::Result<Vec<String>> {
+            Ok(Vec::new())
         }
         async fn sign(&self, bucket: Bucket, key: &str, window: LinkWindow) -> anyhow::Result<String> {
             let n = self.0.fetch_add(1, Ordering::SeqCst);

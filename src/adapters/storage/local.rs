@@ -112,6 +112,29 @@ impl Storage for LocalStorage {
         }
     }
 
+    async fn list(&self, bucket: Bucket, prefix: &str) -> anyhow::Result<Vec<String>> {
+        let bucket_root = self.root.join(bucket.as_str());
+        let mut folders = vec![self.path(bucket, prefix.trim_end_matches('/'))?];
+        let mut keys = Vec::new();
+        while let Some(folder) = folders.pop() {
+            let mut entries = match tokio::fs::read_dir(&folder).await {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
+            while let Some(entry) = entries.next_entry().await? {
+                let path = entry.path();
+                if entry.file_type().await?.is_dir() {
+                    folders.push(path);
+                } else if let Ok(relative) = path.strip_prefix(&bucket_root) {
+                    let parts: Vec<_> = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect();
+                    keys.push(parts.join("/"));
+                }
+            }
+        }
+        Ok(keys)
+    }
+
     async fn sign(&self, bucket: Bucket, key: &str, window: LinkWindow) -> anyhow::Result<String> {
         if !is_valid_key(key) {
             bail!("invalid storage key {key:?}");

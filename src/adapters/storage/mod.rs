@@ -26,6 +26,8 @@ pub trait Storage: Send + Sync {
     async fn get(&self, bucket: Bucket, key: &str) -> anyhow::Result<Option<Object>>;
     /// Deleting a missing object is not an error.
     async fn delete(&self, bucket: Bucket, key: &str) -> anyhow::Result<()>;
+    /// The keys under a folder (`prefix` ends with `/`), in no particular order.
+    async fn list(&self, bucket: Bucket, prefix: &str) -> anyhow::Result<Vec<String>>;
     /// A link that reads the object during `window`: the same link for the same window (see
     /// [`LinkWindow`]).
     async fn sign(&self, bucket: Bucket, key: &str, window: LinkWindow) -> anyhow::Result<String>;

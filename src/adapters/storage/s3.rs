@@ -123,6 +123,16 @@ impl Storage for S3Storage {
         Ok(())
     }
 
+    async fn list(&self, bucket: Bucket, prefix: &str) -> anyhow::Result<Vec<String>> {
+        let mut pages = self.client.list_objects_v2().bucket(self.name(bucket)).prefix(prefix).into_paginator().send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.with_context(|| format!("listing {prefix}"))?;
+            keys.extend(page.contents().iter().filter_map(|object| object.key().map(str::to_owned)));
+        }
+        Ok(keys)
+    }
+
     async fn sign(&self, bucket: Bucket, key: &str, window: LinkWindow) -> anyhow::Result<String> {
         // Signed as of the window's start, so that the link is the same all through the window.
         let presigning = PresigningConfig::builder()

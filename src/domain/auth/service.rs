@@ -151,13 +151,8 @@ impl AuthService {
     /// A user keeps at most `max_live_tokens`: the oldest go first (and their sockets close).
     async fn revoke_beyond_quota(&self, user_id: i64, now: i64) -> Result<()> {
         let keep = self.settings.max_live_tokens as i64;
-        for token_hash in repo::revoke_beyond(&self.db, user_id, keep, now).await? {
-            self.tokens.revoke(&token_hash).await;
-            self.watchers.revoked(&token_hash);
-            if let Err(error) = self.bus.publish(&Event::TokenRevoked { user_id, token_hash }).await {
-                tracing::warn!(%error, "could not announce a token revoked over the quota");
-            }
-        }
+        let revoked = repo::revoke_beyond(&self.db, user_id, keep, now).await?;
+        self.forget_revoked(user_id, revoked).await;
         Ok(())
     }
 
@@ -212,6 +207,24 @@ impl AuthService {
     /// Turns `true` when `token` is revoked (here or on another instance).
     pub fn watch_revocation(&self, token: &str) -> tokio::sync::watch::Receiver<bool> {
         self.watchers.watch(&hash(token))
+    }
+
+    /// Tells the caches, the open sockets and the other instances of tokens revoked in the
+    /// database (over the quota, or with an erased account).
+    pub async fn forget_revoked(&self, user_id: i64, token_hashes: Vec<String>) {
+        for token_hash in token_hashes {
+            self.tokens.revoke(&token_hash).await;
+            self.watchers.revoked(&token_hash);
+            if let Err(error) = self.bus.publish(&Event::TokenRevoked { user_id, token_hash }).await {
+                tracing::warn!(%error, "could not announce a revoked token; other instances forget it within minutes");
+            }
+        }
+    }
+
+    /// Forgets which user a Telegram account is (its account was erased): its next update
+    /// finds, or makes, the user from the database.
+    pub async fn forget_telegram_account(&self, telegram_id: i64) {
+        self.tokens.revoke(&format!("telegram:{telegram_id}")).await;
     }
 
     /// Revokes the token; true when it was live.

@@ -7,6 +7,7 @@ mod balance;
 mod create;
 mod gallery;
 mod menu;
+mod privacy;
 mod settings;
 
 use graphql_client::GraphQLQuery;
@@ -93,6 +94,8 @@ async fn route_message(turn: &mut Turn<'_>, message: &Message, text: &str) -> Re
         "/help" => menu::help(turn).await,
         "/settings" => settings::show(turn).await,
         "/invite" => menu::invite(turn).await,
+        "/mydata" | "/exportmydata" => privacy::export(turn).await,
+        "/deletemydata" => privacy::ask_delete(turn).await,
         "/language" => menu::pick_language(turn).await,
         "/paysupport" => balance::paysupport(turn).await,
         "/balance" => balance::show(turn).await,
@@ -202,6 +205,9 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::Spending(period) => balance::spending(turn, period).await,
         Callback::Settings => settings::show(turn).await,
         Callback::Setting(setting) => settings::change(turn, setting).await,
+        Callback::ExportData => privacy::export(turn).await,
+        Callback::AskDeleteAccount => privacy::ask_delete(turn).await,
+        Callback::DeleteAccount => privacy::delete(turn).await,
         Callback::Refund(id) => balance::ask_refund(turn, &id).await,
         Callback::ConfirmRefund(id) => balance::refund(turn, &id).await,
         Callback::Noop => Ok(()),
@@ -223,6 +229,7 @@ async fn back(turn: &mut Turn<'_>) -> Result<()> {
             None => avatars::list(turn).await,
         },
         Screen::AwaitAvatarName => avatars::ask_name(turn).await,
+        Screen::Settings => settings::show(turn).await,
         _ => menu::show(turn).await,
     }
 }
