@@ -8,6 +8,7 @@ pub mod auth;
 pub mod avatars;
 pub mod claims;
 pub mod credits;
+pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod gallery;
@@ -37,6 +38,8 @@ pub struct Services {
     /// Where users came from and what they did, for the operator.
     pub analytics: analytics::AnalyticsService,
     pub credits: credits::CreditService,
+    /// The operator's figures.
+    pub dashboard: dashboard::DashboardService,
     pub auth: auth::AuthService,
     pub generations: generations::GenerationService,
     /// Runs generations and trainings.

@@ -8,6 +8,7 @@ mod avatars;
 mod console;
 pub mod context;
 mod credits;
+mod dashboard;
 mod documents;
 mod executor;
 mod gallery;
@@ -53,6 +54,7 @@ pub struct QueryRoot(
     admin::AdminQuery,
     console::ConsoleQuery,
     analytics::AnalyticsQuery,
+    dashboard::DashboardQuery,
 );
 
 #[derive(MergedObject, Default)]

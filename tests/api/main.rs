@@ -9,6 +9,7 @@ mod avatars;
 mod cache;
 mod console;
 mod credits;
+mod dashboard;
 mod engine;
 mod exposure;
 mod fleet;
