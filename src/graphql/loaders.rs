@@ -35,3 +35,16 @@ impl Loader<i64> for AvatarPhotoLoader {
         Ok(by_avatar.into_iter().map(|(id, photos)| (id, Arc::new(photos))).collect())
     }
 }
+
+/// Ledger rows by id (a list of promo redemptions shows the row each one paid).
+pub struct TransactionLoader(pub Services);
+
+impl Loader<i64> for TransactionLoader {
+    type Value = Arc<domain::credits::LedgerEntry>;
+    type Error = Arc<domain::Error>;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let entries = self.0.credits.entries(ids).await.map_err(Arc::new)?;
+        Ok(entries.into_iter().map(|e| (e.id, Arc::new(e))).collect())
+    }
+}

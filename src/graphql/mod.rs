@@ -98,6 +98,7 @@ pub fn build(deps: SchemaDeps) -> ObservedSchema {
         let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
             .data(DataLoader::new(loaders::GenerationLoader(deps.services.clone()), tokio::spawn))
             .data(DataLoader::new(loaders::AvatarPhotoLoader(deps.services.clone()), tokio::spawn))
+            .data(DataLoader::new(loaders::TransactionLoader(deps.services.clone()), tokio::spawn))
             .data(deps.services.clone())
             .data(deps.bus.clone())
             .data(deps.limits)

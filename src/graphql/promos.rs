@@ -3,15 +3,17 @@
 use async_graphql::{
     Context, Enum, ID, InputObject, Object,
     connection::{Connection, Edge, EmptyFields},
+    dataloader::DataLoader,
 };
 use chrono::{DateTime, Utc};
 
 use super::context::{current_user, require_admin, services};
 use super::ids::{Kind, encode};
-use super::pagination::{decode_id_cursor, id_cursor, page_cost, page_size};
+use super::loaders::TransactionLoader;
+use super::pagination::{BATCHED_COST, decode_id_cursor, id_cursor, page_cost, page_size};
 use super::users::Transaction;
 use crate::domain::{
-    Result,
+    Error, Result,
     promos::{self, NewPromoCode},
     time::to_datetime,
 };
@@ -195,10 +197,15 @@ impl PromoRedemption {
     async fn state(&self) -> PromoRedemptionState {
         self.0.state.into()
     }
-    /// The credits it paid: at once for `CREDITS`, with the top-up for a bonus.
+    /// The credits it paid: at once for `CREDITS`, with the top-up for a bonus. A list's rows
+    /// are loaded in one batch.
+    #[graphql(complexity = "BATCHED_COST + child_complexity")]
     async fn transaction(&self, ctx: &Context<'_>) -> Result<Option<Transaction>> {
         let Some(entry_id) = self.0.ledger_entry_id else { return Ok(None) };
-        Ok(Some(Transaction(services(ctx).credits.entry(self.0.user_id, entry_id).await?)))
+        let loader = ctx.data_unchecked::<DataLoader<TransactionLoader>>();
+        let entry = loader.load_one(entry_id).await.map_err(Error::internal)?;
+        // The redemption is the viewer's; so must its ledger row be.
+        Ok(entry.filter(|e| e.user_id == self.0.user_id).map(|e| Transaction(e.as_ref().clone())))
     }
     async fn redeemed_at(&self) -> DateTime<Utc> {
         to_datetime(self.0.created_at)

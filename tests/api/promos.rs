@@ -228,3 +228,33 @@ db_test!(the_bot_redeems_with_promo_or_from_the_balance_screen, |db: Db| async m
     assert_eq!(app.scalar_i64("SELECT balance FROM users WHERE telegram_id = 5500").await, 25);
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM promo_redemptions WHERE state = 'PENDING'").await, 1);
 });
+
+db_test!(a_list_of_redemptions_loads_their_transactions_in_one_batch, |db: Db| async move {
+    // No workers or reaper polling the database while statements are counted.
+    let app = spawn_app_with(db, |c| {
+        c.workers = 0;
+        c.job_idle_interval = std::time::Duration::from_secs(3600);
+    })
+    .await;
+    let (token, _) = app.sign_in(4900, "collector").await;
+    let query = "{ me { promoRedemptions { code transaction { amount } } } }";
+    let mut costs = Vec::new();
+    for n in 0..3 {
+        let code = format!("batch-{n}");
+        create_code(&app, json!({ "code": code, "kind": "CREDITS", "value": 5 + n })).await;
+        redeem(&app, &token, &code).await.data("redeemPromoCode");
+        // The fewest of five runs: the loader's window can close between two keys on a busy
+        // machine, which is timing, not a statement per row.
+        let mut fewest = u64::MAX;
+        for _ in 0..5 {
+            let before = app.app.metrics.sql_statements();
+            let list = app.gql(Some(&token), query, json!({})).await;
+            fewest = fewest.min(app.app.metrics.sql_statements() - before);
+            let rows = list.data("me")["promoRedemptions"].as_array().expect("list").clone();
+            assert_eq!(rows.len(), n + 1);
+            assert!(rows.iter().all(|r| r["transaction"]["amount"].as_i64().is_some_and(|a| a >= 5)), "{rows:?}");
+        }
+        costs.push(fewest);
+    }
+    assert!(costs.windows(2).all(|w| w[0] == w[1]), "the statements grew with the list: {costs:?}");
+});

@@ -79,6 +79,13 @@ pub async fn find(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Op
     row.map(to_entry).transpose()
 }
 
+/// Ledger rows by id, whoever's they are (the caller checks).
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<LedgerEntry>> {
+    let rows =
+        ledger_entries::Entity::find().filter(ledger_entries::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    rows.into_iter().map(to_entry).collect()
+}
+
 pub async fn balance(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<i64>> {
     let row = db.query_one_raw(statement(db, "SELECT balance FROM users WHERE id = $1", [user_id.into()])).await?;
     Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?)

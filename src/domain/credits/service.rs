@@ -187,6 +187,11 @@ impl CreditService {
         repo::find(&self.db, user_id, id).await?.ok_or(Error::NotFound("transaction"))
     }
 
+    /// Ledger rows by id, for a list that shows one per item (the caller checks the owner).
+    pub async fn entries(&self, ids: &[i64]) -> Result<Vec<LedgerEntry>> {
+        repo::find_many(&self.db, ids).await
+    }
+
     /// The user's ledger row with this idempotency key, if there is one.
     pub async fn entry_by_key(&self, user_id: i64, key: &str) -> Result<Option<LedgerEntry>> {
         Ok(repo::find_by_key(&self.db, user_id, key).await?.map(|(entry, _)| entry))
