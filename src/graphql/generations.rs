@@ -2,7 +2,7 @@
 
 use super::pagination::{ROW_COST, page_cost};
 use async_graphql::{
-    Context, Enum, ID, InputObject, Object, Subscription,
+    Context, Enum, ID, InputObject, Object, SimpleObject, Subscription,
     connection::{Connection, Edge},
 };
 use chrono::{DateTime, Utc};
@@ -13,9 +13,10 @@ use super::ids::{Kind, decode_as, encode};
 use super::images::{Image, ImageType};
 use super::pagination::{decode_id_cursor, id_cursor, page_request};
 use crate::domain::{
-    self, Result,
+    self, Error, Result,
     credits::IdempotencyKey,
     generations::{AspectRatio, GenerationStatus, ModelSpec, NewGeneration, Prompt},
+    promos,
     time::to_datetime,
 };
 
@@ -27,6 +28,30 @@ impl GenerationQuery {
     /// The models on offer, with their prices in credits per image.
     async fn models(&self, ctx: &Context<'_>) -> Vec<AiModel> {
         services(ctx).generations.models().iter().cloned().map(AiModel).collect()
+    }
+
+    /// What `numImages` images of `model` would cost the signed-in user now: the catalogue's
+    /// price, a waiting promo discount taken off, the balance after, and whether a client should
+    /// ask before creating (the user's quick mode). `createGeneration` charges `toPay`, unless
+    /// the balance or the discount changes in between.
+    async fn quote(&self, ctx: &Context<'_>, model: String, num_images: i32) -> Result<PriceQuote> {
+        let user = current_user(ctx).await?;
+        let services = services(ctx);
+        let spec = services.generations.model(&model)?;
+        let count = u8::try_from(num_images).ok().filter(|n| (1..=spec.max_images).contains(n));
+        let count = count.ok_or_else(|| Error::invalid(format!("numImages must be 1-{}", spec.max_images)))?;
+        let price = spec.price(count);
+        let discount_percent = services.promos.next_discount(user).await?;
+        let to_pay = discount_percent.map_or(price, |percent| promos::discounted(price, percent));
+        let settings = services.users.settings(user).await?;
+        let balance = services.credits.balance(user).await?;
+        Ok(PriceQuote {
+            price,
+            discount_percent,
+            to_pay,
+            balance_after: balance - to_pay,
+            needs_confirmation: settings.asks_before(to_pay),
+        })
     }
 
     /// One of your generations.
@@ -180,6 +205,22 @@ impl AiModel {
     async fn requires_avatar(&self) -> bool {
         self.0.needs_avatar
     }
+}
+
+/// A price as the signed-in user would pay it now.
+#[derive(SimpleObject)]
+pub struct PriceQuote {
+    /// The catalogue's price.
+    price: i64,
+    /// The waiting promo discount the action would consume, in percent.
+    discount_percent: Option<i64>,
+    /// What would be charged.
+    to_pay: i64,
+    /// The balance after paying; negative when it is not enough (`createGeneration` would be
+    /// refused with `INSUFFICIENT_CREDITS`).
+    balance_after: i64,
+    /// False when the user's quick mode covers this price: a client creates without asking.
+    needs_confirmation: bool,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]

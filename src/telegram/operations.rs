@@ -91,7 +91,7 @@ macro_rules! operations {
 operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance, RedeemPromoCode, Settings,
     UpdateSettings, History, Spending, Referrals, ExportMyData, DeleteMyAccount);
 operations!("src/telegram/operations/generations.graphql":
-    Models, CreateGeneration, GenerationForRepeat, GenerationDelivery,
+    Models, Quote, CreateGeneration, GenerationForRepeat, GenerationDelivery,
     GenerationProgressUpdates);
 operations!("src/telegram/operations/gallery.graphql":
     GalleryFirst, GalleryImage, GalleryNeighbours, SetFavorite, DeleteImage, RememberTelegramFileId, GalleryStats,

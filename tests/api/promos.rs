@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use aisha::domain::payments::Refunder;
 
 use crate::db_test;
-use crate::support::bot::{bot_app, id_of, screen, user};
+use crate::support::bot::{ask_for_pictures, bot_app, id_of, screen, user};
 use crate::support::seed::pay_stars;
 use crate::support::{ADMIN_TOKEN, Db, TestApp, spawn_app, spawn_app_with};
 
@@ -227,6 +227,47 @@ db_test!(the_bot_redeems_with_promo_or_from_the_balance_screen, |db: Db| async m
     screen(&fake, ana.id, "your next generation or training costs 30% less").await;
     assert_eq!(app.scalar_i64("SELECT balance FROM users WHERE telegram_id = 5500").await, 25);
     assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM promo_redemptions WHERE state = 'PENDING'").await, 1);
+
+    // The confirmation shows the price the discount leaves, and that is what is charged.
+    ana.says("/start").await;
+    let menu = screen(&fake, ana.id, "What shall we make?").await;
+    let confirm = ask_for_pictures(&fake, &ana, &menu, "a cheaper fox", "1:1", "2").await;
+    let text = confirm["text"].as_str().expect("text");
+    assert!(text.contains("Price: 7 credits (30% off with your promo code, 10 without) (balance 25)"), "{text}");
+    ana.press(&fake, id_of(&confirm), "Create for 7").await;
+    let charged = "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'CHARGE' AND amount = -7";
+    assert!(crate::support::eventually(|| async { app.scalar_i64(charged).await == 1 }).await, "not charged 7");
+    let token = app.sign_in(5500, "ana").await.0;
+    let done = app.gql(Some(&token), "{ generations(first: 1) { edges { node { id } } } }", json!({})).await;
+    let id = done.data("generations")["edges"][0]["node"]["id"].as_str().expect("id").to_owned();
+    app.wait_for_status(&token, &id, &["COMPLETED", "FAILED"]).await;
+});
+
+db_test!(a_quote_is_what_the_user_would_pay_and_says_whether_to_ask, |db: Db| async move {
+    let app = spawn_app(db).await;
+    let (token, _) = app.sign_in(5600, "quoted").await;
+    let quote = "query($m: String!, $n: Int!) { quote(model: $m, numImages: $n) { price discountPercent toPay balanceAfter needsConfirmation } }";
+    let ask = |n: i64| app.gql(Some(&token), quote, json!({ "m": "fal-ai/imagen4/preview", "n": n }));
+    assert_eq!(
+        ask(1).await.data("quote"),
+        &json!({ "price": 5, "discountPercent": null, "toPay": 5, "balanceAfter": 5, "needsConfirmation": true })
+    );
+    let settings = "mutation { updateSettings(input: { quickMode: true, quickModeMaxPrice: 10 }) { quickMode } }";
+    app.gql(Some(&token), settings, json!({})).await.data("updateSettings");
+    assert_eq!(ask(2).await.data("quote")["needsConfirmation"], false, "10 is within the quick limit");
+    assert_eq!(ask(3).await.data("quote")["needsConfirmation"], true, "15 is not");
+    // A waiting discount counts: 15 less 50 % is 8 (the credits off are rounded down), within the limit.
+    create_code(&app, json!({ "code": "HALF", "kind": "DISCOUNT_PERCENT", "value": 50 })).await;
+    redeem(&app, &token, "half").await.data("redeemPromoCode");
+    assert_eq!(
+        ask(3).await.data("quote"),
+        &json!({ "price": 15, "discountPercent": 50, "toPay": 8, "balanceAfter": 2, "needsConfirmation": false })
+    );
+    assert_eq!(ask(0).await.error_code(), "BAD_USER_INPUT");
+    assert_eq!(ask(5).await.error_code(), "BAD_USER_INPUT");
+    let unknown = app.gql(Some(&token), quote, json!({ "m": "no/such", "n": 1 })).await;
+    assert_ne!(unknown.error_code(), "INTERNAL", "{}", unknown.body);
+    assert_eq!(app.gql(None, quote, json!({ "m": "local/sketch", "n": 1 })).await.error_code(), "UNAUTHENTICATED");
 });
 
 db_test!(a_list_of_redemptions_loads_their_transactions_in_one_batch, |db: Db| async move {

@@ -6,6 +6,9 @@ use crate::domain::generations::GenerationStatus;
 use crate::domain::jobs::JobKind;
 use crate::domain::{Error, Result, time::Micros};
 
+/// Where a query's value goes in its day.
+type SetFigure = fn(&mut DashboardDay, i64);
+
 /// A dashboard covers at most this many days.
 pub const MAX_DAYS: i64 = 400;
 
@@ -33,7 +36,7 @@ impl DashboardService {
         let mut days: Vec<DashboardDay> =
             (first..=last).map(|d| DashboardDay { day: d * DAY, ..Default::default() }).collect();
         let tx = self.db.begin().await?;
-        let figures: [(&str, fn(&mut DashboardDay, i64)); 7] = [
+        let figures: [(&str, SetFigure); 7] = [
             (repo::NEW_USERS, |d, n| d.new_users = n),
             (repo::ACTIVE_USERS, |d, n| d.active_users = n),
             (repo::GENERATIONS, |d, n| d.generations = n),

@@ -102,6 +102,15 @@ pub async fn insert_redemption(
 
 /// Consumes the user's oldest pending benefit of this kind; (redemption id, value), or None.
 /// The state is checked again by the UPDATE itself, so two actions never consume one benefit.
+/// The percent of the discount the user's next paid action would consume (the oldest waiting).
+pub async fn next_discount(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<i64>> {
+    let sql = "SELECT value FROM promo_redemptions WHERE user_id = $1 AND kind = $2 AND state = 'PENDING' \
+               ORDER BY id LIMIT 1";
+    let row =
+        db.query_one_raw(statement(db, sql, [user_id.into(), PromoKind::DiscountPercent.as_str().into()])).await?;
+    Ok(row.map(|r| r.try_get_by_index(0)).transpose()?)
+}
+
 pub async fn consume_pending(
     db: &impl ConnectionTrait,
     user_id: i64,

@@ -110,6 +110,11 @@ impl PromoService {
         repo::redemptions(&self.db, user_id, true).await
     }
 
+    /// The percent off the user's next paid action, if a discount waits.
+    pub async fn next_discount(&self, user_id: i64) -> Result<Option<i64>> {
+        repo::next_discount(&self.db, user_id).await
+    }
+
     /// The user's latest redemptions, newest first.
     pub async fn redemptions(&self, user_id: i64) -> Result<Vec<Redemption>> {
         repo::redemptions(&self.db, user_id, false).await
@@ -130,8 +135,13 @@ pub(crate) async fn discount_in_tx(tx: &impl ConnectionTrait, user_id: i64, pric
     else {
         return Ok((price, None));
     };
-    // At most 99 %: the price stays at least one credit.
-    Ok((price - price * percent / 100, Some(redemption_id)))
+    Ok((discounted(price, percent), Some(redemption_id)))
+}
+
+/// A price with `percent` off (the credits off rounded down). At most 99 % is ever given, so a
+/// price stays at least one credit.
+pub fn discounted(price: i64, percent: i64) -> i64 {
+    price - price * percent / 100
 }
 
 /// Links a consumed discount to the reservation it lowered (so a refund can give it back).

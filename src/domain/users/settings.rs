@@ -30,6 +30,14 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// Whether a client asks before a paid action of this price: always, unless quick mode is
+    /// on and the price is within its limit.
+    pub fn asks_before(&self, price: i64) -> bool {
+        !(self.quick_mode && price <= self.quick_mode_max_price)
+    }
+}
+
 /// A change to some settings; what is None stays as it is.
 #[derive(Clone, Debug, Default)]
 pub struct SettingsChange {

@@ -11,8 +11,8 @@ use crate::telegram::client::{ApiError, Details, ErrorCode};
 use crate::telegram::delivery::{self, Watch};
 use crate::telegram::keyboards;
 use crate::telegram::operations::{
-    CreateGeneration, GalleryImage, GenerationForRepeat, Models, SetFavorite, create_generation, gallery_image,
-    generation_for_repeat, models, set_favorite,
+    CreateGeneration, GalleryImage, GenerationForRepeat, Models, Quote, SetFavorite, create_generation, gallery_image,
+    generation_for_repeat, models, quote, set_favorite,
 };
 use crate::telegram::outgoing::retrying;
 use crate::telegram::state::{Draft, Screen};
@@ -63,11 +63,17 @@ pub async fn ask_count(turn: &mut Turn<'_>) -> Result<()> {
     turn.show(Screen::Count, t.ask_count, Some(keyboards::counts(t, max_images, default))).await
 }
 
-/// In quick mode a price up to the user's limit is not asked about: the picture is made.
+/// The API's quote for the draft: what the user would pay now, and whether to ask first.
+async fn quote(turn: &Turn<'_>, model: &str, count: u8) -> Result<quote::ResponseData> {
+    let variables = quote::Variables { model: model.to_owned(), num_images: i64::from(count) };
+    turn.execute::<Quote>(variables).await
+}
+
+/// When the API says the user's quick mode covers the price, the picture is made at once.
 pub async fn count_chosen(turn: &mut Turn<'_>, count: u8) -> Result<()> {
     turn.state.draft.count = Some(count);
-    let (model, me) = model(turn, count).await?;
-    if me.settings.quick_mode && model.price <= me.settings.quick_mode_max_price {
+    let (model, _) = model(turn, count).await?;
+    if !quote(turn, &model.id, count).await?.quote.needs_confirmation {
         return confirmed(turn).await;
     }
     confirm(turn).await
@@ -77,9 +83,13 @@ async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
     let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count), .. } = turn.state.draft.clone() else {
         return ask_prompt(turn).await;
     };
-    let (model, me) = model(turn, count).await?;
-    let (price, balance) = (model.price, me.balance);
+    let (model, _) = model(turn, count).await?;
+    let quote::ResponseData { quote, me } = quote(turn, &model.id, count).await?;
     let t = turn.t();
+    let discount = match quote.discount_percent {
+        Some(percent) => fill(t.confirm_discount, &[("percent", &percent), ("price", &quote.price)]),
+        None => String::new(),
+    };
     let text = fill(
         t.confirm,
         &[
@@ -87,11 +97,12 @@ async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
             ("ratio", &ratio),
             ("count", &count),
             ("prompt", &truncate(&prompt, 300)),
-            ("price", &price),
-            ("balance", &balance),
+            ("price", &quote.to_pay),
+            ("discount", &discount),
+            ("balance", &me.balance),
         ],
     );
-    turn.show(Screen::Confirm, &text, Some(keyboards::confirm(t, price))).await
+    turn.show(Screen::Confirm, &text, Some(keyboards::confirm(t, quote.to_pay))).await
 }
 
 /// "Create": the generation is made by the API (which reserves the price); the confirmation
