@@ -299,3 +299,47 @@ db_test!(a_list_of_redemptions_loads_their_transactions_in_one_batch, |db: Db| a
     }
     assert!(costs.windows(2).all(|w| w[0] == w[1]), "the statements grew with the list: {costs:?}");
 });
+
+db_test!(a_discount_lowers_a_training_too_and_waits_again_when_it_is_cancelled, |db: Db| async move {
+    use crate::support::fake_fal::{FakeFal, Mode};
+    let fal = FakeFal::start(Mode::NeverFinish, std::time::Duration::from_millis(50)).await;
+    let app = spawn_app_with(db, |c| crate::support::use_fal(c, &fal)).await;
+    let (token, avatar) = crate::avatars::avatar_with_photos(&app, 5700, 10).await;
+    let before = app.balance(&token).await;
+    create_code(&app, json!({ "code": "TRAIN40", "kind": "DISCOUNT_PERCENT", "value": 40 })).await;
+    redeem(&app, &token, "train40").await.data("redeemPromoCode");
+    let price =
+        app.gql(Some(&token), "{ avatars { trainingPrice } }", json!({})).await.data("avatars")[0]["trainingPrice"]
+            .as_i64()
+            .expect("a price");
+    let start = "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { status } }";
+    app.gql(Some(&token), start, json!({ "id": avatar })).await.data("startAvatarTraining");
+    assert_eq!(app.balance(&token).await, before - (price - price * 40 / 100), "charged the discounted price");
+
+    let cancel = "mutation($id: ID!) { cancelAvatarTraining(avatarId: $id) { status } }";
+    app.gql(Some(&token), cancel, json!({ "id": avatar })).await.data("cancelAvatarTraining");
+    assert_eq!(app.balance(&token).await, before, "refunded what it charged");
+    let waiting = "{ me { promoRedemptions(pendingOnly: true) { code } } }";
+    let pending = app.gql(Some(&token), waiting, json!({})).await;
+    assert_eq!(pending.data("me")["promoRedemptions"], json!([{ "code": "TRAIN40" }]), "the discount waits again");
+});
+
+db_test!(a_refund_telegram_refuses_gives_back_the_bonus_with_the_credits, |db: Db| async move {
+    let (app, fake) = bot_app(db).await;
+    let (token, _) = app.sign_in(5800, "unlucky").await;
+    let user_id = app.scalar_i64("SELECT id FROM users WHERE telegram_id = 5800").await;
+    create_code(&app, json!({ "code": "MORE50", "kind": "BONUS_PERCENT", "value": 50 })).await;
+    redeem(&app, &token, "more50").await.data("redeemPromoCode");
+    let (credits, _) = pay_stars(&app, user_id, "charge-refused").await;
+    let bonus = credits / 2;
+    let paid = app.balance(&token).await;
+    assert_eq!(paid, 10 + credits + bonus);
+
+    fake.refuse_refunds("Bad Request: STARS_REFUND_FAILED");
+    let payment_id = app.scalar_i64("SELECT id FROM payments").await;
+    let refused = app.app.services.payments.refund(Refunder::User(user_id), payment_id).await;
+    assert!(matches!(refused, Err(aisha::domain::Error::InvalidInput(_))), "{:?}", refused.err());
+    assert_eq!(app.balance(&token).await, paid, "the credits and the bonus came back");
+    let adjusted = "SELECT CAST(SUM(amount) AS BIGINT) FROM ledger_entries WHERE kind = 'ADJUSTMENT'";
+    assert_eq!(app.scalar_i64(adjusted).await, credits + bonus);
+});

@@ -48,6 +48,8 @@ struct Inner {
     star_transactions: Vec<Value>,
     /// Answers of a method held back this long.
     delays: HashMap<String, Duration>,
+    /// `refundStarPayment` is refused with this description.
+    refund_refusal: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -122,6 +124,11 @@ impl FakeTelegram {
                         "user": { "id": user_id, "is_bot": false, "first_name": "Payer", "username": format!("payer{user_id}") } }
         });
         self.lock().star_transactions.push(transaction);
+    }
+
+    /// Every `refundStarPayment` from now on is refused with this description (a 400).
+    pub fn refuse_refunds(&self, description: &str) {
+        self.lock().refund_refusal = Some(description.to_owned());
     }
 
     /// Stars went back to a user for this charge, outside our bot (listed by `getStarTransactions`).
@@ -264,6 +271,9 @@ impl FakeTelegram {
                     params["telegram_payment_charge_id"].as_str().unwrap_or_default().to_owned(),
                 );
                 let mut inner = self.lock();
+                if let Some(refusal) = &inner.refund_refusal {
+                    return Err(bad(refusal));
+                }
                 if inner.refunds.iter().any(|(_, c)| *c == charge) {
                     return Err(bad("Bad Request: CHARGE_ALREADY_REFUNDED"));
                 }
