@@ -164,6 +164,11 @@ impl StarPayment {
     async fn credits(&self) -> i64 {
         self.0.credits
     }
+    /// Credits a refund takes back (or took): those it bought and any promo bonus its top-up
+    /// earned.
+    async fn refund_credits(&self, ctx: &Context<'_>) -> Result<i64> {
+        services(ctx).payments.refund_credits(&self.0).await
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         to_datetime(self.0.created_at)
     }

@@ -196,6 +196,11 @@ impl Transaction {
         &self.0.idempotency_key
     }
 
+    /// For a `TOP_UP`: the `PROMO` row of the bonus a promo code added to it, if any.
+    async fn promo_bonus(&self, ctx: &Context<'_>) -> Result<Option<Transaction>> {
+        Ok(services(ctx).promos.bonus_of_top_up(&self.0).await?.map(Transaction))
+    }
+
     async fn created_at(&self) -> DateTime<Utc> {
         to_datetime(self.0.created_at)
     }

@@ -167,7 +167,12 @@ async fn payment_credited(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
     let payment_delivery::PaymentDeliveryNode::Transaction(entry) = data.node else {
         return Err(BotError::Undeliverable("a payment notification names no transaction"));
     };
-    let text = fill(t.paid, &[("credits", &entry.amount), ("balance", &entry.balance_after)]);
+    // A promo bonus is its own row, written right after the top-up: the balance is after both.
+    let (bonus, balance) = match &entry.promo_bonus {
+        Some(b) => (fill(t.paid_bonus, &[("bonus", &b.amount)]), b.balance_after),
+        None => (String::new(), entry.balance_after),
+    };
+    let text = fill(t.paid, &[("credits", &entry.amount), ("bonus", &bonus), ("balance", &balance)]);
     bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t))).await?;
     Ok(())
 }
@@ -181,8 +186,10 @@ async fn payment_refunded(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
     let refund_delivery::RefundDeliveryNode::StarPayment(payment) = data.node else {
         return Err(BotError::Undeliverable("a refund notification names no Stars payment"));
     };
-    let text =
-        fill(t.refunded, &[("stars", &payment.stars), ("credits", &payment.credits), ("balance", &data.me.balance)]);
+    let text = fill(
+        t.refunded,
+        &[("stars", &payment.stars), ("credits", &payment.refund_credits), ("balance", &data.me.balance)],
+    );
     bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t))).await?;
     Ok(())
 }

@@ -174,7 +174,7 @@ db_test!(a_discount_lowers_one_paid_action_and_comes_back_if_that_action_is_refu
 });
 
 db_test!(a_bonus_adds_to_the_next_top_up_only_and_leaves_with_its_refund, |db: Db| async move {
-    let (app, _fake) = bot_app(db).await;
+    let (app, fake) = bot_app(db).await;
     let (token, _) = app.sign_in(5400, "buyer").await;
     let user_id = app.scalar_i64("SELECT id FROM users WHERE telegram_id = 5400").await;
     create_code(&app, json!({ "code": "MORE20", "kind": "BONUS_PERCENT", "value": 20 })).await;
@@ -190,6 +190,13 @@ db_test!(a_bonus_adds_to_the_next_top_up_only_and_leaves_with_its_refund, |db: D
     let promo = "SELECT CAST(SUM(amount) AS BIGINT) FROM ledger_entries WHERE kind = 'PROMO'";
     assert_eq!(app.scalar_i64(promo).await, bonus, "one bonus, on the first top-up");
     assert_eq!(app.balance(&token).await, 10 + 2 * credits + bonus);
+    // The bot's note of the first payment names the bonus, and the balance after both rows.
+    let note = format!(
+        "Paid: +{credits} credits and +{bonus} bonus credits from your promo code. Balance: {}.",
+        10 + credits + bonus
+    );
+    screen(&fake, 5400, &note).await;
+    screen(&fake, 5400, &format!("Paid: +{credits} credits. Balance: {}.", 10 + 2 * credits + bonus)).await;
     let list =
         app.gql(Some(&token), "{ me { promoRedemptions { state transaction { kind amount } } } }", json!({})).await;
     assert_eq!(
@@ -204,6 +211,11 @@ db_test!(a_bonus_adds_to_the_next_top_up_only_and_leaves_with_its_refund, |db: D
     let taken = "SELECT CAST(-SUM(amount) AS BIGINT) FROM ledger_entries WHERE kind = 'PAYMENT_REFUND'";
     assert_eq!(app.scalar_i64(taken).await, credits + bonus);
     assert_eq!(app.balance(&token).await, 10 + credits);
+    let refunds = "{ me { starPayments { edges { node { credits refundCredits refundStatus } } } } }";
+    let listed = app.gql(Some(&token), refunds, json!({})).await;
+    let refunded = listed.data("me")["starPayments"]["edges"][1]["node"].clone();
+    assert_eq!(refunded, json!({ "credits": credits, "refundCredits": credits + bonus, "refundStatus": "REFUNDED" }));
+    screen(&fake, 5400, &format!("{} credits were taken back. Balance: {}.", credits + bonus, 10 + credits)).await;
 });
 
 db_test!(the_bot_redeems_with_promo_or_from_the_balance_screen, |db: Db| async move {

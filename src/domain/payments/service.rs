@@ -151,6 +151,12 @@ impl PaymentService {
         Ok(self.credits.balance(payment.user_id).await? >= credits)
     }
 
+    /// The credits a refund of the payment takes back (or took): those it bought and the promo
+    /// bonus its top-up earned.
+    pub async fn refund_credits(&self, payment: &Payment) -> Result<i64> {
+        Ok(payment.credits + self.bonus_of(payment).await?)
+    }
+
     /// The promo bonus the payment's top-up earned: a refund takes it back with the credits.
     async fn bonus_of(&self, payment: &Payment) -> Result<i64> {
         let key = promos::bonus_key(&top_up_key(&payment.telegram_payment_charge_id));

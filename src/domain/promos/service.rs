@@ -110,6 +110,15 @@ impl PromoService {
         repo::redemptions(&self.db, user_id, true).await
     }
 
+    /// The promo bonus row a top-up earned, if it earned one.
+    pub async fn bonus_of_top_up(&self, top_up: &LedgerEntry) -> Result<Option<LedgerEntry>> {
+        if top_up.kind != EntryKind::TopUp {
+            return Ok(None);
+        }
+        let key = bonus_key(&top_up.idempotency_key);
+        self.credits.entry_by_key(top_up.user_id, key.as_str()).await
+    }
+
     /// The percent off the user's next paid action, if a discount waits.
     pub async fn next_discount(&self, user_id: i64) -> Result<Option<i64>> {
         repo::next_discount(&self.db, user_id).await

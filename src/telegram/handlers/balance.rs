@@ -148,7 +148,7 @@ pub async fn ask_refund(turn: &mut Turn<'_>, payment_id: &str) -> Result<()> {
         return paysupport(turn).await;
     }
     let t = turn.t();
-    let text = fill(t.confirm_refund, &[("stars", &payment.stars), ("credits", &payment.credits)]);
+    let text = fill(t.confirm_refund, &[("stars", &payment.stars), ("credits", &payment.refund_credits)]);
     let label = fill(t.btn_confirm_refund, &[("stars", &payment.stars)]);
     turn.show(Screen::ConfirmRefund, &text, Some(keyboards::confirm_refund(t, payment_id, &label))).await
 }
