@@ -137,6 +137,41 @@ impl GenerationMutation {
         Ok(Generation(services(ctx).generations.create(user, request).await?))
     }
 
+    /// A new generation with the parameters of one of yours (model, format, count, avatar): the
+    /// same seed (the default; `Generation.seed` is always set) or a new one, and the same
+    /// prompt or `prompt`. The original is never changed; the new one is charged as any other.
+    async fn regenerate(
+        &self,
+        ctx: &Context<'_>,
+        generation_id: ID,
+        #[graphql(default = true)] same_seed: bool,
+        prompt: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> Result<Generation> {
+        let user = current_user(ctx).await?;
+        let id = decode_as(&generation_id, Kind::Generation, "generation")?;
+        let prompt = prompt.as_deref().map(Prompt::parse).transpose()?;
+        let key = idempotency_key.as_deref().map(IdempotencyKey::parse).transpose()?;
+        Ok(Generation(services(ctx).generations.regenerate(user, id, same_seed, prompt, key).await?))
+    }
+
+    /// `count` (1-4) new pictures like one of your images, each its own generation with a new
+    /// seed, each charged: `INSUFFICIENT_CREDITS` when the balance cannot pay for all of them.
+    async fn variations(
+        &self,
+        ctx: &Context<'_>,
+        image_id: ID,
+        #[graphql(default = 3)] count: i32,
+        idempotency_key: Option<String>,
+    ) -> Result<Vec<Generation>> {
+        let user = current_user(ctx).await?;
+        let id = decode_as(&image_id, Kind::Image, "image")?;
+        let count = u8::try_from(count).map_err(|_| domain::Error::invalid("count must be 1-4"))?;
+        let key = idempotency_key.as_deref().map(IdempotencyKey::parse).transpose()?;
+        let made = services(ctx).generations.variations(user, id, count, key).await?;
+        Ok(made.into_iter().map(Generation).collect())
+    }
+
     /// Cancels a generation that has not finished, refunding it; a finished one is returned as it is.
     async fn cancel_generation(&self, ctx: &Context<'_>, id: ID) -> Result<Generation> {
         let user = current_user(ctx).await?;
@@ -264,6 +299,7 @@ impl Generation {
     async fn avatar_id(&self) -> Option<ID> {
         self.0.avatar_id.map(|id| encode(Kind::Avatar, id))
     }
+    /// The seed sent to the provider: the one asked for, or one chosen at creation.
     async fn seed(&self) -> Option<i64> {
         self.0.seed
     }

@@ -8,6 +8,7 @@ mod auth;
 mod avatars;
 mod cache;
 mod console;
+mod creation;
 mod credits;
 mod dashboard;
 mod engine;

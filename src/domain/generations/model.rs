@@ -137,6 +137,12 @@ pub struct Generation {
     pub images: Vec<Image>,
 }
 
+/// A seed for a generation that was given none: stored with it and sent to the provider, so
+/// the same picture can be asked for again. FAL's models take 32-bit seeds.
+pub fn new_seed() -> i64 {
+    i64::from(rand::random::<u32>() >> 1)
+}
+
 /// What `createGeneration` asks for, parsed.
 #[derive(Clone, Debug)]
 pub struct NewGeneration {

@@ -4,7 +4,7 @@ use futures_util::{Stream, StreamExt, stream};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::catalog::ModelSpec;
-use super::model::{Generation, GenerationStatus, NewGeneration};
+use super::model::{Generation, GenerationStatus, NewGeneration, Prompt, new_seed};
 use super::repository as repo;
 use crate::adapters::bus::EventBus;
 use crate::domain::avatars;
@@ -15,6 +15,9 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::rate_limits::{Action, Caller, RateLimiter};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
 use crate::domain::{analytics, promos};
+
+/// At most this many variations are asked for at once.
+pub const MAX_VARIATIONS: u8 = 4;
 
 /// Creates, cancels, reads and follows generations; the job engine runs them.
 #[derive(Clone)]
@@ -116,7 +119,7 @@ impl GenerationService {
             prompt: input.prompt.as_str(),
             aspect_ratio: input.aspect_ratio,
             num_images: input.num_images,
-            seed: input.seed,
+            seed: Some(input.seed.unwrap_or_else(new_seed)),
             avatar_id: input.avatar_id,
             cost,
             reservation_id: reservation.id,
@@ -152,6 +155,81 @@ impl GenerationService {
             }
             NotApplied::Duplicate => Err(Error::internal("generation key conflict vanished")),
         }
+    }
+
+    /// A new generation with the parameters of one of the user's: the same seed or a new one,
+    /// and the same prompt or `prompt`. The original stays as it is; the new one is charged.
+    pub async fn regenerate(
+        &self,
+        user_id: i64,
+        id: i64,
+        same_seed: bool,
+        prompt: Option<Prompt>,
+        idempotency_key: Option<IdempotencyKey>,
+    ) -> Result<Generation> {
+        let original = self.owned(user_id, id).await?;
+        let prompt = match prompt {
+            Some(prompt) => prompt,
+            None => Prompt::parse(&original.prompt)?,
+        };
+        let avatar_id = original.avatar_id();
+        let input = NewGeneration {
+            model: original.model,
+            prompt,
+            aspect_ratio: original.aspect_ratio,
+            num_images: original.num_images,
+            seed: if same_seed { original.seed } else { None },
+            avatar_id,
+            idempotency_key,
+        };
+        self.create(user_id, input).await
+    }
+
+    /// `count` new one-picture generations like `image`, each with a seed of its own (none the
+    /// image's), each charged. The balance must cover them all, or none is made.
+    pub async fn variations(
+        &self,
+        user_id: i64,
+        image_id: i64,
+        count: u8,
+        idempotency_key: Option<IdempotencyKey>,
+    ) -> Result<Vec<Generation>> {
+        if !(1..=MAX_VARIATIONS).contains(&count) {
+            return Err(Error::invalid(format!("count must be 1-{MAX_VARIATIONS}")));
+        }
+        let image = self.inner.gallery.image(user_id, image_id).await?;
+        let model = self.model(&image.model)?;
+        let original_seed = match image.generation_id {
+            Some(id) => find_job(&self.inner.db, id).await?.and_then(|job| job.seed),
+            None => None,
+        };
+        let needed = model.price(1) * i64::from(count);
+        let available = self.inner.credits.balance(user_id).await?;
+        if idempotency_key.is_none() && available < needed {
+            return Err(Error::InsufficientCredits { needed, available });
+        }
+        let mut seeds: Vec<i64> = Vec::with_capacity(usize::from(count));
+        while seeds.len() < usize::from(count) {
+            let seed = new_seed();
+            if Some(seed) != original_seed && !seeds.contains(&seed) {
+                seeds.push(seed);
+            }
+        }
+        let mut made = Vec::with_capacity(seeds.len());
+        for (index, seed) in seeds.into_iter().enumerate() {
+            let input = NewGeneration {
+                model: image.model.clone(),
+                prompt: Prompt::parse(&image.prompt)?,
+                aspect_ratio: image.aspect_ratio,
+                num_images: 1,
+                seed: Some(seed),
+                avatar_id: image.avatar_id,
+                // Each variation has a key of its own, so a repeated request makes none twice.
+                idempotency_key: idempotency_key.clone().map(|k| k.within(&format!("variation-{index}"))),
+            };
+            made.push(self.create(user_id, input).await?);
+        }
+        Ok(made)
     }
 
     /// Cancels an active generation (refunding it); a finished one is returned as it is.

@@ -1,0 +1,115 @@
+//! Creating from what was made: every generation keeps the seed sent to the provider,
+//! `regenerate` asks for the same picture again (same seed, or a new one, or an edited prompt)
+//! and `variations` for new seeds of one image — each a new generation, charged, the original
+//! untouched.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::db_test;
+use crate::support::fake_fal::{FakeFal, Mode};
+use crate::support::{Db, TestApp, spawn_app_with, use_fal};
+
+const REGENERATE: &str = "mutation($id: ID!, $same: Boolean = true, $p: String) { regenerate(generationId: $id, sameSeed: $same, prompt: $p) { id prompt seed numImages cost } }";
+const VARIATIONS: &str =
+    "mutation($id: ID!, $n: Int = 3) { variations(imageId: $id, count: $n) { id prompt seed numImages cost } }";
+
+/// The seed of each submission to the fake FAL, in order.
+fn seeds_sent(fal: &FakeFal) -> Vec<Value> {
+    fal.with_submissions(|s| s.iter().map(|s| s.input["seed"].clone()).collect())
+}
+
+async fn finished(app: &TestApp, token: &str, id: &Value) -> Value {
+    let id = id.as_str().expect("an id");
+    let done = app.wait_for_status(token, id, &["COMPLETED", "FAILED"]).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    let query = "query($id: ID!) { generation(id: $id) { id status seed prompt images { id } } }";
+    app.gql(Some(token), query, json!({ "id": id })).await.data("generation").clone()
+}
+
+db_test!(regenerate_sends_the_same_seed_and_variations_distinct_ones_each_charged, |db: Db| async move {
+    let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(50)).await;
+    let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
+    let (token, user_id) = app.sign_in(6600, "again").await;
+    app.give_credits(&user_id, 100).await;
+    let id = app
+        .create_generation(&token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "a fox", "numImages": 2 }))
+        .await;
+    let original = finished(&app, &token, &json!(id)).await;
+    let seed = original["seed"].clone();
+    assert!(seed.as_i64().is_some(), "a seed is chosen when none is asked for: {original}");
+    assert_eq!(seeds_sent(&fal), [seed.clone()], "and it is the one sent");
+
+    // The same picture again: the same seed, prompt and count, charged anew.
+    let again = app.gql(Some(&token), REGENERATE, json!({ "id": id })).await.data("regenerate").clone();
+    assert_ne!(again["id"], json!(id));
+    assert_eq!(
+        (again["seed"].clone(), again["prompt"].clone(), again["numImages"].clone()),
+        (seed.clone(), json!("a fox"), json!(2))
+    );
+    finished(&app, &token, &again["id"]).await;
+    // A new seed, an edited prompt.
+    let edited = json!({ "id": id, "same": false, "p": "a fox in the rain" });
+    let edited = app.gql(Some(&token), REGENERATE, edited).await.data("regenerate").clone();
+    assert_ne!(edited["seed"], seed);
+    assert_eq!(edited["prompt"], "a fox in the rain");
+    finished(&app, &token, &edited["id"]).await;
+    let sent = seeds_sent(&fal);
+    assert_eq!((sent[1].clone(), sent[2].clone()), (seed.clone(), edited["seed"].clone()));
+    let prompts = fal.with_submissions(|s| s.iter().map(|s| s.input["prompt"].clone()).collect::<Vec<_>>());
+    assert_eq!(prompts[2], "a fox in the rain");
+
+    // Three variations of the first image: one picture each, three new seeds, three charges.
+    let image = original["images"][0]["id"].clone();
+    let balance = app.balance(&token).await;
+    let made = app.gql(Some(&token), VARIATIONS, json!({ "id": image, "n": 3 })).await.data("variations").clone();
+    let made = made.as_array().expect("a list").clone();
+    assert_eq!(made.len(), 3);
+    let mut seeds: Vec<i64> = made.iter().map(|g| g["seed"].as_i64().expect("seed")).collect();
+    seeds.sort();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 3, "distinct seeds: {made:?}");
+    assert!(!seeds.contains(&seed.as_i64().expect("seed")), "none is the original's");
+    assert!(made.iter().all(|g| g["numImages"] == 1 && g["cost"] == 5 && g["prompt"] == "a fox"), "{made:?}");
+    assert_eq!(app.balance(&token).await, balance - 15);
+    for generation in &made {
+        finished(&app, &token, &generation["id"]).await;
+    }
+    let sent: Vec<i64> = seeds_sent(&fal)[3..].iter().map(|s| s.as_i64().expect("seed")).collect();
+    let mut sent_sorted = sent.clone();
+    sent_sorted.sort();
+    assert_eq!(sent_sorted, seeds, "each variation's seed reached FAL");
+
+    // The original is untouched.
+    let still = app
+        .gql(Some(&token), "query($id: ID!) { generation(id: $id) { prompt seed numImages } }", json!({ "id": id }))
+        .await;
+    assert_eq!(still.data("generation"), &json!({ "prompt": "a fox", "seed": seed, "numImages": 2 }));
+});
+
+db_test!(variations_the_balance_cannot_pay_for_make_nothing_and_others_images_are_not_found, |db: Db| async move {
+    let fal = FakeFal::start(Mode::Succeed, Duration::from_millis(50)).await;
+    let app = spawn_app_with(db, |c| use_fal(c, &fal)).await;
+    let (token, _) = app.sign_in(6700, "short").await; // 10 credits
+    let id = app.create_generation(&token, json!({ "model": "fal-ai/imagen4/preview", "prompt": "one" })).await;
+    let image = finished(&app, &token, &json!(id)).await["images"][0]["id"].clone();
+    let balance = app.balance(&token).await;
+    assert_eq!(balance, 5);
+    let refused = app.gql(Some(&token), VARIATIONS, json!({ "id": image, "n": 2 })).await;
+    assert_eq!(refused.error_code(), "INSUFFICIENT_CREDITS", "{}", refused.body);
+    for n in [0, 5] {
+        assert_eq!(
+            app.gql(Some(&token), VARIATIONS, json!({ "id": image, "n": n })).await.error_code(),
+            "BAD_USER_INPUT"
+        );
+    }
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM generations").await, 1, "nothing was made");
+    assert_eq!(app.balance(&token).await, balance);
+
+    let (stranger, _) = app.sign_in(6701, "stranger").await;
+    assert_eq!(app.gql(Some(&stranger), VARIATIONS, json!({ "id": image, "n": 1 })).await.error_code(), "NOT_FOUND");
+    assert_eq!(app.gql(Some(&stranger), REGENERATE, json!({ "id": id })).await.error_code(), "NOT_FOUND");
+    let empty = app.gql(Some(&token), REGENERATE, json!({ "id": id, "p": "   " })).await;
+    assert_eq!(empty.error_code(), "BAD_USER_INPUT");
+});
