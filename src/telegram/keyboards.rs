@@ -86,10 +86,19 @@ pub fn not_enough(t: &Texts) -> InlineKeyboardMarkup {
 
 /// Under delivered photos: again, the prompt, a ❤️ per image, open in the gallery.
 pub fn result(t: &Texts, generation_id: &str, images: &[(String, bool)]) -> InlineKeyboardMarkup {
-    let mut rows = vec![vec![
-        button(t.btn_again, Callback::Again(generation_id.to_owned())),
-        button(t.btn_prompt, Callback::ShowPrompt(generation_id.to_owned())),
-    ]];
+    let mut rows = vec![
+        vec![
+            button(t.btn_again, Callback::Again(generation_id.to_owned())),
+            button(t.btn_prompt, Callback::ShowPrompt(generation_id.to_owned())),
+        ],
+        vec![
+            button(t.btn_same_seed, Callback::SameSeed(generation_id.to_owned())),
+            button(t.btn_edit_prompt, Callback::EditPrompt(generation_id.to_owned())),
+        ],
+    ];
+    if let Some((first, _)) = images.first() {
+        rows[1].push(button(t.btn_variations, Callback::Variations(first.clone())));
+    }
     if images.len() == 1 {
         let (id, favorite) = &images[0];
         rows.push(vec![button(heart(*favorite), Callback::Favorite(id.clone()))]);

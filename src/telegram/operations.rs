@@ -92,7 +92,7 @@ operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance,
     UpdateSettings, History, Spending, Referrals, ExportMyData, DeleteMyAccount);
 operations!("src/telegram/operations/generations.graphql":
     Models, Quote, CreateGeneration, GenerationForRepeat, GenerationDelivery,
-    GenerationProgressUpdates);
+    GenerationProgressUpdates, Regenerate, Variations);
 operations!("src/telegram/operations/gallery.graphql":
     GalleryFirst, GalleryImage, GalleryNeighbours, SetFavorite, DeleteImage, RememberTelegramFileId, GalleryStats,
     SavedFilters);

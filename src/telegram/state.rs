@@ -43,6 +43,8 @@ pub enum Screen {
     Spending,
     Invite,
     ConfirmDeleteAccount,
+    /// Waiting for the new prompt of a generation made again (`ChatState::editing`).
+    AwaitEditedPrompt,
 }
 
 impl Screen {
@@ -123,6 +125,9 @@ pub struct ChatState {
     pub avatar_name: Option<String>,
     /// The message showing the current screen (e.g. the one counting photos received).
     pub screen_message: Option<i32>,
+    /// The generation whose prompt is being edited.
+    #[serde(default)]
+    pub editing: Option<String>,
 }
 
 fn key(chat_id: i64) -> String {

@@ -8,8 +8,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::db_test;
+use crate::support::bot::{ask_for_pictures, bot_app, id_of, screen, user};
 use crate::support::fake_fal::{FakeFal, Mode};
-use crate::support::{Db, TestApp, spawn_app_with, use_fal};
+use crate::support::{Db, TestApp, eventually, spawn_app_with, use_fal};
 
 const REGENERATE: &str = "mutation($id: ID!, $same: Boolean = true, $p: String) { regenerate(generationId: $id, sameSeed: $same, prompt: $p) { id prompt seed numImages cost } }";
 const VARIATIONS: &str =
@@ -112,4 +113,38 @@ db_test!(variations_the_balance_cannot_pay_for_make_nothing_and_others_images_ar
     assert_eq!(app.gql(Some(&stranger), REGENERATE, json!({ "id": id })).await.error_code(), "NOT_FOUND");
     let empty = app.gql(Some(&token), REGENERATE, json!({ "id": id, "p": "   " })).await;
     assert_eq!(empty.error_code(), "BAD_USER_INPUT");
+});
+
+db_test!(the_bot_makes_a_result_again_with_its_seed_with_an_edited_prompt_and_as_variations, |db: Db| async move {
+    let (app, fake) = bot_app(db).await;
+    let eve = user(&app, 6800, "en");
+    eve.says("/start").await;
+    let menu = screen(&fake, eve.id, "Balance: 10").await;
+    let (_, user_id) = app.sign_in(6800, "eve").await;
+    app.give_credits(&user_id, 100).await;
+    let confirm = ask_for_pictures(&fake, &eve, &menu, "a calm lake", "1:1", "1").await;
+    eve.press(&fake, id_of(&confirm), "Create for 5").await;
+    let result = screen(&fake, eve.id, "Ready: “a calm lake”").await;
+    let seeds = "SELECT COUNT(DISTINCT seed) FROM generations";
+
+    // The same seed: a second picture of the same lake.
+    eve.press(&fake, id_of(&result), "Same seed").await;
+    let made = || async { app.scalar_i64("SELECT COUNT(*) FROM generations WHERE status = 'COMPLETED'").await };
+    assert!(eventually(|| async { made().await == 2 }).await, "no second picture");
+    assert_eq!(app.scalar_i64(seeds).await, 1);
+
+    // An edited prompt keeps the seed too.
+    eve.press(&fake, id_of(&result), "Edit prompt").await;
+    screen(&fake, eve.id, "Send the new prompt").await;
+    eve.says("a stormy lake").await;
+    screen(&fake, eve.id, "Ready: “a stormy lake”").await;
+    assert_eq!(app.scalar_i64(seeds).await, 1);
+
+    // Variations: three more pictures, three new seeds.
+    eve.press(&fake, id_of(&result), "Variations").await;
+    screen(&fake, eve.id, "Making 3 variations").await;
+    assert!(eventually(|| async { made().await == 6 }).await, "not three variations");
+    assert_eq!(app.scalar_i64(seeds).await, 4);
+    let charged = "SELECT CAST(-SUM(amount) AS BIGINT) FROM ledger_entries WHERE kind = 'CHARGE'";
+    assert_eq!(app.scalar_i64(charged).await, 6 * 5, "each picture charged");
 });

@@ -138,15 +138,19 @@ pub async fn confirmed(turn: &mut Turn<'_>) -> Result<()> {
     turn.show(Screen::Menu, t.progress_queued, None).await?;
     turn.state.draft = Draft::default();
     turn.save().await?;
-    let watch = Watch { chat: turn.chat.0, message: message_id.0, lang: turn.lang() };
-    delivery::watch_generation(turn.bot, &created.id, watch).await;
-    // From here the message follows the generation (its end is told by the notifier, which
-    // reads the same watch).
-    turn.bot.followers.generation(turn.actor.clone(), &created.id, watch, t.progress_queued);
+    follow(turn, &created.id, message_id).await;
     Ok(())
 }
 
-async fn for_repeat(
+/// From here the message follows the generation (its end is told by the notifier, which reads
+/// the same watch).
+pub(super) async fn follow(turn: &Turn<'_>, generation_id: &str, message_id: teloxide::types::MessageId) {
+    let watch = Watch { chat: turn.chat.0, message: message_id.0, lang: turn.lang() };
+    delivery::watch_generation(turn.bot, generation_id, watch).await;
+    turn.bot.followers.generation(turn.actor.clone(), generation_id, watch, turn.t().progress_queued);
+}
+
+pub(super) async fn for_repeat(
     turn: &Turn<'_>,
     generation_id: &str,
 ) -> Result<generation_for_repeat::GenerationForRepeatGeneration> {

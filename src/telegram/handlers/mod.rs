@@ -2,6 +2,7 @@
 //! render the answer. No business rule lives here — prices, balances, ownership and validation
 //! all come from the API.
 
+mod again;
 mod avatars;
 mod balance;
 mod create;
@@ -107,6 +108,9 @@ async fn route_message(turn: &mut Turn<'_>, message: &Message, text: &str) -> Re
         _ if turn.state.screen == Screen::AwaitPrompt && !text.is_empty() && !command.starts_with('/') => {
             create::prompt_received(turn, text).await
         }
+        _ if turn.state.screen == Screen::AwaitEditedPrompt && !text.is_empty() && !command.starts_with('/') => {
+            again::prompt_received(turn, text).await
+        }
         _ if turn.state.screen == Screen::AwaitPromo && !text.is_empty() && !command.starts_with('/') => {
             balance::redeem(turn, text).await
         }
@@ -181,6 +185,9 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::ConfirmGeneration => create::confirmed(turn).await,
         Callback::Again(id) => create::again(turn, &id).await,
         Callback::ShowPrompt(id) => create::show_prompt(turn, &id).await,
+        Callback::SameSeed(id) => again::same_seed(turn, &id).await,
+        Callback::Variations(id) => again::variations(turn, &id).await,
+        Callback::EditPrompt(id) => again::ask_prompt(turn, &id).await,
         Callback::Favorite(id) => create::favorite_from_result(turn, &id).await,
         Callback::OpenInGallery(id) => gallery::open_at(turn, &id).await,
         Callback::Gallery => gallery::show_first(turn).await,
