@@ -199,6 +199,14 @@ impl AvatarMutation {
         Ok(Avatar(services(ctx).avatars.remove_photo(user, decode_as(&id, Kind::AvatarPhoto, "photo")?).await?))
     }
 
+    /// Renames an avatar (1-64 characters), whatever its status.
+    async fn rename_avatar(&self, ctx: &Context<'_>, id: ID, name: String) -> Result<Avatar> {
+        let user = current_user(ctx).await?;
+        Ok(Avatar(services(ctx).avatars.rename(user, decode_as(&id, Kind::Avatar, "avatar")?, &name).await?))
+    }
+
+    /// Marks the avatar as the main one (the others no longer are): a generation with a model
+    /// that needs an avatar uses it when given no `avatarId`.
     async fn set_main_avatar(&self, ctx: &Context<'_>, id: ID) -> Result<Avatar> {
         let user = current_user(ctx).await?;
         Ok(Avatar(services(ctx).avatars.set_main(user, decode_as(&id, Kind::Avatar, "avatar")?).await?))

@@ -108,7 +108,8 @@ pub struct CreateGenerationInput {
     /// 1–4 (default 1).
     pub num_images: Option<i32>,
     pub seed: Option<i64>,
-    /// Generate with one of your trained avatars.
+    /// Generate with one of your trained avatars (for a model that needs one: your main avatar
+    /// when none is given).
     pub avatar_id: Option<ID>,
     /// The same key returns the same generation and charges once.
     pub idempotency_key: Option<String>,
@@ -236,7 +237,7 @@ impl AiModel {
     async fn image_type(&self) -> ImageType {
         self.0.kind.into()
     }
-    /// Needs `avatarId`.
+    /// Needs an avatar: `avatarId`, or the main one.
     async fn requires_avatar(&self) -> bool {
         self.0.needs_avatar
     }

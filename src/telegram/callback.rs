@@ -69,6 +69,9 @@ pub enum Callback {
     CancelTraining(String),
     UseAvatar(String),
     AskDeleteAvatar(String),
+    /// Asks for an avatar's new name.
+    RenameAvatar(String),
+    MainAvatar(String),
     DeleteAvatar(String),
     Noop,
 }
@@ -169,6 +172,8 @@ impl Callback {
             Callback::CancelTraining(id) => format!("ac:{id}"),
             Callback::UseAvatar(id) => format!("au:{id}"),
             Callback::AskDeleteAvatar(id) => format!("ad:{id}"),
+            Callback::RenameAvatar(id) => format!("ae:{id}"),
+            Callback::MainAvatar(id) => format!("am:{id}"),
             Callback::DeleteAvatar(id) => format!("ax:{id}"),
             Callback::Noop => "-".to_owned(),
         };
@@ -255,6 +260,8 @@ impl Callback {
             ("ac", _) => Callback::CancelTraining(id()?),
             ("au", _) => Callback::UseAvatar(id()?),
             ("ad", _) => Callback::AskDeleteAvatar(id()?),
+            ("ae", _) => Callback::RenameAvatar(id()?),
+            ("am", _) => Callback::MainAvatar(id()?),
             ("ax", _) => Callback::DeleteAvatar(id()?),
             ("-", None) => Callback::Noop,
             _ => return None,
@@ -327,6 +334,8 @@ mod tests {
             Callback::TrainAvatar(long_id.clone()),
             Callback::CancelTraining(long_id.clone()),
             Callback::UseAvatar(long_id.clone()),
+            Callback::RenameAvatar(long_id.clone()),
+            Callback::MainAvatar(long_id.clone()),
             Callback::AskDeleteAvatar(long_id.clone()),
             Callback::DeleteAvatar(long_id.clone()),
             Callback::Noop,

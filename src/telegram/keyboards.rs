@@ -240,7 +240,13 @@ pub fn photos(t: &Texts, avatar_id: &str, train: Option<i64>) -> InlineKeyboardM
 
 /// What can be done with an avatar in its status; `train` is the training price when the API
 /// says it can start.
-pub fn avatar(t: &Texts, avatar_id: &str, status: AvatarStatus, train: Option<i64>) -> InlineKeyboardMarkup {
+pub fn avatar(
+    t: &Texts,
+    avatar_id: &str,
+    status: AvatarStatus,
+    train: Option<i64>,
+    is_main: bool,
+) -> InlineKeyboardMarkup {
     let id = avatar_id.to_owned();
     let mut rows = Vec::new();
     match status {
@@ -253,7 +259,12 @@ pub fn avatar(t: &Texts, avatar_id: &str, status: AvatarStatus, train: Option<i6
             }
         }
     }
-    rows.push(vec![button("🗑", Callback::AskDeleteAvatar(id))]);
+    let mut care = vec![button(t.btn_rename_avatar, Callback::RenameAvatar(id.clone()))];
+    if !is_main {
+        care.push(button(t.btn_main_avatar, Callback::MainAvatar(id.clone())));
+    }
+    care.push(button("🗑", Callback::AskDeleteAvatar(id)));
+    rows.push(care);
     rows.push(back(t));
     InlineKeyboardMarkup::new(rows)
 }

@@ -98,7 +98,7 @@ operations!("src/telegram/operations/gallery.graphql":
     SavedFilters);
 operations!("src/telegram/operations/avatars.graphql":
     Avatars, Avatar, CreateAvatar, AddAvatarPhotos, StartAvatarTraining, CancelAvatarTraining, DeleteAvatar,
-    AvatarDelivery, TrainingProgressUpdates);
+    AvatarDelivery, TrainingProgressUpdates, RenameAvatar, SetMainAvatar);
 operations!("src/telegram/operations/payments.graphql":
     CreditPackages, CreateStarsInvoice, CheckStarsCheckout, RecordStarsPayment, StarPayments, StarPayment,
     RefundStarPayment, PaymentDelivery, RefundDelivery);

@@ -45,6 +45,8 @@ pub enum Screen {
     ConfirmDeleteAccount,
     /// Waiting for the new prompt of a generation made again (`ChatState::editing`).
     AwaitEditedPrompt,
+    /// Waiting for the new name of the avatar on screen (`ChatState::avatar`).
+    AwaitAvatarRename,
 }
 
 impl Screen {
@@ -58,7 +60,7 @@ impl Screen {
             Screen::TopUp | Screen::AwaitPromo | Screen::History | Screen::Spending => Screen::Balance,
             Screen::Avatar | Screen::AwaitAvatarName => Screen::Avatars,
             Screen::AvatarKind => Screen::AwaitAvatarName,
-            Screen::AwaitPhotos | Screen::ConfirmDeleteAvatar => Screen::Avatar,
+            Screen::AwaitPhotos | Screen::ConfirmDeleteAvatar | Screen::AwaitAvatarRename => Screen::Avatar,
             Screen::ConfirmRefund => Screen::PaySupport,
             Screen::ConfirmDeleteAccount => Screen::Settings,
             _ => Screen::Menu,

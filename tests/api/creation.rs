@@ -148,3 +148,55 @@ db_test!(the_bot_makes_a_result_again_with_its_seed_with_an_edited_prompt_and_as
     let charged = "SELECT CAST(-SUM(amount) AS BIGINT) FROM ledger_entries WHERE kind = 'CHARGE'";
     assert_eq!(app.scalar_i64(charged).await, 6 * 5, "each picture charged");
 });
+
+db_test!(an_avatar_is_renamed_and_the_main_one_is_used_when_none_is_named, |db: Db| async move {
+    use crate::avatars::{avatar_with_photos, wait_for_avatar};
+    let app = spawn_app_with(db, |_| {}).await;
+    let (token, avatar) = avatar_with_photos(&app, 6900, 10).await;
+    let rename = "mutation($id: ID!, $n: String!) { renameAvatar(id: $id, name: $n) { name } }";
+    let renamed = app.gql(Some(&token), rename, json!({ "id": avatar, "n": "  Holiday me " })).await;
+    assert_eq!(renamed.data("renameAvatar")["name"], "Holiday me");
+    for bad in ["   ", &"x".repeat(65)] {
+        assert_eq!(
+            app.gql(Some(&token), rename, json!({ "id": avatar, "n": bad })).await.error_code(),
+            "BAD_USER_INPUT"
+        );
+    }
+    let (stranger, _) = app.sign_in(6901, "stranger").await;
+    assert_eq!(app.gql(Some(&stranger), rename, json!({ "id": avatar, "n": "Mine" })).await.error_code(), "NOT_FOUND");
+
+    let train = "mutation($id: ID!) { startAvatarTraining(avatarId: $id) { status } }";
+    app.gql(Some(&token), train, json!({ "id": avatar })).await.data("startAvatarTraining");
+    wait_for_avatar(&app, &token, &avatar, &["READY"]).await;
+    let create =
+        "mutation { createGeneration(input: { model: \"fal-ai/flux-lora\", prompt: \"at the sea\" }) { id avatarId } }";
+    // No avatar named and none main: refused.
+    assert_eq!(app.gql(Some(&token), create, json!({})).await.error_code(), "BAD_USER_INPUT");
+    let main = "mutation($id: ID!) { setMainAvatar(id: $id) { isMain } }";
+    assert_eq!(app.gql(Some(&token), main, json!({ "id": avatar })).await.data("setMainAvatar")["isMain"], true);
+    let made = app.gql(Some(&token), create, json!({})).await.data("createGeneration").clone();
+    assert_eq!(made["avatarId"], json!(avatar), "the main avatar is used");
+    finished(&app, &token, &made["id"]).await;
+});
+
+db_test!(the_bot_renames_an_avatar_and_makes_it_the_main_one, |db: Db| async move {
+    let (app, fake) = bot_app(db).await;
+    let ana = user(&app, 6950, "en");
+    ana.says("/start").await;
+    screen(&fake, ana.id, "Balance: 10").await;
+    crate::avatars::avatar_with_photos(&app, 6950, 10).await;
+    ana.says("/avatars").await;
+    let list = screen(&fake, ana.id, "avatars").await;
+    ana.press(&fake, id_of(&list), "Me").await;
+    let card = screen(&fake, ana.id, "Photos: 10/20").await;
+    ana.press(&fake, id_of(&card), "Rename").await;
+    screen(&fake, ana.id, "What should “Me” be called?").await;
+    ana.says(&"x".repeat(65)).await;
+    screen(&fake, ana.id, "name must be 1-64 characters").await;
+    ana.says("Beach me").await;
+    let card = screen(&fake, ana.id, "🧑‍🎨 Beach me").await;
+    assert!(!card["text"].as_str().expect("text").contains("Main avatar"));
+    ana.press(&fake, id_of(&card), "Make main").await;
+    screen(&fake, ana.id, "⭐ Main avatar").await;
+    assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM avatars WHERE is_main = TRUE AND name = 'Beach me'").await, 1);
+});

@@ -16,6 +16,6 @@ pub use service::{AvatarService, AvatarSettings};
 // For the job engine, which runs a training's steps in its own transactions, and for
 // `createGeneration`, which checks the avatar it is given.
 pub(crate) use repository::{
-    accepted_count, begin_training, find as find_of_user, find_any, finish_training, photos as avatar_photos,
+    accepted_count, begin_training, find as find_of_user, find_any, finish_training, main_of, photos as avatar_photos,
     set_training_job, training_progress,
 };

@@ -95,6 +95,19 @@ pub async fn list(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<Avatar>
 }
 
 /// Makes this avatar the user's only main one; false if it is not theirs.
+pub async fn rename(db: &impl ConnectionTrait, user_id: i64, id: i64, name: &str, now: Micros) -> Result<bool> {
+    let sql = "UPDATE avatars SET name = $1, updated_at = $2 WHERE id = $3 AND user_id = $4";
+    let done = db.execute_raw(statement(db, sql, [name.into(), now.into(), id.into(), user_id.into()])).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The user's main avatar, if they marked one.
+pub async fn main_of(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<i64>> {
+    let sql = "SELECT id FROM avatars WHERE user_id = $1 AND is_main = TRUE";
+    let row = db.query_one_raw(statement(db, sql, [user_id.into()])).await?;
+    Ok(row.map(|r| r.try_get_by_index(0)).transpose()?)
+}
+
 pub async fn set_main(db: &impl ConnectionTrait, user_id: i64, id: i64, now: Micros) -> Result<bool> {
     let sql = "UPDATE avatars SET is_main = (id = $1), updated_at = $2 WHERE user_id = $3";
     db.execute_raw(statement(db, sql, [id.into(), now.into(), user_id.into()])).await?;

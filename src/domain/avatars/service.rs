@@ -55,10 +55,7 @@ impl AvatarService {
 
     /// A `DRAFT` avatar with a trigger phrase of its own.
     pub async fn create(&self, user_id: i64, name: &str, training_type: TrainingType, is_main: bool) -> Result<Avatar> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 64 {
-            return Err(Error::invalid("name must be 1-64 characters"));
-        }
+        let name = valid_name(name)?;
         let letters: String = (0..6).map(|_| char::from(b'a' + rand::random::<u8>() % 26)).collect();
         let trigger_phrase = format!("aisha_{letters}");
         let now = now_micros();
@@ -223,6 +220,15 @@ impl AvatarService {
         self.changed(user_id, photo.avatar_id).await
     }
 
+    /// Renames the avatar, whatever its status (its trigger phrase, which the weights know, stays).
+    pub async fn rename(&self, user_id: i64, id: i64, name: &str) -> Result<Avatar> {
+        let name = valid_name(name)?;
+        if !repo::rename(&self.db, user_id, id, name, now_micros()).await? {
+            return Err(Error::NotFound("avatar"));
+        }
+        self.changed(user_id, id).await
+    }
+
     pub async fn set_main(&self, user_id: i64, id: i64) -> Result<Avatar> {
         if !repo::set_main(&self.db, user_id, id, now_micros()).await? {
             return Err(Error::NotFound("avatar"));
@@ -342,4 +348,12 @@ const NOT_EDITABLE: &str = "photos can be changed before training, or after a tr
 fn label(file_name: &str) -> String {
     let name: String = file_name.chars().filter(|c| !c.is_control()).take(64).collect();
     if name.is_empty() { "a photo".into() } else { name }
+}
+
+fn valid_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(Error::invalid("name must be 1-64 characters"));
+    }
+    Ok(name)
 }

@@ -57,8 +57,12 @@ impl GenerationService {
     /// Validates, reserves price × images and writes the job in one transaction, then returns
     /// at once: `PENDING`, or `QUEUED` when the user already has their share of jobs in flight.
     /// The same idempotency key returns the same generation and charges once.
-    pub async fn create(&self, user_id: i64, input: NewGeneration) -> Result<Generation> {
+    pub async fn create(&self, user_id: i64, mut input: NewGeneration) -> Result<Generation> {
         let model = self.model(&input.model)?;
+        // A model that needs an avatar, given none, uses the user's main avatar.
+        if model.needs_avatar && input.avatar_id.is_none() {
+            input.avatar_id = avatars::main_of(&self.inner.db, user_id).await?;
+        }
         if !(1..=model.max_images).contains(&input.num_images) {
             return Err(Error::invalid(format!("numImages must be 1-{} for {}", model.max_images, model.id)));
         }
@@ -70,7 +74,9 @@ impl GenerationService {
             )));
         }
         match (model.needs_avatar, input.avatar_id) {
-            (true, None) => return Err(Error::invalid(format!("{} needs avatarId", model.id))),
+            (true, None) => {
+                return Err(Error::invalid(format!("{} needs avatarId (or a main avatar)", model.id)));
+            }
             (false, Some(_)) => {
                 return Err(Error::invalid(format!("{} does not take an avatar; use fal-ai/flux-lora", model.id)));
             }

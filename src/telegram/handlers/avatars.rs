@@ -18,8 +18,8 @@ use crate::telegram::delivery::{self, Watch};
 use crate::telegram::keyboards;
 use crate::telegram::operations::{
     AddAvatarPhotos, Avatar, AvatarStatus, Avatars, CancelAvatarTraining, CreateAvatar, DeleteAvatar, PhotoStatus,
-    StartAvatarTraining, TrainingType, add_avatar_photos, avatar, avatars, cancel_avatar_training, create_avatar,
-    delete_avatar, start_avatar_training,
+    RenameAvatar, SetMainAvatar, StartAvatarTraining, TrainingType, add_avatar_photos, avatar, avatars,
+    cancel_avatar_training, create_avatar, delete_avatar, rename_avatar, set_main_avatar, start_avatar_training,
 };
 use crate::telegram::outgoing::{is_unchanged, retrying};
 use crate::telegram::state::{Draft, Screen};
@@ -223,10 +223,40 @@ pub async fn open(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
     if let Some(error) = &avatar.error {
         text.push_str(&format!("\n❌ {error}"));
     }
+    if avatar.is_main {
+        text.push_str(t.avatar_is_main);
+    }
     let train = avatar.can_train.then_some(avatar.training_price);
-    let keyboard = keyboards::avatar(t, avatar_id, avatar.status, train);
+    let keyboard = keyboards::avatar(t, avatar_id, avatar.status, train, avatar.is_main);
     turn.state.avatar = Some(avatar_id.to_owned());
     turn.show(Screen::Avatar, &text, Some(keyboard)).await
+}
+
+pub async fn ask_rename(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
+    let avatar = fetch(turn, avatar_id).await?;
+    turn.state.avatar = Some(avatar_id.to_owned());
+    let t = turn.t();
+    let text = fill(t.ask_avatar_rename, &[("name", &avatar.name)]);
+    turn.show(Screen::AwaitAvatarRename, &text, Some(keyboards::only_back(t))).await
+}
+
+/// The new name goes to the API (which judges it); the card shows what it kept.
+pub async fn rename_received(turn: &mut Turn<'_>, name: &str) -> Result<()> {
+    let Some(avatar_id) = turn.state.avatar.clone() else { return list(turn).await };
+    let variables = rename_avatar::Variables { id: avatar_id.clone(), name: name.to_owned() };
+    match turn.execute::<RenameAvatar>(variables).await {
+        Ok(_) => open(turn, &avatar_id).await,
+        Err(BotError::Api(error)) if error.code() == ErrorCode::BadUserInput => {
+            let t = turn.t();
+            turn.show(Screen::AwaitAvatarRename, &error.message(), Some(keyboards::only_back(t))).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+pub async fn make_main(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
+    turn.execute::<SetMainAvatar>(set_main_avatar::Variables { id: avatar_id.to_owned() }).await?;
+    open(turn, avatar_id).await
 }
 
 /// "Create with it": the Imagen flow's steps, on FLUX with this avatar.

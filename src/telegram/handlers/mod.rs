@@ -108,6 +108,9 @@ async fn route_message(turn: &mut Turn<'_>, message: &Message, text: &str) -> Re
         _ if turn.state.screen == Screen::AwaitPrompt && !text.is_empty() && !command.starts_with('/') => {
             create::prompt_received(turn, text).await
         }
+        _ if turn.state.screen == Screen::AwaitAvatarRename && !text.is_empty() && !command.starts_with('/') => {
+            avatars::rename_received(turn, text).await
+        }
         _ if turn.state.screen == Screen::AwaitEditedPrompt && !text.is_empty() && !command.starts_with('/') => {
             again::prompt_received(turn, text).await
         }
@@ -176,6 +179,8 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::CancelTraining(id) => avatars::cancel_training(turn, &id).await,
         Callback::UseAvatar(id) => avatars::use_avatar(turn, &id).await,
         Callback::AskDeleteAvatar(id) => avatars::ask_delete(turn, &id).await,
+        Callback::RenameAvatar(id) => avatars::ask_rename(turn, &id).await,
+        Callback::MainAvatar(id) => avatars::make_main(turn, &id).await,
         Callback::DeleteAvatar(id) => avatars::delete(turn, &id).await,
         Callback::Language(code) if code == "pick" => menu::pick_language(turn).await,
         Callback::Language(code) => menu::set_language(turn, &code).await,
