@@ -209,9 +209,15 @@ impl GenerationService {
             Some(id) => find_job(&self.inner.db, id).await?.and_then(|job| job.seed),
             None => None,
         };
+        let variation_key = |index: usize| idempotency_key.clone().map(|k| k.within(&format!("variation-{index}")));
+        // A repeated request returns what it made; a new one must be paid for whole.
+        let replay = match variation_key(0) {
+            Some(key) => repo::find_by_key(&self.inner.db, user_id, key.as_str()).await?.is_some(),
+            None => false,
+        };
         let needed = model.price(1) * i64::from(count);
         let available = self.inner.credits.balance(user_id).await?;
-        if idempotency_key.is_none() && available < needed {
+        if !replay && available < needed {
             return Err(Error::InsufficientCredits { needed, available });
         }
         let mut seeds: Vec<i64> = Vec::with_capacity(usize::from(count));
@@ -231,7 +237,7 @@ impl GenerationService {
                 seed: Some(seed),
                 avatar_id: image.avatar_id,
                 // Each variation has a key of its own, so a repeated request makes none twice.
-                idempotency_key: idempotency_key.clone().map(|k| k.within(&format!("variation-{index}"))),
+                idempotency_key: variation_key(index),
             };
             made.push(self.create(user_id, input).await?);
         }
