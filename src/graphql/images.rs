@@ -91,6 +91,10 @@ impl Image {
     async fn favorite(&self) -> bool {
         self.image.favorite
     }
+    /// The id of the generation that made it (no query; `generation` loads it whole).
+    async fn generation_id(&self) -> Option<ID> {
+        self.image.generation_id.map(|id| encode(Kind::Generation, id))
+    }
     /// The generation that made it (batched: a page of images costs one query).
     #[graphql(complexity = "BATCHED_COST + child_complexity")]
     async fn generation(&self, ctx: &Context<'_>) -> Result<Option<Generation>> {

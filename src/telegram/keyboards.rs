@@ -119,7 +119,17 @@ pub fn heart(favorite: bool) -> &'static str {
     if favorite { "❤️" } else { "🤍" }
 }
 
-pub fn card(t: &Texts, image_id: &str, favorite: bool, index: i64, total: i64) -> InlineKeyboardMarkup {
+pub fn card(
+    t: &Texts,
+    image_id: &str,
+    generation_id: Option<&str>,
+    favorite: bool,
+    index: i64,
+    total: i64,
+) -> InlineKeyboardMarkup {
+    let mut again: Vec<_> =
+        generation_id.map(|id| button(t.btn_same_seed, Callback::SameSeed(id.to_owned()))).into_iter().collect();
+    again.push(button(t.btn_variations, Callback::Variations(image_id.to_owned())));
     InlineKeyboardMarkup::new([
         vec![
             button("◀️", Callback::Previous(image_id.to_owned())),
@@ -130,6 +140,7 @@ pub fn card(t: &Texts, image_id: &str, favorite: bool, index: i64, total: i64) -
             button(heart(favorite), Callback::ToggleFavorite(image_id.to_owned())),
             button("🗑", Callback::AskDelete(image_id.to_owned())),
         ],
+        again,
         vec![button(t.btn_filters, Callback::Filters), button(t.btn_stats, Callback::Stats)],
         back(t),
     ])

@@ -147,6 +147,13 @@ db_test!(the_bot_makes_a_result_again_with_its_seed_with_an_edited_prompt_and_as
     assert_eq!(app.scalar_i64(seeds).await, 4);
     let charged = "SELECT CAST(-SUM(amount) AS BIGINT) FROM ledger_entries WHERE kind = 'CHARGE'";
     assert_eq!(app.scalar_i64(charged).await, 6 * 5, "each picture charged");
+
+    // The gallery card offers the same: its image's seed again.
+    eve.says("/gallery").await;
+    let card = screen(&fake, eve.id, "1/6").await;
+    eve.press(&fake, id_of(&card), "Same seed").await;
+    assert!(eventually(|| async { made().await == 7 }).await, "nothing made from the card");
+    assert_eq!(app.scalar_i64(seeds).await, 4, "the card's image's seed, again");
 });
 
 db_test!(an_avatar_is_renamed_and_the_main_one_is_used_when_none_is_named, |db: Db| async move {

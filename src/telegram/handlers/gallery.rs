@@ -23,6 +23,8 @@ use crate::telegram::texts::{fill, truncate};
 #[derive(Clone, Debug)]
 pub struct CardImage {
     id: String,
+    /// The generation that made it (none for an image whose generation is gone).
+    generation_id: Option<String>,
     url: String,
     telegram_file_id: Option<String>,
     prompt: String,
@@ -45,6 +47,7 @@ macro_rules! card_from {
             fn from(card: $module::Card) -> Self {
                 CardImage {
                     id: card.id,
+                    generation_id: card.generation_id,
                     url: card.url,
                     telegram_file_id: card.telegram_file_id,
                     prompt: card.prompt,
@@ -226,7 +229,7 @@ async fn render(turn: &mut Turn<'_>, card: CardImage) -> Result<()> {
         &fill(t.caption, &[("index", &index), ("total", &total), ("model", &card.model), ("prompt", &card.prompt)]),
         1024,
     );
-    let keyboard = keyboards::card(t, &card.id, card.favorite, index, total);
+    let keyboard = keyboards::card(t, &card.id, card.generation_id.as_deref(), card.favorite, index, total);
     let photo = outgoing::photo(&turn.bot.own_links, &card.url, card.telegram_file_id.as_deref()).await;
     let on_card = turn.origin.as_ref().filter(|o| o.is_photo).map(|o| o.message_id);
     let message = match on_card {
@@ -259,7 +262,14 @@ async fn render(turn: &mut Turn<'_>, card: CardImage) -> Result<()> {
 async fn redraw_keyboard(turn: &mut Turn<'_>, card: &CardImage) -> Result<()> {
     let Some(message_id) = turn.origin.as_ref().map(|o| o.message_id) else { return Ok(()) };
     let position = card.position.unwrap_or(Position { index: 1, total: 1 });
-    let keyboard = keyboards::card(turn.t(), &card.id, card.favorite, position.index, position.total);
+    let keyboard = keyboards::card(
+        turn.t(),
+        &card.id,
+        card.generation_id.as_deref(),
+        card.favorite,
+        position.index,
+        position.total,
+    );
     let request = turn.bot.api.edit_message_reply_markup(turn.chat, message_id).reply_markup(keyboard);
     match retrying(request).await {
         Ok(_) => Ok(()),
