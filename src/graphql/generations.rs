@@ -13,10 +13,9 @@ use super::ids::{Kind, decode_as, encode};
 use super::images::{Image, ImageType};
 use super::pagination::{decode_id_cursor, id_cursor, page_request};
 use crate::domain::{
-    self, Error, Result,
+    self, Result,
     credits::IdempotencyKey,
     generations::{AspectRatio, GenerationStatus, ModelSpec, NewGeneration, Prompt},
-    promos,
     time::to_datetime,
 };
 
@@ -36,21 +35,13 @@ impl GenerationQuery {
     /// the balance or the discount changes in between.
     async fn quote(&self, ctx: &Context<'_>, model: String, num_images: i32) -> Result<PriceQuote> {
         let user = current_user(ctx).await?;
-        let services = services(ctx);
-        let spec = services.generations.model(&model)?;
-        let count = u8::try_from(num_images).ok().filter(|n| (1..=spec.max_images).contains(n));
-        let count = count.ok_or_else(|| Error::invalid(format!("numImages must be 1-{}", spec.max_images)))?;
-        let price = spec.price(count);
-        let discount_percent = services.promos.next_discount(user).await?;
-        let to_pay = discount_percent.map_or(price, |percent| promos::discounted(price, percent));
-        let settings = services.users.settings(user).await?;
-        let balance = services.credits.balance(user).await?;
+        let quote = services(ctx).generations.quote(user, &model, i64::from(num_images)).await?;
         Ok(PriceQuote {
-            price,
-            discount_percent,
-            to_pay,
-            balance_after: balance - to_pay,
-            needs_confirmation: settings.asks_before(to_pay),
+            price: quote.price,
+            discount_percent: quote.discount_percent,
+            to_pay: quote.to_pay,
+            balance_after: quote.balance_after,
+            needs_confirmation: quote.needs_confirmation,
         })
     }
 

@@ -25,6 +25,13 @@ impl ModelSpec {
     pub fn price(&self, num_images: u8) -> i64 {
         self.price_per_image * i64::from(num_images)
     }
+
+    /// A number of images this model makes, checked.
+    pub fn image_count(&self, num_images: i64) -> crate::domain::Result<u8> {
+        u8::try_from(num_images).ok().filter(|n| (1..=self.max_images).contains(n)).ok_or_else(|| {
+            crate::domain::Error::invalid(format!("numImages must be 1-{} for {}", self.max_images, self.id))
+        })
+    }
 }
 
 pub const LOCAL_MODEL: &str = "local/sketch";

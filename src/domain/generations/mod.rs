@@ -8,5 +8,5 @@ mod repository;
 mod service;
 
 pub use catalog::{LOCAL_MODEL, ModelSpec, apply_prices, default_catalog};
-pub use model::{AspectRatio, Generation, GenerationStatus, NewGeneration, Prompt};
+pub use model::{AspectRatio, Generation, GenerationStatus, NewGeneration, Prompt, Quote};
 pub use service::GenerationService;

@@ -143,6 +143,20 @@ pub fn new_seed() -> i64 {
     i64::from(rand::random::<u32>() >> 1)
 }
 
+/// A price as the user would pay it now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quote {
+    /// The catalogue's.
+    pub price: i64,
+    /// The waiting promo discount the action would consume.
+    pub discount_percent: Option<i64>,
+    pub to_pay: i64,
+    /// Negative when the balance is not enough.
+    pub balance_after: i64,
+    /// False when the user's quick mode covers `to_pay`.
+    pub needs_confirmation: bool,
+}
+
 /// What `createGeneration` asks for, parsed.
 #[derive(Clone, Debug)]
 pub struct NewGeneration {

@@ -4,7 +4,7 @@ use futures_util::{Stream, StreamExt, stream};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::catalog::ModelSpec;
-use super::model::{Generation, GenerationStatus, NewGeneration, Prompt, new_seed};
+use super::model::{Generation, GenerationStatus, NewGeneration, Prompt, Quote, new_seed};
 use super::repository as repo;
 use crate::adapters::bus::EventBus;
 use crate::domain::avatars;
@@ -14,7 +14,7 @@ use crate::domain::jobs::{Job, JobEngine, JobKind, NewJob, Purpose, active_jobs,
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::rate_limits::{Action, Caller, RateLimiter};
 use crate::domain::{Error, Result, events::Event, time::now_micros};
-use crate::domain::{analytics, promos};
+use crate::domain::{analytics, promos, users};
 
 /// At most this many variations are asked for at once.
 pub const MAX_VARIATIONS: u8 = 4;
@@ -63,9 +63,7 @@ impl GenerationService {
         if model.needs_avatar && input.avatar_id.is_none() {
             input.avatar_id = avatars::main_of(&self.inner.db, user_id).await?;
         }
-        if !(1..=model.max_images).contains(&input.num_images) {
-            return Err(Error::invalid(format!("numImages must be 1-{} for {}", model.max_images, model.id)));
-        }
+        model.image_count(i64::from(input.num_images))?;
         if !model.aspect_ratios.contains(&input.aspect_ratio) {
             return Err(Error::invalid(format!(
                 "{} does not offer aspect ratio {}",
@@ -161,6 +159,25 @@ impl GenerationService {
             }
             NotApplied::Duplicate => Err(Error::internal("generation key conflict vanished")),
         }
+    }
+
+    /// What `num_images` of `model` would cost the user now: a waiting promo discount taken
+    /// off (the one `create` would consume), the balance after, and whether their quick mode
+    /// lets a client create without asking.
+    pub async fn quote(&self, user_id: i64, model: &str, num_images: i64) -> Result<Quote> {
+        let spec = self.model(model)?;
+        let price = spec.price(spec.image_count(num_images)?);
+        let discount_percent = promos::next_discount(&self.inner.db, user_id).await?;
+        let to_pay = discount_percent.map_or(price, |percent| promos::discounted(price, percent));
+        let balance = self.inner.credits.balance(user_id).await?;
+        let settings = users::settings_of(&self.inner.db, user_id).await?;
+        Ok(Quote {
+            price,
+            discount_percent,
+            to_pay,
+            balance_after: balance - to_pay,
+            needs_confirmation: settings.asks_before(to_pay),
+        })
     }
 
     /// A new generation with the parameters of one of the user's: the same seed or a new one,

@@ -159,32 +159,36 @@ pub const TABLES: &[Table] = &[
     Table {
         file: "promo_redemptions.json",
         from: "promo_redemptions r JOIN promo_codes c ON c.id = r.promo_code_id WHERE r.user_id = $1 ORDER BY r.id",
-        columns: &[Text("code"), Text("kind"), Int("value"), Text("state"), Time("created_at"), Time("consumed_at")],
+        columns: &[
+            Text("c.code"),
+            Text("r.kind"),
+            Int("r.value"),
+            Text("r.state"),
+            Time("r.created_at"),
+            Time("r.consumed_at"),
+        ],
     },
 ];
 
 /// The table's rows as JSON objects.
 pub async fn rows(db: &impl ConnectionTrait, table: &Table, user_id: i64) -> Result<Vec<Value>> {
-    let names: Vec<String> = table.columns.iter().map(|c| qualified(table, c.name())).collect();
+    let names: Vec<&str> = table.columns.iter().map(|c| c.sql()).collect();
     let sql = format!("SELECT {} FROM {}", names.join(", "), table.from);
     let found = db.query_all_raw(statement(db, &sql, [user_id.into()])).await?;
     found.iter().map(|row| to_json(row, table.columns)).collect()
 }
 
-/// A joined table names its columns by table (`r.kind`), the join's own (`code`) by the other.
-fn qualified(table: &Table, name: &str) -> String {
-    match (table.from.contains(" r JOIN "), name) {
-        (false, _) => name.to_owned(),
-        (true, "code") => "c.code".to_owned(),
-        (true, _) => format!("r.{name}"),
-    }
-}
-
 impl Column {
-    fn name(self) -> &'static str {
+    /// As the query names it: `kind`, or `r.kind` in a join.
+    fn sql(self) -> &'static str {
         match self {
             Int(n) | Text(n) | Bool(n) | Time(n) => n,
         }
+    }
+
+    /// As the archive names it: without the table.
+    fn name(self) -> &'static str {
+        self.sql().rsplit('.').next().unwrap_or_default()
     }
 }
 
@@ -284,4 +288,18 @@ pub async fn erase(
         db.execute_raw(statement(db, sql, [telegram_id.into()])).await?;
     }
     Ok(revoked.iter().map(|row| row.try_get_by_index(0)).collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_joined_column_is_selected_by_table_and_named_without_it() {
+        assert_eq!((Text("c.code").sql(), Text("c.code").name()), ("c.code", "code"));
+        assert_eq!((Int("id").sql(), Int("id").name()), ("id", "id"));
+        let promo = TABLES.iter().find(|t| t.file == "promo_redemptions.json").expect("the promo table");
+        let names: Vec<&str> = promo.columns.iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["code", "kind", "value", "state", "created_at", "consumed_at"]);
+    }
 }

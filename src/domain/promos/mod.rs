@@ -11,4 +11,6 @@ mod service;
 
 pub use model::{NewPromoCode, PromoCode, PromoKind, Redemption, RedemptionState};
 pub use service::{PromoService, discounted};
-pub(crate) use service::{bonus_in_tx, bonus_key, discount_in_tx, link_discount_in_tx, restore_discount_in_tx};
+pub(crate) use service::{
+    bonus_in_tx, bonus_key, discount_in_tx, link_discount_in_tx, next_discount, restore_discount_in_tx,
+};

@@ -119,11 +119,6 @@ impl PromoService {
         self.credits.entry_by_key(top_up.user_id, key.as_str()).await
     }
 
-    /// The percent off the user's next paid action, if a discount waits.
-    pub async fn next_discount(&self, user_id: i64) -> Result<Option<i64>> {
-        repo::next_discount(&self.db, user_id).await
-    }
-
     /// The user's latest redemptions, newest first.
     pub async fn redemptions(&self, user_id: i64) -> Result<Vec<Redemption>> {
         repo::redemptions(&self.db, user_id, false).await
@@ -151,6 +146,12 @@ pub(crate) async fn discount_in_tx(tx: &impl ConnectionTrait, user_id: i64, pric
 /// price stays at least one credit.
 pub fn discounted(price: i64, percent: i64) -> i64 {
     price - price * percent / 100
+}
+
+/// The percent off the user's next paid action, if a discount waits (the one
+/// [`discount_in_tx`] would consume).
+pub(crate) async fn next_discount(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<i64>> {
+    repo::next_discount(db, user_id).await
 }
 
 /// Links a consumed discount to the reservation it lowered (so a refund can give it back).

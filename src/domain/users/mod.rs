@@ -9,3 +9,9 @@ mod settings;
 pub use model::{TelegramProfile, User};
 pub use service::UserService;
 pub use settings::{Settings, SettingsChange};
+
+/// The user's stored settings (the defaults until they change one), for a service that needs
+/// them in its own rule (the quick mode of a quote).
+pub(crate) async fn settings_of(db: &impl sea_orm::ConnectionTrait, id: i64) -> crate::domain::Result<Settings> {
+    Ok(repository::settings(db, id).await?.unwrap_or_default())
+}
