@@ -14,6 +14,7 @@ use crate::adapters::{
     storage::{LinkCache, LocalStorage, S3Storage, Storage},
 };
 use crate::config::{Config, Environment};
+use crate::domain::styles::StyleService;
 use crate::domain::{
     Services,
     analytics::AnalyticsService,
@@ -178,6 +179,13 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     );
     let privacy =
         PrivacyService::new(db.clone(), storage.clone(), jobs.clone(), auth.clone(), stats, rate_limits.clone());
+    let template_models = config.catalog.iter().filter(|m| !m.needs_avatar).map(|m| m.id.clone()).collect();
+    let styles = StyleService::new(db.clone(), template_models, config.public_url.clone());
+    // Every instance adds what the shipped catalogue has and the database lacks (idempotent).
+    let seeded = styles.seed().await.context("seeding the style templates")?;
+    if seeded > 0 {
+        tracing::info!(seeded, "style templates added from the shipped catalogue");
+    }
     let services = Services {
         users,
         audit: AuditLog::new(db.clone()),
@@ -194,6 +202,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         referrals,
         spending,
         avatars,
+        styles,
         inbox,
         notifications,
         rate_limits,
@@ -294,6 +303,10 @@ fn job_settings(config: &Config) -> JobSettings {
         images: if w == 0 { off } else { Capacity { submit: 8 * w, poll: 16 * w, fetch: 4 * w } },
         trainings: if w == 0 { off } else { Capacity { submit: 2, poll: 8, fetch: 2 } },
         drain: config.shutdown_grace / 2,
+        typical_duration: match config.fal.key {
+            Some(_) => Duration::from_secs(15),
+            None => config.local.latency + Duration::from_secs(1),
+        },
     }
 }
 

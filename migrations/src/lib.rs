@@ -18,6 +18,8 @@ mod m20261203_000008_referrals;
 mod m20261203_000009_operator_console;
 mod m20261203_000010_analytics;
 mod m20261204_000011_erasure;
+mod m20261207_000012_verdicts_and_eta;
+mod m20261207_000013_style_templates;
 
 pub struct Migrator;
 
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_operator_console::Migration),
             Box::new(m20261203_000010_analytics::Migration),
             Box::new(m20261204_000011_erasure::Migration),
+            Box::new(m20261207_000012_verdicts_and_eta::Migration),
+            Box::new(m20261207_000013_style_templates::Migration),
         ]
     }
 }

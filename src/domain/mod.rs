@@ -24,6 +24,7 @@ pub mod rate_limits;
 pub mod referrals;
 pub mod spending;
 pub mod storage;
+pub mod styles;
 pub mod time;
 pub mod users;
 
@@ -53,6 +54,8 @@ pub struct Services {
     /// What credits went to and came from.
     pub spending: spending::SpendingService,
     pub avatars: avatars::AvatarService,
+    /// Style templates and users' favourites among them.
+    pub styles: styles::StyleService,
     /// Telegram updates acknowledged and not yet handled.
     pub inbox: inbox::InboxService,
     /// What users must be told.

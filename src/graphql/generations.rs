@@ -90,11 +90,18 @@ impl GenerationsTotal {
 
 #[derive(InputObject)]
 pub struct CreateGenerationInput {
-    /// A model id from `models`, e.g. `fal-ai/imagen4/preview`.
-    pub model: String,
-    /// 1–2000 characters.
-    pub prompt: String,
-    /// `1:1` (default), `16:9`, `9:16`, `3:4` or `4:3`.
+    /// A model id from `models`, e.g. `fal-ai/imagen4/preview`; with a template, the
+    /// template's model by default.
+    pub model: Option<String>,
+    /// 1–2000 characters; with a template, give `subject` instead.
+    pub prompt: Option<String>,
+    /// A style template from `styleTemplates`: its prompt is filled with `subject`.
+    pub template_id: Option<ID>,
+    /// What the picture is of, for a template's `{subject}` (1–500 characters).
+    pub subject: Option<String>,
+    /// Your own words when `prompt` is a suggestion of `enhancePrompt`: both are kept.
+    pub original_prompt: Option<String>,
+    /// `1:1` (default, or the template's), `16:9`, `9:16`, `3:4` or `4:3`.
     pub aspect_ratio: Option<String>,
     /// 1–4 (default 1).
     pub num_images: Option<i32>,
@@ -117,14 +124,38 @@ impl GenerationMutation {
     async fn create_generation(&self, ctx: &Context<'_>, input: CreateGenerationInput) -> Result<Generation> {
         let user = current_user(ctx).await?;
         let num_images = input.num_images.unwrap_or(1);
+        let (template, prompt) = match (&input.template_id, input.subject.as_deref(), input.prompt.as_deref()) {
+            (Some(id), Some(subject), None) => {
+                let id = decode_as(id, Kind::StyleTemplate, "style template")?;
+                let (template, prompt) = services(ctx).styles.fill(id, subject).await?;
+                (Some(template), prompt)
+            }
+            (None, None, Some(prompt)) => (None, prompt.to_owned()),
+            _ => return Err(domain::Error::invalid("give a prompt, or a templateId with a subject")),
+        };
+        let aspect_ratio = match (input.aspect_ratio.as_deref(), &template) {
+            (Some(ratio), _) => AspectRatio::parse(ratio)?,
+            (None, Some(template)) => template.aspect_ratio,
+            (None, None) => AspectRatio::Square,
+        };
+        let model = match (input.model, &template) {
+            (Some(model), _) => model,
+            (None, Some(template)) => template.model.clone(),
+            (None, None) => return Err(domain::Error::invalid("model is required without a template")),
+        };
         let request = NewGeneration {
-            model: input.model,
-            prompt: Prompt::parse(&input.prompt)?,
-            aspect_ratio: AspectRatio::parse(input.aspect_ratio.as_deref().unwrap_or("1:1"))?,
+            model,
+            prompt: Prompt::parse(&prompt)?,
+            aspect_ratio,
             num_images: u8::try_from(num_images).map_err(|_| domain::Error::invalid("numImages must be 1-4"))?,
             seed: input.seed,
             avatar_id: input.avatar_id.as_ref().map(|id| decode_as(id, Kind::Avatar, "avatar")).transpose()?,
             idempotency_key: input.idempotency_key.as_deref().map(IdempotencyKey::parse).transpose()?,
+            template_id: template.as_ref().map(|t| t.id),
+            original_prompt: match &template {
+                Some(_) => input.subject.map(|s| s.trim().to_owned()),
+                None => input.original_prompt.as_deref().map(Prompt::parse).transpose()?.map(|p| p.as_str().to_owned()),
+            },
         };
         Ok(Generation(services(ctx).generations.create(user, request).await?))
     }
@@ -162,6 +193,17 @@ impl GenerationMutation {
         let key = idempotency_key.as_deref().map(IdempotencyKey::parse).transpose()?;
         let made = services(ctx).generations.variations(user, id, count, key).await?;
         Ok(made.into_iter().map(Generation).collect())
+    }
+
+    /// An enhanced version of `prompt` (English, with setting, composition, light and lens
+    /// added), for you to look at: nothing uses it unless you create with it (pass your own
+    /// words as `originalPrompt` to keep both). Free; it spends the `paid` rate budget.
+    /// `UNAVAILABLE` when the language model cannot answer now.
+    async fn enhance_prompt(&self, ctx: &Context<'_>, prompt: String) -> Result<PromptSuggestion> {
+        let user = current_user(ctx).await?;
+        let original = Prompt::parse(&prompt)?;
+        let enhanced = services(ctx).generations.enhance(user, &original).await?;
+        Ok(PromptSuggestion { original: original.as_str().to_owned(), enhanced: enhanced.as_str().to_owned() })
     }
 
     /// Cancels a generation that has not finished, refunding it; a finished one is returned as it is.
@@ -234,6 +276,15 @@ impl AiModel {
     }
 }
 
+/// What prompt help suggests.
+#[derive(SimpleObject)]
+pub struct PromptSuggestion {
+    /// Your prompt, as given.
+    original: String,
+    /// The suggestion.
+    enhanced: String,
+}
+
 /// A price as the signed-in user would pay it now.
 #[derive(SimpleObject)]
 pub struct PriceQuote {
@@ -299,9 +350,35 @@ impl Generation {
     async fn cost(&self) -> i64 {
         self.0.cost
     }
-    /// Why it failed, when it did.
+    /// What the user wrote, when the prompt sent was made from it (a template's subject).
+    async fn original_prompt(&self) -> Option<&str> {
+        self.0.original_prompt.as_deref()
+    }
+    /// The style template it was made from.
+    async fn template_id(&self) -> Option<ID> {
+        self.0.template_id.map(|id| encode(Kind::StyleTemplate, id))
+    }
+    /// Why it failed, when it did, in words for its user.
     async fn error(&self) -> Option<&str> {
         self.0.error.as_deref()
+    }
+    /// Pictures the model's safety filter blocked: never stored or shown, their share of the
+    /// price refunded (a `REFUND` in `transactions`). All of them blocked: `FAILED`, refunded whole.
+    async fn blocked_images(&self) -> i32 {
+        i32::from(self.0.blocked_images)
+    }
+    /// Where the provider says it waits in its queue, while `QUEUED` (when it says).
+    async fn queue_position(&self) -> Option<i32> {
+        self.0.queue_position.map(|p| p.min(i32::MAX as u32) as i32)
+    }
+    /// Seconds until it is expected to be done, from the model's recent durations and the
+    /// queue position; null once it ended. Every `generationUpdated` event carries it anew.
+    async fn eta(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        Ok(services(ctx).generations.eta(&self.0).await?.map(|eta| eta.seconds))
+    }
+    /// When it is expected to be done (now + `eta`); null once it ended.
+    async fn eta_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(services(ctx).generations.eta(&self.0).await?.map(|eta| to_datetime(eta.at)))
     }
     /// The stored images, once `COMPLETED`.
     async fn images(&self) -> Vec<Image> {

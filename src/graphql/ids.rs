@@ -20,6 +20,8 @@ pub enum Kind {
     PromoCode,
     PromoRedemption,
     AuditEntry,
+    StyleCategory,
+    StyleTemplate,
 }
 
 impl Kind {
@@ -37,6 +39,8 @@ impl Kind {
             Kind::PromoCode => "PromoCode",
             Kind::PromoRedemption => "PromoRedemption",
             Kind::AuditEntry => "AuditEntry",
+            Kind::StyleCategory => "StyleCategory",
+            Kind::StyleTemplate => "StyleTemplate",
         }
     }
 
@@ -54,6 +58,8 @@ impl Kind {
             Kind::PromoCode,
             Kind::PromoRedemption,
             Kind::AuditEntry,
+            Kind::StyleCategory,
+            Kind::StyleTemplate,
         ]
         .into_iter()
         .find(|k| k.name() == name)

@@ -91,6 +91,10 @@ impl Image {
     async fn favorite(&self) -> bool {
         self.image.favorite
     }
+    /// What the model's safety checker said of it (a blocked picture is never stored).
+    async fn moderation(&self) -> ModerationVerdict {
+        self.image.moderation.into()
+    }
     /// The id of the generation that made it (no query; `generation` loads it whole).
     async fn generation_id(&self) -> Option<ID> {
         self.image.generation_id.map(|id| encode(Kind::Generation, id))
@@ -130,4 +134,14 @@ impl Image {
     async fn created_at(&self) -> DateTime<Utc> {
         to_datetime(self.image.created_at)
     }
+}
+
+/// The safety verdict a stored image carries.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::gallery::Moderation")]
+pub enum ModerationVerdict {
+    /// The model has no checker or did not report (Imagen 4 does not return what it blocks).
+    NotReported,
+    /// The model's checker passed it.
+    Passed,
 }

@@ -24,6 +24,7 @@ mod promos;
 mod referrals;
 mod settings;
 mod spending;
+mod styles;
 mod uploads;
 mod users;
 
@@ -55,6 +56,7 @@ pub struct QueryRoot(
     console::ConsoleQuery,
     analytics::AnalyticsQuery,
     dashboard::DashboardQuery,
+    styles::StyleQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -72,6 +74,7 @@ pub struct MutationRoot(
     avatars::AvatarMutation,
     admin::AdminMutation,
     console::ConsoleMutation,
+    styles::StyleMutation,
 );
 
 #[derive(MergedSubscription, Default)]

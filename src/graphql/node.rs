@@ -52,6 +52,7 @@ impl NodeQuery {
             (Kind::Job, _) => Err(Error::NotFound("job")),
             (Kind::PromoCode | Kind::PromoRedemption, _) => Err(Error::NotFound("promo code")),
             (Kind::AuditEntry, _) => Err(Error::NotFound("audit entry")),
+            (Kind::StyleCategory | Kind::StyleTemplate, _) => Err(Error::NotFound("style")),
         }
     }
 }

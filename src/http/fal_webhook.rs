@@ -62,6 +62,10 @@ async fn deliver(app: &AppState, headers: &HeaderMap, body: &Bytes) -> Answer {
                 payload.get("payload_error").map_or_else(|| "no payload".into(), Value::to_string)
             )),
         },
+        // The content checker's refusal arrives as an error whose payload is FAL's 422 body.
+        _ if payload.get("payload").is_some_and(crate::providers::fal::is_content_policy_violation) => {
+            ProviderOutcome::Blocked
+        }
         _ => ProviderOutcome::Failed(match payload.get("error") {
             Some(Value::String(message)) => message.clone(),
             _ => {

@@ -8,6 +8,7 @@ mod graphql;
 mod health;
 mod observe;
 pub mod server;
+mod style_previews;
 mod uploads;
 mod web_client;
 mod websocket;
@@ -34,6 +35,7 @@ pub fn router(app: AppState) -> Router {
         .route("/readyz", get(health::ready))
         .route("/metrics", get(health::metrics))
         .route("/files/{bucket}/{*key}", get(files::serve))
+        .route("/styles/{slug}/preview.png", get(style_previews::serve))
         .route("/webhooks/fal", post(fal_webhook::receive))
         .route("/", get(web_client::page))
         .route("/app/{name}", get(web_client::asset));

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::adapters::outbound::DownloadError;
 use crate::domain::generations::AspectRatio;
+use crate::domain::generations::prompt_help::PromptTask;
 
 /// What to make: images, or (with `training`) an avatar's LoRA weights.
 #[derive(Clone, Debug)]
@@ -44,6 +45,15 @@ pub struct TrainingSpec {
     pub style: bool,
 }
 
+/// What a language model is asked: a task (the local stand-in imitates it), its instructions
+/// and the user's text.
+#[derive(Clone, Debug)]
+pub struct TextRequest {
+    pub task: PromptTask,
+    pub instructions: &'static str,
+    pub text: String,
+}
+
 /// The provider's handle on a submitted job, stored with the generation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderHandle {
@@ -64,8 +74,27 @@ pub enum ProviderStatus {
 /// One result file, downloaded: an image, or a training's LoRA weights.
 #[derive(Clone, Debug)]
 pub struct ProducedFile {
+    /// Empty for a blocked image: it is never downloaded.
     pub bytes: Bytes,
     pub content_type: String,
+    pub verdict: Verdict,
+}
+
+impl ProducedFile {
+    /// A file the model said nothing about (a LoRA, or an image of a model with no checker).
+    pub fn unchecked(bytes: Bytes, content_type: impl Into<String>) -> Self {
+        ProducedFile { bytes, content_type: content_type.into(), verdict: Verdict::NotReported }
+    }
+}
+
+/// What the model's safety checker said of an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The model has no checker, or did not report.
+    NotReported,
+    Passed,
+    /// Flagged: the image is not stored, and its share of the price is refunded.
+    Blocked,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +105,10 @@ pub enum ProviderError {
     /// The provider refused or failed the job: it ends `FAILED` and is refunded.
     #[error("{0}")]
     Failed(String),
+    /// The provider's content checker refused the request (FAL's `content_policy_violation`):
+    /// every picture counts as blocked, and the job ends `FAILED` with a full refund.
+    #[error("the safety filter refused this request")]
+    Blocked,
 }
 
 impl From<DownloadError> for ProviderError {
@@ -103,6 +136,9 @@ pub trait ImageProvider: Send + Sync {
     /// Downloads the files of a model output delivered by webhook (images, or LoRA weights).
     async fn files_from_output(&self, output: &serde_json::Value) -> Result<Vec<ProducedFile>, ProviderError>;
     async fn cancel(&self, handle: &ProviderHandle) -> Result<(), ProviderError>;
+    /// A short text from a language model (prompt help), waited for: `instructions` say what
+    /// to do with `text`.
+    async fn complete_text(&self, request: &TextRequest) -> Result<String, ProviderError>;
     /// Puts a file in the provider's own storage and returns its URL (for inputs such as a
     /// training archive); None when the provider has no storage of its own.
     async fn upload(&self, _name: &str, _bytes: Bytes, _content_type: &str) -> Result<Option<String>, ProviderError> {

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Instant};
 
 use bytes::Bytes;
 
-use super::{ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus};
+use super::{ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus, TextRequest};
 use crate::metrics::Metrics;
 
 pub struct Observed {
@@ -29,6 +29,7 @@ impl Observed {
             Ok(_) => "ok",
             Err(ProviderError::Transient(_)) => "transient",
             Err(ProviderError::Failed(_)) => "failed",
+            Err(ProviderError::Blocked) => "blocked",
         };
         self.metrics.record_provider_call(self.inner.name(), call, outcome, started.elapsed());
         result
@@ -67,5 +68,9 @@ impl ImageProvider for Observed {
 
     async fn upload(&self, name: &str, bytes: Bytes, content_type: &str) -> Result<Option<String>, ProviderError> {
         self.measure("upload", self.inner.upload(name, bytes, content_type)).await
+    }
+
+    async fn complete_text(&self, request: &TextRequest) -> Result<String, ProviderError> {
+        self.measure("complete_text", self.inner.complete_text(request)).await
     }
 }

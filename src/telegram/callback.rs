@@ -21,6 +21,22 @@ pub enum Callback {
     Variations(String),
     /// Asks for a new prompt for a generation, then makes it with the same seed.
     EditPrompt(String),
+    /// Asks for an enhanced prompt for the draft.
+    Enhance,
+    /// Creates with the enhancement on display.
+    UseEnhanced,
+    /// The style categories.
+    Styles,
+    /// The templates of a category.
+    StyleCategory(String),
+    /// The user's favourite templates.
+    FavoriteStyles,
+    /// One template's card.
+    StyleTemplate(String),
+    /// Creates with a template: asks for the subject.
+    UseStyle(String),
+    /// Marks or unmarks a template as a favourite.
+    StyleFavorite(String),
     ShowPrompt(String),
     Favorite(String),
     OpenInGallery(String),
@@ -123,6 +139,14 @@ impl Callback {
             Callback::SameSeed(id) => format!("rs:{id}"),
             Callback::Variations(id) => format!("vr:{id}"),
             Callback::EditPrompt(id) => format!("ep:{id}"),
+            Callback::Enhance => "pe".to_owned(),
+            Callback::UseEnhanced => "pu".to_owned(),
+            Callback::Styles => "sy".to_owned(),
+            Callback::StyleCategory(id) => format!("sc:{id}"),
+            Callback::FavoriteStyles => "sf".to_owned(),
+            Callback::StyleTemplate(id) => format!("tp:{id}"),
+            Callback::UseStyle(id) => format!("tu:{id}"),
+            Callback::StyleFavorite(id) => format!("tf:{id}"),
             Callback::ShowPrompt(id) => format!("pr:{id}"),
             Callback::Favorite(id) => format!("fv:{id}"),
             Callback::OpenInGallery(id) => format!("og:{id}"),
@@ -199,6 +223,14 @@ impl Callback {
             ("rs", _) => Callback::SameSeed(id()?),
             ("vr", _) => Callback::Variations(id()?),
             ("ep", _) => Callback::EditPrompt(id()?),
+            ("pe", None) => Callback::Enhance,
+            ("pu", None) => Callback::UseEnhanced,
+            ("sy", None) => Callback::Styles,
+            ("sc", _) => Callback::StyleCategory(id()?),
+            ("sf", None) => Callback::FavoriteStyles,
+            ("tp", _) => Callback::StyleTemplate(id()?),
+            ("tu", _) => Callback::UseStyle(id()?),
+            ("tf", _) => Callback::StyleFavorite(id()?),
             ("pr", _) => Callback::ShowPrompt(id()?),
             ("fv", _) => Callback::Favorite(id()?),
             ("og", _) => Callback::OpenInGallery(id()?),
@@ -287,6 +319,14 @@ mod tests {
             Callback::SameSeed(long_id.clone()),
             Callback::Variations(long_id.clone()),
             Callback::EditPrompt(long_id.clone()),
+            Callback::Enhance,
+            Callback::UseEnhanced,
+            Callback::Styles,
+            Callback::StyleCategory(long_id.clone()),
+            Callback::FavoriteStyles,
+            Callback::StyleTemplate(long_id.clone()),
+            Callback::UseStyle(long_id.clone()),
+            Callback::StyleFavorite(long_id.clone()),
             Callback::ShowPrompt(long_id.clone()),
             Callback::Favorite(long_id.clone()),
             Callback::OpenInGallery(long_id.clone()),

@@ -21,12 +21,13 @@ use crate::domain::{auth::Principal, users::TelegramProfile};
 use crate::graphql::{ObservedSchema, Viewer};
 
 /// The operation files, as compiled in (a test validates each against `schema.graphql`).
-pub const OPERATION_FILES: [(&str, &str); 5] = [
+pub const OPERATION_FILES: [(&str, &str); 6] = [
     ("account.graphql", include_str!("operations/account.graphql")),
     ("payments.graphql", include_str!("operations/payments.graphql")),
     ("generations.graphql", include_str!("operations/generations.graphql")),
     ("gallery.graphql", include_str!("operations/gallery.graphql")),
     ("avatars.graphql", include_str!("operations/avatars.graphql")),
+    ("styles.graphql", include_str!("operations/styles.graphql")),
 ];
 
 /// On whose behalf an operation runs.

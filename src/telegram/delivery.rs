@@ -83,16 +83,24 @@ pub struct Progress<'a> {
     pub status: GenerationStatus,
     pub progress: i64,
     pub error: Option<&'a str>,
+    /// Pictures the safety filter blocked.
+    pub blocked: i64,
+    /// Seconds left, about (while active).
+    pub eta: Option<i64>,
 }
 
 /// The progress message's text for a generation in this state.
 pub fn progress_text(generation: Progress<'_>, lang: Lang) -> String {
     let t = lang.texts();
+    let eta = || generation.eta.map_or_else(String::new, |seconds| fill(t.progress_eta, &[("seconds", &seconds)]));
     match generation.status {
-        GenerationStatus::Pending | GenerationStatus::Queued => t.progress_queued.to_owned(),
-        GenerationStatus::Running => fill(t.progress_running, &[("progress", &generation.progress)]),
+        GenerationStatus::Pending | GenerationStatus::Queued => format!("{}{}", t.progress_queued, eta()),
+        GenerationStatus::Running => {
+            format!("{}{}", fill(t.progress_running, &[("progress", &generation.progress)]), eta())
+        }
         GenerationStatus::Completed => t.done.to_owned(),
         GenerationStatus::Cancelled => t.cancelled.to_owned(),
+        GenerationStatus::Failed if generation.blocked > 0 => t.blocked_all.to_owned(),
         GenerationStatus::Failed => fill(t.failed, &[("error", &generation.error.unwrap_or("?"))]),
     }
 }

@@ -52,6 +52,32 @@ pub fn only_back(t: &Texts) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([back(t)])
 }
 
+/// The "Create" screen, waiting for a prompt: or a style to start from.
+pub fn create(t: &Texts) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![button(t.btn_styles, Callback::Styles)], back(t)])
+}
+
+/// One button per entry (its label and what it opens), two a row, then favourites and back.
+pub fn style_list(t: &Texts, entries: Vec<(String, Callback)>, favorites: bool) -> InlineKeyboardMarkup {
+    let buttons: Vec<_> = entries.into_iter().map(|(label, callback)| button(label, callback)).collect();
+    let mut rows: Vec<Vec<_>> = buttons.chunks(2).map(<[_]>::to_vec).collect();
+    if favorites {
+        rows.push(vec![button(t.btn_favorite_styles, Callback::FavoriteStyles)]);
+    }
+    rows.push(back(t));
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// Under a template's preview: use it, mark it, back to the categories.
+pub fn style_card(t: &Texts, template_id: &str, favorite: bool) -> InlineKeyboardMarkup {
+    let star = if favorite { t.btn_unfavorite_style } else { t.btn_favorite_style };
+    InlineKeyboardMarkup::new([
+        vec![button(t.btn_use_style, Callback::UseStyle(template_id.to_owned()))],
+        vec![button(star, Callback::StyleFavorite(template_id.to_owned()))],
+        vec![button(t.btn_back, Callback::Styles)],
+    ])
+}
+
 pub fn languages() -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([vec![
         button("🇷🇺 Русский", Callback::Language("ru".into())),
@@ -73,10 +99,21 @@ pub fn counts(t: &Texts, max: u8, default: u8) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([row, back(t)])
 }
 
-pub fn confirm(t: &Texts, price: i64) -> InlineKeyboardMarkup {
+/// Create for the price; ✨ an enhanced prompt first, when the draft has a prompt of its own.
+pub fn confirm(t: &Texts, price: i64, can_enhance: bool) -> InlineKeyboardMarkup {
+    let mut rows = vec![vec![button(fill(t.btn_confirm, &[("price", &price)]), Callback::ConfirmGeneration)]];
+    if can_enhance {
+        rows.push(vec![button(t.btn_enhance, Callback::Enhance)]);
+    }
+    rows.push(back(t));
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// Under an enhanced prompt: use it, or back to the confirmation with one's own.
+pub fn suggestion(t: &Texts) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([
-        vec![button(fill(t.btn_confirm, &[("price", &price)]), Callback::ConfirmGeneration)],
-        back(t),
+        vec![button(t.btn_use_suggestion, Callback::UseEnhanced)],
+        vec![button(t.btn_keep_mine, Callback::Back)],
     ])
 }
 

@@ -81,6 +81,8 @@ async fn generation_finished(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
         status: generation.status,
         progress: generation.progress,
         error: generation.error.as_deref(),
+        blocked: generation.blocked_images,
+        eta: generation.eta,
     };
     if generation.status != GenerationStatus::Completed {
         let shown = match watch {
@@ -113,6 +115,10 @@ async fn generation_finished(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
         let details =
             fill(t.technical, &[("model", &generation.model), ("seed", &seed), ("seconds", &format!("{seconds:.1}"))]);
         text = format!("{text}\n{details}");
+    }
+    if generation.blocked_images > 0 {
+        let (blocked, asked) = (generation.blocked_images, generation.num_images);
+        text = format!("{text}\n{}", fill(t.blocked_some, &[("blocked", &blocked), ("asked", &asked)]));
     }
     let text = truncate(&text, 4096);
     bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::result(t, &id, &buttons))).await?;

@@ -92,13 +92,15 @@ operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance,
     UpdateSettings, History, Spending, Referrals, ExportMyData, DeleteMyAccount);
 operations!("src/telegram/operations/generations.graphql":
     Models, Quote, CreateGeneration, GenerationForRepeat, GenerationDelivery,
-    GenerationProgressUpdates, Regenerate, Variations);
+    GenerationProgressUpdates, Regenerate, Variations, EnhancePrompt);
 operations!("src/telegram/operations/gallery.graphql":
     GalleryFirst, GalleryImage, GalleryNeighbours, SetFavorite, DeleteImage, RememberTelegramFileId, GalleryStats,
     SavedFilters);
 operations!("src/telegram/operations/avatars.graphql":
     Avatars, Avatar, CreateAvatar, AddAvatarPhotos, StartAvatarTraining, CancelAvatarTraining, DeleteAvatar,
     AvatarDelivery, TrainingProgressUpdates, RenameAvatar, SetMainAvatar);
+operations!("src/telegram/operations/styles.graphql":
+    StyleCategories, StyleTemplates, FavoriteStyleTemplates, StyleTemplate, SetStyleTemplateFavorite);
 operations!("src/telegram/operations/payments.graphql":
     CreditPackages, CreateStarsInvoice, CheckStarsCheckout, RecordStarsPayment, StarPayments, StarPayment,
     RefundStarPayment, PaymentDelivery, RefundDelivery);

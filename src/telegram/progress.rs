@@ -119,8 +119,14 @@ fn texts(bot: &BotCtx, follow: &Follow) -> Result<BoxStream<'static, String>, Ap
                 .map(|data| data.generation_updated)
                 .take_while(|generation| std::future::ready(!generation.status.is_terminal()))
                 .map(move |g| {
-                    let progress =
-                        Progress { id: &g.id, status: g.status, progress: g.progress, error: g.error.as_deref() };
+                    let progress = Progress {
+                        id: &g.id,
+                        status: g.status,
+                        progress: g.progress,
+                        error: g.error.as_deref(),
+                        blocked: g.blocked_images,
+                        eta: g.eta,
+                    };
                     delivery::progress_text(progress, lang)
                 })
                 .boxed()

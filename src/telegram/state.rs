@@ -47,6 +47,16 @@ pub enum Screen {
     AwaitEditedPrompt,
     /// Waiting for the new name of the avatar on screen (`ChatState::avatar`).
     AwaitAvatarRename,
+    /// The style categories.
+    Styles,
+    /// The templates of a category (or the favourites).
+    StyleList,
+    /// One template with its preview.
+    StyleCard,
+    /// Waiting for the subject of the chosen template.
+    AwaitSubject,
+    /// An enhanced prompt on display, to use or leave.
+    Suggestion,
 }
 
 impl Screen {
@@ -56,6 +66,7 @@ impl Screen {
             Screen::Ratio => Screen::AwaitPrompt,
             Screen::Count => Screen::Ratio,
             Screen::Confirm => Screen::Count,
+            Screen::Suggestion => Screen::Confirm,
             Screen::Filters | Screen::Stats | Screen::ConfirmDelete => Screen::Gallery,
             Screen::TopUp | Screen::AwaitPromo | Screen::History | Screen::Spending => Screen::Balance,
             Screen::Avatar | Screen::AwaitAvatarName => Screen::Avatars,
@@ -63,6 +74,8 @@ impl Screen {
             Screen::AwaitPhotos | Screen::ConfirmDeleteAvatar | Screen::AwaitAvatarRename => Screen::Avatar,
             Screen::ConfirmRefund => Screen::PaySupport,
             Screen::ConfirmDeleteAccount => Screen::Settings,
+            Screen::StyleList | Screen::StyleCard | Screen::AwaitSubject => Screen::Styles,
+            Screen::Styles => Screen::AwaitPrompt,
             _ => Screen::Menu,
         }
     }
@@ -76,6 +89,23 @@ pub struct Draft {
     pub count: Option<u8>,
     /// Generating with this avatar (FLUX LoRA) rather than Imagen 4.
     pub avatar: Option<String>,
+    /// A style template (`prompt` is then its subject), with the model and format it suits.
+    #[serde(default)]
+    pub style: Option<DraftStyle>,
+    /// The user's own words when `prompt` is an enhancement of them.
+    #[serde(default)]
+    pub original: Option<String>,
+    /// An enhancement on display, until it is used or left.
+    #[serde(default)]
+    pub suggestion: Option<String>,
+}
+
+/// The style template a draft is made from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftStyle {
+    pub template_id: String,
+    pub model: String,
+    pub ratio: String,
 }
 
 /// The gallery filter as the buttons set it.

@@ -32,6 +32,9 @@ pub enum Mode {
     StatusError,
     /// Stays IN_PROGRESS for ever.
     NeverFinish,
+    /// The content checker refuses: the result (or the webhook's payload) is FAL's 422
+    /// `content_policy_violation`.
+    ContentPolicy,
 }
 
 pub struct Submission {
@@ -46,6 +49,8 @@ struct Job {
     /// How long this job takes (by its model, when one was set).
     latency: Duration,
     num_images: usize,
+    /// A language model's request (`fal-ai/any-llm`): its `prompt`, answered with text.
+    llm_prompt: Option<String>,
     /// A trainer's job answers with LoRA weights instead of images.
     training: bool,
 }
@@ -85,6 +90,13 @@ struct Settings {
     handle_base: Option<String>,
     /// Where the result files' URLs point, if not here (another name for this server, say).
     files_base: Option<String>,
+    /// `has_nsfw_concepts` of every result, as FLUX reports it.
+    nsfw: Option<Vec<bool>>,
+    /// Results hold at most this many images (as Imagen 4 returns fewer than asked when its
+    /// filter holds some back).
+    images_returned: Option<usize>,
+    /// The language model's answers: (prompt, reply).
+    llm_replies: Vec<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -111,6 +123,9 @@ impl FakeFal {
                 status_delay: Duration::ZERO,
                 handle_base: None,
                 files_base: None,
+                nsfw: None,
+                images_returned: None,
+                llm_replies: Vec::new(),
             })),
             recorded: Arc::default(),
             key: Arc::new(SigningKey::from_bytes(&[7u8; 32])),
@@ -158,6 +173,21 @@ impl FakeFal {
     /// Hands back result file URLs under `base` instead of this server's address.
     pub fn hand_back_files_on(&self, base: &str) {
         self.settings.lock().expect("lock").files_base = Some(base.to_owned());
+    }
+
+    /// The language model answers `reply` to `prompt` (anything else: "an English prompt").
+    pub fn llm_answers(&self, prompt: &str, reply: &str) {
+        self.settings.lock().expect("lock").llm_replies.push((prompt.to_owned(), reply.to_owned()));
+    }
+
+    /// Results carry `has_nsfw_concepts: flags`.
+    pub fn flag_nsfw(&self, flags: &[bool]) {
+        self.settings.lock().expect("lock").nsfw = Some(flags.to_vec());
+    }
+
+    /// Results hold at most `n` images, whatever was asked.
+    pub fn return_at_most(&self, n: usize) {
+        self.settings.lock().expect("lock").images_returned = Some(n);
     }
 
     pub fn file_fetches(&self) -> usize {
@@ -218,7 +248,11 @@ impl FakeFal {
         match mode {
             Mode::Succeed | Mode::NeverFinish => json!({
                 "request_id": request_id, "gateway_request_id": request_id, "status": "OK",
-                "payload": result_payload(&self.files_base(), request_id, job(self, request_id).map_or((1, false), |j| (j.3, j.4))), "error": null,
+                "payload": self.output(request_id, job(self, request_id).map_or((1, false), |j| (j.3, j.4))), "error": null,
+            }),
+            Mode::ContentPolicy => json!({
+                "request_id": request_id, "gateway_request_id": request_id, "status": "ERROR",
+                "error": "Invalid status code: 422", "payload": content_policy_body(),
             }),
             Mode::ResultError | Mode::StatusError => json!({
                 "request_id": request_id, "gateway_request_id": request_id, "status": "ERROR",
@@ -237,6 +271,31 @@ pub fn sign_with(key: &SigningKey, request_id: &str, timestamp: i64, body: &[u8]
         ("x-fal-webhook-timestamp", timestamp.to_string()),
         ("x-fal-webhook-signature", hex::encode(signature.to_bytes())),
     ]
+}
+
+/// FAL's answer when its content checker flags a request (docs.fal.ai/errors).
+fn content_policy_body() -> Value {
+    json!({ "detail": [{
+        "loc": ["body", "prompt"], "msg": "The content was flagged by a content checker.",
+        "type": "content_policy_violation", "url": "https://docs.fal.ai/errors#content_policy_violation",
+        "input": "the flagged input", "categories": ["sexual"],
+    }] })
+}
+
+impl FakeFal {
+    /// A finished request's output, with the settings' verdicts and image count.
+    fn output(&self, request_id: &str, (count, training): (usize, bool)) -> Value {
+        let (nsfw, at_most) = {
+            let settings = self.settings.lock().expect("lock");
+            (settings.nsfw.clone(), settings.images_returned)
+        };
+        let mut payload =
+            result_payload(&self.files_base(), request_id, (at_most.map_or(count, |n| count.min(n)), training));
+        if let Some(flags) = nsfw.filter(|_| !training) {
+            payload["has_nsfw_concepts"] = json!(flags);
+        }
+        payload
+    }
 }
 
 fn result_payload(base: &str, request_id: &str, (count, training): (usize, bool)) -> Value {
@@ -358,7 +417,8 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
     });
     let num_images = input.get("num_images").and_then(Value::as_u64).unwrap_or(1) as usize;
     let training = model.contains("trainer") || model.contains("training");
-    recorded.jobs.insert(id.clone(), Job { submitted: Instant::now(), latency, num_images, training });
+    let llm_prompt = (model == "fal-ai/any-llm").then(|| input["prompt"].as_str().unwrap_or_default().to_owned());
+    recorded.jobs.insert(id.clone(), Job { submitted: Instant::now(), latency, num_images, llm_prompt, training });
     drop(recorded);
     if let Some(archive) = input.get("images_data_url").and_then(Value::as_str) {
         // A trainer downloads the photos first, as FAL does.
@@ -445,5 +505,14 @@ fn result(fake: &FakeFal, id: &str) -> Response {
         let detail = json!({ "detail": [{ "loc": ["body", "prompt"], "msg": "prompt rejected by the safety filter", "type": "value_error" }] });
         return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(detail)).into_response();
     }
-    axum::Json(result_payload(&fake.files_base(), id, (count, training))).into_response()
+    if let Some(prompt) = fake.recorded.lock().expect("lock").jobs.get(id).and_then(|j| j.llm_prompt.clone()) {
+        let replies = fake.settings.lock().expect("lock").llm_replies.clone();
+        let reply =
+            replies.into_iter().find(|(p, _)| *p == prompt).map_or_else(|| "an English prompt".to_owned(), |(_, r)| r);
+        return axum::Json(json!({ "output": reply, "partial": false, "error": null })).into_response();
+    }
+    if mode == Mode::ContentPolicy {
+        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(content_policy_body())).into_response();
+    }
+    axum::Json(fake.output(id, (count, training))).into_response()
 }

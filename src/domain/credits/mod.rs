@@ -8,4 +8,4 @@ mod service;
 
 pub use model::{BalanceChange, EntryKind, IdempotencyKey, LedgerEntry, Reservation};
 pub use service::CreditService;
-pub(crate) use service::{NotApplied, apply_in_tx, capture_in_tx, release_in_tx, reserve_in_tx};
+pub(crate) use service::{NotApplied, apply_in_tx, capture_except_in_tx, capture_in_tx, release_in_tx, reserve_in_tx};

@@ -50,6 +50,43 @@ pub(crate) async fn capture_in_tx(tx: &impl ConnectionTrait, reservation_id: i64
     Ok(repo::settle_reservation(tx, reservation_id, "CAPTURED", now_micros()).await?.is_some())
 }
 
+/// Keeps a reservation but for the share of `blocked` out of `of` pictures, given back as one
+/// `REFUND` (the pictures a safety filter blocked), inside the caller's transaction. The share
+/// is rounded in the user's favour. None when nothing is given back or it was settled already.
+pub(crate) async fn capture_except_in_tx(
+    tx: &impl ConnectionTrait,
+    reservation_id: i64,
+    blocked: u8,
+    of: u8,
+    reason: &str,
+) -> Result<Option<LedgerEntry>> {
+    let Some((user_id, amount)) = repo::settle_reservation(tx, reservation_id, "CAPTURED", now_micros()).await? else {
+        return Ok(None);
+    };
+    let share = refund_share(amount, blocked, of);
+    if share == 0 {
+        return Ok(None);
+    }
+    let change = BalanceChange {
+        kind: EntryKind::Refund,
+        amount: share,
+        reason: reason.to_owned(),
+        key: IdempotencyKey::internal(format!("refund:blocked:reservation:{reservation_id}")),
+    };
+    match apply_in_tx(tx, user_id, &change, Some(reservation_id)).await? {
+        Ok(entry) => Ok(Some(entry)),
+        Err(_) => {
+            Err(Error::internal(format!("the blocked share of reservation {reservation_id} could not be refunded")))
+        }
+    }
+}
+
+/// `blocked / of` of `amount`, rounded up (never more than `amount`).
+fn refund_share(amount: i64, blocked: u8, of: u8) -> i64 {
+    let (blocked, of) = (i64::from(blocked.min(of)), i64::from(of.max(1)));
+    (amount.max(0) * blocked + of - 1) / of
+}
+
 /// Releases a reservation as one `REFUND` inside the caller's transaction; None if already
 /// settled. The caller announces the entry after commit.
 pub(crate) async fn release_in_tx(
@@ -235,5 +272,19 @@ impl CreditService {
             Error::invalid(format!("idempotency key {:?} was used for another change", entry.idempotency_key))
         })?;
         Ok(Reservation { id, user_id, amount: -change.amount })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refund_share;
+
+    #[test]
+    fn a_blocked_share_is_rounded_in_the_users_favour() {
+        assert_eq!(refund_share(20, 1, 4), 5);
+        assert_eq!(refund_share(7, 1, 2), 4);
+        assert_eq!(refund_share(7, 2, 2), 7);
+        assert_eq!(refund_share(7, 0, 2), 0);
+        assert_eq!(refund_share(7, 5, 2), 7, "never more than was paid");
     }
 }

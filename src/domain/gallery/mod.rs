@@ -7,7 +7,7 @@ mod repository;
 mod service;
 mod stats_cache;
 
-pub use model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, Position, SavedFilter};
+pub use model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, Moderation, Position, SavedFilter};
 pub use service::{GalleryService, MAX_SAVED_FILTERS};
 pub use stats_cache::StatsCache;
 // For the job engine, which writes a generation's images in the transaction that completes it.

@@ -63,6 +63,36 @@ pub struct Image {
     pub created_at: Micros,
     /// The id of this photo on Telegram's servers, once the bot has sent it.
     pub telegram_file_id: Option<String>,
+    /// What the model's safety checker said of it (a blocked picture is never stored).
+    #[serde(default)]
+    pub moderation: Moderation,
+}
+
+/// The safety verdict a stored image carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Moderation {
+    /// The model has no checker, or did not report one (Imagen 4 filters silently: what it
+    /// blocks it does not return).
+    #[default]
+    NotReported,
+    /// The model's checker looked at it and passed it.
+    Passed,
+}
+
+impl Moderation {
+    pub(crate) fn stored(self) -> Option<&'static str> {
+        match self {
+            Moderation::NotReported => None,
+            Moderation::Passed => Some("PASSED"),
+        }
+    }
+
+    pub(crate) fn from_stored(value: Option<&str>) -> Self {
+        match value {
+            Some("PASSED") => Moderation::Passed,
+            _ => Moderation::NotReported,
+        }
+    }
 }
 
 /// Which images a gallery view shows. Every field narrows; an empty filter shows everything.

@@ -4,7 +4,7 @@
 
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 
-use super::model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, SavedFilter};
+use super::model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, Moderation, SavedFilter};
 use crate::adapters::db::{column, reads::Reads, statement};
 use crate::domain::storage::Bucket;
 use crate::domain::{Error, Result, generations::AspectRatio, time::Micros};
@@ -84,7 +84,8 @@ fn escape_like(text: &str) -> String {
 }
 
 const COLUMNS: &str = "id, user_id, generation_id, avatar_id, kind, model, prompt, aspect_ratio, bucket, storage_key, \
-                       content_type, width, height, byte_size, sha256, favorited_at, created_at, telegram_file_id";
+                       content_type, width, height, byte_size, sha256, favorited_at, created_at, telegram_file_id, \
+                       moderation";
 
 /// Up to `limit` images on one side of `cursor`: older ones (`newer = false`, newest first) or
 /// newer ones (`newer = true`, oldest first), through the hot-path read handle.
@@ -278,6 +279,7 @@ fn from_row(row: &QueryResult) -> Result<Image> {
         favorite: column::<Option<i64>>(row, 15)?.is_some(),
         created_at: column(row, 16)?,
         telegram_file_id: column(row, 17)?,
+        moderation: Moderation::from_stored(column::<Option<String>>(row, 18)?.as_deref()),
     })
 }
 
@@ -307,14 +309,15 @@ pub struct NewImage<'a> {
     pub height: u32,
     pub byte_size: i64,
     pub sha256: &'a str,
+    pub moderation: Moderation,
     pub now: Micros,
 }
 
 pub async fn insert_image(db: &impl ConnectionTrait, image: NewImage<'_>) -> Result<()> {
     let sql = "INSERT INTO images (user_id, generation_id, avatar_id, kind, model, prompt, aspect_ratio, bucket, \
-               storage_key, content_type, width, height, byte_size, sha256, created_at, prompt_folded) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
-    let values: [Value; 16] = [
+               storage_key, content_type, width, height, byte_size, sha256, created_at, prompt_folded, moderation) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+    let values: [Value; 17] = [
         image.user_id.into(),
         image.generation_id.into(),
         image.avatar_id.into(),
@@ -331,6 +334,7 @@ pub async fn insert_image(db: &impl ConnectionTrait, image: NewImage<'_>) -> Res
         image.sha256.into(),
         image.now.into(),
         image.prompt.to_lowercase().into(),
+        image.moderation.stored().into(),
     ];
     db.execute_raw(statement(db, sql, values)).await?;
     Ok(())

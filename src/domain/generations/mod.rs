@@ -4,6 +4,7 @@
 
 mod catalog;
 mod model;
+pub mod prompt_help;
 mod repository;
 mod service;
 

@@ -131,6 +131,19 @@ pub struct Generation {
     pub progress: u8,
     pub cost: i64,
     pub error: Option<String>,
+    /// Pictures the model's safety filter blocked: not stored, their share refunded.
+    /// (`default`: events from an instance that predates the field still decode.)
+    #[serde(default)]
+    pub blocked_images: u8,
+    /// Where the provider last said the job waits in its queue (while queued).
+    #[serde(default)]
+    pub queue_position: Option<u32>,
+    /// The style template it was made from.
+    #[serde(default)]
+    pub template_id: Option<i64>,
+    /// What the user wrote, when the prompt sent differs (a template's subject, say).
+    #[serde(default)]
+    pub original_prompt: Option<String>,
     pub created_at: Micros,
     pub updated_at: Micros,
     pub completed_at: Option<Micros>,
@@ -167,6 +180,10 @@ pub struct NewGeneration {
     pub seed: Option<i64>,
     pub avatar_id: Option<i64>,
     pub idempotency_key: Option<crate::domain::credits::IdempotencyKey>,
+    /// The style template the prompt was filled from.
+    pub template_id: Option<i64>,
+    /// What the user wrote, when `prompt` is made from it (a template's subject, say).
+    pub original_prompt: Option<String>,
 }
 
 #[cfg(test)]

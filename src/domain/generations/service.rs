@@ -1,5 +1,7 @@
 use std::sync::Arc;
 
+use super::prompt_help::{self, PromptTask};
+use crate::providers::TextRequest;
 use futures_util::{Stream, StreamExt, stream};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
@@ -44,6 +46,26 @@ impl GenerationService {
         rate_limits: RateLimiter,
     ) -> Self {
         GenerationService { inner: Arc::new(Inner { db, credits, gallery, bus, engine, rate_limits }) }
+    }
+
+    /// An enhanced prompt for the user to look at (in English, with more detail, light and
+    /// lens): nothing uses it unless they create with it. Free, but it spends the user's paid
+    /// budget, as it costs a model call.
+    pub async fn enhance(&self, user_id: i64, prompt: &Prompt) -> Result<Prompt> {
+        self.inner.rate_limits.check(Caller::User(user_id), Action::Paid).await?;
+        let task = PromptTask::Enhance;
+        let request = TextRequest { task, instructions: task.instructions(), text: prompt.as_str().to_owned() };
+        let reply = self.inner.engine.complete_text(&request).await.map_err(|error| {
+            tracing::warn!(%error, "prompt help failed");
+            Error::Unavailable("prompt help is not available now; try again in a minute".into())
+        })?;
+        prompt_help::prompt_from_reply(&reply)
+            .ok_or_else(|| Error::Unavailable("prompt help gave no usable prompt; try again".into()))
+    }
+
+    /// How long an active generation will still take; None once it ended.
+    pub async fn eta(&self, generation: &Generation) -> Result<Option<crate::domain::jobs::Eta>> {
+        self.inner.engine.eta(generation).await
     }
 
     pub fn models(&self) -> &[ModelSpec] {
@@ -132,6 +154,8 @@ impl GenerationService {
             status: engine.initial_status(active_jobs),
             deadline_at: now + engine.settings().deadline.as_micros() as i64,
             now,
+            template_id: input.template_id,
+            original_prompt: input.original_prompt.as_deref(),
         };
         let Some(id) = insert_job(&tx, job).await? else {
             tx.rollback().await?;
@@ -191,9 +215,10 @@ impl GenerationService {
         idempotency_key: Option<IdempotencyKey>,
     ) -> Result<Generation> {
         let original = self.owned(user_id, id).await?;
-        let prompt = match prompt {
-            Some(prompt) => prompt,
-            None => Prompt::parse(&original.prompt)?,
+        // An edited prompt is the user's own; the same one keeps what it was made from.
+        let (prompt, original_prompt) = match prompt {
+            Some(prompt) => (prompt, None),
+            None => (Prompt::parse(&original.prompt)?, original.original_prompt.clone()),
         };
         let avatar_id = original.avatar_id();
         let input = NewGeneration {
@@ -204,6 +229,8 @@ impl GenerationService {
             seed: if same_seed { original.seed } else { None },
             avatar_id,
             idempotency_key,
+            template_id: original.template_id,
+            original_prompt,
         };
         self.create(user_id, input).await
     }
@@ -255,6 +282,8 @@ impl GenerationService {
                 avatar_id: image.avatar_id,
                 // Each variation has a key of its own, so a repeated request makes none twice.
                 idempotency_key: variation_key(index),
+                template_id: None,
+                original_prompt: None,
             };
             made.push(self.create(user_id, input).await?);
         }

@@ -3,6 +3,8 @@
 //! step ended) or until work may be due; and the deadline reaper. On shutdown the loops stop
 //! claiming, steps in flight get `drain` to finish, and every claim left is released.
 
+use super::eta::{DurationBook, Eta};
+use crate::domain::generations::Generation;
 use std::{sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
@@ -56,6 +58,8 @@ pub struct JobSettings {
     pub trainings: Capacity,
     /// On shutdown, how long steps in flight may finish before they are abandoned.
     pub drain: Duration,
+    /// What an ETA assumes of a model with no finished generations yet.
+    pub typical_duration: Duration,
 }
 
 /// What the engine is built from.
@@ -82,6 +86,7 @@ pub struct JobEngine {
 
 pub(super) struct Inner {
     pub deps: JobEngineDeps,
+    durations: DurationBook,
     wake_images: Notify,
     wake_trainings: Notify,
 }
@@ -96,7 +101,27 @@ struct Pool {
 
 impl JobEngine {
     pub fn new(deps: JobEngineDeps) -> Self {
-        JobEngine { inner: Arc::new(Inner { deps, wake_images: Notify::new(), wake_trainings: Notify::new() }) }
+        let durations = DurationBook::new(deps.db.clone(), deps.settings.typical_duration);
+        JobEngine {
+            inner: Arc::new(Inner { deps, durations, wake_images: Notify::new(), wake_trainings: Notify::new() }),
+        }
+    }
+
+    /// How long an active generation will still take (None once it ended).
+    pub async fn eta(&self, generation: &Generation) -> crate::domain::Result<Option<Eta>> {
+        self.inner.durations.estimate(generation, crate::domain::time::now_micros()).await
+    }
+
+    /// Asks the provider's language model (prompt help).
+    pub async fn complete_text(
+        &self,
+        request: &crate::providers::TextRequest,
+    ) -> Result<String, crate::providers::ProviderError> {
+        self.inner.deps.provider.complete_text(request).await
+    }
+
+    pub(super) fn durations(&self) -> &DurationBook {
+        &self.inner.durations
     }
 
     pub(super) fn deps(&self) -> &JobEngineDeps {

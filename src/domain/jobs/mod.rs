@@ -16,6 +16,7 @@
 //! invalidating the gallery statistics.
 
 mod engine;
+mod eta;
 mod model;
 mod repository;
 mod steps;
@@ -23,6 +24,7 @@ mod training;
 mod transitions;
 
 pub use engine::{Capacity, JobEngine, JobEngineDeps, JobSettings};
+pub use eta::Eta;
 pub use model::{Job, JobKind, Purpose};
 pub use repository::JobCount;
 pub(crate) use repository::{NewJob, active_jobs, find as find_job, insert as insert_job};
@@ -31,6 +33,8 @@ pub(crate) use repository::{NewJob, active_jobs, find as find_job, insert as ins
 pub enum ProviderOutcome {
     Completed(serde_json::Value),
     Failed(String),
+    /// The provider's content checker refused the request: every picture blocked.
+    Blocked,
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -71,6 +71,12 @@ pub struct Job {
     /// Failed steps in a row (for the backoff).
     pub attempts: i32,
     pub error: Option<String>,
+    /// Pictures the safety filter blocked.
+    pub blocked_images: u8,
+    /// Where the provider last said the job waits in its queue.
+    pub queue_position: Option<u32>,
+    pub template_id: Option<i64>,
+    pub original_prompt: Option<String>,
     pub deadline_at: Micros,
     pub created_at: Micros,
     pub updated_at: Micros,
@@ -115,6 +121,10 @@ impl TryFrom<generations::Model> for Job {
             handle,
             attempts: m.attempts,
             error: m.error,
+            blocked_images: m.blocked_images.clamp(0, 255) as u8,
+            queue_position: m.queue_position.map(|p| p.max(0) as u32),
+            template_id: m.template_id,
+            original_prompt: m.original_prompt,
             deadline_at: m.deadline_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -151,6 +161,10 @@ impl Job {
             progress: self.progress,
             cost: self.cost,
             error: self.error,
+            blocked_images: self.blocked_images,
+            queue_position: self.queue_position,
+            template_id: self.template_id,
+            original_prompt: self.original_prompt,
             created_at: self.created_at,
             updated_at: self.updated_at,
             completed_at: self.completed_at,
@@ -193,6 +207,10 @@ mod tests {
             purpose: "IMAGE".into(),
             claimed_by: None,
             next_step_at: 0,
+            blocked_images: 0,
+            queue_position: None,
+            template_id: None,
+            original_prompt: None,
         }
     }
 

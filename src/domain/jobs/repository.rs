@@ -32,15 +32,18 @@ pub struct NewJob<'a> {
     pub status: GenerationStatus,
     pub deadline_at: Micros,
     pub now: Micros,
+    pub template_id: Option<i64>,
+    pub original_prompt: Option<&'a str>,
 }
 
 /// Inserts a job; None when the user already has one with this idempotency key.
 pub async fn insert(db: &impl ConnectionTrait, job: NewJob<'_>) -> Result<Option<i64>> {
     let sql = "INSERT INTO generations (user_id, model, prompt, aspect_ratio, num_images, seed, avatar_id, status, \
-               progress, cost, reservation_id, idempotency_key, provider, deadline_at, created_at, updated_at, purpose, next_step_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $15, 0, $8, $9, $10, $11, $12, $13, $13, $14, $13) \
+               progress, cost, reservation_id, idempotency_key, provider, deadline_at, created_at, updated_at, purpose, next_step_at, \
+               template_id, original_prompt) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $15, 0, $8, $9, $10, $11, $12, $13, $13, $14, $13, $16, $17) \
                ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id";
-    let values: [Value; 15] = [
+    let values: [Value; 17] = [
         job.user_id.into(),
         job.model.into(),
         job.prompt.into(),
@@ -56,6 +59,8 @@ pub async fn insert(db: &impl ConnectionTrait, job: NewJob<'_>) -> Result<Option
         job.now.into(),
         job.kind.as_str().into(),
         job.status.as_str().into(),
+        job.template_id.into(),
+        job.original_prompt.map(str::to_owned).into(),
     ];
     let inserted = db.query_one_raw(statement(db, sql, values)).await?;
     Ok(inserted.map(|r| r.try_get_by_index::<i64>(0)).transpose()?)
@@ -179,19 +184,58 @@ pub async fn record_poll(
     db: &impl ConnectionTrait,
     id: i64,
     token: &str,
-    status: GenerationStatus,
-    progress: u8,
+    polled: Polled,
     next_step_at: Micros,
     now: Micros,
 ) -> Result<bool> {
     let sql = format!(
         "UPDATE generations SET status = $1, progress = $2, next_step_at = $3, attempts = 0, claimed_until = NULL, claimed_by = NULL, \
+         queue_position = $7, \
          updated_at = CASE WHEN status = $1 AND progress = $2 THEN updated_at ELSE $4 END \
          WHERE id = $5 AND claimed_by = $6 AND status IN {ACTIVE}"
     );
-    let values: [Value; 6] =
-        [status.as_str().into(), i32::from(progress).into(), next_step_at.into(), now.into(), id.into(), token.into()];
+    let position = polled.queue_position.map(|p| p.min(i32::MAX as u32) as i32);
+    let values: [Value; 7] = [
+        polled.status.as_str().into(),
+        i32::from(polled.progress).into(),
+        next_step_at.into(),
+        now.into(),
+        id.into(),
+        token.into(),
+        position.into(),
+    ];
     Ok(db.execute_raw(statement(db, &sql, values)).await?.rows_affected() == 1)
+}
+
+/// What a poll found: the job's status and progress, and its queue position while queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Polled {
+    pub status: GenerationStatus,
+    pub progress: u8,
+    pub queue_position: Option<u32>,
+}
+
+/// How long the last `limit` completed generations of a model took, creation to completion.
+pub async fn recent_durations(db: &impl ConnectionTrait, model: &str, limit: u64) -> Result<Vec<i64>> {
+    let sql = "SELECT completed_at - created_at FROM generations \
+               WHERE model = $1 AND purpose = 'IMAGE' AND status = 'COMPLETED' AND completed_at IS NOT NULL \
+               ORDER BY id DESC LIMIT $2";
+    let rows = db.query_all_raw(statement(db, sql, [model.into(), (limit as i64).into()])).await?;
+    Ok(rows.iter().map(|r| r.try_get_by_index::<i64>(0)).collect::<std::result::Result<_, _>>()?)
+}
+
+/// The prompt a job sends (translated), and what the user wrote.
+pub async fn set_prompt(db: &impl ConnectionTrait, id: i64, prompt: &str, original: &str) -> Result<()> {
+    let sql = format!("UPDATE generations SET prompt = $1, original_prompt = $2 WHERE id = $3 AND status IN {ACTIVE}");
+    db.execute_raw(statement(db, &sql, [prompt.into(), original.into(), id.into()])).await?;
+    Ok(())
+}
+
+/// Records how many pictures the safety filter blocked, in the caller's transaction.
+pub async fn set_blocked_images(db: &impl ConnectionTrait, id: i64, blocked: u8) -> Result<()> {
+    let sql = "UPDATE generations SET blocked_images = $1 WHERE id = $2";
+    db.execute_raw(statement(db, sql, [i32::from(blocked).into(), id.into()])).await?;
+    Ok(())
 }
 
 /// Claims one active job, unless somebody holds it; true when this call did.

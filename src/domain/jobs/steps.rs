@@ -14,8 +14,9 @@ use super::repository as repo;
 use crate::domain::avatars::{self, TrainingType};
 use crate::domain::claims::backoff;
 use crate::domain::generations::GenerationStatus;
+use crate::domain::generations::prompt_help::{self, PromptTask};
 use crate::domain::{Error, time::now_micros};
-use crate::providers::{JobSpec, LoraWeights, ProviderError, ProviderStatus, TrainingSpec};
+use crate::providers::{JobSpec, LoraWeights, ProviderError, ProviderStatus, TextRequest, TrainingSpec};
 
 /// What a failed step means for its job.
 #[derive(Debug)]
@@ -24,6 +25,8 @@ pub(super) enum StepError {
     Retry(String),
     /// The job cannot succeed: it ends `FAILED` and is refunded.
     Fail(String),
+    /// The provider's content checker refused it: `FAILED`, every picture counted blocked.
+    Blocked,
 }
 
 impl From<ProviderError> for StepError {
@@ -31,6 +34,7 @@ impl From<ProviderError> for StepError {
         match error {
             ProviderError::Transient(reason) => StepError::Retry(reason),
             ProviderError::Failed(reason) => StepError::Fail(reason),
+            ProviderError::Blocked => StepError::Blocked,
         }
     }
 }
@@ -75,7 +79,7 @@ impl JobEngine {
                 None => "lost_claim",
                 Some(Ok(())) => "ok",
                 Some(Err(StepError::Retry(_))) => "retry",
-                Some(Err(StepError::Fail(_))) => "failed",
+                Some(Err(StepError::Fail(_) | StepError::Blocked)) => "failed",
             };
             self.conclude(job, outcome).await;
             let elapsed = started.elapsed();
@@ -87,6 +91,8 @@ impl JobEngine {
     }
 
     async fn submit(&self, job: &Job) -> Result<(), StepError> {
+        let translated = self.in_english(job).await?;
+        let job = translated.as_ref().unwrap_or(job);
         let mut spec = self.spec(job).await?;
         if let Some(training) = spec.training.as_mut() {
             let archive = self.store_training_archive(job).await?;
@@ -116,8 +122,36 @@ impl JobEngine {
             }
             return Ok(());
         }
-        self.publish_progress(job, GenerationStatus::Queued, progress).await;
+        self.publish_progress(job, repo::Polled { status: GenerationStatus::Queued, progress, queue_position: None })
+            .await;
         Ok(())
+    }
+
+    /// A generation whose prompt is not in English is translated before it is submitted: the
+    /// English prompt replaces it and the user's words are kept as `original_prompt`. Stored
+    /// before the submit, so a retried step does not translate again. A model that cannot
+    /// translate leaves the prompt as the user wrote it.
+    async fn in_english(&self, job: &Job) -> Result<Option<Job>, StepError> {
+        if !matches!(job.purpose, Purpose::Image { .. }) || !prompt_help::needs_translation(&job.prompt) {
+            return Ok(None);
+        }
+        let task = PromptTask::Translate;
+        let request = TextRequest { task, instructions: task.instructions(), text: job.prompt.clone() };
+        let reply = match self.deps().provider.complete_text(&request).await {
+            Ok(reply) => reply,
+            Err(ProviderError::Transient(reason)) => return Err(StepError::Retry(reason)),
+            Err(error) => {
+                tracing::warn!(%error, job = job.id, "a prompt could not be translated; it goes as written");
+                return Ok(None);
+            }
+        };
+        let Some(english) = prompt_help::prompt_from_reply(&reply) else { return Ok(None) };
+        let original = job.original_prompt.clone().unwrap_or_else(|| job.prompt.clone());
+        repo::set_prompt(self.db(), job.id, english.as_str(), &original).await.map_err(StepError::from)?;
+        let mut translated = job.clone();
+        translated.prompt = english.as_str().to_owned();
+        translated.original_prompt = Some(original);
+        Ok(Some(translated))
     }
 
     /// Asks the provider how the job is doing; fetches the results when it is done.
@@ -132,13 +166,17 @@ impl JobEngine {
         let spec = self.spec(job).await?;
         let status = self.deps().provider.status(&spec, &handle).await?;
         drop(poll);
-        let (status, progress) = match status {
-            ProviderStatus::Queued { position } => {
-                (GenerationStatus::Queued, queue_progress(position).max(job.progress))
-            }
-            ProviderStatus::Running { progress } => {
-                (GenerationStatus::Running, running_progress(progress, job.progress))
-            }
+        let polled = match status {
+            ProviderStatus::Queued { position } => repo::Polled {
+                status: GenerationStatus::Queued,
+                progress: queue_progress(position).max(job.progress),
+                queue_position: position,
+            },
+            ProviderStatus::Running { progress } => repo::Polled {
+                status: GenerationStatus::Running,
+                progress: running_progress(progress, job.progress),
+                queue_position: None,
+            },
             ProviderStatus::Failed { reason } => return Err(StepError::Fail(reason)),
             ProviderStatus::Completed => {
                 let _fetching = fetch.acquire_owned().await.map_err(|_| StepError::Retry("shutting down".into()))?;
@@ -149,17 +187,15 @@ impl JobEngine {
         let now = now_micros();
         let next_poll = now + self.poll_interval().as_micros() as i64;
         let token = job.claim.as_deref().unwrap_or_default();
-        if !repo::record_poll(self.db(), job.id, token, status, progress, next_poll, now)
-            .await
-            .map_err(StepError::from)?
-        {
+        if !repo::record_poll(self.db(), job.id, token, polled, next_poll, now).await.map_err(StepError::from)? {
             return Ok(()); // cancelled, expired or completed by a webhook meanwhile
         }
-        if (status, progress) != (job.status, job.progress) {
+        let before = repo::Polled { status: job.status, progress: job.progress, queue_position: job.queue_position };
+        if polled != before {
             if let Purpose::Training { .. } = job.purpose {
-                avatars::training_progress(self.db(), job.id, progress, now).await.map_err(StepError::from)?;
+                avatars::training_progress(self.db(), job.id, polled.progress, now).await.map_err(StepError::from)?;
             }
-            self.publish_progress(job, status, progress).await;
+            self.publish_progress(job, polled).await;
         }
         Ok(())
     }
@@ -173,6 +209,12 @@ impl JobEngine {
                 tracing::info!(job = job.id, %reason, "a job failed");
                 if let Err(error) = self.settle(job.id, GenerationStatus::Failed, &reason).await {
                     tracing::error!(%error, job = job.id, "could not fail a job; it will be looked at again");
+                }
+            }
+            Some(Err(StepError::Blocked)) => {
+                tracing::info!(job = job.id, "the provider's safety filter refused a job");
+                if let Err(error) = self.settle_blocked_by_id(job.id).await {
+                    tracing::error!(%error, job = job.id, "could not fail a blocked job; it will be looked at again");
                 }
             }
             Some(Err(StepError::Retry(reason))) => {

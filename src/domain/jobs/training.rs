@@ -74,6 +74,8 @@ impl JobEngine {
             status: self.initial_status(active_jobs),
             deadline_at: now + self.settings().training_deadline.as_micros() as i64,
             now,
+            template_id: None,
+            original_prompt: None,
         };
         let job_id =
             repo::insert(&tx, job).await?.ok_or_else(|| Error::internal("a training job without a key conflicted"))?;

@@ -12,14 +12,17 @@ use super::model::{Job, JobKind, Purpose};
 use super::repository as repo;
 use super::{ProviderOutcome, WebhookResult};
 use crate::domain::avatars::{self, AvatarStatus};
-use crate::domain::credits::{capture_in_tx, release_in_tx};
+use crate::domain::credits::{capture_except_in_tx, capture_in_tx, release_in_tx};
 use crate::domain::events::Event;
-use crate::domain::gallery::{ImageKind, NewImage, images_of_generations, insert_image_in_tx};
+use crate::domain::gallery::{ImageKind, Moderation, NewImage, images_of_generations, insert_image_in_tx};
 use crate::domain::generations::GenerationStatus;
 use crate::domain::notifications::NotificationKind;
 use crate::domain::storage::{Objects, StorageKey};
 use crate::domain::{Error, Result, time::now_micros};
-use crate::providers::{ProducedFile, ProviderError};
+use crate::providers::{ProducedFile, ProviderError, Verdict};
+
+/// Why a job whose every picture was blocked failed, in words its user reads.
+pub const BLOCKED_REASON: &str = "the safety filter blocked every picture; nothing was charged";
 
 impl JobEngine {
     /// Stores what the provider made and completes the job; a job that ended meanwhile is left
@@ -35,12 +38,25 @@ impl JobEngine {
         }
     }
 
+    /// Stores the pictures that passed the model's safety filter and completes the job; the
+    /// share of the blocked ones (flagged, or asked for and not returned) is refunded in the same
+    /// transaction. When none passed, the job fails with a full refund.
     async fn complete_images(&self, job: &Job, files: Vec<ProducedFile>) -> Result<()> {
         if files.is_empty() {
             return self.settle(job.id, GenerationStatus::Failed, "the provider returned no images").await.map(drop);
         }
+        let returned = files.len();
+        let passed: Vec<ProducedFile> = files.into_iter().filter(|f| f.verdict != Verdict::Blocked).collect();
+        let asked = job.num_images.max(1);
+        let blocked = usize::from(asked).saturating_sub(passed.len()).min(usize::from(asked)) as u8;
+        if passed.is_empty() {
+            return self.settle_blocked(job.id, asked).await.map(drop);
+        }
+        if blocked > 0 {
+            tracing::info!(job = job.id, blocked, returned, asked, "the safety filter held back some pictures");
+        }
         let kind = self.catalog().iter().find(|m| m.id == job.model).map_or(ImageKind::Imagen4, |m| m.kind);
-        let stored = match self.store_images(job, kind, files).await? {
+        let stored = match self.store_images(job, kind, passed).await? {
             Ok(stored) => stored,
             Err(reason) => return self.settle(job.id, GenerationStatus::Failed, &reason).await.map(drop),
         };
@@ -53,16 +69,34 @@ impl JobEngine {
         for image in &stored {
             insert_image_in_tx(&tx, image.as_new_image(job, kind, now)).await?;
         }
+        let mut refund = None;
+        if blocked > 0 {
+            repo::set_blocked_images(&tx, job.id, blocked).await?;
+        }
         if let Some(reservation) = finished {
-            capture_in_tx(&tx, reservation).await?;
+            if blocked > 0 {
+                let reason = format!("refund: the safety filter blocked {blocked} of {asked} pictures");
+                refund = capture_except_in_tx(&tx, reservation, blocked, asked, &reason).await?;
+            } else {
+                capture_in_tx(&tx, reservation).await?;
+            }
         }
         self.deps()
             .notifications
             .record(&tx, job.user_id, NotificationKind::GenerationFinished, job.id, job.id)
             .await?;
         tx.commit().await?;
+        self.durations().record(&job.model, now - job.created_at);
+        if let Some(entry) = refund {
+            self.deps().credits.announce(&entry).await;
+        }
         self.after_change(job.id, job.user_id).await;
         Ok(())
+    }
+
+    /// Fails a job whose every picture the safety filter blocked, with the full refund.
+    pub(super) async fn settle_blocked(&self, id: i64, asked: u8) -> Result<bool> {
+        self.settle_as(id, GenerationStatus::Failed, BLOCKED_REASON, asked).await
     }
 
     /// Copies the results into storage under deterministic keys (a retried or duplicated
@@ -87,6 +121,10 @@ impl JobEngine {
                 height: size.height as u32,
                 sha256: hex::encode(Sha256::digest(&file.bytes)),
                 byte_size: file.bytes.len() as i64,
+                moderation: match file.verdict {
+                    Verdict::Passed => Moderation::Passed,
+                    _ => Moderation::NotReported,
+                },
             });
         }
         Ok(Ok(stored))
@@ -95,6 +133,11 @@ impl JobEngine {
     /// Ends an active job as failed or cancelled and refunds it, exactly once. True if this
     /// call did it.
     pub(crate) async fn settle(&self, id: i64, status: GenerationStatus, reason: &str) -> Result<bool> {
+        self.settle_as(id, status, reason, 0).await
+    }
+
+    /// `settle`, recording how many pictures the safety filter blocked.
+    async fn settle_as(&self, id: i64, status: GenerationStatus, reason: &str, blocked: u8) -> Result<bool> {
         let Some(job) = repo::find(self.db(), id).await? else { return Ok(false) };
         let tx = self.db().begin().await?;
         let now = now_micros();
@@ -102,6 +145,9 @@ impl JobEngine {
             tx.rollback().await?;
             return Ok(false);
         };
+        if blocked > 0 {
+            repo::set_blocked_images(&tx, id, blocked).await?;
+        }
         // A training's avatar ends with its job.
         let avatar_status =
             if status == GenerationStatus::Cancelled { AvatarStatus::Cancelled } else { AvatarStatus::Failed };
@@ -254,10 +300,18 @@ impl JobEngine {
                 Err(ProviderError::Failed(reason)) => {
                     self.settle(id, GenerationStatus::Failed, &reason).await.map(drop)
                 }
+                Err(ProviderError::Blocked) => self.settle_blocked_by_id(id).await,
                 Err(ProviderError::Transient(reason)) => Err(Error::internal(reason)),
             },
             ProviderOutcome::Failed(reason) => self.settle(id, GenerationStatus::Failed, &reason).await.map(drop),
+            ProviderOutcome::Blocked => self.settle_blocked_by_id(id).await,
         }
+    }
+
+    /// `settle_blocked` for a job known by id: every picture it asked for was blocked.
+    pub(super) async fn settle_blocked_by_id(&self, id: i64) -> Result<()> {
+        let Some(job) = repo::find(self.db(), id).await? else { return Ok(()) };
+        self.settle_blocked(id, job.num_images.max(1)).await.map(drop)
     }
 
     /// After a committed change of a job: the owner's statistics are stale, and clients learn
@@ -290,13 +344,14 @@ impl JobEngine {
     }
 
     /// Publishes a step's news without reading the job again (it has no images yet).
-    pub(super) async fn publish_progress(&self, job: &Job, status: GenerationStatus, progress: u8) {
+    pub(super) async fn publish_progress(&self, job: &Job, polled: repo::Polled) {
         match job.purpose {
             Purpose::Training { .. } => self.publish_current(job.id).await,
             Purpose::Image { .. } => {
                 let mut now = job.clone();
-                now.status = status;
-                now.progress = progress;
+                now.status = polled.status;
+                now.progress = polled.progress;
+                now.queue_position = polled.queue_position;
                 now.updated_at = now_micros();
                 self.publish(&Event::GenerationUpdated(Box::new(now.into_generation(Vec::new())))).await;
             }
@@ -317,6 +372,7 @@ struct StoredImage {
     height: u32,
     sha256: String,
     byte_size: i64,
+    moderation: Moderation,
 }
 
 impl StoredImage {
@@ -335,6 +391,7 @@ impl StoredImage {
             height: self.height,
             byte_size: self.byte_size,
             sha256: &self.sha256,
+            moderation: self.moderation,
             now,
         }
     }

@@ -41,6 +41,9 @@ impl Reply {
         }
         // FAL's own words go to the log; the user reads a plain reason.
         tracing::warn!(status = self.status, detail = %super::describe_failure(&json), "FAL refused a request");
+        if super::is_content_policy_violation(&json) {
+            return Err(ProviderError::Blocked);
+        }
         Err(ProviderError::Failed(format!("the image service refused the request (HTTP {})", self.status)))
     }
 }
@@ -82,13 +85,13 @@ impl Client {
                 .decode(payload)
                 .map_err(|e| ProviderError::Failed(format!("a data URI that is not base64: {e}")))?;
             let content_type = meta.split(';').next().filter(|t| !t.is_empty()).unwrap_or("image/png");
-            return Ok(ProducedFile { bytes: bytes.into(), content_type: content_type.to_owned() });
+            return Ok(ProducedFile::unchecked(bytes.into(), content_type));
         }
         let url = Url::parse(url).map_err(|e| ProviderError::Failed(format!("a bad image URL: {e}")))?;
         let reply = self.downloads.get(&url).await?;
         let content_type =
             declared_type.map(str::to_owned).or(reply.content_type).unwrap_or_else(|| "image/png".into());
-        Ok(ProducedFile { bytes: reply.bytes, content_type })
+        Ok(ProducedFile::unchecked(reply.bytes, content_type))
     }
 
     async fn send(&self, request: impl Fn() -> reqwest::RequestBuilder) -> Result<Reply, ProviderError> {

@@ -13,7 +13,16 @@ use url::Url;
 use crate::adapters::outbound::Downloads;
 
 use self::client::{Client, Reply};
-use super::{ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus};
+use super::{
+    ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus, TextRequest, Verdict,
+};
+
+/// The language model of prompt help: FAL's gateway to many LLMs, and the (cheap, fast) one we ask.
+const LLM_ENDPOINT: &str = "fal-ai/any-llm";
+const LLM_MODEL: &str = "google/gemini-flash-1.5";
+/// How long a prompt-help request may take, and how often its status is asked.
+const LLM_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+const LLM_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 pub struct FalProvider {
     client: Client,
@@ -81,6 +90,14 @@ impl FalProvider {
         }
         Ok(url)
     }
+}
+
+/// Whether FAL's error body is its content checker's refusal: a `detail` list with an entry of
+/// `type: content_policy_violation` (docs.fal.ai/errors), on a 422 or inside a webhook's payload.
+pub fn is_content_policy_violation(body: &Value) -> bool {
+    body.get("detail").and_then(Value::as_array).is_some_and(|problems| {
+        problems.iter().any(|p| p.get("type").and_then(Value::as_str) == Some("content_policy_violation"))
+    })
 }
 
 fn describe_failure(body: &Value) -> String {
@@ -165,14 +182,32 @@ impl ImageProvider for FalProvider {
                 tracing::warn!(detail = %describe_failure(output), "FAL returned no images");
                 ProviderError::Failed("the image service returned no images".into())
             })?;
+        // FLUX reports its safety checker's verdict per image; a flagged image is a black
+        // square, never downloaded.
+        let verdicts = output.get("has_nsfw_concepts").and_then(Value::as_array);
         let mut images = Vec::with_capacity(files.len());
-        for file in files {
+        for (index, file) in files.iter().enumerate() {
+            let declared = file.get("content_type").and_then(Value::as_str);
+            let verdict = match verdicts.map(|v| v.get(index).and_then(Value::as_bool)) {
+                None => Verdict::NotReported,
+                Some(Some(true)) => Verdict::Blocked,
+                // A list that is shorter than the images, or not booleans: the checker ran,
+                // but said nothing of this one; treated as flagged, the safe side.
+                Some(None) => Verdict::Blocked,
+                Some(Some(false)) => Verdict::Passed,
+            };
+            if verdict == Verdict::Blocked {
+                let content_type = declared.unwrap_or("image/png").to_owned();
+                images.push(ProducedFile { bytes: bytes::Bytes::new(), content_type, verdict });
+                continue;
+            }
             let url = file
                 .get("url")
                 .and_then(Value::as_str)
                 .ok_or_else(|| ProviderError::Failed("an image without url".into()))?;
-            let declared = file.get("content_type").and_then(Value::as_str);
-            images.push(self.client.download(url, declared).await?);
+            let mut image = self.client.download(url, declared).await?;
+            image.verdict = verdict;
+            images.push(image);
         }
         Ok(images)
     }
@@ -200,6 +235,39 @@ impl ImageProvider for FalProvider {
             return Err(ProviderError::Transient(format!("FAL storage upload answered {}", reply.status)));
         }
         Ok(Some(file_url))
+    }
+
+    /// `fal-ai/any-llm` through the queue like every other model: submitted, its status polled
+    /// until it completes (within [`LLM_WAIT`]), then its `output` read.
+    async fn complete_text(&self, request: &TextRequest) -> Result<String, ProviderError> {
+        let url = self.queue_url.join(LLM_ENDPOINT).map_err(|e| ProviderError::Failed(format!("bad LLM URL: {e}")))?;
+        let body = json!({ "model": LLM_MODEL, "system_prompt": request.instructions, "prompt": request.text });
+        let submitted = self.client.post_json(url, &body).await?.success_json()?;
+        let field = |name: &str| submitted.get(name).and_then(Value::as_str).map(str::to_owned);
+        let (Some(status_url), Some(response_url)) = (field("status_url"), field("response_url")) else {
+            return Err(ProviderError::Failed("FAL answered an LLM request without its URLs".into()));
+        };
+        let (status_url, response_url) =
+            (self.on_queue_host(&status_url, "status_url")?, self.on_queue_host(&response_url, "response_url")?);
+        let deadline = tokio::time::Instant::now() + LLM_WAIT;
+        loop {
+            let status = self.client.get(status_url.clone()).await?.success_json()?;
+            match status.get("status").and_then(Value::as_str) {
+                Some("COMPLETED") => break,
+                Some("IN_QUEUE" | "IN_PROGRESS") if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(LLM_POLL).await;
+                }
+                Some("IN_QUEUE" | "IN_PROGRESS") => {
+                    return Err(ProviderError::Transient("the language model did not answer in time".into()));
+                }
+                other => return Err(ProviderError::Failed(format!("the language model reported {other:?}"))),
+            }
+        }
+        let output = self.client.get(response_url).await?.success_json()?;
+        match output.get("output").and_then(Value::as_str).filter(|text| !text.trim().is_empty()) {
+            Some(text) => Ok(text.to_owned()),
+            None => Err(ProviderError::Failed("the language model answered with no text".into())),
+        }
     }
 
     async fn cancel(&self, handle: &ProviderHandle) -> Result<(), ProviderError> {

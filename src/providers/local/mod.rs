@@ -6,11 +6,16 @@
 
 mod font;
 mod render;
+mod text;
 mod training;
 
 use std::time::Duration;
 
-use super::{ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus};
+use bytes::Bytes;
+
+use super::{
+    ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus, TextRequest, Verdict,
+};
 
 pub use render::render_png;
 
@@ -47,6 +52,16 @@ fn fails(spec: &JobSpec, rate: f64) -> bool {
     }
     let hash = render::seed_of(&spec.prompt, spec.seed);
     (hash % 10_000) as f64 / 10_000.0 < rate
+}
+
+/// The local stand-in for a safety checker: `[blocked]` in a prompt blocks every picture,
+/// `[blocked:K]` the first K, so that refunds of blocked pictures can be tried offline.
+fn blocked_by_marker(prompt: &str, num_images: u8) -> u8 {
+    let Some((_, rest)) = prompt.split_once("[blocked") else { return 0 };
+    match rest.strip_prefix(':').and_then(|r| r.split_once(']')) {
+        Some((count, _)) => count.trim().parse::<u8>().unwrap_or(num_images).min(num_images),
+        None => num_images,
+    }
 }
 
 #[async_trait::async_trait]
@@ -94,11 +109,20 @@ impl ImageProvider for LocalProvider {
         }
         let spec = spec.clone();
         let size = self.config.image_size;
+        let blocked = blocked_by_marker(&spec.prompt, spec.num_images);
         tokio::task::spawn_blocking(move || {
             (0..spec.num_images)
-                .map(|index| ProducedFile {
-                    bytes: render_png(&spec.prompt, spec.seed, index, spec.aspect_ratio.size(size)).into(),
-                    content_type: "image/png".into(),
+                .map(|index| match index < blocked {
+                    true => ProducedFile {
+                        bytes: Bytes::new(),
+                        content_type: "image/png".into(),
+                        verdict: Verdict::Blocked,
+                    },
+                    false => ProducedFile {
+                        bytes: render_png(&spec.prompt, spec.seed, index, spec.aspect_ratio.size(size)).into(),
+                        content_type: "image/png".into(),
+                        verdict: Verdict::Passed,
+                    },
                 })
                 .collect()
         })
@@ -112,5 +136,22 @@ impl ImageProvider for LocalProvider {
 
     async fn cancel(&self, _handle: &ProviderHandle) -> Result<(), ProviderError> {
         Ok(())
+    }
+
+    async fn complete_text(&self, request: &TextRequest) -> Result<String, ProviderError> {
+        Ok(text::complete(request.task, &request.text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blocked_by_marker;
+
+    #[test]
+    fn the_blocking_marker_counts_pictures() {
+        assert_eq!(blocked_by_marker("a fox", 4), 0);
+        assert_eq!(blocked_by_marker("a fox [blocked]", 4), 4);
+        assert_eq!(blocked_by_marker("a fox [blocked:1]", 4), 1);
+        assert_eq!(blocked_by_marker("a fox [blocked:9]", 2), 2);
     }
 }

@@ -22,7 +22,7 @@ pub async fn train(http: &reqwest::Client, spec: &TrainingSpec) -> Result<Produc
     if !archive.starts_with(b"PK\x03\x04") {
         return Err(ProviderError::Failed("the training archive is not a zip file".into()));
     }
-    Ok(ProducedFile { bytes: safetensors(&archive, spec).into(), content_type: "application/octet-stream".into() })
+    Ok(ProducedFile::unchecked(safetensors(&archive, spec).into(), "application/octet-stream"))
 }
 
 /// The safetensors layout: an 8-byte little-endian header length, a JSON header, the data.

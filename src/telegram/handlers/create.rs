@@ -11,20 +11,25 @@ use crate::telegram::client::{ApiError, Details, ErrorCode};
 use crate::telegram::delivery::{self, Watch};
 use crate::telegram::keyboards;
 use crate::telegram::operations::{
-    CreateGeneration, GalleryImage, GenerationForRepeat, Models, Quote, SetFavorite, create_generation, gallery_image,
-    generation_for_repeat, models, quote, set_favorite,
+    CreateGeneration, EnhancePrompt, GalleryImage, GenerationForRepeat, Models, Quote, SetFavorite, create_generation,
+    enhance_prompt, gallery_image, generation_for_repeat, models, quote, set_favorite,
 };
 use crate::telegram::outgoing::retrying;
 use crate::telegram::state::{Draft, Screen};
 use crate::telegram::texts::{fill, truncate};
 
-/// The model the bot offers for this draft, as the API prices it for `count` images: the
-/// catalogue's first that needs an avatar when the draft has one, else its first that does not;
-/// with the user's balance and settings.
+/// The model the bot offers for this draft, as the API prices it for `count` images: a style's
+/// own, else the catalogue's first that needs an avatar when the draft has one, else its first
+/// that does not; with the user's balance and settings.
 async fn model(turn: &Turn<'_>, count: u8) -> Result<(models::ModelsModels, models::ModelsMe)> {
     let data = turn.execute::<Models>(models::Variables { num_images: i64::from(count) }).await?;
     let with_avatar = turn.state.draft.avatar.is_some();
-    let model = data.models.into_iter().find(|m| m.requires_avatar == with_avatar).ok_or_else(|| {
+    let style_model = turn.state.draft.style.as_ref().map(|s| s.model.as_str());
+    let model = data.models.into_iter().find(|m| match style_model {
+        Some(id) => m.id == id,
+        None => m.requires_avatar == with_avatar,
+    });
+    let model = model.ok_or_else(|| {
         let message = format!("no model {} an avatar is on offer", if with_avatar { "with" } else { "without" });
         BotError::Api(ApiError::Refused { code: ErrorCode::NotFound, message, details: Details::default() })
     })?;
@@ -33,7 +38,7 @@ async fn model(turn: &Turn<'_>, count: u8) -> Result<(models::ModelsModels, mode
 
 pub async fn ask_prompt(turn: &mut Turn<'_>) -> Result<()> {
     let t = turn.t();
-    turn.show(Screen::AwaitPrompt, t.ask_prompt, Some(keyboards::only_back(t))).await
+    turn.show(Screen::AwaitPrompt, t.ask_prompt, Some(keyboards::create(t))).await
 }
 
 /// The prompt is kept as typed; the API judges it when the generation is created.
@@ -46,7 +51,8 @@ pub async fn prompt_received(turn: &mut Turn<'_>, text: &str) -> Result<()> {
 pub async fn ask_ratio(turn: &mut Turn<'_>) -> Result<()> {
     let (model, me) = model(turn, 1).await?;
     let t = turn.t();
-    let keyboard = keyboards::ratios(t, &model.aspect_ratios, &me.settings.default_aspect_ratio);
+    let default = turn.state.draft.style.as_ref().map_or(&me.settings.default_aspect_ratio, |s| &s.ratio);
+    let keyboard = keyboards::ratios(t, &model.aspect_ratios, default);
     turn.show(Screen::Ratio, t.ask_ratio, Some(keyboard)).await
 }
 
@@ -79,7 +85,7 @@ pub async fn count_chosen(turn: &mut Turn<'_>, count: u8) -> Result<()> {
     confirm(turn).await
 }
 
-async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
+pub async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
     let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count), .. } = turn.state.draft.clone() else {
         return ask_prompt(turn).await;
     };
@@ -102,22 +108,32 @@ async fn confirm(turn: &mut Turn<'_>) -> Result<()> {
             ("balance", &me.balance),
         ],
     );
-    turn.show(Screen::Confirm, &text, Some(keyboards::confirm(t, quote.to_pay))).await
+    let can_enhance = turn.state.draft.style.is_none();
+    turn.show(Screen::Confirm, &text, Some(keyboards::confirm(t, quote.to_pay, can_enhance))).await
 }
 
 /// "Create": the generation is made by the API (which reserves the price); the confirmation
 /// message becomes the progress message. Pressing twice creates one generation (the key is the
 /// confirmation message).
 pub async fn confirmed(turn: &mut Turn<'_>) -> Result<()> {
-    let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count), avatar } = turn.state.draft.clone()
+    let Draft { prompt: Some(prompt), ratio: Some(ratio), count: Some(count), avatar, style, original, .. } =
+        turn.state.draft.clone()
     else {
         return ask_prompt(turn).await;
     };
     let Some(message_id) = turn.origin.as_ref().map(|o| o.message_id) else { return Ok(()) };
     let (model, _) = model(turn, count).await?;
+    // With a style the API fills the template's prompt from the subject.
+    let (prompt, template_id, subject) = match style {
+        Some(style) => (None, Some(style.template_id), Some(prompt)),
+        None => (Some(prompt), None, None),
+    };
     let input = create_generation::CreateGenerationInput {
-        model: model.id,
+        model: Some(model.id),
         prompt,
+        template_id,
+        subject,
+        original_prompt: original,
         aspect_ratio: Some(ratio),
         num_images: Some(i64::from(count)),
         seed: None,
@@ -166,15 +182,45 @@ pub async fn again(turn: &mut Turn<'_>, generation_id: &str) -> Result<()> {
         ratio: Some(generation.aspect_ratio),
         count: u8::try_from(generation.num_images).ok(),
         avatar: generation.avatar_id,
+        original: generation.original_prompt,
+        ..Draft::default()
     };
     turn.origin = None; // keep the result message; ask below it
     confirm(turn).await
 }
 
+/// The full prompt sent to the model, and the user's own words when they differ.
 pub async fn show_prompt(turn: &mut Turn<'_>, generation_id: &str) -> Result<()> {
-    let prompt = for_repeat(turn, generation_id).await?.prompt;
+    let generation = for_repeat(turn, generation_id).await?;
     let t = turn.t();
-    turn.send(&truncate(&fill(t.prompt_was, &[("prompt", &prompt)]), 4096), None).await.map(drop)
+    let mut text = fill(t.prompt_was, &[("prompt", &generation.prompt)]);
+    if let Some(original) = generation.original_prompt.filter(|o| *o != generation.prompt) {
+        text.push_str(&fill(t.prompt_original, &[("original", &original)]));
+    }
+    turn.send(&truncate(&text, 4096), None).await.map(drop)
+}
+
+/// ✨ on the confirmation: the API's enhancement of the draft's prompt, shown to be used or left.
+pub async fn enhance(turn: &mut Turn<'_>) -> Result<()> {
+    let Some(prompt) = turn.state.draft.prompt.clone() else { return ask_prompt(turn).await };
+    let mine = turn.state.draft.original.clone().unwrap_or(prompt);
+    let variables = enhance_prompt::Variables { prompt: mine };
+    let enhanced = turn.execute::<EnhancePrompt>(variables).await?.enhance_prompt.enhanced;
+    let t = turn.t();
+    let text = truncate(&fill(t.suggestion, &[("prompt", &enhanced)]), 4096);
+    turn.state.draft.suggestion = Some(enhanced);
+    turn.show(Screen::Suggestion, &text, Some(keyboards::suggestion(t))).await
+}
+
+/// "Use it": the enhancement becomes the prompt, the user's words are kept beside it.
+pub async fn use_enhanced(turn: &mut Turn<'_>) -> Result<()> {
+    let draft = &mut turn.state.draft;
+    let Some(suggestion) = draft.suggestion.take() else { return confirm(turn).await };
+    if draft.original.is_none() {
+        draft.original = draft.prompt.take();
+    }
+    draft.prompt = Some(suggestion);
+    confirm(turn).await
 }
 
 /// ❤️ under delivered photos: toggles that image and redraws just that button.

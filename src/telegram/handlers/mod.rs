@@ -10,6 +10,7 @@ mod gallery;
 mod menu;
 mod privacy;
 mod settings;
+mod styles;
 
 use graphql_client::GraphQLQuery;
 use teloxide::{
@@ -108,6 +109,9 @@ async fn route_message(turn: &mut Turn<'_>, message: &Message, text: &str) -> Re
         _ if turn.state.screen == Screen::AwaitPrompt && !text.is_empty() && !command.starts_with('/') => {
             create::prompt_received(turn, text).await
         }
+        _ if turn.state.screen == Screen::AwaitSubject && !text.is_empty() && !command.starts_with('/') => {
+            styles::subject_received(turn, text).await
+        }
         _ if turn.state.screen == Screen::AwaitAvatarRename && !text.is_empty() && !command.starts_with('/') => {
             avatars::rename_received(turn, text).await
         }
@@ -188,11 +192,19 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::Ratio(ratio) => create::ratio_chosen(turn, ratio).await,
         Callback::Count(n) => create::count_chosen(turn, n).await,
         Callback::ConfirmGeneration => create::confirmed(turn).await,
+        Callback::Enhance => create::enhance(turn).await,
+        Callback::UseEnhanced => create::use_enhanced(turn).await,
         Callback::Again(id) => create::again(turn, &id).await,
         Callback::ShowPrompt(id) => create::show_prompt(turn, &id).await,
         Callback::SameSeed(id) => again::same_seed(turn, &id).await,
         Callback::Variations(id) => again::variations(turn, &id).await,
         Callback::EditPrompt(id) => again::ask_prompt(turn, &id).await,
+        Callback::Styles => styles::categories(turn).await,
+        Callback::StyleCategory(id) => styles::category(turn, &id).await,
+        Callback::FavoriteStyles => styles::favorites(turn).await,
+        Callback::StyleTemplate(id) => styles::card(turn, &id).await,
+        Callback::UseStyle(id) => styles::use_style(turn, &id).await,
+        Callback::StyleFavorite(id) => styles::toggle_favorite(turn, &id).await,
         Callback::Favorite(id) => create::favorite_from_result(turn, &id).await,
         Callback::OpenInGallery(id) => gallery::open_at(turn, &id).await,
         Callback::Gallery => gallery::show_first(turn).await,
@@ -229,9 +241,12 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
 /// "Back": to the parent of the screen on display.
 async fn back(turn: &mut Turn<'_>) -> Result<()> {
     match turn.state.screen.parent() {
+        Screen::AwaitPrompt if turn.state.draft.style.is_some() => styles::ask_subject(turn).await,
         Screen::AwaitPrompt => create::ask_prompt(turn).await,
+        Screen::Styles => styles::categories(turn).await,
         Screen::Ratio => create::ask_ratio(turn).await,
         Screen::Count => create::ask_count(turn).await,
+        Screen::Confirm => create::confirm(turn).await,
         Screen::Gallery => gallery::show_current(turn).await,
         Screen::Balance => balance::show(turn).await,
         Screen::PaySupport => balance::paysupport(turn).await,

@@ -38,6 +38,14 @@ pub struct Model {
     pub claimed_by: Option<String>,
     /// When the job's next step (submit, poll) is due.
     pub next_step_at: i64,
+    /// Pictures the model's safety filter blocked (never stored; their share refunded).
+    pub blocked_images: i32,
+    /// The provider's last reported queue position, while queued.
+    pub queue_position: Option<i32>,
+    /// The style template it was made from.
+    pub template_id: Option<i64>,
+    /// What the user wrote, when the prompt sent differs (a template's subject, say).
+    pub original_prompt: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
