@@ -20,6 +20,7 @@ mod m20261203_000010_analytics;
 mod m20261204_000011_erasure;
 mod m20261207_000012_verdicts_and_eta;
 mod m20261207_000013_style_templates;
+mod m20261207_000014_avatar_retraining;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_erasure::Migration),
             Box::new(m20261207_000012_verdicts_and_eta::Migration),
             Box::new(m20261207_000013_style_templates::Migration),
+            Box::new(m20261207_000014_avatar_retraining::Migration),
         ]
     }
 }

@@ -11,6 +11,19 @@ use super::ids::{Kind, decode_as, encode};
 use super::loaders::AvatarPhotoLoader;
 use crate::domain::{Error, Result, avatars, time::to_datetime};
 
+/// How an avatar is trained.
+#[derive(async_graphql::SimpleObject)]
+pub struct TrainingSettings {
+    /// The FAL trainer (`fal-ai/flux-lora-portrait-trainer`, or `fal-ai/flux-lora-fast-training`
+    /// for a style), run with its default steps and learning rate.
+    trainer: &'static str,
+    /// The words that call up the trained subject (put in front of prompts).
+    trigger_phrase: String,
+    training_type: TrainingType,
+    /// The accepted photos a training now would use.
+    photo_count: i64,
+}
+
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "avatars::TrainingType")]
 pub enum TrainingType {
@@ -81,9 +94,25 @@ impl Avatar {
     async fn photo_count(&self) -> i64 {
         self.0.photo_count
     }
-    /// Whether `startAvatarTraining` may be called now (not training or trained, 10–20 photos).
+    /// Whether `startAvatarTraining` may be called now: not training, 10–20 photos. A `READY`
+    /// avatar can be trained anew (on its photos now), keeping its weights until the new ones
+    /// are ready.
     async fn can_train(&self) -> bool {
         self.0.can_train()
+    }
+    /// `READY` and training anew: generations use the old weights until the new ones are
+    /// ready; if the new training fails (see `error`), the old ones stay.
+    async fn retraining(&self) -> bool {
+        self.0.retraining
+    }
+    /// How it is trained.
+    async fn training_settings(&self) -> TrainingSettings {
+        TrainingSettings {
+            trainer: self.0.training_type.trainer(),
+            trigger_phrase: self.0.trigger_phrase.clone(),
+            training_type: self.0.training_type.into(),
+            photo_count: self.0.photo_count,
+        }
     }
     /// Image generations made with it.
     async fn generation_count(&self) -> i64 {

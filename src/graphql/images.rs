@@ -20,6 +20,10 @@ pub enum ImageType {
     /// Made by Google Imagen 4.
     #[graphql(name = "IMAGEN4")]
     Imagen4,
+    /// Made by FLUX 1.1 [pro] ultra.
+    Flux,
+    /// Made by Ideogram 3.
+    Ideogram,
     /// Made with one of your avatars.
     Avatar,
     /// Drawn by the local renderer: not AI.

@@ -206,6 +206,13 @@ pub fn filters(t: &Texts, filter: &CardFilter, saved: &[String]) -> InlineKeyboa
             button(mark(kind == Some(ImageType::Imagen4), "Imagen 4"), Callback::FilterType(Some(ImageType::Imagen4))),
             button(mark(kind == Some(ImageType::Avatar), "Avatar"), Callback::FilterType(Some(ImageType::Avatar))),
         ],
+        vec![
+            button(mark(kind == Some(ImageType::Flux), "FLUX"), Callback::FilterType(Some(ImageType::Flux))),
+            button(
+                mark(kind == Some(ImageType::Ideogram), "Ideogram"),
+                Callback::FilterType(Some(ImageType::Ideogram)),
+            ),
+        ],
         vec![button(mark(filter.favorites, &format!("❤️ {}", t.favorites_only)), Callback::FilterFavorites)],
         vec![
             button(mark(period == Some(Period::Day), t.today), Callback::FilterPeriod(Some(Period::Day))),
@@ -291,14 +298,25 @@ pub fn photos(t: &Texts, avatar_id: &str, train: Option<i64>) -> InlineKeyboardM
 pub fn avatar(
     t: &Texts,
     avatar_id: &str,
-    status: AvatarStatus,
+    (status, retraining): (AvatarStatus, bool),
     train: Option<i64>,
     is_main: bool,
 ) -> InlineKeyboardMarkup {
     let id = avatar_id.to_owned();
     let mut rows = Vec::new();
     match status {
-        AvatarStatus::Ready => rows.push(vec![button(t.btn_use_avatar, Callback::UseAvatar(id.clone()))]),
+        AvatarStatus::Ready => {
+            rows.push(vec![button(t.btn_use_avatar, Callback::UseAvatar(id.clone()))]);
+            if retraining {
+                rows.push(vec![button(t.btn_cancel_training, Callback::CancelTraining(id.clone()))]);
+            } else {
+                let mut again = vec![button(t.btn_add_photos, Callback::AvatarPhotos(id.clone()))];
+                if let Some(price) = train {
+                    again.push(button(fill(t.btn_retrain, &[("price", &price)]), Callback::TrainAvatar(id.clone())));
+                }
+                rows.push(again);
+            }
+        }
         AvatarStatus::Training => rows.push(vec![button(t.btn_cancel_training, Callback::CancelTraining(id.clone()))]),
         AvatarStatus::Draft | AvatarStatus::Failed | AvatarStatus::Cancelled => {
             rows.push(vec![button(t.btn_add_photos, Callback::AvatarPhotos(id.clone()))]);

@@ -137,8 +137,12 @@ async fn training_finished(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
     }
     let t = language(data.me.language_code.as_deref(), watch).texts();
     let avatar = data.avatar;
-    let (text, keyboard) = match avatar.status {
-        AvatarStatus::Ready => (fill(t.avatar_ready, &[("name", &avatar.name)]), keyboards::use_avatar(t, &id)),
+    let (text, keyboard) = match (avatar.status, avatar.error.as_deref()) {
+        // A retraining that did not succeed: the avatar works as before.
+        (AvatarStatus::Ready, Some(error)) => {
+            (fill(t.avatar_retrain_failed, &[("name", &avatar.name), ("error", &error)]), keyboards::use_avatar(t, &id))
+        }
+        (AvatarStatus::Ready, None) => (fill(t.avatar_ready, &[("name", &avatar.name)]), keyboards::use_avatar(t, &id)),
         _ => (
             fill(t.avatar_failed, &[("name", &avatar.name), ("error", &avatar.error.as_deref().unwrap_or("?"))]),
             keyboards::main_menu(t),

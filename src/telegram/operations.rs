@@ -53,7 +53,7 @@ wire_enums! {
     GenerationStatus { Pending = "PENDING", Queued = "QUEUED", Running = "RUNNING", Completed = "COMPLETED",
         Failed = "FAILED", Cancelled = "CANCELLED" }
     AvatarStatus { Draft = "DRAFT", Training = "TRAINING", Ready = "READY", Failed = "FAILED", Cancelled = "CANCELLED" }
-    ImageType { Imagen4 = "IMAGEN4", Avatar = "AVATAR", Local = "LOCAL" }
+    ImageType { Imagen4 = "IMAGEN4", Flux = "FLUX", Ideogram = "IDEOGRAM", Avatar = "AVATAR", Local = "LOCAL" }
     PhotoStatus { Accepted = "ACCEPTED", Rejected = "REJECTED" }
     RefundStatus { Requested = "REQUESTED", Refunded = "REFUNDED" }
     TrainingType { Portrait = "PORTRAIT", Style = "STYLE" }

@@ -136,7 +136,7 @@ fn texts(bot: &BotCtx, follow: &Follow) -> Result<BoxStream<'static, String>, Ap
             let updates = bot.gql.subscribe::<TrainingProgressUpdates>(&follow.actor, variables)?;
             until_error(updates)
                 .map(|data| data.avatar_updated)
-                .take_while(|avatar| std::future::ready(avatar.status == AvatarStatus::Training))
+                .take_while(|avatar| std::future::ready(avatar.status == AvatarStatus::Training || avatar.retraining))
                 .map(move |a| fill(lang.texts().training, &[("name", &a.name), ("progress", &a.progress)]))
                 .boxed()
         }

@@ -58,6 +58,14 @@ pub struct Texts {
     pub training: &'static str,
     pub avatar_ready: &'static str,
     pub avatar_failed: &'static str,
+    /// `{name}`, `{error}`: a retraining failed; the avatar works as before.
+    pub avatar_retrain_failed: &'static str,
+    /// On the card of an avatar training anew: `{progress}`.
+    pub avatar_retraining: &'static str,
+    /// `{trainer}`.
+    pub avatar_trainer: &'static str,
+    /// `{price}`.
+    pub btn_retrain: &'static str,
     pub confirm_delete_avatar: &'static str,
     pub status_draft: &'static str,
     pub status_training: &'static str,
@@ -246,6 +254,10 @@ const RU: Texts = Texts {
     training: "⏳ Обучаю «{name}»… {progress}%",
     avatar_ready: "✅ Аватар «{name}» готов! Опишите сцену — и в ней будете вы.",
     avatar_failed: "❌ Обучение «{name}» не удалось: {error}\nКредиты возвращены.",
+    avatar_retrain_failed: "❌ Переобучение «{name}» не удалось: {error}\nКредиты возвращены, аватар работает как прежде.",
+    avatar_retraining: "\n🔁 Переобучается… {progress}% (пока работает прежняя версия)",
+    avatar_trainer: "\nОбучение: {trainer}",
+    btn_retrain: "🔁 Переобучить за {price}",
     confirm_delete_avatar: "Удалить аватар «{name}» вместе с фото? Картинки, созданные с ним, останутся в галерее.",
     status_draft: "черновик — собираем фото",
     status_training: "обучается",
@@ -404,6 +416,10 @@ const EN: Texts = Texts {
     training: "⏳ Training “{name}”… {progress}%",
     avatar_ready: "✅ Avatar “{name}” is ready! Describe a scene and you will be in it.",
     avatar_failed: "❌ Training “{name}” failed: {error}\nYour credits were refunded.",
+    avatar_retrain_failed: "❌ Training “{name}” anew failed: {error}\nYour credits were refunded; the avatar works as before.",
+    avatar_retraining: "\n🔁 Training anew… {progress}% (the current version works meanwhile)",
+    avatar_trainer: "\nTrained with: {trainer}",
+    btn_retrain: "🔁 Train anew for {price}",
     confirm_delete_avatar: "Delete avatar “{name}” with its photos? Images made with it stay in the gallery.",
     status_draft: "draft — collecting photos",
     status_training: "training",

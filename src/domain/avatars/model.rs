@@ -91,15 +91,28 @@ pub struct Avatar {
     pub training_job_id: Option<i64>,
     pub photo_count: i64,
     pub generation_count: i64,
+    /// `READY` and training anew: the old weights serve until the new ones are ready.
+    #[serde(default)]
+    pub retraining: bool,
     pub created_at: Micros,
     pub updated_at: Micros,
 }
 
 impl Avatar {
-    /// Training may start: the avatar is not training or trained, and has 10–20 accepted photos.
+    /// Photos can change and training can start: before a training, after one that did not
+    /// succeed, or once trained (to train it anew) unless it is training again already.
+    pub fn is_editable(&self) -> bool {
+        self.status.is_editable() || (self.status == AvatarStatus::Ready && !self.retraining)
+    }
+
+    /// Training may start: the avatar is editable and has 10–20 accepted photos.
     pub fn can_train(&self) -> bool {
-        matches!(self.status, AvatarStatus::Draft | AvatarStatus::Failed | AvatarStatus::Cancelled)
-            && (super::MIN_PHOTOS..=super::MAX_PHOTOS).contains(&self.photo_count)
+        self.is_editable() && (super::MIN_PHOTOS..=super::MAX_PHOTOS).contains(&self.photo_count)
+    }
+
+    /// A training of it runs (a first one, or a retraining).
+    pub fn is_training(&self) -> bool {
+        self.status == AvatarStatus::Training || self.retraining
     }
 }
 

@@ -10,7 +10,11 @@ use crate::domain::{Error, Result, time::Micros};
 const COLUMNS: &str = "a.id, a.user_id, a.name, a.training_type, a.status, a.progress, a.is_main, a.trigger_phrase, \
     a.lora_key, a.error, a.training_job_id, a.created_at, a.updated_at, \
     (SELECT COUNT(*) FROM avatar_photos p WHERE p.avatar_id = a.id AND p.status = 'ACCEPTED'), \
-    (SELECT COUNT(*) FROM generations g WHERE g.avatar_id = a.id AND g.purpose = 'IMAGE')";
+    (SELECT COUNT(*) FROM generations g WHERE g.avatar_id = a.id AND g.purpose = 'IMAGE'), a.retraining";
+
+/// The avatars training may start on (and whose photos may change): before a training, after
+/// one that did not succeed, or trained and not retraining.
+const TRAINABLE: &str = "(status IN ('DRAFT', 'FAILED', 'CANCELLED') OR (status = 'READY' AND NOT retraining))";
 
 fn from_row(r: &QueryResult) -> Result<Avatar> {
     Ok(Avatar {
@@ -29,6 +33,7 @@ fn from_row(r: &QueryResult) -> Result<Avatar> {
         updated_at: r.try_get_by_index(12)?,
         photo_count: r.try_get_by_index(13)?,
         generation_count: r.try_get_by_index(14)?,
+        retraining: r.try_get_by_index(15)?,
     })
 }
 
@@ -123,14 +128,18 @@ pub async fn delete(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<
 /// Takes the avatar's row lock for this transaction, if its photos may change (not training or
 /// trained); false otherwise.
 pub async fn lock_editable(tx: &impl ConnectionTrait, avatar_id: i64, now: Micros) -> Result<bool> {
-    let sql = "UPDATE avatars SET updated_at = $1 WHERE id = $2 AND status IN ('DRAFT', 'FAILED', 'CANCELLED')";
-    Ok(tx.execute_raw(statement(tx, sql, [now.into(), avatar_id.into()])).await?.rows_affected() == 1)
+    let sql = format!("UPDATE avatars SET updated_at = $1 WHERE id = $2 AND {TRAINABLE}");
+    Ok(tx.execute_raw(statement(tx, &sql, [now.into(), avatar_id.into()])).await?.rows_affected() == 1)
 }
 
 pub async fn begin_training(db: &impl ConnectionTrait, id: i64, now: Micros) -> Result<bool> {
-    let sql = "UPDATE avatars SET status = 'TRAINING', progress = 0, error = NULL, lora_key = NULL, updated_at = $1 \
-               WHERE id = $2 AND status IN ('DRAFT', 'FAILED', 'CANCELLED')";
-    Ok(db.execute_raw(statement(db, sql, [now.into(), id.into()])).await?.rows_affected() == 1)
+    // A `READY` avatar stays `READY` (its weights in use) and is marked `retraining`.
+    let sql = format!(
+        "UPDATE avatars SET status = CASE WHEN status = 'READY' THEN 'READY' ELSE 'TRAINING' END, \
+         retraining = (status = 'READY'), lora_key = CASE WHEN status = 'READY' THEN lora_key ELSE NULL END, \
+         progress = 0, error = NULL, updated_at = $1 WHERE id = $2 AND {TRAINABLE}"
+    );
+    Ok(db.execute_raw(statement(db, &sql, [now.into(), id.into()])).await?.rows_affected() == 1)
 }
 
 pub async fn set_training_job(db: &impl ConnectionTrait, id: i64, job_id: i64) -> Result<()> {
@@ -140,12 +149,14 @@ pub async fn set_training_job(db: &impl ConnectionTrait, id: i64, job_id: i64) -
 }
 
 pub async fn training_progress(db: &impl ConnectionTrait, job_id: i64, progress: u8, now: Micros) -> Result<()> {
-    let sql = "UPDATE avatars SET progress = $1, updated_at = $2 WHERE training_job_id = $3 AND status = 'TRAINING'";
+    let sql = "UPDATE avatars SET progress = $1, updated_at = $2 \
+               WHERE training_job_id = $3 AND (status = 'TRAINING' OR retraining)";
     db.execute_raw(statement(db, sql, [i32::from(progress).into(), now.into(), job_id.into()])).await?;
     Ok(())
 }
 
-/// Ends the training of this job: `READY` with the weights, or `FAILED`/`CANCELLED` with why.
+/// Ends the training of this job: `READY` with the weights, or `FAILED`/`CANCELLED` with why. A
+/// retraining that did not succeed leaves the avatar `READY` with its old weights, and why.
 pub async fn finish_training(
     db: &impl ConnectionTrait,
     job_id: i64,
@@ -155,8 +166,11 @@ pub async fn finish_training(
     now: Micros,
 ) -> Result<bool> {
     let progress = if status == AvatarStatus::Ready { 100 } else { 0 };
-    let sql = "UPDATE avatars SET status = $1, progress = $2, lora_key = $3, error = $4, updated_at = $5 \
-               WHERE training_job_id = $6 AND status = 'TRAINING'";
+    let sql = "UPDATE avatars SET status = CASE WHEN retraining THEN 'READY' ELSE $1 END, \
+               progress = CASE WHEN retraining THEN 100 ELSE $2 END, \
+               lora_key = CASE WHEN retraining AND $3 IS NULL THEN lora_key ELSE $3 END, \
+               error = $4, retraining = FALSE, updated_at = $5 \
+               WHERE training_job_id = $6 AND (status = 'TRAINING' OR retraining)";
     let values: [Value; 6] = [
         status.as_str().into(),
         progress.into(),

@@ -4,7 +4,7 @@ use futures_util::{Stream, StreamExt, stream};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use sha2::{Digest, Sha256};
 
-use super::model::{Avatar, AvatarPhoto, AvatarStatus, PhotoStatus, TrainingType, Upload};
+use super::model::{Avatar, AvatarPhoto, PhotoStatus, TrainingType, Upload};
 use super::photos::{MAX_PHOTOS, MIN_PHOTOS, inspect};
 use super::repository::{self as repo, NewAvatar, NewPhoto};
 use crate::adapters::{
@@ -111,7 +111,7 @@ impl AvatarService {
             return Err(Error::invalid(format!("send at most {MAX_PHOTOS} photos at a time")));
         }
         let avatar = self.get(user_id, avatar_id).await?;
-        if !avatar.status.is_editable() {
+        if !avatar.is_editable() {
             return Err(Error::invalid(NOT_EDITABLE));
         }
         if avatar.photo_count >= MAX_PHOTOS {
@@ -237,13 +237,12 @@ impl AvatarService {
     }
 
     /// Starts training (10–20 accepted photos; the price is reserved, refunded if it fails).
+    /// A `READY` avatar trains anew on its photos now (the same, or changed since): it stays
+    /// `READY` with its old weights until the new ones are ready, and keeps them if it fails.
     pub async fn start_training(&self, user_id: i64, id: i64) -> Result<Avatar> {
         let avatar = self.get(user_id, id).await?;
-        if !avatar.status.is_editable() {
-            return Err(Error::invalid(match avatar.status {
-                AvatarStatus::Ready => "this avatar is trained already",
-                _ => "this avatar is training already",
-            }));
+        if !avatar.is_editable() {
+            return Err(Error::invalid("this avatar is training already"));
         }
         if !(MIN_PHOTOS..=MAX_PHOTOS).contains(&avatar.photo_count) {
             return Err(Error::invalid(format!(
@@ -259,8 +258,8 @@ impl AvatarService {
     /// Stops a running training; its price is refunded and the avatar can be trained again.
     pub async fn cancel_training(&self, user_id: i64, id: i64) -> Result<Avatar> {
         let avatar = self.get(user_id, id).await?;
-        match (avatar.status, avatar.training_job_id) {
-            (AvatarStatus::Training, Some(job)) => {
+        match (avatar.is_training(), avatar.training_job_id) {
+            (true, Some(job)) => {
                 self.jobs.cancel(job, "cancelled by the user").await?;
             }
             _ => return Err(Error::invalid("this avatar is not training")),
@@ -273,7 +272,7 @@ impl AvatarService {
     /// it stay in the gallery, no longer linked to it.
     pub async fn delete(&self, user_id: i64, id: i64) -> Result<()> {
         let avatar = self.get(user_id, id).await?;
-        if avatar.status == AvatarStatus::Training
+        if avatar.is_training()
             && let Some(job) = avatar.training_job_id
         {
             self.jobs.cancel(job, "the avatar was deleted").await?;
@@ -342,7 +341,7 @@ pub const MAX_AVATARS: i64 = 20;
 /// Refused photos remembered per avatar (the newest).
 const MAX_KEPT_REJECTIONS: i64 = 20;
 
-const NOT_EDITABLE: &str = "photos can be changed before training, or after a training that did not succeed";
+const NOT_EDITABLE: &str = "photos cannot be changed while the avatar trains";
 
 /// A file name fit to quote in a message.
 fn label(file_name: &str) -> String {

@@ -8,6 +8,10 @@ use crate::domain::{Error, Result, generations::AspectRatio, time::Micros};
 pub enum ImageKind {
     /// Made by Google Imagen 4.
     Imagen4,
+    /// Made by FLUX 1.1 [pro] ultra.
+    Flux,
+    /// Made by Ideogram 3 (text in pictures).
+    Ideogram,
     /// Made with the user's trained avatar.
     Avatar,
     /// Drawn by the local renderer (not AI).
@@ -18,6 +22,8 @@ impl ImageKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ImageKind::Imagen4 => "IMAGEN4",
+            ImageKind::Flux => "FLUX",
+            ImageKind::Ideogram => "IDEOGRAM",
             ImageKind::Avatar => "AVATAR",
             ImageKind::Local => "LOCAL",
         }
@@ -26,17 +32,19 @@ impl ImageKind {
     pub fn parse(s: &str) -> Result<Self> {
         Ok(match s {
             "IMAGEN4" => ImageKind::Imagen4,
+            "FLUX" => ImageKind::Flux,
+            "IDEOGRAM" => ImageKind::Ideogram,
             "AVATAR" => ImageKind::Avatar,
             "LOCAL" => ImageKind::Local,
             other => return Err(Error::internal(format!("unknown image kind {other:?}"))),
         })
     }
 
-    /// Imagen 4 results live in the images bucket; avatar results with the photos.
+    /// Text-to-image results live in the images bucket; avatar results with the photos.
     pub fn bucket(self) -> Bucket {
         match self {
             ImageKind::Avatar => Bucket::Photos,
-            ImageKind::Imagen4 | ImageKind::Local => Bucket::Images,
+            ImageKind::Imagen4 | ImageKind::Flux | ImageKind::Ideogram | ImageKind::Local => Bucket::Images,
         }
     }
 }

@@ -75,6 +75,22 @@ pub fn default_catalog() -> Vec<ModelSpec> {
             "Google Imagen 4, highest quality",
         ),
         fal(
+            "fal-ai/flux-pro/v1.1-ultra",
+            "FLUX 1.1 [pro] ultra",
+            8,
+            ImageKind::Flux,
+            false,
+            "Black Forest Labs' FLUX 1.1 [pro] ultra: photorealism up to 4 megapixels",
+        ),
+        fal(
+            "fal-ai/ideogram/v3",
+            "Ideogram 3",
+            8,
+            ImageKind::Ideogram,
+            false,
+            "Ideogram 3: the best at text in pictures (posters, logos, lettering)",
+        ),
+        fal(
             "fal-ai/flux-lora",
             "FLUX with your avatar",
             6,

@@ -1,7 +1,9 @@
 //! Avatar trainings as jobs: the same rows, claims, deadlines, webhooks, cancels and refunds as
 //! generations, in a pool of their own. The avatar's status moves in the same transactions as
 //! its job: `TRAINING` when it starts, then `READY` (weights stored) or `FAILED`/`CANCELLED`
-//! (price refunded), exactly once.
+//! (price refunded), exactly once. A `READY` avatar trained anew stays `READY` on its old
+//! weights (`retraining`) until the new ones replace them; if that training does not succeed,
+//! it keeps the old ones.
 
 use std::time::Duration;
 
@@ -31,7 +33,7 @@ impl JobEngine {
         let tx = self.db().begin().await?;
         if !avatars::begin_training(&tx, avatar.id, now).await? {
             tx.rollback().await?;
-            return Err(Error::invalid("this avatar is training or trained already"));
+            return Err(Error::invalid("this avatar is training already"));
         }
         let photos = avatars::accepted_count(&tx, avatar.id).await?;
         if !(MIN_PHOTOS..=MAX_PHOTOS).contains(&photos) {
@@ -141,6 +143,8 @@ impl JobEngine {
         };
         let key = StorageKey::lora_weights(job.user_id, avatar_id, job.id);
         self.deps().storage.store(&key, weights.bytes).await?;
+        // A retraining replaces weights that served until now.
+        let previous = avatars::find_any(self.db(), avatar_id).await?.and_then(|a| a.lora_key);
         let now = now_micros();
         let tx = self.db().begin().await?;
         let Some(reservation) = repo::finish(&tx, job.id, GenerationStatus::Completed, None, now).await? else {
@@ -156,6 +160,12 @@ impl JobEngine {
             .record(&tx, job.user_id, NotificationKind::TrainingFinished, avatar_id, job.id)
             .await?;
         tx.commit().await?;
+        if let Some(old) = previous.filter(|old| *old != key.path()) {
+            let old = StorageKey::stored(Bucket::Photos, old.as_str());
+            if let Err(error) = self.deps().storage.remove(&old).await {
+                tracing::warn!(%error, "the weights a retraining replaced could not be deleted; they are left over");
+            }
+        }
         self.after_change(job.id, job.user_id).await;
         Ok(())
     }

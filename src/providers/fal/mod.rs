@@ -54,10 +54,18 @@ fn input_for(spec: &JobSpec) -> Value {
         "prompt": spec.prompt,
         "num_images": spec.num_images,
     });
-    if spec.model.starts_with("fal-ai/flux-lora") {
+    // FLUX LoRA and Ideogram take a named size; Imagen 4 and FLUX ultra an aspect ratio.
+    if spec.model.starts_with("fal-ai/flux-lora") || spec.model.starts_with("fal-ai/ideogram") {
         input["image_size"] = json!(flux_image_size(spec.aspect_ratio));
     } else {
         input["aspect_ratio"] = json!(spec.aspect_ratio.as_str());
+    }
+    if spec.model.starts_with("fal-ai/ideogram") {
+        input["rendering_speed"] = json!("BALANCED");
+    }
+    if spec.model.starts_with("fal-ai/flux-pro") {
+        // Its checker reports `has_nsfw_concepts`; the verdicts are kept (and refunded) per image.
+        input["enable_safety_checker"] = json!(true);
     }
     if let Some(lora) = &spec.lora {
         input["loras"] = json!([{ "path": lora.url, "scale": lora.scale }]);

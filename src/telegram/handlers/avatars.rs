@@ -220,6 +220,10 @@ pub async fn open(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
     if avatar.status == AvatarStatus::Training {
         text.push_str(&format!(" · {}%", avatar.progress));
     }
+    if avatar.retraining {
+        text.push_str(&fill(t.avatar_retraining, &[("progress", &avatar.progress)]));
+    }
+    text.push_str(&fill(t.avatar_trainer, &[("trainer", &avatar.training_settings.trainer)]));
     if let Some(error) = &avatar.error {
         text.push_str(&format!("\n❌ {error}"));
     }
@@ -227,7 +231,7 @@ pub async fn open(turn: &mut Turn<'_>, avatar_id: &str) -> Result<()> {
         text.push_str(t.avatar_is_main);
     }
     let train = avatar.can_train.then_some(avatar.training_price);
-    let keyboard = keyboards::avatar(t, avatar_id, avatar.status, train, avatar.is_main);
+    let keyboard = keyboards::avatar(t, avatar_id, (avatar.status, avatar.retraining), train, avatar.is_main);
     turn.state.avatar = Some(avatar_id.to_owned());
     turn.show(Screen::Avatar, &text, Some(keyboard)).await
 }
