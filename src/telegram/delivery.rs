@@ -181,3 +181,21 @@ pub async fn remember_file_id(bot: &BotCtx, actor: &Actor, image_id: &str, messa
         tracing::warn!(%error, image = image_id, "could not remember a Telegram file id; the photo is uploaded again next time");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(status: GenerationStatus, eta: Option<i64>, blocked: i64) -> Progress<'static> {
+        Progress { id: "g", status, progress: 40, error: Some("the safety filter blocked every picture"), blocked, eta }
+    }
+
+    #[test]
+    fn the_progress_text_tells_the_eta_and_a_blocked_generation_in_plain_words() {
+        let text = progress_text(progress(GenerationStatus::Running, Some(12), 0), Lang::En);
+        assert_eq!(text, "⏳ Drawing… 40% · about 12 s left");
+        assert_eq!(progress_text(progress(GenerationStatus::Queued, None, 0), Lang::En), "⏳ Queued…");
+        let blocked = progress_text(progress(GenerationStatus::Failed, None, 2), Lang::Ru);
+        assert!(blocked.starts_with("🛡 Фильтр безопасности"), "{blocked}");
+    }
+}
