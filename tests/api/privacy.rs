@@ -53,8 +53,8 @@ async fn gallery_files(app: &TestApp, token: &str) -> Vec<Vec<u8>> {
     files
 }
 
-/// A user with two finished generations (three images), an avatar of `photos` photos, and a
-/// Stars payment; the fake FAL serves the pictures. Their token and database id.
+/// A user with two finished generations (three images), an avatar of `photos` photos, a
+/// favourite style and a Stars payment; the fake FAL serves the pictures. Their token and database id.
 async fn user_with_everything(app: &TestApp, telegram_id: i64, photos: usize) -> (String, i64) {
     let (token, _avatar) = avatar_with_photos(app, telegram_id, photos).await;
     let user_id = app.scalar_i64(&format!("SELECT id FROM users WHERE telegram_id = {telegram_id}")).await;
@@ -64,6 +64,10 @@ async fn user_with_everything(app: &TestApp, telegram_id: i64, photos: usize) ->
         assert_eq!(app.wait_for_status(&token, &id, &["COMPLETED", "FAILED"]).await["status"], "COMPLETED");
     }
     pay_stars(app, user_id, &format!("charge-{telegram_id}")).await;
+    let sticker = app.scalar_i64("SELECT id FROM style_templates WHERE slug = 'sticker'").await;
+    let favorite = "mutation($id: ID!) { setStyleTemplateFavorite(templateId: $id, favorite: true) { favorite } }";
+    let variables = json!({ "id": crate::styles::base64_id("StyleTemplate", sticker) });
+    app.gql(Some(&token), favorite, variables).await.data("setStyleTemplateFavorite");
     (token, user_id)
 }
 
@@ -101,6 +105,7 @@ db_test!(an_export_holds_every_row_and_file_of_the_user_and_nothing_of_anyone_el
         json_of(&entries, "generations.json").as_array().expect("rows").iter().map(|g| g["prompt"].clone()).collect();
     assert_eq!(prompts, [json!("mine 1"), json!("mine 2")]);
     assert_eq!(json_of(&entries, "avatars.json")[0]["name"], "Me");
+    assert_eq!(json_of(&entries, "favorite_styles.json")[0]["slug"], "sticker");
     for name in ["settings.json", "images.json", "avatar_photos.json", "saved_filters.json", "promo_redemptions.json"] {
         assert!(entries.contains_key(name), "{name}");
     }
@@ -151,9 +156,16 @@ async fn an_account_is_erased(app: &TestApp, fal: &FakeFal, telegram_id: i64) {
         assert!(left.is_empty(), "{bucket:?} still holds {left:?}");
     }
     // No row that says who they were, or what they made.
-    for table in
-        ["images", "generations", "avatars", "avatar_photos", "saved_filters", "user_settings", "notifications"]
-    {
+    for table in [
+        "images",
+        "generations",
+        "avatars",
+        "avatar_photos",
+        "saved_filters",
+        "user_settings",
+        "notifications",
+        "style_favorites",
+    ] {
         assert_eq!(app.scalar_i64(&count(table)).await, 0, "{table}");
     }
     let personal = format!(

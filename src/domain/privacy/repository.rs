@@ -159,6 +159,11 @@ pub const TABLES: &[Table] = &[
         columns: &[Int("id"), Text("name"), Text("filter_json"), Time("created_at")],
     },
     Table {
+        file: "favorite_styles.json",
+        from: "style_favorites f JOIN style_templates t ON t.id = f.template_id WHERE f.user_id = $1 ORDER BY f.created_at",
+        columns: &[Text("t.slug"), Text("t.name_en"), Time("f.created_at")],
+    },
+    Table {
         file: "promo_redemptions.json",
         from: "promo_redemptions r JOIN promo_codes c ON c.id = r.promo_code_id WHERE r.user_id = $1 ORDER BY r.id",
         columns: &[
@@ -274,6 +279,7 @@ pub async fn erase(
         "DELETE FROM avatar_photos WHERE user_id = $1",
         "DELETE FROM avatars WHERE user_id = $1",
         "DELETE FROM saved_filters WHERE user_id = $1",
+        "DELETE FROM style_favorites WHERE user_id = $1",
         "DELETE FROM user_settings WHERE user_id = $1",
         "DELETE FROM notifications WHERE user_id = $1",
         "DELETE FROM promo_redemptions WHERE user_id = $1 AND state = 'PENDING'",
