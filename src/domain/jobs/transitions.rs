@@ -22,7 +22,7 @@ use crate::domain::{Error, Result, time::now_micros};
 use crate::providers::{ProducedFile, ProviderError, Verdict};
 
 /// Why a job whose every picture was blocked failed, in words its user reads.
-pub const BLOCKED_REASON: &str = "the safety filter blocked every picture; nothing was charged";
+pub const BLOCKED_REASON: &str = "the safety filter blocked every picture";
 
 impl JobEngine {
     /// Stores what the provider made and completes the job; a job that ended meanwhile is left
@@ -48,7 +48,7 @@ impl JobEngine {
         let returned = files.len();
         let passed: Vec<ProducedFile> = files.into_iter().filter(|f| f.verdict != Verdict::Blocked).collect();
         let asked = job.num_images.max(1);
-        let blocked = usize::from(asked).saturating_sub(passed.len()).min(usize::from(asked)) as u8;
+        let blocked = usize::from(asked).saturating_sub(passed.len()) as u8;
         if passed.is_empty() {
             return self.settle_blocked(job.id, asked).await.map(drop);
         }
