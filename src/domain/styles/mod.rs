@@ -7,5 +7,5 @@ mod model;
 mod repository;
 mod service;
 
-pub use model::{Category, CategoryInput, SUBJECT, StyleLanguage, Template, TemplateInput};
+pub use model::{Category, CategoryInput, SUBJECT, Template, TemplateInput};
 pub use service::StyleService;

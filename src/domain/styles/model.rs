@@ -37,13 +37,6 @@ pub struct Template {
     pub updated_at: Micros,
 }
 
-/// Which of a name's languages to read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StyleLanguage {
-    En,
-    Ru,
-}
-
 impl Template {
     /// The prompt with the subject in its place.
     pub fn fill(&self, subject: &str) -> Result<String> {
@@ -53,22 +46,6 @@ impl Template {
             return Err(Error::invalid(format!("subject must be 1-{MAX_SUBJECT_CHARS} characters")));
         }
         Ok(self.prompt.replace(SUBJECT, subject))
-    }
-
-    pub fn name(&self, language: StyleLanguage) -> &str {
-        match language {
-            StyleLanguage::En => &self.name_en,
-            StyleLanguage::Ru => &self.name_ru,
-        }
-    }
-}
-
-impl Category {
-    pub fn name(&self, language: StyleLanguage) -> &str {
-        match language {
-            StyleLanguage::En => &self.name_en,
-            StyleLanguage::Ru => &self.name_ru,
-        }
     }
 }
 
