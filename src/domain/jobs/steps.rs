@@ -50,6 +50,14 @@ impl From<Error> for StepError {
     }
 }
 
+/// How a submission ended when the provider took it.
+enum Submitted {
+    /// The handle is recorded: the job is polled from now on.
+    Recorded,
+    /// The job ended or changed hands meanwhile; the provider was asked to cancel.
+    Abandoned,
+}
+
 /// Progress shown while a job waits in the provider's queue: 5–20, nearer 20 as it advances.
 pub(super) fn queue_progress(position: Option<u32>) -> u8 {
     20u8.saturating_sub(position.unwrap_or(10).min(15) as u8)
@@ -94,15 +102,32 @@ impl JobEngine {
         let translated = self.in_english(job).await?;
         let job = translated.as_ref().unwrap_or(job);
         let mut spec = self.spec(job).await?;
-        if let Some(training) = spec.training.as_mut() {
+        if spec.training.is_none() {
+            return self.submit_spec(job, &spec).await.map(drop);
+        }
+        let submitted = async {
             let archive = self.store_training_archive(job).await?;
             if self.settings().archive_via_provider
                 && let Some(url) = self.deps().provider.upload("photos.zip", archive, "application/zip").await?
+                && let Some(training) = spec.training.as_mut()
             {
                 training.images_zip_url = url;
             }
+            self.submit_spec(job, &spec).await
+        };
+        let outcome = submitted.await;
+        if !matches!(outcome, Ok(Submitted::Recorded)) {
+            // The archive was written for a submission that did not take (a retry writes it
+            // again). It must not outlive a job cancelled meanwhile: an erased account's
+            // folder was emptied while this step ran.
+            self.forget_training_archive(job).await;
         }
-        let handle = self.deps().provider.submit(&spec).await?;
+        outcome.map(drop)
+    }
+
+    /// Submits the spec and records the handle, unless the job ended or changed hands meanwhile.
+    async fn submit_spec(&self, job: &Job, spec: &JobSpec) -> Result<Submitted, StepError> {
+        let handle = self.deps().provider.submit(spec).await?;
         let now = now_micros();
         let progress = queue_progress(None);
         let next_poll = now + self.poll_interval().as_micros() as i64;
@@ -120,11 +145,11 @@ impl JobEngine {
             if let Err(error) = self.deps().provider.cancel(&handle).await {
                 tracing::warn!(%error, job = job.id, "provider cancel failed");
             }
-            return Ok(());
+            return Ok(Submitted::Abandoned);
         }
         self.publish_progress(job, repo::Polled { status: GenerationStatus::Queued, progress, queue_position: None })
             .await;
-        Ok(())
+        Ok(Submitted::Recorded)
     }
 
     /// A generation whose prompt is not in English is translated before it is submitted: the

@@ -125,13 +125,22 @@ impl JobEngine {
         Ok(archive)
     }
 
+    /// Removes the job's photo archive, best effort: a failure is only logged.
+    pub(super) async fn forget_training_archive(&self, job: &Job) {
+        let Some(avatar_id) = job.avatar_id() else { return };
+        let key = StorageKey::training_archive(job.user_id, avatar_id, job.id);
+        if let Err(error) = self.deps().storage.remove(&key).await {
+            tracing::warn!(%error, %key, "a training archive could not be removed");
+        }
+    }
+
     /// A link to the avatar's weights, for `fal-ai/flux-lora`.
     pub(super) async fn weights_url(&self, avatar: &Avatar) -> Result<String> {
         let path = avatar.lora_key.as_deref().ok_or_else(|| Error::invalid("this avatar is not trained"))?;
         self.signed(&StorageKey::stored(Bucket::Photos, path)).await
     }
 
-    async fn signed(&self, key: &StorageKey) -> Result<String> {
+    pub(super) async fn signed(&self, key: &StorageKey) -> Result<String> {
         self.deps().storage.link(key, LinkWindow::from_now(INPUT_URL_TTL)).await
     }
 
