@@ -21,6 +21,7 @@ mod m20261204_000011_erasure;
 mod m20261207_000012_verdicts_and_eta;
 mod m20261207_000013_style_templates;
 mod m20261207_000014_avatar_retraining;
+mod m20261208_000015_videos;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_verdicts_and_eta::Migration),
             Box::new(m20261207_000013_style_templates::Migration),
             Box::new(m20261207_000014_avatar_retraining::Migration),
+            Box::new(m20261208_000015_videos::Migration),
         ]
     }
 }

@@ -41,10 +41,12 @@ pub struct StorageKey {
 }
 
 /// The extensions we store, with their content types.
-const TYPES: [(&str, &str); 5] = [
+const TYPES: [(&str, &str); 7] = [
     ("png", "image/png"),
     ("jpg", "image/jpeg"),
     ("webp", "image/webp"),
+    ("gif", "image/gif"),
+    ("mp4", "video/mp4"),
     ("zip", "application/zip"),
     ("safetensors", "application/octet-stream"),
 ];
@@ -58,6 +60,12 @@ impl StorageKey {
     pub fn generation_image(bucket: Bucket, user_id: i64, job_id: i64, index: usize, content_type: &str) -> Self {
         let extension = extension_for(content_type);
         StorageKey { bucket, path: format!("u/{user_id}/g/{job_id}/{index}.{extension}") }
+    }
+
+    /// The poster frame of a generation's `index`-th clip, beside it.
+    pub fn generation_poster(bucket: Bucket, user_id: i64, job_id: i64, index: usize, content_type: &str) -> Self {
+        let extension = extension_for(content_type);
+        StorageKey { bucket, path: format!("u/{user_id}/g/{job_id}/{index}-poster.{extension}") }
     }
 
     /// A photo uploaded for an avatar, named by its content (a duplicate has the same key).

@@ -156,6 +156,8 @@ impl GenerationMutation {
                 Some(_) => input.subject.map(|s| s.trim().to_owned()),
                 None => input.original_prompt.as_deref().map(Prompt::parse).transpose()?.map(|p| p.as_str().to_owned()),
             },
+            // A clip is made by `animateImage`.
+            source_image_id: None,
         };
         Ok(Generation(services(ctx).generations.create(user, request).await?))
     }
@@ -193,6 +195,26 @@ impl GenerationMutation {
         let key = idempotency_key.as_deref().map(IdempotencyKey::parse).transpose()?;
         let made = services(ctx).generations.variations(user, id, count, key).await?;
         Ok(made.into_iter().map(Generation).collect())
+    }
+
+    /// A short clip of one of your pictures (not of a clip): `prompt` says what should move (the
+    /// picture's own prompt if not given), `model` a video model of `models` (the first one if
+    /// not given). Charged per clip, reserved now like any generation; follow it with
+    /// `generationUpdated`. Its one `Image` is of type `VIDEO`, with `durationMs` and `posterUrl`.
+    async fn animate_image(
+        &self,
+        ctx: &Context<'_>,
+        image_id: ID,
+        prompt: Option<String>,
+        model: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> Result<Generation> {
+        let user = current_user(ctx).await?;
+        let id = decode_as(&image_id, Kind::Image, "image")?;
+        let prompt = prompt.as_deref().map(Prompt::parse).transpose()?;
+        let key = idempotency_key.as_deref().map(IdempotencyKey::parse).transpose()?;
+        let generations = &services(ctx).generations;
+        Ok(Generation(generations.animate(user, id, model.as_deref(), prompt, key).await?))
     }
 
     /// An enhanced version of `prompt` (English, with setting, composition, light and lens
@@ -252,7 +274,7 @@ impl AiModel {
     async fn provider(&self) -> &str {
         self.0.provider
     }
-    /// Credits per image.
+    /// Credits per image (per clip, for a video model).
     async fn price_per_image(&self) -> i64 {
         self.0.price_per_image
     }
@@ -273,6 +295,11 @@ impl AiModel {
     /// Needs an avatar: `avatarId`, or the main one.
     async fn requires_avatar(&self) -> bool {
         self.0.needs_avatar
+    }
+    /// A video model: it animates one of your pictures (`animateImage`) into a clip this many
+    /// seconds long; null for a picture model.
+    async fn clip_seconds(&self) -> Option<i32> {
+        self.0.clip_seconds.map(|s| s as i32)
     }
 }
 
@@ -353,6 +380,10 @@ impl Generation {
     /// What the user wrote, when the prompt sent was made from it (a template's subject).
     async fn original_prompt(&self) -> Option<&str> {
         self.0.original_prompt.as_deref()
+    }
+    /// The picture a clip animates.
+    async fn source_image_id(&self) -> Option<ID> {
+        self.0.source_image_id.map(|id| encode(Kind::Image, id))
     }
     /// The style template it was made from.
     async fn template_id(&self) -> Option<ID> {

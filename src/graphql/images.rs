@@ -28,6 +28,8 @@ pub enum ImageType {
     Avatar,
     /// Drawn by the local renderer: not AI.
     Local,
+    /// A clip animated from one of your pictures (`animateImage`).
+    Video,
 }
 
 pub struct Image {
@@ -58,6 +60,15 @@ impl Image {
     /// minutes, so that the image can be cached by its link.
     async fn url(&self, ctx: &Context<'_>) -> Result<String> {
         services(ctx).gallery.url(&self.image).await
+    }
+    /// A clip's poster frame (the picture it was animated from), a signed link like `url`;
+    /// null for a picture.
+    async fn poster_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        services(ctx).gallery.poster_url(&self.image).await
+    }
+    /// A clip's length in milliseconds; null for a picture.
+    async fn duration_ms(&self) -> Option<i32> {
+        self.image.duration_ms.map(|ms| ms.min(i32::MAX as u32) as i32)
     }
     async fn width(&self) -> i32 {
         self.image.width as i32

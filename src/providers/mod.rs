@@ -14,7 +14,8 @@ use crate::adapters::outbound::DownloadError;
 use crate::domain::generations::AspectRatio;
 use crate::domain::generations::prompt_help::PromptTask;
 
-/// What to make: images, or (with `training`) an avatar's LoRA weights.
+/// What to make: images, a clip of one picture (with `video`), or (with `training`) an
+/// avatar's LoRA weights.
 #[derive(Clone, Debug)]
 pub struct JobSpec {
     /// The catalogue's model id (FAL's endpoint id), or a trainer's.
@@ -27,6 +28,15 @@ pub struct JobSpec {
     pub lora: Option<LoraWeights>,
     /// Training an avatar instead of generating.
     pub training: Option<TrainingSpec>,
+    /// Animating a picture instead of drawing one.
+    pub video: Option<VideoSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct VideoSpec {
+    /// Where the provider can download the picture to animate (a signed storage link).
+    pub image_url: String,
+    pub seconds: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -71,19 +81,26 @@ pub enum ProviderStatus {
     Failed { reason: String },
 }
 
-/// One result file, downloaded: an image, or a training's LoRA weights.
+/// One result file, downloaded: an image, a clip, or a training's LoRA weights.
 #[derive(Clone, Debug)]
 pub struct ProducedFile {
     /// Empty for a blocked image: it is never downloaded.
     pub bytes: Bytes,
     pub content_type: String,
     pub verdict: Verdict,
+    /// A clip's length, when the provider knows it (else it is read from the file).
+    pub duration_ms: Option<u32>,
 }
 
 impl ProducedFile {
     /// A file the model said nothing about (a LoRA, or an image of a model with no checker).
     pub fn unchecked(bytes: Bytes, content_type: impl Into<String>) -> Self {
-        ProducedFile { bytes, content_type: content_type.into(), verdict: Verdict::NotReported }
+        ProducedFile { bytes, content_type: content_type.into(), verdict: Verdict::NotReported, duration_ms: None }
+    }
+
+    /// A picture the model's checker flagged: never downloaded, so it has no bytes.
+    pub fn blocked(content_type: impl Into<String>) -> Self {
+        ProducedFile { verdict: Verdict::Blocked, ..ProducedFile::unchecked(Bytes::new(), content_type) }
     }
 }
 

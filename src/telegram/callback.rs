@@ -21,6 +21,10 @@ pub enum Callback {
     Variations(String),
     /// Asks for a new prompt for a generation, then makes it with the same seed.
     EditPrompt(String),
+    /// A clip of an image.
+    Animate(String),
+    /// The video path of Create: how to make a clip.
+    Video,
     /// Asks for an enhanced prompt for the draft.
     Enhance,
     /// Creates with the enhancement on display.
@@ -139,6 +143,8 @@ impl Callback {
             Callback::SameSeed(id) => format!("rs:{id}"),
             Callback::Variations(id) => format!("vr:{id}"),
             Callback::EditPrompt(id) => format!("ep:{id}"),
+            Callback::Animate(id) => format!("vi:{id}"),
+            Callback::Video => "vd".to_owned(),
             Callback::Enhance => "pe".to_owned(),
             Callback::UseEnhanced => "pu".to_owned(),
             Callback::Styles => "sy".to_owned(),
@@ -223,6 +229,8 @@ impl Callback {
             ("rs", _) => Callback::SameSeed(id()?),
             ("vr", _) => Callback::Variations(id()?),
             ("ep", _) => Callback::EditPrompt(id()?),
+            ("vi", _) => Callback::Animate(id()?),
+            ("vd", None) => Callback::Video,
             ("pe", None) => Callback::Enhance,
             ("pu", None) => Callback::UseEnhanced,
             ("sy", None) => Callback::Styles,
@@ -319,6 +327,8 @@ mod tests {
             Callback::SameSeed(long_id.clone()),
             Callback::Variations(long_id.clone()),
             Callback::EditPrompt(long_id.clone()),
+            Callback::Animate(long_id.clone()),
+            Callback::Video,
             Callback::Enhance,
             Callback::UseEnhanced,
             Callback::Styles,

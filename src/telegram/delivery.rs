@@ -1,15 +1,15 @@
 //! Putting results in front of the user, for handlers and the notifier alike: the progress
 //! message of a generation or training started in the bot (which message, in the cache), the
-//! text that settles it, photos and albums (by Telegram's file id when it gave us one), and
-//! remembering the file ids Telegram gives our photos.
+//! text that settles it, photos, albums and clips (by Telegram's file id when it gave us one),
+//! and remembering the file ids Telegram gives them.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use teloxide::{
-    payloads::SendPhotoSetters,
+    payloads::{SendAnimationSetters, SendPhotoSetters, SendVideoSetters},
     prelude::Requester,
-    types::{ChatId, InputMedia, InputMediaPhoto, Message, MessageId},
+    types::{ChatId, InputFile, InputMedia, InputMediaAnimation, InputMediaPhoto, InputMediaVideo, Message, MessageId},
 };
 
 use super::client::Actor;
@@ -141,24 +141,90 @@ pub async fn settle_progress(bot: &BotCtx, generation: Progress<'_>, watch: Watc
     }
 }
 
-/// A photo to send: the API's `Image` (`id`, `url`, `telegramFileId`).
+/// A photo or clip to send: the API's `Image` (`id`, `url`, `telegramFileId`, `contentType`).
 #[derive(Clone, Debug)]
 pub struct Photo {
     pub image_id: String,
     pub url: String,
     pub telegram_file_id: Option<String>,
+    pub content_type: String,
 }
 
-/// Sends one photo, or an album of 2–10; Telegram's file ids are remembered for the next time.
+/// How Telegram shows a stored file: a GIF clip is an animation, an MP4 a video.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaKind {
+    Photo,
+    Animation,
+    Video,
+}
+
+impl MediaKind {
+    pub fn of(content_type: &str) -> Self {
+        match content_type {
+            "image/gif" => MediaKind::Animation,
+            t if t.starts_with("video/") => MediaKind::Video,
+            _ => MediaKind::Photo,
+        }
+    }
+
+    /// The name an uploaded file gets, by which Telegram tells its kind.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            MediaKind::Photo => "image.png",
+            MediaKind::Animation => "clip.gif",
+            MediaKind::Video => "clip.mp4",
+        }
+    }
+
+    /// The file as an item of `editMessageMedia`, with its caption.
+    pub fn input_media(self, file: InputFile, caption: String) -> InputMedia {
+        match self {
+            MediaKind::Photo => InputMedia::Photo(InputMediaPhoto::new(file).caption(caption)),
+            MediaKind::Animation => InputMedia::Animation(InputMediaAnimation::new(file).caption(caption)),
+            MediaKind::Video => InputMedia::Video(InputMediaVideo::new(file).caption(caption)),
+        }
+    }
+}
+
+/// Sends one photo or clip with its caption (and keyboard); the message Telegram made.
+pub async fn send_media(
+    bot: &BotCtx,
+    chat: ChatId,
+    kind: MediaKind,
+    file: InputFile,
+    caption: String,
+    keyboard: Option<teloxide::types::InlineKeyboardMarkup>,
+) -> Result<Message> {
+    // Three request types with the same setters.
+    macro_rules! send {
+        ($request:expr) => {{
+            let request = $request.caption(caption);
+            match keyboard {
+                Some(keyboard) => bot.deliver(chat, request.reply_markup(keyboard)).await?,
+                None => bot.deliver(chat, request).await?,
+            }
+        }};
+    }
+    Ok(match kind {
+        MediaKind::Photo => send!(bot.api.send_photo(chat, file)),
+        MediaKind::Animation => send!(bot.api.send_animation(chat, file)),
+        MediaKind::Video => send!(bot.api.send_video(chat, file)),
+    })
+}
+
+/// Sends one photo or clip, or an album of 2–10 photos; Telegram's file ids are remembered for
+/// the next time.
 pub async fn send_photos(bot: &BotCtx, actor: &Actor, chat: ChatId, photos: &[Photo], caption: &str) -> Result<()> {
     let photos = &photos[..photos.len().min(10)];
     let mut inputs = Vec::new();
     for photo in photos {
-        inputs.push(outgoing::photo(&bot.own_links, &photo.url, photo.telegram_file_id.as_deref()).await);
+        let kind = MediaKind::of(&photo.content_type);
+        inputs.push(outgoing::media(&bot.own_links, &photo.url, photo.telegram_file_id.as_deref(), kind).await);
     }
     if inputs.len() == 1 {
         let input = inputs.remove(0);
-        let message = bot.deliver(chat, bot.api.send_photo(chat, input).caption(caption)).await?;
+        let kind = MediaKind::of(&photos[0].content_type);
+        let message = send_media(bot, chat, kind, input, caption.to_owned(), None).await?;
         remember_file_id(bot, actor, &photos[0].image_id, &message).await;
     } else if !inputs.is_empty() {
         let media = inputs.into_iter().enumerate().map(|(i, photo)| {
@@ -173,9 +239,11 @@ pub async fn send_photos(bot: &BotCtx, actor: &Actor, chat: ChatId, photos: &[Ph
     Ok(())
 }
 
-/// Keeps the file id Telegram gave the photo, so it is uploaded once.
+/// Keeps the file id Telegram gave the photo or clip, so it is uploaded once.
 pub async fn remember_file_id(bot: &BotCtx, actor: &Actor, image_id: &str, message: &Message) {
-    let Some(file_id) = message.photo().and_then(|sizes| sizes.last()).map(|p| p.file.id.0.clone()) else { return };
+    let photo = message.photo().and_then(|sizes| sizes.last()).map(|p| &p.file);
+    let clip = message.animation().map(|a| &a.file).or_else(|| message.video().map(|v| &v.file));
+    let Some(file_id) = photo.or(clip).map(|file| file.id.0.clone()) else { return };
     let variables = remember_telegram_file_id::Variables { image_id: image_id.to_owned(), file_id };
     if let Err(error) = bot.gql.execute::<RememberTelegramFileId>(actor, variables).await {
         tracing::warn!(%error, image = image_id, "could not remember a Telegram file id; the photo is uploaded again next time");

@@ -54,7 +54,15 @@ pub fn only_back(t: &Texts) -> InlineKeyboardMarkup {
 
 /// The "Create" screen, waiting for a prompt: or a style to start from.
 pub fn create(t: &Texts) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([vec![button(t.btn_styles, Callback::Styles)], back(t)])
+    InlineKeyboardMarkup::new([
+        vec![button(t.btn_styles, Callback::Styles), button(t.btn_video, Callback::Video)],
+        back(t),
+    ])
+}
+
+/// The video path: to the gallery, where each picture has 🎬.
+pub fn video(t: &Texts) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![button(t.btn_gallery, Callback::Gallery)], back(t)])
 }
 
 /// One button per entry (its label and what it opens), two a row, then favourites and back.
@@ -122,7 +130,23 @@ pub fn not_enough(t: &Texts) -> InlineKeyboardMarkup {
 }
 
 /// Under delivered photos: again, the prompt, a ❤️ per image, open in the gallery.
-pub fn result(t: &Texts, generation_id: &str, images: &[(String, bool)]) -> InlineKeyboardMarkup {
+/// Under a delivered result. A clip is made again from its picture; a picture can be animated.
+pub fn result(t: &Texts, generation_id: &str, images: &[(String, bool)], is_video: bool) -> InlineKeyboardMarkup {
+    if is_video {
+        let mut rows = vec![
+            vec![
+                button(t.btn_animate_again, Callback::SameSeed(generation_id.to_owned())),
+                button(t.btn_prompt, Callback::ShowPrompt(generation_id.to_owned())),
+            ],
+            vec![button(t.btn_edit_prompt, Callback::EditPrompt(generation_id.to_owned()))],
+        ];
+        if let Some((id, favorite)) = images.first() {
+            rows.push(vec![button(heart(*favorite), Callback::Favorite(id.clone()))]);
+            rows.push(vec![button(t.btn_open_gallery, Callback::OpenInGallery(id.clone()))]);
+        }
+        rows.push(vec![button(t.btn_menu, Callback::Menu)]);
+        return InlineKeyboardMarkup::new(rows);
+    }
     let mut rows = vec![
         vec![
             button(t.btn_again, Callback::Again(generation_id.to_owned())),
@@ -146,7 +170,10 @@ pub fn result(t: &Texts, generation_id: &str, images: &[(String, bool)]) -> Inli
         rows.push(hearts.collect());
     }
     if let Some((first, _)) = images.first() {
-        rows.push(vec![button(t.btn_open_gallery, Callback::OpenInGallery(first.clone()))]);
+        rows.push(vec![
+            button(t.btn_animate, Callback::Animate(first.clone())),
+            button(t.btn_open_gallery, Callback::OpenInGallery(first.clone())),
+        ]);
     }
     rows.push(vec![button(t.btn_menu, Callback::Menu)]);
     InlineKeyboardMarkup::new(rows)
@@ -156,17 +183,22 @@ pub fn heart(favorite: bool) -> &'static str {
     if favorite { "❤️" } else { "🤍" }
 }
 
+/// The gallery card's buttons; a picture (not a clip) can be animated.
 pub fn card(
     t: &Texts,
     image_id: &str,
     generation_id: Option<&str>,
     favorite: bool,
-    index: i64,
-    total: i64,
+    (index, total): (i64, i64),
+    is_video: bool,
 ) -> InlineKeyboardMarkup {
+    let same_seed = if is_video { t.btn_animate_again } else { t.btn_same_seed };
     let mut again: Vec<_> =
-        generation_id.map(|id| button(t.btn_same_seed, Callback::SameSeed(id.to_owned()))).into_iter().collect();
+        generation_id.map(|id| button(same_seed, Callback::SameSeed(id.to_owned()))).into_iter().collect();
     again.push(button(t.btn_variations, Callback::Variations(image_id.to_owned())));
+    if !is_video {
+        again.push(button(t.btn_animate, Callback::Animate(image_id.to_owned())));
+    }
     InlineKeyboardMarkup::new([
         vec![
             button("◀️", Callback::Previous(image_id.to_owned())),
@@ -212,6 +244,7 @@ pub fn filters(t: &Texts, filter: &CardFilter, saved: &[String]) -> InlineKeyboa
                 mark(kind == Some(ImageType::Ideogram), "Ideogram"),
                 Callback::FilterType(Some(ImageType::Ideogram)),
             ),
+            button(mark(kind == Some(ImageType::Video), t.video_type), Callback::FilterType(Some(ImageType::Video))),
         ],
         vec![button(mark(filter.favorites, &format!("❤️ {}", t.favorites_only)), Callback::FilterFavorites)],
         vec![

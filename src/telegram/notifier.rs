@@ -17,7 +17,7 @@ use super::client::Actor;
 use super::delivery::{self, Photo, Progress, Watch};
 use super::keyboards;
 use super::operations::{
-    AvatarDelivery, AvatarStatus, GenerationDelivery, GenerationStatus, PaymentDelivery, RefundDelivery,
+    AvatarDelivery, AvatarStatus, GenerationDelivery, GenerationStatus, ImageType, PaymentDelivery, RefundDelivery,
     avatar_delivery, generation_delivery, payment_delivery, refund_delivery,
 };
 use super::outgoing::{self, retrying};
@@ -102,7 +102,12 @@ async fn generation_finished(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
         let photos: Vec<Photo> = generation
             .images
             .iter()
-            .map(|i| Photo { image_id: i.id.clone(), url: i.url.clone(), telegram_file_id: i.telegram_file_id.clone() })
+            .map(|i| Photo {
+                image_id: i.id.clone(),
+                url: i.url.clone(),
+                telegram_file_id: i.telegram_file_id.clone(),
+                content_type: i.content_type.clone(),
+            })
             .collect();
         delivery::send_photos(bot, &actor, chat, &photos, &caption).await?;
         parcel.advance(1).await.map_err(BotError::Outbox)?;
@@ -121,7 +126,9 @@ async fn generation_finished(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
         text = format!("{text}\n{}", fill(t.blocked_some, &[("blocked", &blocked), ("asked", &asked)]));
     }
     let text = truncate(&text, 4096);
-    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::result(t, &id, &buttons))).await?;
+    let is_video = generation.images.first().is_some_and(|i| i.type_ == ImageType::Video);
+    let keyboard = keyboards::result(t, &id, &buttons, is_video);
+    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboard)).await?;
     Ok(())
 }
 

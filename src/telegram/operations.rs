@@ -53,7 +53,8 @@ wire_enums! {
     GenerationStatus { Pending = "PENDING", Queued = "QUEUED", Running = "RUNNING", Completed = "COMPLETED",
         Failed = "FAILED", Cancelled = "CANCELLED" }
     AvatarStatus { Draft = "DRAFT", Training = "TRAINING", Ready = "READY", Failed = "FAILED", Cancelled = "CANCELLED" }
-    ImageType { Imagen4 = "IMAGEN4", Flux = "FLUX", Ideogram = "IDEOGRAM", Avatar = "AVATAR", Local = "LOCAL" }
+    ImageType { Imagen4 = "IMAGEN4", Flux = "FLUX", Ideogram = "IDEOGRAM", Avatar = "AVATAR", Local = "LOCAL",
+        Video = "VIDEO" }
     PhotoStatus { Accepted = "ACCEPTED", Rejected = "REJECTED" }
     RefundStatus { Requested = "REQUESTED", Refunded = "REFUNDED" }
     TrainingType { Portrait = "PORTRAIT", Style = "STYLE" }
@@ -92,7 +93,7 @@ operations!("src/telegram/operations/account.graphql": Me, SetLanguage, Balance,
     UpdateSettings, History, Spending, Referrals, ExportMyData, DeleteMyAccount);
 operations!("src/telegram/operations/generations.graphql":
     Models, Quote, CreateGeneration, GenerationForRepeat, GenerationDelivery,
-    GenerationProgressUpdates, Regenerate, Variations, EnhancePrompt);
+    GenerationProgressUpdates, Regenerate, Variations, EnhancePrompt, AnimateImage);
 operations!("src/telegram/operations/gallery.graphql":
     GalleryFirst, GalleryImage, GalleryNeighbours, SetFavorite, DeleteImage, RememberTelegramFileId, GalleryStats,
     SavedFilters);

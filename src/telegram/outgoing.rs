@@ -64,10 +64,20 @@ pub fn is_unchanged(error: &RequestError) -> bool {
 /// A picture as Telegram should get it: by the file id it gave us before; by URL when Telegram
 /// can fetch that URL; otherwise as bytes, downloaded from our own (signed) link.
 pub async fn photo(own_links: &Downloads, url: &str, file_id: Option<&str>) -> InputFile {
+    media(own_links, url, file_id, crate::telegram::delivery::MediaKind::Photo).await
+}
+
+/// A photo or clip, as [`photo`] decides, named so that Telegram knows which.
+pub async fn media(
+    own_links: &Downloads,
+    url: &str,
+    file_id: Option<&str>,
+    kind: crate::telegram::delivery::MediaKind,
+) -> InputFile {
     if let Some(id) = file_id {
         return InputFile::file_id(FileId(id.to_owned()));
     }
-    by_url_or_bytes(own_links, url, "image.png").await
+    by_url_or_bytes(own_links, url, kind.file_name()).await
 }
 
 /// A file to send as a document, by URL or as bytes as [`photo`] decides, named `file_name`.

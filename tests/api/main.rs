@@ -43,5 +43,6 @@ mod styles;
 mod telegram;
 mod timeouts;
 mod uploads;
+mod videos;
 mod websocket;
 mod websocket_protocol;

@@ -53,6 +53,8 @@ struct Job {
     llm_prompt: Option<String>,
     /// A trainer's job answers with LoRA weights instead of images.
     training: bool,
+    /// An image-to-video job answers with one clip (`video`).
+    video: bool,
 }
 
 #[derive(Default)]
@@ -63,6 +65,8 @@ struct Recorded {
     webhook_answers: Vec<u16>,
     /// What the trainers found at `images_data_url`: (HTTP status, bytes).
     archives: Vec<(u16, Vec<u8>)>,
+    /// What the video models found at `image_url`: (HTTP status, bytes).
+    pictures: Vec<(u16, Vec<u8>)>,
     /// Files put in FAL's storage, by id.
     uploads: HashMap<String, Vec<u8>>,
     /// (model, when) of every submission.
@@ -224,6 +228,11 @@ impl FakeFal {
     }
 
     /// The training archives fetched from the URLs our server handed the trainers.
+    /// What the video models fetched from `image_url`: (HTTP status, bytes).
+    pub fn pictures(&self) -> Vec<(u16, Vec<u8>)> {
+        self.recorded.lock().expect("lock").pictures.clone()
+    }
+
     pub fn archives(&self) -> Vec<(u16, Vec<u8>)> {
         self.recorded.lock().expect("lock").archives.clone()
     }
@@ -285,6 +294,11 @@ fn content_policy_body() -> Value {
 impl FakeFal {
     /// A finished request's output, with the settings' verdicts and image count.
     fn output(&self, request_id: &str, (count, training): (usize, bool)) -> Value {
+        if self.recorded.lock().expect("lock").jobs.get(request_id).is_some_and(|j| j.video) {
+            let url = format!("{}/files/{request_id}.mp4", self.files_base());
+            let size = fake_mp4(FAKE_MP4_MILLIS, (1280, 720)).len();
+            return json!({ "video": { "url": url, "content_type": "video/mp4", "file_name": "output.mp4", "file_size": size } });
+        }
         let (nsfw, at_most) = {
             let settings = self.settings.lock().expect("lock");
             (settings.nsfw.clone(), settings.images_returned)
@@ -319,6 +333,9 @@ async fn jwks(State(fake): State<FakeFal>) -> impl IntoResponse {
 
 async fn file(State(fake): State<FakeFal>, axum::extract::Path(name): axum::extract::Path<String>) -> Response {
     fake.recorded.lock().expect("lock").file_fetches += 1;
+    if name.ends_with(".mp4") {
+        return ([("content-type", "video/mp4")], fake_mp4(FAKE_MP4_MILLIS, (1280, 720))).into_response();
+    }
     if name.ends_with(".safetensors") {
         return ([("content-type", "application/octet-stream")], format!("fake LoRA weights {name}")).into_response();
     }
@@ -417,19 +434,24 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
     });
     let num_images = input.get("num_images").and_then(Value::as_u64).unwrap_or(1) as usize;
     let training = model.contains("trainer") || model.contains("training");
+    let video = model.contains("image-to-video");
     let llm_prompt = (model == "fal-ai/any-llm").then(|| input["prompt"].as_str().unwrap_or_default().to_owned());
-    recorded.jobs.insert(id.clone(), Job { submitted: Instant::now(), latency, num_images, llm_prompt, training });
+    let job = Job { submitted: Instant::now(), latency, num_images, llm_prompt, training, video };
+    recorded.jobs.insert(id.clone(), job);
     drop(recorded);
+    if let Some(picture) = input.get("image_url").and_then(Value::as_str).filter(|_| video) {
+        // A video model downloads the picture first, as FAL does.
+        let (fake, picture) = (fake.clone(), picture.to_owned());
+        tokio::spawn(async move {
+            let fetched = fetch(&picture).await;
+            fake.recorded.lock().expect("lock").pictures.push(fetched);
+        });
+    }
     if let Some(archive) = input.get("images_data_url").and_then(Value::as_str) {
         // A trainer downloads the photos first, as FAL does.
         let (fake, archive) = (fake.clone(), archive.to_owned());
         tokio::spawn(async move {
-            let fetched = match reqwest::get(&archive).await {
-                Ok(response) => {
-                    (response.status().as_u16(), response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
-                }
-                Err(_) => (0, Vec::new()),
-            };
+            let fetched = fetch(&archive).await;
             fake.recorded.lock().expect("lock").archives.push(fetched);
         });
     }
@@ -443,6 +465,37 @@ fn submit(fake: &FakeFal, model: &str, query: Option<&str>, headers: &HeaderMap,
         "status_url": format!("{base}/status"), "response_url": base, "cancel_url": format!("{base}/cancel"),
     }))
     .into_response()
+}
+
+/// (HTTP status, body) of a GET; status 0 when it did not connect.
+async fn fetch(url: &str) -> (u16, Vec<u8>) {
+    match reqwest::get(url).await {
+        Ok(response) => (response.status().as_u16(), response.bytes().await.map(|b| b.to_vec()).unwrap_or_default()),
+        Err(_) => (0, Vec::new()),
+    }
+}
+
+/// The length of the fake clips: Kling's "5" seconds are a little more, as in its real output
+/// (and not what the catalogue says, so that a test sees the length was read from the file).
+pub const FAKE_MP4_MILLIS: u32 = 5_042;
+
+/// An MP4's skeleton as a video model returns it: `ftyp`, then `moov` with the movie header
+/// (the length) and one video track header (the frame size), then the media data.
+pub fn fake_mp4(millis: u32, (width, height): (u32, u32)) -> Vec<u8> {
+    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+    let mut mvhd = vec![0u8; 100];
+    mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
+    mvhd[16..20].copy_from_slice(&millis.to_be_bytes());
+    let mut tkhd = vec![0u8; 84];
+    tkhd[76..80].copy_from_slice(&(width << 16).to_be_bytes());
+    tkhd[80..84].copy_from_slice(&(height << 16).to_be_bytes());
+    let moov = boxed(b"moov", &[boxed(b"mvhd", &mvhd), boxed(b"trak", &boxed(b"tkhd", &tkhd))].concat());
+    [boxed(b"ftyp", b"isom\0\0\x02\0isomiso2mp41"), moov, boxed(b"mdat", &[0x42; 256])].concat()
 }
 
 /// After the latency, delivers the signed webhook as many times as configured.

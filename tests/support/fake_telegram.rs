@@ -228,6 +228,12 @@ impl FakeTelegram {
         ])
     }
 
+    /// A clip as Telegram describes an `animation` or a `video`.
+    fn clip(&self, kind: &str) -> Value {
+        let n = self.next_id.fetch_add(1, Ordering::SeqCst);
+        json!({ "file_id": format!("{kind}-{n}"), "file_unique_id": format!("uc{n}"), "width": 160, "height": 160, "duration": 5, "mime_type": "video/mp4" })
+    }
+
     /// Applies an edit to a remembered message.
     fn edit(&self, params: &Value, change: impl FnOnce(&mut Value)) -> Result<Value, Value> {
         let id =
@@ -312,6 +318,15 @@ impl FakeTelegram {
                 }
                 Ok(self.new_message(chat, keep(content)))
             }
+            "sendanimation" | "sendvideo" => {
+                let field = method.trim_start_matches("send");
+                let mut content = json!({ field: self.clip(field) });
+                content[field]["file_name"] = params[field]["name"].clone();
+                if let Some(caption) = params["caption"].as_str() {
+                    content["caption"] = json!(caption);
+                }
+                Ok(self.new_message(chat, keep(content)))
+            }
             "senddocument" => {
                 let n = self.next_id.fetch_add(1, Ordering::SeqCst);
                 let document = &params["document"];
@@ -348,9 +363,17 @@ impl FakeTelegram {
             "editmessagecaption" => self.edit(params, |m| m["caption"] = params["caption"].clone()),
             "editmessagereplymarkup" => self.edit(params, |_| {}),
             "editmessagemedia" => {
-                let photo = self.photo();
+                // The media may change kind (a photo becomes a clip and back), as Telegram allows.
+                let kind = params["media"]["type"].as_str().unwrap_or("photo").to_owned();
+                let media = match kind.as_str() {
+                    "photo" => self.photo(),
+                    _ => self.clip(&kind),
+                };
                 self.edit(params, |m| {
-                    m["photo"] = photo;
+                    if let Some(message) = m.as_object_mut() {
+                        message.retain(|key, _| !["photo", "animation", "video"].contains(&key.as_str()));
+                    }
+                    m[kind.as_str()] = media;
                     m["caption"] = params["media"]["caption"].clone();
                 })
             }

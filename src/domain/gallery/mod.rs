@@ -11,4 +11,6 @@ pub use model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, Mo
 pub use service::{GalleryService, MAX_SAVED_FILTERS};
 pub use stats_cache::StatsCache;
 // For the job engine, which writes a generation's images in the transaction that completes it.
-pub(crate) use repository::{NewImage, insert_image as insert_image_in_tx, of_generations as images_of_generations};
+pub(crate) use repository::{
+    NewImage, find as find_image, insert_image as insert_image_in_tx, of_generations as images_of_generations,
+};

@@ -16,6 +16,8 @@ pub enum ImageKind {
     Avatar,
     /// Drawn by the local renderer (not AI).
     Local,
+    /// A clip animated from one of the user's pictures.
+    Video,
 }
 
 impl ImageKind {
@@ -26,6 +28,7 @@ impl ImageKind {
             ImageKind::Ideogram => "IDEOGRAM",
             ImageKind::Avatar => "AVATAR",
             ImageKind::Local => "LOCAL",
+            ImageKind::Video => "VIDEO",
         }
     }
 
@@ -36,6 +39,7 @@ impl ImageKind {
             "IDEOGRAM" => ImageKind::Ideogram,
             "AVATAR" => ImageKind::Avatar,
             "LOCAL" => ImageKind::Local,
+            "VIDEO" => ImageKind::Video,
             other => return Err(Error::internal(format!("unknown image kind {other:?}"))),
         })
     }
@@ -44,7 +48,9 @@ impl ImageKind {
     pub fn bucket(self) -> Bucket {
         match self {
             ImageKind::Avatar => Bucket::Photos,
-            ImageKind::Imagen4 | ImageKind::Flux | ImageKind::Ideogram | ImageKind::Local => Bucket::Images,
+            ImageKind::Imagen4 | ImageKind::Flux | ImageKind::Ideogram | ImageKind::Local | ImageKind::Video => {
+                Bucket::Images
+            }
         }
     }
 }
@@ -74,6 +80,18 @@ pub struct Image {
     /// What the model's safety checker said of it (a blocked picture is never stored).
     #[serde(default)]
     pub moderation: Moderation,
+    /// A clip's length (videos only).
+    #[serde(default)]
+    pub duration_ms: Option<u32>,
+    /// A clip's poster frame: the picture it was animated from, stored beside it.
+    #[serde(default)]
+    pub poster_key: Option<String>,
+}
+
+impl Image {
+    pub fn is_video(&self) -> bool {
+        self.kind == ImageKind::Video
+    }
 }
 
 /// The safety verdict a stored image carries.

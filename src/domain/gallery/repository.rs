@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use super::model::{GalleryCursor, GalleryFilter, GalleryStats, Image, ImageKind, Moderation, SavedFilter};
 use crate::adapters::db::{column, reads::Reads, statement};
-use crate::domain::storage::Bucket;
+use crate::domain::storage::{Bucket, StorageKey};
 use crate::domain::{Error, Result, generations::AspectRatio, time::Micros};
 
 /// SQL with `$n` parameters, built piece by piece.
@@ -85,7 +85,7 @@ fn escape_like(text: &str) -> String {
 
 const COLUMNS: &str = "id, user_id, generation_id, avatar_id, kind, model, prompt, aspect_ratio, bucket, storage_key, \
                        content_type, width, height, byte_size, sha256, favorited_at, created_at, telegram_file_id, \
-                       moderation";
+                       moderation, duration_ms, poster_key";
 
 /// Up to `limit` images on one side of `cursor`: older ones (`newer = false`, newest first) or
 /// newer ones (`newer = true`, oldest first), through the hot-path read handle.
@@ -160,12 +160,17 @@ pub async fn set_telegram_file_id(db: &impl ConnectionTrait, user_id: i64, id: i
 }
 
 /// Deletes the row; returns where its object was stored, when it was the user's.
-pub async fn delete(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Option<(Bucket, String)>> {
-    let sql = "DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING bucket, storage_key";
+/// Deletes an image's row; the keys of its stored objects (the file, and a clip's poster).
+pub async fn delete(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Option<Vec<StorageKey>>> {
+    let sql = "DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING bucket, storage_key, poster_key";
     let Some(row) = db.query_one_raw(statement(db, sql, [id.into(), user_id.into()])).await? else { return Ok(None) };
     let bucket: String = row.try_get_by_index(0)?;
     let bucket = Bucket::parse(&bucket).ok_or_else(|| Error::internal(format!("unknown bucket {bucket:?}")))?;
-    Ok(Some((bucket, row.try_get_by_index(1)?)))
+    let mut keys = vec![StorageKey::stored(bucket, row.try_get_by_index::<String>(1)?)];
+    if let Some(poster) = row.try_get_by_index::<Option<String>>(2)? {
+        keys.push(StorageKey::stored(bucket, poster));
+    }
+    Ok(Some(keys))
 }
 
 pub async fn stats(
@@ -280,6 +285,8 @@ fn from_row(row: &QueryResult) -> Result<Image> {
         created_at: column(row, 16)?,
         telegram_file_id: column(row, 17)?,
         moderation: Moderation::from_stored(column::<Option<String>>(row, 18)?.as_deref()),
+        duration_ms: column::<Option<i32>>(row, 19)?.map(|ms| ms.max(0) as u32),
+        poster_key: column(row, 20)?,
     })
 }
 
@@ -310,14 +317,17 @@ pub struct NewImage<'a> {
     pub byte_size: i64,
     pub sha256: &'a str,
     pub moderation: Moderation,
+    pub duration_ms: Option<u32>,
+    pub poster_key: Option<&'a str>,
     pub now: Micros,
 }
 
 pub async fn insert_image(db: &impl ConnectionTrait, image: NewImage<'_>) -> Result<()> {
     let sql = "INSERT INTO images (user_id, generation_id, avatar_id, kind, model, prompt, aspect_ratio, bucket, \
-               storage_key, content_type, width, height, byte_size, sha256, created_at, prompt_folded, moderation) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
-    let values: [Value; 17] = [
+               storage_key, content_type, width, height, byte_size, sha256, created_at, prompt_folded, moderation, \
+               duration_ms, poster_key) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
+    let values: [Value; 19] = [
         image.user_id.into(),
         image.generation_id.into(),
         image.avatar_id.into(),
@@ -335,6 +345,8 @@ pub async fn insert_image(db: &impl ConnectionTrait, image: NewImage<'_>) -> Res
         image.now.into(),
         image.prompt.to_lowercase().into(),
         image.moderation.stored().into(),
+        image.duration_ms.map(|ms| ms.min(i32::MAX as u32) as i32).into(),
+        image.poster_key.map(str::to_owned).into(),
     ];
     db.execute_raw(statement(db, sql, values)).await?;
     Ok(())

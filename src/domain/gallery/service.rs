@@ -8,7 +8,7 @@ use super::stats_cache::StatsCache;
 use crate::adapters::db::reads::Reads;
 use crate::adapters::storage::{LinkWindow, Storage};
 use crate::domain::paging::{Page, PageRequest};
-use crate::domain::storage::{Objects, StorageKey};
+use crate::domain::storage::Objects;
 use crate::domain::{Error, Result, time::now_micros};
 
 /// Names of saved filters are 1–64 characters; a user keeps at most this many.
@@ -48,6 +48,13 @@ impl GalleryService {
             .sign(image.bucket, &image.storage_key, LinkWindow::from_now(self.url_ttl))
             .await
             .map_err(|e| Error::failed(format!("signing a link to {}", image.storage_key), e))
+    }
+
+    /// A signed link to a clip's poster frame; None for a picture.
+    pub async fn poster_url(&self, image: &Image) -> Result<Option<String>> {
+        let Some(path) = &image.poster_key else { return Ok(None) };
+        let link = self.storage.sign(image.bucket, path, LinkWindow::from_now(self.url_ttl)).await;
+        link.map(Some).map_err(|e| Error::failed(format!("signing a link to {path}"), e))
     }
 
     pub async fn page(
@@ -113,12 +120,14 @@ impl GalleryService {
 
     /// Deletes the image and its stored object.
     pub async fn delete(&self, user_id: i64, id: i64) -> Result<()> {
-        let (bucket, path) = repo::delete(&self.db, user_id, id).await?.ok_or(Error::NotFound("image"))?;
+        let keys = repo::delete(&self.db, user_id, id).await?.ok_or(Error::NotFound("image"))?;
         self.stats.invalidate(user_id).await;
-        // The row is gone, so nobody can reach the object any more: a failed delete only
+        // The row is gone, so nobody can reach the objects any more: a failed delete only
         // leaves an orphan to clean up, and is logged for that.
-        if let Err(error) = self.storage.remove(&StorageKey::stored(bucket, path)).await {
-            tracing::warn!(%error, "could not delete a stored image; it is left over");
+        for key in keys {
+            if let Err(error) = self.storage.remove(&key).await {
+                tracing::warn!(%error, %key, "could not delete a stored image; it is left over");
+            }
         }
         Ok(())
     }

@@ -18,9 +18,16 @@ pub struct ModelSpec {
     /// Needs an avatar (a trained LoRA) to run.
     pub needs_avatar: bool,
     pub description: String,
+    /// A video model: it animates one of the user's pictures into a clip of this many
+    /// seconds, priced per clip (`price_per_image`, one clip a generation).
+    pub clip_seconds: Option<u32>,
 }
 
 impl ModelSpec {
+    pub fn is_video(&self) -> bool {
+        self.clip_seconds.is_some()
+    }
+
     /// What `num_images` images cost, in credits.
     pub fn price(&self, num_images: u8) -> i64 {
         self.price_per_image * i64::from(num_images)
@@ -35,6 +42,8 @@ impl ModelSpec {
 }
 
 pub const LOCAL_MODEL: &str = "local/sketch";
+/// The image-to-video model `animateImage` uses unless told otherwise.
+pub const VIDEO_MODEL: &str = "fal-ai/kling-video/v2.1/standard/image-to-video";
 
 /// The default catalogue. Prices can be changed with `AISHA_MODEL_PRICES`.
 pub fn default_catalog() -> Vec<ModelSpec> {
@@ -48,6 +57,7 @@ pub fn default_catalog() -> Vec<ModelSpec> {
         kind,
         needs_avatar,
         description: description.into(),
+        clip_seconds: None,
     };
     vec![
         fal(
@@ -99,6 +109,20 @@ pub fn default_catalog() -> Vec<ModelSpec> {
             "FLUX.1 [dev] with your trained avatar (LoRA)",
         ),
         ModelSpec {
+            id: VIDEO_MODEL.into(),
+            name: "Kling 2.1 video".into(),
+            provider: "FAL",
+            // FAL asks $0.28 for 5 s; at Imagen 4's rate (5 credits for $0.04) that is 35.
+            price_per_image: 35,
+            // The clip keeps the picture's shape.
+            aspect_ratios: AspectRatio::ALL.to_vec(),
+            max_images: 1,
+            kind: ImageKind::Video,
+            needs_avatar: false,
+            description: "Kling 2.1 (standard): animates one of your pictures into a 5-second clip".into(),
+            clip_seconds: Some(5),
+        },
+        ModelSpec {
             id: LOCAL_MODEL.into(),
             name: "Local sketch (not AI)".into(),
             provider: "LOCAL",
@@ -108,6 +132,7 @@ pub fn default_catalog() -> Vec<ModelSpec> {
             kind: ImageKind::Local,
             needs_avatar: false,
             description: "Drawn on this server from the prompt's text: a placeholder renderer, not an AI model".into(),
+            clip_seconds: None,
         },
     ]
 }

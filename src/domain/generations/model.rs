@@ -144,6 +144,9 @@ pub struct Generation {
     /// What the user wrote, when the prompt sent differs (a template's subject, say).
     #[serde(default)]
     pub original_prompt: Option<String>,
+    /// The image a video animates.
+    #[serde(default)]
+    pub source_image_id: Option<i64>,
     pub created_at: Micros,
     pub updated_at: Micros,
     pub completed_at: Option<Micros>,
@@ -184,6 +187,8 @@ pub struct NewGeneration {
     pub template_id: Option<i64>,
     /// What the user wrote, when `prompt` is made from it (a template's subject, say).
     pub original_prompt: Option<String>,
+    /// The user's image a video model animates (`animateImage`).
+    pub source_image_id: Option<i64>,
 }
 
 #[cfg(test)]

@@ -109,6 +109,7 @@ impl GenerationService {
             }
             (false, None) => {}
         }
+        self.check_source_image(user_id, model, input.source_image_id).await?;
         if let Some(key) = &input.idempotency_key
             && let Some(existing) = repo::find_by_key(&self.inner.db, user_id, key.as_str()).await?
         {
@@ -156,6 +157,7 @@ impl GenerationService {
             now,
             template_id: input.template_id,
             original_prompt: input.original_prompt.as_deref(),
+            source_image_id: input.source_image_id,
         };
         let Some(id) = insert_job(&tx, job).await? else {
             tx.rollback().await?;
@@ -167,6 +169,60 @@ impl GenerationService {
         engine.after_change(id, user_id).await;
         engine.wake(JobKind::Image);
         self.get(user_id, id).await
+    }
+
+    /// A clip of one of the user's pictures: the video model (the catalogue's first unless
+    /// named), with `prompt` saying what should move (the picture's own prompt if not given).
+    /// Charged per clip like any generation; the picture stays as it is.
+    pub async fn animate(
+        &self,
+        user_id: i64,
+        image_id: i64,
+        model: Option<&str>,
+        prompt: Option<Prompt>,
+        idempotency_key: Option<IdempotencyKey>,
+    ) -> Result<Generation> {
+        let model = match model {
+            Some(id) => self.model(id)?,
+            None => self
+                .models()
+                .iter()
+                .find(|m| m.is_video())
+                .ok_or_else(|| Error::invalid("no video model is offered"))?,
+        };
+        let image = self.inner.gallery.image(user_id, image_id).await?;
+        let prompt = match prompt {
+            Some(prompt) => prompt,
+            None => Prompt::parse(&image.prompt)?,
+        };
+        let input = NewGeneration {
+            model: model.id.clone(),
+            prompt,
+            aspect_ratio: image.aspect_ratio,
+            num_images: 1,
+            seed: None,
+            avatar_id: None,
+            idempotency_key,
+            template_id: None,
+            original_prompt: None,
+            source_image_id: Some(image.id),
+        };
+        self.create(user_id, input).await
+    }
+
+    /// A video model animates one picture of the user's (not a clip); no other model takes one.
+    async fn check_source_image(&self, user_id: i64, model: &ModelSpec, source: Option<i64>) -> Result<()> {
+        match (model.is_video(), source) {
+            (true, None) => Err(Error::invalid(format!("{} animates a picture: use animateImage(imageId)", model.id))),
+            (false, Some(_)) => Err(Error::invalid(format!("{} does not animate pictures", model.id))),
+            (true, Some(id)) => {
+                if self.inner.gallery.image(user_id, id).await?.is_video() {
+                    return Err(Error::invalid("a video cannot be animated; pick a picture"));
+                }
+                Ok(())
+            }
+            (false, None) => Ok(()),
+        }
     }
 
     /// After a refused reservation or insert: a concurrent request with the same key won, so
@@ -231,6 +287,8 @@ impl GenerationService {
             idempotency_key,
             template_id: original.template_id,
             original_prompt,
+            // A clip made again animates the same picture (if it is still there).
+            source_image_id: original.source_image_id,
         };
         self.create(user_id, input).await
     }
@@ -249,10 +307,13 @@ impl GenerationService {
         }
         let image = self.inner.gallery.image(user_id, image_id).await?;
         let model = self.model(&image.model)?;
-        let original_seed = match image.generation_id {
-            Some(id) => find_job(&self.inner.db, id).await?.and_then(|job| job.seed),
+        let original = match image.generation_id {
+            Some(id) => find_job(&self.inner.db, id).await?,
             None => None,
         };
+        let original_seed = original.as_ref().and_then(|job| job.seed);
+        // Variations of a clip animate its picture anew.
+        let source_image_id = original.as_ref().and_then(|job| job.source_image_id);
         let variation_key = |index: usize| idempotency_key.clone().map(|k| k.within(&format!("variation-{index}")));
         // A repeated request returns what it made; a new one must be paid for whole.
         let replay = match variation_key(0) {
@@ -284,6 +345,7 @@ impl GenerationService {
                 idempotency_key: variation_key(index),
                 template_id: None,
                 original_prompt: None,
+                source_image_id,
             };
             made.push(self.create(user_id, input).await?);
         }

@@ -17,11 +17,13 @@
 
 mod engine;
 mod eta;
+mod media;
 mod model;
 mod repository;
 mod steps;
 mod training;
 mod transitions;
+mod video;
 
 pub use engine::{Capacity, JobEngine, JobEngineDeps, JobSettings};
 pub use eta::Eta;

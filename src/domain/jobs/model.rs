@@ -77,6 +77,8 @@ pub struct Job {
     pub queue_position: Option<u32>,
     pub template_id: Option<i64>,
     pub original_prompt: Option<String>,
+    /// The image a video animates.
+    pub source_image_id: Option<i64>,
     pub deadline_at: Micros,
     pub created_at: Micros,
     pub updated_at: Micros,
@@ -125,6 +127,7 @@ impl TryFrom<generations::Model> for Job {
             queue_position: m.queue_position.map(|p| p.max(0) as u32),
             template_id: m.template_id,
             original_prompt: m.original_prompt,
+            source_image_id: m.source_image_id,
             deadline_at: m.deadline_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -165,6 +168,7 @@ impl Job {
             queue_position: self.queue_position,
             template_id: self.template_id,
             original_prompt: self.original_prompt,
+            source_image_id: self.source_image_id,
             created_at: self.created_at,
             updated_at: self.updated_at,
             completed_at: self.completed_at,
@@ -211,6 +215,7 @@ mod tests {
             queue_position: None,
             template_id: None,
             original_prompt: None,
+            source_image_id: None,
         }
     }
 

@@ -34,16 +34,17 @@ pub struct NewJob<'a> {
     pub now: Micros,
     pub template_id: Option<i64>,
     pub original_prompt: Option<&'a str>,
+    pub source_image_id: Option<i64>,
 }
 
 /// Inserts a job; None when the user already has one with this idempotency key.
 pub async fn insert(db: &impl ConnectionTrait, job: NewJob<'_>) -> Result<Option<i64>> {
     let sql = "INSERT INTO generations (user_id, model, prompt, aspect_ratio, num_images, seed, avatar_id, status, \
                progress, cost, reservation_id, idempotency_key, provider, deadline_at, created_at, updated_at, purpose, next_step_at, \
-               template_id, original_prompt) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $15, 0, $8, $9, $10, $11, $12, $13, $13, $14, $13, $16, $17) \
+               template_id, original_prompt, source_image_id) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $15, 0, $8, $9, $10, $11, $12, $13, $13, $14, $13, $16, $17, $18) \
                ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id";
-    let values: [Value; 17] = [
+    let values: [Value; 18] = [
         job.user_id.into(),
         job.model.into(),
         job.prompt.into(),
@@ -61,6 +62,7 @@ pub async fn insert(db: &impl ConnectionTrait, job: NewJob<'_>) -> Result<Option
         job.status.as_str().into(),
         job.template_id.into(),
         job.original_prompt.map(str::to_owned).into(),
+        job.source_image_id.into(),
     ];
     let inserted = db.query_one_raw(statement(db, sql, values)).await?;
     Ok(inserted.map(|r| r.try_get_by_index::<i64>(0)).transpose()?)

@@ -290,7 +290,11 @@ impl JobEngine {
             seed: job.seed,
             lora: None,
             training: None,
+            video: None,
         };
+        if let Some(source) = job.source_image_id {
+            spec.video = Some(self.video_spec(job, source).await?);
+        }
         match job.purpose {
             Purpose::Training { avatar_id } => {
                 spec.training = Some(TrainingSpec {

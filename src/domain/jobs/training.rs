@@ -78,6 +78,7 @@ impl JobEngine {
             now,
             template_id: None,
             original_prompt: None,
+            source_image_id: None,
         };
         let job_id =
             repo::insert(&tx, job).await?.ok_or_else(|| Error::internal("a training job without a key conflicted"))?;

@@ -8,6 +8,7 @@ use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
 
 use super::engine::JobEngine;
+use super::media;
 use super::model::{Job, JobKind, Purpose};
 use super::repository as repo;
 use super::{ProviderOutcome, WebhookResult};
@@ -100,7 +101,8 @@ impl JobEngine {
     }
 
     /// Copies the results into storage under deterministic keys (a retried or duplicated
-    /// completion overwrites the same objects). `Err` inside when the provider's file is no image.
+    /// completion overwrites the same objects), a clip with its poster. `Err` inside when the
+    /// provider's file is no image or clip we can read.
     async fn store_images(
         &self,
         job: &Job,
@@ -109,16 +111,26 @@ impl JobEngine {
     ) -> Result<Result<Vec<StoredImage>, String>> {
         let mut stored = Vec::with_capacity(files.len());
         for (index, file) in files.into_iter().enumerate() {
-            let Ok(size) = imagesize::blob_size(&file.bytes) else {
+            let Some(facts) = media::facts(&file.bytes, &file.content_type) else {
                 return Ok(Err("the provider sent an unreadable image".into()));
             };
             let key = StorageKey::generation_image(kind.bucket(), job.user_id, job.id, index, &file.content_type);
             self.deps().storage.store(&key, file.bytes.clone()).await?;
+            let (duration_ms, poster_key) = match kind {
+                ImageKind::Video => {
+                    let told = file.duration_ms.or(facts.duration_ms);
+                    let duration = told.unwrap_or_else(|| self.clip_seconds(&job.model) * 1000);
+                    (Some(duration), self.store_poster(job, kind.bucket(), index).await?)
+                }
+                _ => (None, None),
+            };
             stored.push(StoredImage {
                 key: key.path().to_owned(),
                 content_type: file.content_type,
-                width: size.width as u32,
-                height: size.height as u32,
+                width: facts.width,
+                height: facts.height,
+                duration_ms,
+                poster_key,
                 sha256: hex::encode(Sha256::digest(&file.bytes)),
                 byte_size: file.bytes.len() as i64,
                 moderation: match file.verdict {
@@ -373,6 +385,8 @@ struct StoredImage {
     sha256: String,
     byte_size: i64,
     moderation: Moderation,
+    duration_ms: Option<u32>,
+    poster_key: Option<String>,
 }
 
 impl StoredImage {
@@ -392,6 +406,8 @@ impl StoredImage {
             byte_size: self.byte_size,
             sha256: &self.sha256,
             moderation: self.moderation,
+            duration_ms: self.duration_ms,
+            poster_key: self.poster_key.as_deref(),
             now,
         }
     }

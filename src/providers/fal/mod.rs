@@ -50,6 +50,10 @@ fn input_for(spec: &JobSpec) -> Value {
             json!({ "images_data_url": training.images_zip_url, "trigger_phrase": training.trigger_phrase })
         };
     }
+    if let Some(video) = &spec.video {
+        // Kling's image-to-video: the picture, what should move, and the length ("5" or "10").
+        return json!({ "prompt": spec.prompt, "image_url": video.image_url, "duration": video.seconds.to_string() });
+    }
     let mut input = json!({
         "prompt": spec.prompt,
         "num_images": spec.num_images,
@@ -185,6 +189,15 @@ impl ImageProvider for FalProvider {
             file.content_type = "application/octet-stream".into();
             return Ok(vec![file]);
         }
+        // A video model's output: one clip, `video.url`.
+        if let Some(video) = output.get("video") {
+            let url = video
+                .get("url")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ProviderError::Failed("a video without url".into()))?;
+            let declared = video.get("content_type").and_then(Value::as_str).or(Some("video/mp4"));
+            return Ok(vec![self.client.download(url, declared).await?]);
+        }
         let files =
             output.get("images").and_then(Value::as_array).filter(|images| !images.is_empty()).ok_or_else(|| {
                 tracing::warn!(detail = %describe_failure(output), "FAL returned no images");
@@ -205,8 +218,7 @@ impl ImageProvider for FalProvider {
                 Some(Some(false)) => Verdict::Passed,
             };
             if verdict == Verdict::Blocked {
-                let content_type = declared.unwrap_or("image/png").to_owned();
-                images.push(ProducedFile { bytes: bytes::Bytes::new(), content_type, verdict });
+                images.push(ProducedFile::blocked(declared.unwrap_or("image/png")));
                 continue;
             }
             let url = file

@@ -1,17 +1,17 @@
 //! The local provider: the embedded default when `FAL_KEY` is unset. It serves every model of the
 //! catalogue by drawing a real PNG from the prompt and seed (the same input gives the same
 //! picture), with simulated latency, progress steps and an optional failure rate. It trains
-//! avatars too: it downloads the photo archive and derives a small safetensors file from it.
+//! avatars too: it downloads the photo archive and derives a small safetensors file from it;
+//! and it animates a picture into a small looping GIF.
 //! Its handle carries the submit time, so a restarted server follows the job where it was.
 
+mod animate;
 mod font;
 mod render;
 mod text;
 mod training;
 
 use std::time::Duration;
-
-use bytes::Bytes;
 
 use super::{
     ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus, TextRequest, Verdict,
@@ -107,22 +107,20 @@ impl ImageProvider for LocalProvider {
         if let Some(training) = &spec.training {
             return training::train(&self.http, training).await.map(|file| vec![file]);
         }
+        if let Some(video) = &spec.video {
+            return animate::animate(&self.http, video, &spec.prompt, spec.aspect_ratio).await.map(|clip| vec![clip]);
+        }
         let spec = spec.clone();
         let size = self.config.image_size;
         let blocked = blocked_by_marker(&spec.prompt, spec.num_images);
         tokio::task::spawn_blocking(move || {
             (0..spec.num_images)
                 .map(|index| match index < blocked {
-                    true => ProducedFile {
-                        bytes: Bytes::new(),
-                        content_type: "image/png".into(),
-                        verdict: Verdict::Blocked,
-                    },
-                    false => ProducedFile {
-                        bytes: render_png(&spec.prompt, spec.seed, index, spec.aspect_ratio.size(size)).into(),
-                        content_type: "image/png".into(),
-                        verdict: Verdict::Passed,
-                    },
+                    true => ProducedFile::blocked("image/png"),
+                    false => {
+                        let png = render_png(&spec.prompt, spec.seed, index, spec.aspect_ratio.size(size));
+                        ProducedFile { verdict: Verdict::Passed, ..ProducedFile::unchecked(png.into(), "image/png") }
+                    }
                 })
                 .collect()
         })

@@ -74,7 +74,7 @@ pub fn render_png(prompt: &str, seed: Option<i64>, index: u8, (width, height): (
 }
 
 /// A dark band at the bottom with two lines of white text.
-fn draw_label(pixels: &mut [u8], width: u32, height: u32, prompt: &str) {
+pub(super) fn draw_label(pixels: &mut [u8], width: u32, height: u32, prompt: &str) {
     let scale = (width / 200).clamp(1, 6);
     let line = (font::HEIGHT + 3) * scale;
     let band = (line * 2 + 2 * scale).min(height);

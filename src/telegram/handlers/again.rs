@@ -1,12 +1,12 @@
 //! Making a result again: the same seed, new seeds (variations) or an edited prompt with the
-//! same seed. The API makes each a new, charged generation; each gets a progress message of its
+//! same seed; or a clip of a picture (🎬). The API makes each a new, charged generation; each gets a progress message of its
 //! own that the notifier turns into the result.
 
 use super::create::{follow, for_repeat};
 use super::{BotError, Result, Turn};
 use crate::telegram::client::ErrorCode;
 use crate::telegram::keyboards;
-use crate::telegram::operations::{Regenerate, Variations, regenerate, variations};
+use crate::telegram::operations::{AnimateImage, Regenerate, Variations, animate_image, regenerate, variations};
 use crate::telegram::state::Screen;
 use crate::telegram::texts::{fill, truncate};
 
@@ -50,6 +50,24 @@ pub async fn variations(turn: &mut Turn<'_>, image_id: &str) -> Result<()> {
     turn.send(&fill(t.variations_started, &[("count", &made.len())]), None).await?;
     let ids: Vec<String> = made.into_iter().map(|g| g.id).collect();
     started(turn, &ids).await
+}
+
+/// 🎬 on a picture: a clip of it, charged per clip (the price is told as it starts).
+pub async fn animate(turn: &mut Turn<'_>, image_id: &str) -> Result<()> {
+    let variables = animate_image::Variables { image_id: image_id.to_owned() };
+    let made = match turn.execute::<AnimateImage>(variables).await {
+        Ok(made) => made.animate_image,
+        Err(error) => return refused(turn, error).await,
+    };
+    let t = turn.t();
+    turn.send(&fill(t.animate_started, &[("cost", &made.cost)]), None).await?;
+    started(turn, &[made.id]).await
+}
+
+/// The video path of Create: how a clip is made, and the way to the gallery.
+pub async fn video_intro(turn: &mut Turn<'_>) -> Result<()> {
+    let t = turn.t();
+    turn.show(Screen::Menu, t.video_intro, Some(keyboards::video(t))).await
 }
 
 /// A progress message for each generation made, below the result.

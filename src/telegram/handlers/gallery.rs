@@ -1,15 +1,16 @@
-//! The gallery card: one photo with "3/17", ◀️ ▶️, ❤️, 🗑 (with confirmation), filters, stats
-//! and Back. Navigation edits the card in place; photos Telegram has seen go by file id.
+//! The gallery card: one photo or clip with "3/17", ◀️ ▶️, ❤️, 🗑 (with confirmation), 🎬,
+//! filters, stats and Back. Navigation edits the card in place (a photo becomes a clip and back
+//! through `editMessageMedia`); files Telegram has seen go by file id.
 
 use teloxide::{
-    payloads::{EditMessageCaptionSetters, EditMessageMediaSetters, EditMessageReplyMarkupSetters, SendPhotoSetters},
+    payloads::{EditMessageCaptionSetters, EditMessageMediaSetters, EditMessageReplyMarkupSetters},
     prelude::Requester,
-    types::{InputMedia, InputMediaPhoto, MessageId},
+    types::MessageId,
 };
 
 use super::{Result, Turn};
 use crate::telegram::callback::Period;
-use crate::telegram::delivery::remember_file_id;
+use crate::telegram::delivery::{MediaKind, remember_file_id, send_media};
 use crate::telegram::keyboards;
 use crate::telegram::operations::{
     DeleteImage, GalleryFirst, GalleryImage, GalleryNeighbours, GalleryStats, SavedFilters, SetFavorite, delete_image,
@@ -27,6 +28,8 @@ pub struct CardImage {
     generation_id: Option<String>,
     url: String,
     telegram_file_id: Option<String>,
+    /// How Telegram shows it (a clip is an animation or a video).
+    media: MediaKind,
     prompt: String,
     model: String,
     favorite: bool,
@@ -50,6 +53,7 @@ macro_rules! card_from {
                     generation_id: card.generation_id,
                     url: card.url,
                     telegram_file_id: card.telegram_file_id,
+                    media: MediaKind::of(&card.content_type),
                     prompt: card.prompt,
                     model: card.model,
                     favorite: card.favorite,
@@ -229,12 +233,13 @@ async fn render(turn: &mut Turn<'_>, card: CardImage) -> Result<()> {
         &fill(t.caption, &[("index", &index), ("total", &total), ("model", &card.model), ("prompt", &card.prompt)]),
         1024,
     );
-    let keyboard = keyboards::card(t, &card.id, card.generation_id.as_deref(), card.favorite, index, total);
-    let photo = outgoing::photo(&turn.bot.own_links, &card.url, card.telegram_file_id.as_deref()).await;
+    let is_video = card.media != MediaKind::Photo;
+    let keyboard = keyboards::card(t, &card.id, card.generation_id.as_deref(), card.favorite, (index, total), is_video);
+    let file = outgoing::media(&turn.bot.own_links, &card.url, card.telegram_file_id.as_deref(), card.media).await;
     let on_card = turn.origin.as_ref().filter(|o| o.is_photo).map(|o| o.message_id);
     let message = match on_card {
         Some(message_id) => {
-            let media = InputMedia::Photo(InputMediaPhoto::new(photo).caption(caption));
+            let media = card.media.input_media(file, caption);
             let request = turn.bot.api.edit_message_media(turn.chat, message_id, media).reply_markup(keyboard);
             match retrying(request).await {
                 Ok(message) => Some(message),
@@ -242,11 +247,7 @@ async fn render(turn: &mut Turn<'_>, card: CardImage) -> Result<()> {
                 Err(error) => return Err(error.into()),
             }
         }
-        None => Some(
-            turn.bot
-                .deliver(turn.chat, turn.bot.api.send_photo(turn.chat, photo).caption(caption).reply_markup(keyboard))
-                .await?,
-        ),
+        None => Some(send_media(turn.bot, turn.chat, card.media, file, caption, Some(keyboard)).await?),
     };
     let message_id = message.as_ref().map(|m| m.id).or(on_card).unwrap_or(MessageId(0));
     if card.telegram_file_id.is_none()
@@ -267,8 +268,8 @@ async fn redraw_keyboard(turn: &mut Turn<'_>, card: &CardImage) -> Result<()> {
         &card.id,
         card.generation_id.as_deref(),
         card.favorite,
-        position.index,
-        position.total,
+        (position.index, position.total),
+        card.media != MediaKind::Photo,
     );
     let request = turn.bot.api.edit_message_reply_markup(turn.chat, message_id).reply_markup(keyboard);
     match retrying(request).await {

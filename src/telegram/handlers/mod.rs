@@ -150,8 +150,11 @@ async fn on_callback(bot: &BotCtx, query: CallbackQuery) -> Result<()> {
         tracing::debug!(%error, "could not answer a callback query");
     }
     let Some(message) = query.regular_message() else { return Ok(()) };
-    let origin =
-        Origin { message_id: message.id, is_photo: message.photo().is_some(), markup: message.reply_markup().cloned() };
+    let origin = Origin {
+        message_id: message.id,
+        is_photo: message.photo().is_some() || message.animation().is_some() || message.video().is_some(),
+        markup: message.reply_markup().cloned(),
+    };
     let mut turn = Turn::begin(bot, message.chat.id, &query.from, None, Some(origin)).await?;
     let Some(callback) = query.data.as_deref().and_then(Callback::decode) else { return Ok(()) };
     let routed = route(&mut turn, callback).await;
@@ -199,6 +202,8 @@ async fn route(turn: &mut Turn<'_>, callback: Callback) -> Result<()> {
         Callback::SameSeed(id) => again::same_seed(turn, &id).await,
         Callback::Variations(id) => again::variations(turn, &id).await,
         Callback::EditPrompt(id) => again::ask_prompt(turn, &id).await,
+        Callback::Animate(id) => again::animate(turn, &id).await,
+        Callback::Video => again::video_intro(turn).await,
         Callback::Styles => styles::categories(turn).await,
         Callback::StyleCategory(id) => styles::category(turn, &id).await,
         Callback::FavoriteStyles => styles::favorites(turn).await,
@@ -275,6 +280,7 @@ fn profile(user: &User) -> TelegramProfile {
 /// The message a button was pressed on.
 pub struct Origin {
     pub message_id: MessageId,
+    /// A photo or clip: its text is a caption, and its media can be edited.
     pub is_photo: bool,
     pub markup: Option<InlineKeyboardMarkup>,
 }

@@ -46,6 +46,8 @@ pub struct Model {
     pub template_id: Option<i64>,
     /// What the user wrote, when the prompt sent differs (a template's subject, say).
     pub original_prompt: Option<String>,
+    /// The user's image a video animates.
+    pub source_image_id: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
