@@ -218,7 +218,14 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     let fal_webhooks = WebhookVerifier::new(config.fal.jwks_url.clone());
     let telegram = match &config.telegram {
         Some(telegram) => {
-            let bot = TelegramBot::new(telegram, schema.clone(), cache.clone(), metrics.clone(), &services);
+            let bot = TelegramBot::new(
+                telegram,
+                &config.public_url,
+                schema.clone(),
+                cache.clone(),
+                metrics.clone(),
+                &services,
+            );
             Some(bot.context("starting the bot")?)
         }
         None => None,

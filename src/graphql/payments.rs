@@ -46,6 +46,17 @@ pub struct StarsInvoice {
     credits: i64,
 }
 
+/// A Stars invoice as a link for a Mini App (`createStarsInvoiceLink`).
+#[derive(SimpleObject)]
+pub struct StarsInvoiceLink {
+    /// Opens the invoice in Telegram: `https://t.me/$<slug>`.
+    link: String,
+    payload: String,
+    package_id: String,
+    stars: i64,
+    credits: i64,
+}
+
 /// A checked offer (`checkStarsCheckout`).
 #[derive(SimpleObject)]
 pub struct CheckedOffer {
@@ -100,6 +111,22 @@ impl PaymentMutation {
         let user_id = current_user(ctx).await?;
         let invoice = services(ctx).payments.create_invoice(user_id, &package_id).await?;
         Ok(StarsInvoice {
+            payload: invoice.payload,
+            package_id: invoice.offer.package_id,
+            stars: invoice.offer.stars,
+            credits: invoice.offer.credits,
+        })
+    }
+
+    /// An invoice for a package as a link (`https://t.me/$…`) that a Mini App opens with
+    /// `openInvoice`: the offer is recorded as `createStarsInvoice` records it, and the payment
+    /// arrives through the bot like any Stars payment (`balanceChanged` tells the app).
+    /// `BAD_USER_INPUT` for an account without Telegram; `UNAVAILABLE` when Telegram did not answer.
+    async fn create_stars_invoice_link(&self, ctx: &Context<'_>, package_id: String) -> Result<StarsInvoiceLink> {
+        let user_id = current_user(ctx).await?;
+        let (invoice, link) = services(ctx).payments.create_invoice_link(user_id, &package_id).await?;
+        Ok(StarsInvoiceLink {
+            link,
             payload: invoice.payload,
             package_id: invoice.offer.package_id,
             stars: invoice.offer.stars,

@@ -1,6 +1,6 @@
 //! Inline keyboards of every screen.
 
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo};
 
 use super::callback::{Callback, Period, Setting};
 use super::operations::{AvatarStatus, ImageType};
@@ -20,13 +20,19 @@ fn mark(chosen: bool, label: &str) -> String {
     if chosen { format!("✓ {label}") } else { label.to_owned() }
 }
 
-pub fn main_menu(t: &Texts) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([
+/// The main menu; with a web app (an https public URL), its "Open the app" button first.
+pub fn main_menu(t: &Texts, web_app: Option<&url::Url>) -> InlineKeyboardMarkup {
+    let mut rows = Vec::with_capacity(5);
+    if let Some(url) = web_app {
+        rows.push(vec![InlineKeyboardButton::web_app(t.btn_open_app, WebAppInfo { url: url.clone() })]);
+    }
+    rows.extend([
         vec![button(t.btn_create, Callback::Create), button(t.btn_avatars, Callback::Avatars)],
         vec![button(t.btn_gallery, Callback::Gallery), button(t.btn_balance, Callback::Balance)],
         vec![button(t.btn_help, Callback::Help), button(t.btn_language, Callback::Language("pick".into()))],
         vec![button(t.btn_invite, Callback::Invite), button(t.btn_settings, Callback::Settings)],
-    ])
+    ]);
+    InlineKeyboardMarkup::new(rows)
 }
 
 /// The settings screen: each button changes one setting (`labels` in the order of `Setting`).
@@ -380,4 +386,26 @@ pub fn confirm_delete_avatar(t: &Texts, avatar_id: &str) -> InlineKeyboardMarkup
         button(t.btn_delete, Callback::DeleteAvatar(avatar_id.to_owned())),
         button(t.btn_cancel, Callback::Back),
     ]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telegram::texts::Lang;
+    use teloxide::types::InlineKeyboardButtonKind;
+
+    #[test]
+    fn the_main_menu_opens_the_web_app_only_over_https() {
+        let t = Lang::En.texts();
+        let https = crate::telegram::web_app_url(&url::Url::parse("https://aisha.example/api").expect("url"));
+        assert_eq!(https.as_ref().map(url::Url::as_str), Some("https://aisha.example/"));
+        assert_eq!(crate::telegram::web_app_url(&url::Url::parse("http://127.0.0.1:8080").expect("url")), None);
+        let menu = main_menu(t, https.as_ref());
+        let first = &menu.inline_keyboard[0][0];
+        assert_eq!(first.text, t.btn_open_app);
+        assert!(
+            matches!(&first.kind, InlineKeyboardButtonKind::WebApp(info) if info.url.as_str() == "https://aisha.example/")
+        );
+        assert_eq!(main_menu(t, None).inline_keyboard.len(), menu.inline_keyboard.len() - 1);
+    }
 }

@@ -28,7 +28,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
-use teloxide::{RequestError, payloads::SetWebhookSetters, prelude::Requester, types::AllowedUpdate};
+use teloxide::{
+    RequestError,
+    payloads::{SetChatMenuButtonSetters, SetWebhookSetters},
+    prelude::Requester,
+    types::{AllowedUpdate, MenuButton, WebAppInfo},
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::adapters::cache::Cache;
@@ -58,6 +63,8 @@ pub struct BotCtx {
     pub metrics: Arc<Metrics>,
     /// The progress messages to keep up to date.
     pub followers: progress::Followers,
+    /// Where the main menu's "Open the app" button leads (https only, as Telegram requires).
+    pub web_app: Option<url::Url>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +132,7 @@ impl TelegramBot {
     /// Mounts the webhook; nothing is handled until [`TelegramBot::start`].
     pub fn new(
         config: &TelegramConfig,
+        public_url: &url::Url,
         schema: ObservedSchema,
         cache: Arc<dyn Cache>,
         metrics: Arc<Metrics>,
@@ -142,6 +150,7 @@ impl TelegramBot {
             }),
             metrics: metrics.clone(),
             followers: progress::Followers::default(),
+            web_app: web_app_url(public_url),
         });
         let dispatcher = Arc::new(Dispatcher::new(ctx.clone(), services.inbox.clone()));
         let gate = webhook::Webhook {
@@ -177,17 +186,27 @@ fn plain_bot(config: &TelegramConfig) -> teloxide::Bot {
 }
 
 /// `aisha set-webhook`: points Telegram at `AISHA_PUBLIC_URL/telegram/webhook` with the secret
-/// and the update types the bot handles.
+/// and the update types the bot handles; with an https public URL (Telegram opens Mini Apps over
+/// https only) the chat menu button opens the web app too.
 pub async fn set_webhook(config: &Config) -> anyhow::Result<url::Url> {
     let telegram = config.telegram.as_ref().context("TELEGRAM_BOT_TOKEN is not set")?;
     let url = config.public_url.join(WEBHOOK_PATH.trim_start_matches('/'))?;
-    plain_bot(telegram)
-        .set_webhook(url.clone())
+    let bot = plain_bot(telegram);
+    bot.set_webhook(url.clone())
         .secret_token(telegram.webhook_secret.expose_secret().to_owned())
         .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery, AllowedUpdate::PreCheckoutQuery])
         .await
         .context("setWebhook")?;
+    if let Some(app) = web_app_url(&config.public_url) {
+        let button = MenuButton::WebApp { text: "AISHA".into(), web_app: WebAppInfo { url: app } };
+        bot.set_chat_menu_button().menu_button(button).await.context("setChatMenuButton")?;
+    }
     Ok(url)
+}
+
+/// Where Telegram opens the web app: the public URL's root, when it is https.
+pub fn web_app_url(public_url: &url::Url) -> Option<url::Url> {
+    (public_url.scheme() == "https").then(|| public_url.join("/").unwrap_or_else(|_| public_url.clone()))
 }
 
 /// `aisha delete-webhook`.

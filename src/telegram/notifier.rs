@@ -152,7 +152,7 @@ async fn training_finished(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
         (AvatarStatus::Ready, None) => (fill(t.avatar_ready, &[("name", &avatar.name)]), keyboards::use_avatar(t, &id)),
         _ => (
             fill(t.avatar_failed, &[("name", &avatar.name), ("error", &avatar.error.as_deref().unwrap_or("?"))]),
-            keyboards::main_menu(t),
+            keyboards::main_menu(t, bot.web_app.as_ref()),
         ),
     };
     if let Some(watch) = watch
@@ -190,7 +190,8 @@ async fn payment_credited(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
         None => (String::new(), entry.balance_after),
     };
     let text = fill(t.paid, &[("credits", &entry.amount), ("bonus", &bonus), ("balance", &balance)]);
-    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t))).await?;
+    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t, bot.web_app.as_ref())))
+        .await?;
     Ok(())
 }
 
@@ -207,6 +208,7 @@ async fn payment_refunded(bot: &BotCtx, parcel: &Parcel<'_>) -> Result<()> {
         t.refunded,
         &[("stars", &payment.stars), ("credits", &payment.refund_credits), ("balance", &data.me.balance)],
     );
-    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t))).await?;
+    bot.deliver(chat, bot.api.send_message(chat, text).reply_markup(keyboards::main_menu(t, bot.web_app.as_ref())))
+        .await?;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Telegram's side of Stars payments: refunds (`refundStarPayment`, the domain's
-//! [`StarsGateway`]) and the bot's transaction list (`getStarTransactions`) for
+//! Telegram's side of Stars payments: refunds (`refundStarPayment`) and invoice links
+//! (`createInvoiceLink`), the domain's [`StarsGateway`], and the bot's transaction list (`getStarTransactions`) for
 //! `aisha reconcile-stars`.
 
 use std::sync::Arc;
@@ -9,12 +9,15 @@ use teloxide::{
     ApiError, RequestError,
     payloads::GetStarTransactionsSetters,
     prelude::Requester,
-    types::{StarTransaction as TelegramTransaction, TransactionPartner, UserId},
+    types::{LabeledPrice, StarTransaction as TelegramTransaction, TransactionPartner, UserId},
 };
 
 use super::outgoing::{self, BotApi, retrying};
+use super::texts::{Lang, fill};
 use crate::config::TelegramConfig;
-use crate::domain::payments::{Direction, GatewayError, PaymentService, Reconciliation, StarTransaction, StarsGateway};
+use crate::domain::payments::{
+    Direction, GatewayError, PaymentService, Reconciliation, StarTransaction, StarsGateway, StarsInvoice,
+};
 
 struct TelegramStars {
     api: BotApi,
@@ -37,6 +40,23 @@ impl StarsGateway for TelegramStars {
             Err(RequestError::Api(ApiError::Unknown(text))) if text.contains("CHARGE_ALREADY_REFUNDED") => {
                 Err(GatewayError::AlreadyRefunded)
             }
+            Err(error) if outgoing::is_transient(&error) => Err(GatewayError::Unavailable(error.to_string())),
+            Err(error) => Err(GatewayError::Refused(error.to_string())),
+        }
+    }
+
+    /// `createInvoiceLink` with the offer the bot's own invoices carry (in Stars: `XTR`, one
+    /// price, no provider token). The link is `https://t.me/$<slug>`; a `telegram.me` host, which
+    /// the Bot API has returned, is rewritten, as the Mini App SDKs accept only `t.me`.
+    async fn invoice_link(&self, invoice: &StarsInvoice, language_code: Option<&str>) -> Result<String, GatewayError> {
+        let t = Lang::from_code(language_code).texts();
+        let credits = invoice.offer.credits;
+        let title = fill(t.invoice_title, &[("credits", &credits)]);
+        let description = fill(t.invoice_description, &[("credits", &credits)]);
+        let price = LabeledPrice::new(title.clone(), u32::try_from(invoice.offer.stars).unwrap_or(u32::MAX));
+        let request = self.api.create_invoice_link(title, description, invoice.payload.clone(), "XTR", [price]);
+        match retrying(request).await {
+            Ok(link) => Ok(link.replacen("https://telegram.me/", "https://t.me/", 1)),
             Err(error) if outgoing::is_transient(&error) => Err(GatewayError::Unavailable(error.to_string())),
             Err(error) => Err(GatewayError::Refused(error.to_string())),
         }

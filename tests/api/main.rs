@@ -19,6 +19,7 @@ mod gallery;
 mod generations;
 mod http;
 mod inbox;
+mod invoice_links;
 mod leases;
 mod limits;
 mod migrations;

@@ -268,9 +268,17 @@ impl FakeTelegram {
                 "can_join_groups": false, "can_read_all_group_messages": false,
                 "supports_inline_queries": false, "has_main_web_app": false
             })),
-            "setwebhook" | "deletewebhook" | "answercallbackquery" | "answerprecheckoutquery" | "sendchataction" => {
-                Ok(json!(true))
+            // The Bot API has answered on telegram.me; the server must hand out t.me links.
+            "createinvoicelink" => {
+                let n = self.next_id.fetch_add(1, Ordering::SeqCst);
+                Ok(json!(format!("https://telegram.me/$fakeInvoice{n}")))
             }
+            "setwebhook"
+            | "deletewebhook"
+            | "answercallbackquery"
+            | "answerprecheckoutquery"
+            | "sendchataction"
+            | "setchatmenubutton" => Ok(json!(true)),
             "refundstarpayment" => {
                 let (user, charge) = (
                     params["user_id"].as_i64().unwrap_or_default(),

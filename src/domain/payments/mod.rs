@@ -20,6 +20,9 @@ pub use service::PaymentService;
 pub trait StarsGateway: Send + Sync {
     /// Returns a charge's Stars to the user who paid it.
     async fn refund(&self, telegram_user_id: i64, charge_id: &str) -> Result<(), GatewayError>;
+    /// A link that opens this invoice in Telegram (a Mini App opens it with `openInvoice`), its
+    /// title and description in the payer's language.
+    async fn invoice_link(&self, invoice: &StarsInvoice, language_code: Option<&str>) -> Result<String, GatewayError>;
 }
 
 #[derive(Debug, thiserror::Error)]

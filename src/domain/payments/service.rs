@@ -61,6 +61,26 @@ impl PaymentService {
         Ok(StarsInvoice { payload, offer })
     }
 
+    /// An invoice as a link (Telegram's `createInvoiceLink`), for a Mini App to open: the same
+    /// recorded offer the bot's invoices carry, so the payment arrives and is credited as theirs.
+    pub async fn create_invoice_link(&self, user_id: i64, package_id: &str) -> Result<(StarsInvoice, String)> {
+        let gateway =
+            self.gateway.as_ref().ok_or_else(|| Error::Unavailable("Stars payments need the Telegram bot".into()))?;
+        let payer = self.users.get(user_id).await?;
+        if payer.telegram_id.is_none() {
+            return Err(Error::invalid("paying with Stars needs a Telegram account: open the app in Telegram"));
+        }
+        let invoice = self.create_invoice(user_id, package_id).await?;
+        match gateway.invoice_link(&invoice, payer.language_code.as_deref()).await {
+            Ok(link) => Ok((invoice, link)),
+            Err(GatewayError::Unavailable(reason)) | Err(GatewayError::Refused(reason)) => {
+                tracing::warn!(%reason, "Telegram made no invoice link");
+                Err(Error::Unavailable("Telegram did not answer; try the top-up again in a moment".into()))
+            }
+            Err(GatewayError::AlreadyRefunded) => Err(Error::internal("an invoice link answered as a refund")),
+        }
+    }
+
     /// The check before Telegram takes the Stars (`pre_checkout_query`): the payload names an
     /// offer we made, at exactly this price, in Stars.
     pub async fn check(&self, invoice_payload: &str, currency: &str, total_amount: i64) -> Result<Offer> {

@@ -90,7 +90,7 @@ async fn refused(turn: &mut Turn<'_>, error: BotError) -> Result<()> {
         }
         BotError::Api(error) if error.code() == ErrorCode::BadUserInput => {
             let t = turn.t();
-            turn.show(Screen::Menu, &error.message(), Some(keyboards::main_menu(t))).await
+            turn.show(Screen::Menu, &error.message(), Some(keyboards::main_menu(t, turn.bot.web_app.as_ref()))).await
         }
         error => Err(error),
     }

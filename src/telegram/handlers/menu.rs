@@ -10,7 +10,7 @@ pub async fn show(turn: &mut Turn<'_>) -> Result<()> {
     let me = turn.execute::<Me>(me::Variables).await?.me;
     let t = turn.t();
     let text = fill(t.menu, &[("balance", &me.balance)]);
-    turn.show(Screen::Menu, &text, Some(keyboards::main_menu(t))).await
+    turn.show(Screen::Menu, &text, Some(keyboards::main_menu(t, turn.bot.web_app.as_ref()))).await
 }
 
 pub async fn help(turn: &mut Turn<'_>) -> Result<()> {

@@ -60,8 +60,9 @@ pub async fn apologise(bot: &BotCtx, payload: &str) {
     let Ok(update) = serde_json::from_str::<Update>(payload) else { return };
     let Some(chat) = update.chat().map(|c| c.id) else { return };
     let t = state::load(bot.cache.as_ref(), chat.0).await.lang.unwrap_or_default().texts();
-    if let Err(error) =
-        bot.deliver(chat, bot.api.send_message(chat, t.error).reply_markup(keyboards::main_menu(t))).await
+    if let Err(error) = bot
+        .deliver(chat, bot.api.send_message(chat, t.error).reply_markup(keyboards::main_menu(t, bot.web_app.as_ref())))
+        .await
     {
         tracing::debug!(%error, "could not apologise for a failed update");
     }
@@ -166,7 +167,7 @@ async fn on_callback(bot: &BotCtx, query: CallbackQuery) -> Result<()> {
         Err(BotError::Api(error)) if error.code() == ErrorCode::Forbidden => Err(BotError::Api(error)),
         Err(BotError::Api(error)) => {
             tracing::warn!(%error, "the API refused a bot operation");
-            turn.send(t.error, Some(keyboards::main_menu(t))).await.map(drop)
+            turn.send(t.error, Some(keyboards::main_menu(t, turn.bot.web_app.as_ref()))).await.map(drop)
         }
         other => other,
     }

@@ -25,7 +25,7 @@ pub async fn export(turn: &mut Turn<'_>) -> Result<()> {
         &[("images", &export.images), ("photos", &export.photos), ("size", &megabytes), ("link", &export.url)],
     );
     if export.byte_size > MAX_DOCUMENT_BYTES {
-        return turn.send(&caption, Some(keyboards::main_menu(t))).await.map(drop);
+        return turn.send(&caption, Some(keyboards::main_menu(t, turn.bot.web_app.as_ref()))).await.map(drop);
     }
     let file = outgoing::document(&turn.bot.own_links, &export.url, "aisha-data.zip").await;
     let request = turn.bot.api.send_document(turn.chat, file).caption(caption);
