@@ -58,7 +58,7 @@ db_test!(every_operation_of_our_clients_and_graphiqls_introspection_stay_well_in
             }
         }
     }
-    let web_client = include_str!("../../web-client/src/main.ts");
+    let web_client = include_str!("../../web-client/src/api/operations.ts");
     let found = web_client_operations(web_client);
     assert!(found.len() >= 8, "the web client's operations were not found: {found:?}");
     documents.extend(found.into_iter().enumerate().map(|(n, text)| (format!("web client #{n}"), text, None)));
@@ -80,20 +80,28 @@ db_test!(every_operation_of_our_clients_and_graphiqls_introspection_stay_well_in
     eprintln!("the costliest operations: {:?}", &costs[costs.len() - 3..]);
 });
 
-/// The GraphQL documents written as string literals in the web client's source: those that
-/// open with `{`, `query`, `mutation` or `subscription`.
+/// The web client's operations (`graphql(`…`)` in `src/api/operations.ts`), each with the
+/// fragments it spreads, transitively, as gql.tada composes them.
 fn web_client_operations(source: &str) -> Vec<String> {
+    let documents: Vec<&str> = source.split('`').skip(1).step_by(2).map(str::trim).collect();
+    let fragments: Vec<(&str, &str)> = documents
+        .iter()
+        .filter_map(|d| {
+            d.strip_prefix("fragment ").and_then(|rest| rest.split_whitespace().next()).map(|name| (name, *d))
+        })
+        .collect();
     let mut found = Vec::new();
-    for quote in ['\'', '`'] {
-        for opening in ["{ ", "query", "mutation", "subscription"] {
-            let marker = format!("{quote}{opening}");
-            for (at, _) in source.match_indices(&marker) {
-                let body = &source[at + 1..];
-                if let Some(end) = body.find(quote) {
-                    found.push(body[..end].trim().to_owned());
-                }
-            }
+    for operation in documents.iter().filter(|d| !d.starts_with("fragment ")) {
+        let mut text = operation.to_string();
+        let mut included: Vec<&str> = Vec::new();
+        loop {
+            let needed =
+                fragments.iter().find(|(name, _)| !included.contains(name) && text.contains(&format!("...{name}")));
+            let Some((name, fragment)) = needed else { break };
+            included.push(name);
+            text = format!("{text}\n{fragment}");
         }
+        found.push(text);
     }
     found
 }
