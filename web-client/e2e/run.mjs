@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startFakeBotApi } from './fake-bot-api.mjs';
 import { launchHash } from './init-data.mjs';
+import { png } from './png.mjs';
 
 const started = Date.now();
 const root = new URL('..', import.meta.url).pathname;
@@ -31,6 +32,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'aisha-e2e-'));
 const env = {
   ...process.env, AISHA_BIND: `127.0.0.1:${port}`, AISHA_DATA_DIR: dataDir, AISHA_PUBLIC_URL: base,
   AISHA_LOCAL_LATENCY_MS: '2500', AISHA_LOCAL_IMAGE_SIZE: '256',
+  // Cheap enough for the welcome bonus: a training and a picture with the avatar.
+  AISHA_TRAINING_PRICE: '5', AISHA_MODEL_PRICES: 'fal-ai/flux-lora=1',
   TELEGRAM_BOT_TOKEN: BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_URL: botApi.url,
   TELEGRAM_BOT_USERNAME: 'aisha_e2e_bot', RUST_LOG: 'warn',
 };
@@ -158,6 +161,28 @@ await step('open the viewer, go next and previous, favourite, delete', async () 
   await page.locator('#position', { hasText: '1 / 1' }).waitFor();
 });
 
+await step('create an avatar, upload 10 photos and a bad file, train it, create with it', async () => {
+  await page.getByRole('button', { name: 'Avatars', exact: true }).click();
+  await page.fill('#avatar-name', 'Me');
+  await page.click('#create-avatar');
+  const card = page.locator('article.avatar', { hasText: 'Me' });
+  await card.waitFor();
+  const photos = Array.from({ length: 10 }, (_, i) => ({ name: `me-${i}.png`, mimeType: 'image/png', buffer: png(i + 1) }));
+  photos.push({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+  await card.locator('input.photos').setInputFiles(photos);
+  await card.locator('.photo-count', { hasText: '10 of 10–20' }).waitFor({ timeout: 20000 });
+  await card.locator('.photos-list li.rejected', { hasText: 'notes.txt' }).waitFor();
+  await accessible(page, 'avatars');
+  await shoot(page, 'avatars');
+  await card.locator('button.train', { hasText: 'Train for 5' }).click();
+  await page.locator('article.avatar[data-status="READY"]').waitFor({ timeout: 40000 });
+  await page.locator('article.avatar button.create-with').click();
+  await page.locator('#model option', { hasText: 'avatar' }).first().waitFor({ state: 'attached' });
+  await page.fill('#prompt', 'me on a mountain top');
+  await page.click('#create-button');
+  await page.locator('li.job').first().locator('[role=progressbar][aria-valuenow="100"]').waitFor({ timeout: 30000 });
+});
+
 await step('balance outside Telegram: the ledger, and top-up points to Telegram', async () => {
   await page.getByRole('button', { name: 'Balance', exact: true }).click();
   await page.locator('#open-in-telegram').waitFor();
@@ -233,4 +258,4 @@ if (foreign.length) {
   process.exit(1);
 }
 console.log(`e2e passed in ${((Date.now() - started) / 1000).toFixed(1)} s:\n  ${steps.join('\n  ')}`);
-console.log(`screenshots: ${shots}/{create,gallery,viewer,balance,sign-in,balance-telegram}.png`);
+console.log(`screenshots: ${shots}/{create,gallery,viewer,avatars,balance,sign-in,balance-telegram}.png`);

@@ -12,9 +12,11 @@ import { CreateScreen } from './screens/Create';
 import { GalleryScreen } from './screens/Gallery';
 import { ViewerScreen } from './screens/Viewer';
 import { BalanceScreen } from './screens/Balance';
+import { AvatarsScreen } from './screens/Avatars';
 
 export type Route =
-  | { name: 'create' }
+  | { name: 'create'; avatarId?: string }
+  | { name: 'avatars' }
   | { name: 'gallery' }
   | { name: 'viewer'; imageId: string }
   | { name: 'balance' };
@@ -33,7 +35,7 @@ interface AppState {
 export const App = createContext<AppState>(null as unknown as AppState);
 export const useApp = (): AppState => useContext(App);
 
-const TABS = ['create', 'gallery', 'balance'] as const;
+const TABS = ['create', 'gallery', 'avatars', 'balance'] as const;
 type Tab = (typeof TABS)[number];
 const isTab = (name: Route['name']): name is Tab => (TABS as readonly string[]).includes(name);
 
@@ -105,7 +107,8 @@ export function Shell({ token, onSignOut }: { token: string; onSignOut: () => vo
         ))}
       </nav>
       <main>
-        {route.name === 'create' && <CreateScreen />}
+        {route.name === 'create' && <CreateScreen avatarId={route.avatarId ?? null} />}
+        {route.name === 'avatars' && <AvatarsScreen />}
         {route.name === 'gallery' && <GalleryScreen />}
         {route.name === 'viewer' && <ViewerScreen imageId={route.imageId} />}
         {route.name === 'balance' && <BalanceScreen />}

@@ -26,6 +26,12 @@ const en = {
   offline: 'The connection was lost.', retry: 'Retry', somethingWrong: 'Something went wrong.',
   language: 'Language',
   columns: ['When', 'Credits', 'Balance', 'What'] as [string, string, string, string],
+  avatars: 'Avatars', newAvatar: 'New avatar', avatarName: 'Name', avatarType: 'Type', portrait: 'A person (portrait)',
+  style: 'A style', createAvatar: 'Create avatar', addPhotos: 'Add 10–20 photos: pick them or drop them here',
+  photoCount: (n: number) => `${n} of 10–20 photos accepted`, accepted: 'accepted', rejected: 'rejected',
+  train: (price: number) => `Train for ${price}`, createWith: 'Create with it',
+  avatarStatus: { DRAFT: 'draft', TRAINING: 'training', READY: 'ready', FAILED: 'failed', CANCELLED: 'cancelled' } as Record<string, string>,
+  withAvatar: (name: string) => `With your avatar “${name}”`,
 };
 
 export type Texts = typeof en;
@@ -56,6 +62,12 @@ const ru: Texts = {
   offline: 'Связь потеряна.', retry: 'Повторить', somethingWrong: 'Что-то пошло не так.',
   language: 'Язык',
   columns: ['Когда', 'Кредиты', 'Баланс', 'Что'],
+  avatars: 'Аватары', newAvatar: 'Новый аватар', avatarName: 'Имя', avatarType: 'Тип', portrait: 'Человек (портрет)',
+  style: 'Стиль', createAvatar: 'Создать аватар', addPhotos: 'Добавьте 10–20 фото: выберите или перетащите сюда',
+  photoCount: (n) => `Принято ${n} из 10–20 фото`, accepted: 'принято', rejected: 'отклонено',
+  train: (price) => `Обучить за ${price}`, createWith: 'Создать с ним',
+  avatarStatus: { DRAFT: 'черновик', TRAINING: 'обучается', READY: 'готов', FAILED: 'ошибка', CANCELLED: 'отменён' },
+  withAvatar: (name) => `С вашим аватаром «${name}»`,
 };
 
 export type Lang = 'en' | 'ru';

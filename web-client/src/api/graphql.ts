@@ -51,6 +51,11 @@ export async function request<R, V>(document: TadaDocumentNode<R, V>, variables:
   } catch (error) {
     throw new NetworkError(String(error));
   }
+  return answer<R>(response);
+}
+
+/** The data of a GraphQL response, or its first error as an [`ApiError`]. */
+async function answer<R>(response: Response): Promise<R> {
   let body: { data?: R; errors?: { message: string; extensions?: Record<string, unknown> }[] };
   try {
     body = await response.json();
@@ -63,6 +68,29 @@ export async function request<R, V>(document: TadaDocumentNode<R, V>, variables:
     throw new ApiError(error.message, typeof code === 'string' ? code : 'INTERNAL', details);
   }
   return body.data as R;
+}
+
+/**
+ * A mutation with files, by the GraphQL multipart request spec: `files` fill the list variable
+ * `field` in order.
+ */
+export async function upload<R, V>(document: TadaDocumentNode<R, V>, variables: V, field: string, files: File[]): Promise<R> {
+  const form = new FormData();
+  const withSlots = { ...(variables as Record<string, unknown>), [field]: files.map(() => null) };
+  form.append('operations', JSON.stringify({ query: print(document), variables: withSlots }));
+  form.append('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.${field}.${i}`]]))));
+  files.forEach((file, i) => form.append(String(i), file, file.name));
+  let response: Response;
+  try {
+    response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { accept: 'application/graphql-response+json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: form,
+    });
+  } catch (error) {
+    throw new NetworkError(String(error));
+  }
+  return answer<R>(response);
 }
 
 /** Follows a subscription; returns the function that stops it. */

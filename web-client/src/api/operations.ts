@@ -90,3 +90,27 @@ export const BalanceChanged = graphql(`subscription BalanceChanged { balanceChan
 export const CreateInvoiceLink = graphql(`
   mutation CreateInvoiceLink($packageId: String!) { createStarsInvoiceLink(packageId: $packageId) { link stars credits } }
 `);
+
+export const AvatarFields = graphql(`
+  fragment AvatarFields on Avatar {
+    id name trainingType status progress isMain photoCount canTrain retraining trainingPrice error generationCount
+    photos { id status rejectReason url }
+  }
+`);
+export const Avatars = graphql(`query Avatars { avatars { ...AvatarFields } }`, [AvatarFields]);
+export const CreateAvatar = graphql(`
+  mutation CreateAvatar($input: CreateAvatarInput!) { createAvatar(input: $input) { ...AvatarFields } }
+`, [AvatarFields]);
+export const AddAvatarPhotos = graphql(`
+  mutation AddAvatarPhotos($avatarId: ID!, $photos: [Upload!]!) { addAvatarPhotos(avatarId: $avatarId, photos: $photos) { ...AvatarFields } }
+`, [AvatarFields]);
+export const StartAvatarTraining = graphql(`
+  mutation StartAvatarTraining($avatarId: ID!) { startAvatarTraining(avatarId: $avatarId) { ...AvatarFields } }
+`, [AvatarFields]);
+export const CancelAvatarTraining = graphql(`
+  mutation CancelAvatarTraining($avatarId: ID!) { cancelAvatarTraining(avatarId: $avatarId) { ...AvatarFields } }
+`, [AvatarFields]);
+export const DeleteAvatar = graphql(`mutation DeleteAvatar($id: ID!) { deleteAvatar(id: $id) }`);
+export const AvatarUpdated = graphql(`
+  subscription AvatarUpdated($id: ID!) { avatarUpdated(id: $id) { ...AvatarFields } }
+`, [AvatarFields]);

@@ -15,7 +15,8 @@ import { ErrorNote } from '../ui/ErrorNote';
 type Model = ResultOf<typeof Models>['models'][number];
 type Generation = ResultOf<typeof GenerationFields>;
 
-export function CreateScreen() {
+/** With `avatarId` (from the Avatars screen), the models that need an avatar, made with that one. */
+export function CreateScreen({ avatarId }: { avatarId: string | null }) {
   const { t, balance, open } = useApp();
   const [models, setModels] = useState<Model[]>([]);
   const [modelId, setModelId] = useState('');
@@ -29,14 +30,17 @@ export function CreateScreen() {
   const load = () =>
     request(Models, {})
       .then((data) => {
-        // Pictures from a prompt: avatar and video models start elsewhere (avatars, the gallery).
-        const offered = data.models.filter((m) => !m.requiresAvatar && m.clipSeconds === null);
+        // Video models start from a picture (the gallery's viewer); avatar models from an avatar.
+        const offered = data.models.filter((m) => m.clipSeconds === null && m.requiresAvatar === (avatarId !== null));
         setModels(offered);
         setModelId((id) => id || (offered.find((m) => m.id === 'local/sketch') ?? offered[0])?.id || '');
         setError(null);
       })
       .catch(setError);
-  useEffect(() => void load(), []);
+  useEffect(() => {
+    setModelId('');
+    void load();
+  }, [avatarId]);
 
   const model = models.find((m) => m.id === modelId);
   const price = model ? model.pricePerImage * count : 0;
@@ -48,7 +52,7 @@ export function CreateScreen() {
     setBusy(true);
     setError(null);
     try {
-      const input = { model: model.id, prompt: prompt.trim(), aspectRatio: ratio, numImages: count };
+      const input = { model: model.id, prompt: prompt.trim(), aspectRatio: ratio, numImages: count, avatarId };
       const made = readFragment(GenerationFields, (await request(CreateGeneration, { input })).createGeneration);
       setJobs((j) => [made.id, ...j]);
     } catch (e) {
