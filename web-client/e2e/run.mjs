@@ -65,8 +65,11 @@ async function newPage() {
   });
   return context.newPage();
 }
+let current = null;
 async function fail(message) {
   console.error(`e2e: ${message}`);
+  const where = join(tmpdir(), 'aisha-e2e-failure.png');
+  if (current) await current.screenshot({ path: where }).then(() => console.error(`the page then: ${where}`), () => {});
   await browser.close().catch(() => {});
   stop();
   process.exit(1);
@@ -93,6 +96,7 @@ async function shoot(page, name) {
 }
 
 const page = await newPage();
+current = page;
 page.on('dialog', (dialog) => dialog.accept('Local only'));
 
 await step('sign in with a token, kept out of the address bar', async () => {
@@ -114,29 +118,38 @@ await step('create two pictures and watch the bar reach 100 %', async () => {
   await job.locator('.stage', { hasText: 'Done' }).waitFor();
   await job.locator('img').nth(1).waitFor();
   await shoot(page, 'create');
+  // Again: the same prompt and count, whatever the form says now.
+  await page.fill('#prompt', 'something else');
+  await job.locator('button.again').click();
+  await page.locator('li.job:nth-child(2)').waitFor();
+  const again = page.locator('li.job').first();
+  await again.locator('.prompt', { hasText: 'a lighthouse at dawn' }).waitFor();
+  await again.locator('[role=progressbar][aria-valuenow="100"]').waitFor({ timeout: 30000 });
 });
 
 await step('cancel a generation while it runs', async () => {
   await page.fill('#prompt', 'a picture to cancel');
   await page.selectOption('#count', '1');
   await page.click('#create-button');
+  await page.locator('li.job:nth-child(3)').waitFor();
   const job = page.locator('li.job').first();
+  await job.locator('.prompt', { hasText: 'a picture to cancel' }).waitFor();
   await job.locator('button.cancel').click({ timeout: 10000 });
   await job.locator('.stage', { hasText: 'Cancelled' }).waitFor({ timeout: 15000 });
-  await page.getByText('8 credits').waitFor({ timeout: 10000 });
+  await page.getByText('6 credits').waitFor({ timeout: 10000 });
 });
 
 await step('find them in the gallery, filter, save the filter and pick it again', async () => {
   await page.getByRole('button', { name: 'Gallery', exact: true }).click();
-  await page.locator('#total', { hasText: '(2)' }).waitFor({ timeout: 15000 });
-  await page.locator('#gallery .cell').nth(1).waitFor();
-  await page.locator('#stats', { hasText: '2 pictures' }).waitFor();
+  await page.locator('#total', { hasText: '(4)' }).waitFor({ timeout: 15000 });
+  await page.locator('#gallery .cell').nth(3).waitFor();
+  await page.locator('#stats', { hasText: '4 pictures' }).waitFor();
   await accessible(page, 'gallery');
   await shoot(page, 'gallery');
   await page.selectOption('#filter-type', 'VIDEO');
   await page.locator('#total', { hasText: '(0)' }).waitFor();
   await page.selectOption('#filter-type', 'LOCAL');
-  await page.locator('#total', { hasText: '(2)' }).waitFor();
+  await page.locator('#total', { hasText: '(4)' }).waitFor();
   await page.click('#save-filter');
   await page.locator('#saved-filters option', { hasText: 'Local only' }).waitFor({ state: 'attached' });
   await page.selectOption('#filter-type', '');
@@ -147,18 +160,18 @@ await step('find them in the gallery, filter, save the filter and pick it again'
 
 await step('open the viewer, go next and previous, favourite, delete', async () => {
   await page.locator('#gallery .cell').first().click();
-  await page.locator('#position', { hasText: '1 / 2' }).waitFor();
+  await page.locator('#position', { hasText: '1 / 4' }).waitFor();
   await page.keyboard.press('ArrowRight');
-  await page.locator('#position', { hasText: '2 / 2' }).waitFor();
+  await page.locator('#position', { hasText: '2 / 4' }).waitFor();
   await page.click('#previous');
-  await page.locator('#position', { hasText: '1 / 2' }).waitFor();
+  await page.locator('#position', { hasText: '1 / 4' }).waitFor();
   await page.click('#favourite');
   await page.locator('#favourite[aria-pressed="true"]').waitFor();
   await accessible(page, 'viewer');
   await shoot(page, 'viewer');
   await page.click('#delete');
   await page.click('#confirm-delete');
-  await page.locator('#position', { hasText: '1 / 1' }).waitFor();
+  await page.locator('#position', { hasText: '1 / 3' }).waitFor();
 });
 
 await step('create an avatar, upload 10 photos and a bad file, train it, create with it', async () => {
@@ -204,6 +217,7 @@ await step('sign out really signs out', async () => {
 });
 
 const app = await newPage();
+current = app;
 await step('a Mini App signs in with initData, follows the theme and pays with Stars', async () => {
   await app.addInitScript(() => {
     window.__tgCalls = [];
@@ -219,6 +233,8 @@ await step('a Mini App signs in with initData, follows the theme and pays with S
   const background = await app.evaluate(() => getComputedStyle(document.body).backgroundColor);
   if (background !== 'rgb(23, 33, 43)') throw new Error(`the theme was not followed: ${background}`);
   await app.waitForFunction(() => window.__tgCalls.some((c) => c.type === 'web_app_ready'));
+  // Create's primary action is Telegram's main button.
+  await app.waitForFunction(() => window.__tgCalls.some((c) => c.type === 'web_app_setup_main_button' && c.data?.is_visible));
   await app.getByRole('button', { name: 'Баланс', exact: true }).click();
   await app.locator('button.primary', { hasText: '⭐' }).first().click();
   const call = await app.waitForFunction(

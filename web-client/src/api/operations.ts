@@ -22,7 +22,7 @@ export const Quote = graphql(`
 
 export const GenerationFields = graphql(`
   fragment GenerationFields on Generation {
-    id status progress queuePosition eta error prompt model numImages cost blockedImages
+    id status progress queuePosition eta error prompt model aspectRatio numImages cost blockedImages avatarId
     images { ...ImageFields }
   }
 `, [ImageFields]);

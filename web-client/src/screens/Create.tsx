@@ -47,12 +47,15 @@ export function CreateScreen({ avatarId }: { avatarId: string | null }) {
   const after = balance === null ? null : balance - price;
   const ready = !!model && prompt.trim().length > 0 && !busy;
 
-  const create = async () => {
-    if (!model || !ready) return;
+  /** The form's generation, or (again) one like `like`. */
+  const create = async (like?: Generation) => {
+    if (!like && (!model || !ready)) return;
     setBusy(true);
     setError(null);
     try {
-      const input = { model: model.id, prompt: prompt.trim(), aspectRatio: ratio, numImages: count, avatarId };
+      const input = like
+        ? { model: like.model, prompt: like.prompt, aspectRatio: like.aspectRatio, numImages: like.numImages, avatarId: like.avatarId }
+        : { model: modelId, prompt: prompt.trim(), aspectRatio: ratio, numImages: count, avatarId };
       const made = readFragment(GenerationFields, (await request(CreateGeneration, { input })).createGeneration);
       setJobs((j) => [made.id, ...j]);
     } catch (e) {
@@ -64,7 +67,7 @@ export function CreateScreen({ avatarId }: { avatarId: string | null }) {
   };
 
   useEffect(() => {
-    setMainButton(model ? { text: t.createFor(price), enabled: ready, run: create } : null);
+    setMainButton(model ? { text: t.createFor(price), enabled: ready, run: () => void create() } : null);
     return () => setMainButton(null);
   });
 
@@ -107,14 +110,18 @@ export function CreateScreen({ avatarId }: { avatarId: string | null }) {
       </form>
       <ul class="jobs" aria-live="polite">
         {jobs.map((id) => (
-          <Job key={id} id={id} onAgain={() => void create()} onOpen={(imageId) => open({ name: 'viewer', imageId })} />
+          <Job key={id} id={id} onAgain={(like) => void create(like)} onOpen={(imageId) => open({ name: 'viewer', imageId })} />
         ))}
       </ul>
     </section>
   );
 }
 
-function Job({ id, onAgain, onOpen }: { id: string; onAgain: () => void; onOpen: (imageId: string) => void }) {
+function Job({ id, onAgain, onOpen }: {
+  id: string;
+  onAgain: (like: Generation) => void;
+  onOpen: (imageId: string) => void;
+}) {
   const { t, refreshBalance } = useApp();
   const [view, setView] = useState<ProgressView | null>(null);
   const [generation, setGeneration] = useState<Generation | null>(null);
@@ -191,7 +198,7 @@ function Job({ id, onAgain, onOpen }: { id: string; onAgain: () => void; onOpen:
           })}
         </div>
       )}
-      {view?.finished && <button onClick={onAgain}>{t.again}</button>}
+      {view?.finished && generation && <button class="again" onClick={() => onAgain(generation)}>{t.again}</button>}
       <ErrorNote error={error} />
     </li>
   );
