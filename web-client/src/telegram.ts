@@ -63,6 +63,7 @@ let backHandler: (() => void) | null = null;
 /** The header's back button: shown with a handler, hidden without. */
 export function setBack(handler: (() => void) | null): void {
   if (!inTelegram) return;
+  listenBack();
   backHandler = handler;
   attempt(() => (handler ? backButton.show() : backButton.hide()));
 }

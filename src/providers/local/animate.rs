@@ -26,16 +26,7 @@ pub async fn animate(
     prompt: &str,
     ratio: AspectRatio,
 ) -> Result<ProducedFile, ProviderError> {
-    let response = http
-        .get(&video.image_url)
-        .send()
-        .await
-        .map_err(|e| ProviderError::Transient(format!("fetching the picture to animate: {e}")))?;
-    if !response.status().is_success() {
-        return Err(ProviderError::Failed(format!("the picture to animate answered {}", response.status())));
-    }
-    let bytes =
-        response.bytes().await.map_err(|e| ProviderError::Transient(format!("reading the picture to animate: {e}")))?;
+    let bytes = super::fetch_input(http, &video.image_url, "the picture to animate").await?;
     let (prompt, seconds) = (prompt.to_owned(), video.seconds.clamp(1, 10));
     let clip = tokio::task::spawn_blocking(move || {
         // A picture we cannot decode (a JPEG from FAL) is drawn anew from the prompt.

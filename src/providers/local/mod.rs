@@ -13,6 +13,8 @@ mod training;
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use super::{
     ImageProvider, JobSpec, ProducedFile, ProviderError, ProviderHandle, ProviderStatus, TextRequest, Verdict,
 };
@@ -43,6 +45,16 @@ impl LocalProvider {
 
 fn now_millis() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Downloads a job's input from its (signed) link, as FAL would: a refusal fails the job, a
+/// connection error is worth another try.
+async fn fetch_input(http: &reqwest::Client, url: &str, what: &str) -> Result<Bytes, ProviderError> {
+    let response = http.get(url).send().await.map_err(|e| ProviderError::Transient(format!("fetching {what}: {e}")))?;
+    if !response.status().is_success() {
+        return Err(ProviderError::Failed(format!("{what} answered {}", response.status())));
+    }
+    response.bytes().await.map_err(|e| ProviderError::Transient(format!("reading {what}: {e}")))
 }
 
 /// Whether this job is one of the failures; decided by the prompt and seed, so it is stable.

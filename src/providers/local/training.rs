@@ -9,16 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::providers::{ProducedFile, ProviderError, TrainingSpec};
 
 pub async fn train(http: &reqwest::Client, spec: &TrainingSpec) -> Result<ProducedFile, ProviderError> {
-    let response = http
-        .get(&spec.images_zip_url)
-        .send()
-        .await
-        .map_err(|e| ProviderError::Transient(format!("fetching the training archive: {e}")))?;
-    if !response.status().is_success() {
-        return Err(ProviderError::Failed(format!("the training archive answered {}", response.status())));
-    }
-    let archive =
-        response.bytes().await.map_err(|e| ProviderError::Transient(format!("reading the training archive: {e}")))?;
+    let archive = super::fetch_input(http, &spec.images_zip_url, "the training archive").await?;
     if !archive.starts_with(b"PK\x03\x04") {
         return Err(ProviderError::Failed("the training archive is not a zip file".into()));
     }

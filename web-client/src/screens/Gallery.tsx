@@ -24,6 +24,7 @@ export function GalleryScreen() {
   const [saved, setSaved] = useState<Saved[]>([]);
   const [models, setModels] = useState<string[]>([]);
   const [error, setError] = useState<unknown>(null);
+  const [filterName, setFilterName] = useState('');
   const loading = useRef(false);
   const generation = useRef(0);
 
@@ -59,10 +60,14 @@ export function GalleryScreen() {
   }, []);
 
   const change = (patch: Partial<FilterState>) => setFilter({ ...filter, ...patch });
+  // A field of its own, not window.prompt: Telegram's web views do not all show browser dialogs.
   const save = async () => {
-    const name = prompt(t.filterName)?.trim();
+    const name = filterName.trim();
     if (!name) return;
-    await request(SaveFilter, { input: { name, filter: variables } }).then(loadSaved).catch(setError);
+    await request(SaveFilter, { input: { name, filter: variables } })
+      .then(() => setFilterName(''))
+      .then(loadSaved)
+      .catch(setError);
   };
   const pick = (id: string) => {
     const chosen = saved.find((s) => s.id === id);
@@ -114,7 +119,9 @@ export function GalleryScreen() {
             onChange={(e) => change({ search: e.currentTarget.value })} />
         </div>
         <div class="row">
-          <button id="save-filter" onClick={save} disabled={isEmpty(filter)}>{t.saveFilter}</button>
+          <input id="filter-name" aria-label={t.filterName} placeholder={t.filterName} maxLength={64} value={filterName}
+            onInput={(e) => setFilterName(e.currentTarget.value)} />
+          <button id="save-filter" onClick={save} disabled={isEmpty(filter) || !filterName.trim()}>{t.saveFilter}</button>
           <label>{t.savedFilters}
             <select id="saved-filters" value="" onChange={(e) => pick(e.currentTarget.value)}>
               <option value="">—</option>
